@@ -1,0 +1,318 @@
+package rules
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the parsed configuration file (SPEC section 1).
+type Config struct {
+	Shops          []*Shop
+	AdminChannel   string
+	Digest         DigestSchedule
+	CauseKeywords  map[Cause][]string // extra review keywords per cause
+	ReasonKeywords map[Fault][]string // extra return-reason keywords per fault class
+
+	byID map[string]*Shop
+}
+
+// Shop is one watched TikTok shop.
+type Shop struct {
+	ID       string
+	Name     string
+	Timezone string
+	Location *time.Location
+	Profile  Profile // with the shop's threshold overrides applied
+	Channel  string
+	Holidays []Period
+}
+
+// Period is an inclusive span of local dates.
+type Period struct{ From, To Day }
+
+// DigestSchedule is when the weekly digest goes out, in each shop's zone.
+type DigestSchedule struct {
+	Weekday time.Weekday
+	Hour    int
+	Minute  int
+}
+
+// Shop returns the shop with the given TikTok shop id.
+func (c *Config) Shop(id string) (*Shop, bool) {
+	s, ok := c.byID[id]
+	return s, ok
+}
+
+// OnHoliday reports whether d is in one of the shop's chat holiday periods.
+func (s *Shop) OnHoliday(d Day) bool {
+	for _, p := range s.Holidays {
+		if d >= p.From && d <= p.To {
+			return true
+		}
+	}
+	return false
+}
+
+// Window returns the shop's metric window for local date day.
+func (s *Shop) Window(day Day) Window {
+	return NewWindow(day, s.Profile.WindowDays, s.Location)
+}
+
+type rawConfig struct {
+	Shops          []rawShop           `yaml:"shops"`
+	AdminChannel   string              `yaml:"admin_channel"`
+	Digest         *rawDigest          `yaml:"digest"`
+	CauseKeywords  map[string][]string `yaml:"cause_keywords"`
+	ReasonKeywords map[string][]string `yaml:"reason_keywords"`
+}
+
+type rawShop struct {
+	ID         string                   `yaml:"id"`
+	Name       string                   `yaml:"name"`
+	Timezone   string                   `yaml:"timezone"`
+	Profile    string                   `yaml:"profile"`
+	Channel    string                   `yaml:"channel"`
+	Thresholds map[string]rawThresholds `yaml:"thresholds"`
+	Holidays   []rawPeriod              `yaml:"holidays"`
+}
+
+type rawThresholds struct {
+	Warn     *fraction `yaml:"warn"`
+	Critical *fraction `yaml:"critical"`
+}
+
+type rawPeriod struct {
+	From *localDate `yaml:"from"`
+	To   *localDate `yaml:"to"`
+}
+
+type rawDigest struct {
+	Weekday string `yaml:"weekday"`
+	Time    string `yaml:"time"`
+}
+
+// fraction is a threshold: "0.5%" is a percentage, a bare 0.005 a fraction.
+type fraction struct {
+	v    float64
+	line int
+}
+
+func (f *fraction) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseFraction(n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: threshold %q: want a percentage like \"0.5%%\" or a fraction like 0.005", n.Line, n.Value)
+	}
+	*f = fraction{v: v, line: n.Line}
+	return nil
+}
+
+// ParseFraction parses "0.5%" as 0.005 and "0.005" as 0.005, exactly as the
+// decimal would be, without a rounding step for the percentage.
+func ParseFraction(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	pct := strings.HasSuffix(s, "%")
+	if pct {
+		s = strings.TrimSpace(strings.TrimSuffix(s, "%")) + "e-2"
+	}
+	if s == "" || strings.ContainsAny(s, "xXpP_") {
+		return 0, fmt.Errorf("invalid number %q", s)
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 || v > 1 {
+		return 0, fmt.Errorf("invalid fraction %q", s)
+	}
+	return v, nil
+}
+
+type localDate struct {
+	d    Day
+	line int
+}
+
+func (l *localDate) UnmarshalYAML(n *yaml.Node) error {
+	d, err := ParseDay(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*l = localDate{d: d, line: n.Line}
+	return nil
+}
+
+var unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type \S+`)
+
+// ParseConfig parses and validates a configuration file. Unknown keys are
+// errors that name the key and its line.
+func ParseConfig(data []byte) (*Config, error) {
+	var raw rawConfig
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("config is empty: want a shops list")
+		}
+		return nil, fmt.Errorf("%s", unknownField.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), `line $1: unknown key "$2"`))
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root) // already parsed once: only for line numbers
+	shopLines := sequenceLines(&root, "shops")
+
+	c := &Config{AdminChannel: raw.AdminChannel, byID: make(map[string]*Shop)}
+	c.Digest = DigestSchedule{Weekday: time.Monday, Hour: 9}
+	if raw.Digest != nil {
+		d, err := parseDigest(*raw.Digest)
+		if err != nil {
+			return nil, fmt.Errorf("digest: %w", err)
+		}
+		c.Digest = d
+	}
+	if len(raw.Shops) == 0 {
+		return nil, errors.New("shops: the list is empty: add at least one shop")
+	}
+	for i, rs := range raw.Shops {
+		line := 0
+		if i < len(shopLines) {
+			line = shopLines[i]
+		}
+		s, err := parseShop(rs)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: shop %d (%s): %w", line, i+1, rs.ID, err)
+		}
+		if _, dup := c.byID[s.ID]; dup {
+			return nil, fmt.Errorf("line %d: shop id %q is listed twice", line, s.ID)
+		}
+		c.byID[s.ID] = s
+		c.Shops = append(c.Shops, s)
+	}
+	var err error
+	if c.CauseKeywords, err = parseKeywords(raw.CauseKeywords, ParseCause); err != nil {
+		return nil, fmt.Errorf("cause_keywords: %w", err)
+	}
+	if c.ReasonKeywords, err = parseKeywords(raw.ReasonKeywords, ParseFault); err != nil {
+		return nil, fmt.Errorf("reason_keywords: %w", err)
+	}
+	return c, nil
+}
+
+func parseShop(rs rawShop) (*Shop, error) {
+	if strings.TrimSpace(rs.ID) == "" {
+		return nil, errors.New("id is required")
+	}
+	if rs.Timezone == "" {
+		return nil, errors.New("timezone is required (an IANA name like Asia/Bangkok)")
+	}
+	loc, err := time.LoadLocation(rs.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("timezone %q: not an IANA time zone name", rs.Timezone)
+	}
+	profile := rs.Profile
+	if profile == "" {
+		profile = "default"
+	}
+	p, err := LookupProfile(profile)
+	if err != nil {
+		return nil, err
+	}
+	for name, t := range rs.Thresholds {
+		m, err := ParseMetric(name)
+		if err != nil || m == ChatAvgResponseHours {
+			return nil, fmt.Errorf("thresholds: %q is not a metric with thresholds", name)
+		}
+		cur, ok := p.Thresholds[m]
+		if !ok && (t.Warn == nil || t.Critical == nil) {
+			return nil, fmt.Errorf("thresholds: %s has no profile thresholds: give both warn and critical", m)
+		}
+		if t.Warn != nil {
+			cur.Warn = t.Warn.v
+		}
+		if t.Critical != nil {
+			cur.Critical = t.Critical.v
+		}
+		if m.Worse(cur.Warn, cur.Critical) {
+			return nil, fmt.Errorf("thresholds: %s warn %g is past critical %g", m, cur.Warn, cur.Critical)
+		}
+		p.Thresholds[m] = cur
+	}
+	s := &Shop{ID: rs.ID, Name: rs.Name, Timezone: rs.Timezone, Location: loc, Profile: p, Channel: rs.Channel}
+	if s.Name == "" {
+		s.Name = s.ID
+	}
+	for _, h := range rs.Holidays {
+		if h.From == nil || h.To == nil {
+			return nil, errors.New("holidays: each period needs from and to")
+		}
+		if h.To.d < h.From.d {
+			return nil, fmt.Errorf("line %d: holidays: to %s is before from %s", h.To.line, h.To.d, h.From.d)
+		}
+		s.Holidays = append(s.Holidays, Period{From: h.From.d, To: h.To.d})
+	}
+	return s, nil
+}
+
+func parseDigest(r rawDigest) (DigestSchedule, error) {
+	d := DigestSchedule{Weekday: time.Monday, Hour: 9}
+	if r.Weekday != "" {
+		found := false
+		for wd := time.Sunday; wd <= time.Saturday; wd++ {
+			if strings.EqualFold(wd.String(), r.Weekday) {
+				d.Weekday, found = wd, true
+			}
+		}
+		if !found {
+			return d, fmt.Errorf("weekday %q: want monday .. sunday", r.Weekday)
+		}
+	}
+	if r.Time != "" {
+		t, err := time.Parse("15:04", r.Time)
+		if err != nil {
+			return d, fmt.Errorf("time %q: want HH:MM", r.Time)
+		}
+		d.Hour, d.Minute = t.Hour(), t.Minute()
+	}
+	return d, nil
+}
+
+func parseKeywords[K comparable](raw map[string][]string, parse func(string) (K, error)) (map[K][]string, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	out := make(map[K][]string, len(raw))
+	for name, words := range raw {
+		k, err := parse(name)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range words {
+			if strings.TrimSpace(w) == "" {
+				return nil, fmt.Errorf("%s: empty keyword", name)
+			}
+		}
+		out[k] = append(out[k], words...)
+	}
+	return out, nil
+}
+
+// sequenceLines returns the line of each item of the top-level sequence key.
+func sequenceLines(root *yaml.Node, key string) []int {
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		return nil
+	}
+	m := root.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			var lines []int
+			for _, item := range m.Content[i+1].Content {
+				lines = append(lines, item.Line)
+			}
+			return lines
+		}
+	}
+	return nil
+}

@@ -1,0 +1,80 @@
+package rules
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// resultJSON is the wire form of a Result (SPEC section 5).
+type resultJSON struct {
+	Value       *float64 `json:"value"`
+	Numerator   *int     `json:"numerator,omitempty"`
+	Denominator *int     `json:"denominator,omitempty"`
+	Pending     *int     `json:"pending,omitempty"`
+	Count       *int     `json:"count,omitempty"`
+	WindowDays  int      `json:"window_days"`
+	TargetHours float64  `json:"target_hours,omitempty"`
+	Level       Level    `json:"level"`
+	Warn        *float64 `json:"warn"`
+	Critical    *float64 `json:"critical"`
+	Headroom    *int     `json:"headroom"`
+	RecoversOn  *Day     `json:"recovers_on"`
+}
+
+// MarshalJSON writes the result as in `shopwatch metrics --json`.
+func (r Result) MarshalJSON() ([]byte, error) {
+	j := resultJSON{WindowDays: r.WindowDays, TargetHours: r.TargetHours, Level: r.Level, Headroom: r.Headroom, RecoversOn: r.RecoversOn}
+	if r.Valid {
+		v := r.Value // full precision: numerator/denominator exactly as computed
+		j.Value = &v
+	}
+	if r.Metric == ChatAvgResponseHours {
+		j.Count = &r.Count
+	} else {
+		j.Numerator, j.Denominator = &r.Numerator, &r.Denominator
+	}
+	if r.Metric == ChatResponseRate {
+		j.Pending = &r.Pending
+	}
+	if r.Thresholds != nil {
+		j.Warn, j.Critical = &r.Thresholds.Warn, &r.Thresholds.Critical
+	}
+	return json.Marshal(j)
+}
+
+// MarshalJSON writes the report as in `shopwatch metrics --json`, with the
+// metrics in report order.
+func (r Report) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	head, err := json.Marshal(struct {
+		ShopID  string `json:"shop_id"`
+		Date    Day    `json:"date"`
+		Profile string `json:"profile"`
+	}{r.ShopID, r.Date, r.Profile})
+	if err != nil {
+		return nil, err
+	}
+	b.Write(head[:len(head)-1])
+	b.WriteString(`,"metrics":{`)
+	first := true
+	for _, m := range Metrics {
+		res, ok := r.Results[m]
+		if !ok {
+			continue
+		}
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		name, _ := json.Marshal(string(m))
+		b.Write(name)
+		b.WriteByte(':')
+		v, err := res.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		b.Write(v)
+	}
+	b.WriteString("}}")
+	return b.Bytes(), nil
+}

@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// ordersReader streams n synthetic order lines (about 1.6 lines an order)
+// across 100 shops of benchConfig, without holding them in memory.
+type ordersReader struct {
+	n, i int
+	buf  []byte
+	head bool
+}
+
+func (r *ordersReader) Read(p []byte) (int, error) {
+	if !r.head {
+		r.buf = append(r.buf, ordersHeader...)
+		r.head = true
+	}
+	base := time.Date(2026, 9, 1, 0, 0, 0, 0, time.FixedZone("", 7*3600))
+	for len(r.buf) < len(p) && r.i < r.n {
+		order := r.i * 5 / 8
+		created := base.Add(time.Duration(order) * 7 * time.Second)
+		r.buf = strconv.AppendInt(r.buf, 580000000000000000+int64(order), 10) // fixed width, like TikTok's ids
+		r.buf = append(r.buf, ",74950"...)
+		r.buf = strconv.AppendInt(r.buf, int64(10+order%90), 10)
+		r.buf = strconv.AppendInt(append(r.buf, ','), 1729000000000000000+int64(r.i%173), 10)
+		r.buf = append(r.buf, ',')
+		r.buf = created.AppendFormat(r.buf, time.RFC3339)
+		r.buf = append(r.buf, ",Vitamin C Serum 30ml,"...)
+		r.buf = created.Add(3*24*time.Hour).AppendFormat(r.buf, time.RFC3339)
+		r.buf = append(r.buf, ",delivered\n"...)
+		r.i++
+	}
+	if len(r.buf) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[:copy(r.buf, r.buf[n:])]
+	return n, nil
+}
+
+func benchConfig() string {
+	c := "shops:\n"
+	for i := 10; i < 100; i++ {
+		c += "  - id: \"74950" + strconv.Itoa(i) + "\"\n    timezone: Asia/Bangkok\n    profile: sea\n"
+	}
+	return c
+}
+
+func BenchmarkImportOrders(b *testing.B) {
+	const lines = 200_000
+	cfg := benchConfig()
+	for b.Loop() {
+		b.StopTimer()
+		db := MustOpenAt(b, filepath.Join(b.TempDir(), "bench.db"), cfg)
+		b.StartTimer()
+		if _, err := db.Import(context.Background(), Orders, []Source{{Name: "orders.csv", R: &ordersReader{n: lines}}}, ImportOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}

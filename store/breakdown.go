@@ -1,0 +1,326 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shopwatch/shopwatch/rules"
+)
+
+// Breakdown is what lies behind one metric's numerator: the products and
+// causes (or return reasons) that drive it, or for chat the hours of the day
+// and the conversations still waiting.
+type Breakdown struct {
+	ShopID   string
+	Metric   rules.Metric
+	Window   rules.Window
+	Result   rules.Result // the metric itself
+	Products []ProductCount
+	Causes   []CauseCount // nrr*: causes; sfrr: return reasons
+	Hours    []HourStat   // chat: by local hour of the buyer's message
+	Waiting  []WaitingChat
+}
+
+// ProductCount is one product's share of a numerator.
+type ProductCount struct {
+	ProductID string
+	Name      string
+	Count     int     // counted orders with this product
+	Base      int     // the product's own denominator: its delivered (or created) orders
+	Rate      float64 // Count / Base; 0 when Base is 0
+}
+
+// CauseCount is one cause's (or return reason's) share of a numerator.
+type CauseCount struct {
+	Name         string // cause name, or return reason category
+	Group        string // cause group, or return fault class
+	Count        int    // counted orders with this cause
+	Share        float64
+	Unclassified bool // a return reason that matched no rule (counted as seller fault)
+}
+
+// HourStat is chat performance for buyer turns starting in one local hour.
+type HourStat struct {
+	Hour     int     `json:"hour"`
+	Turns    int     `json:"turns"` // on time + late
+	Late     int     `json:"late"`
+	Replied  int     `json:"replied"`
+	AvgHours float64 `json:"avg_response_hours"` // mean response time of replied turns
+}
+
+// WaitingChat is a buyer turn without a reply that is still inside the target.
+type WaitingChat struct {
+	ConversationID string    `json:"conversation_id"`
+	Since          time.Time `json:"since"`
+	Deadline       time.Time `json:"reply_by"`
+}
+
+// BreakdownMetrics are the metrics Breakdown accepts ("chat" covers both
+// chat metrics).
+var BreakdownMetrics = []string{"nrr", "nrr_product", "nrr_service", "sfrr", "chat"}
+
+// Breakdown explains metric for the shop's local date day, keeping the top
+// entries of each list (all when top is 0).
+func (db *DB) Breakdown(ctx context.Context, shopID, metric string, day rules.Day, top int) (*Breakdown, error) {
+	ref, err := db.shop(shopID)
+	if err != nil {
+		return nil, err
+	}
+	m := rules.Metric(metric)
+	if metric == "chat" {
+		m = rules.ChatResponseRate
+	}
+	if !slices.Contains(BreakdownMetrics, metric) {
+		return nil, fmt.Errorf("unknown breakdown metric %q (want one of %s)", metric, strings.Join(BreakdownMetrics, ", "))
+	}
+	w := ref.shop.Window(day)
+	in, err := db.inputs(ctx, ref, w)
+	if err != nil {
+		return nil, fmt.Errorf("store: breakdown: %w", err)
+	}
+	report := rules.Evaluate(ref.shop, w, in)
+	b := &Breakdown{ShopID: shopID, Metric: m, Window: w, Result: report.Results[m]}
+	switch m {
+	case rules.ChatResponseRate:
+		err = db.chatBreakdown(ctx, ref, w, b, in.Turns)
+	case rules.SFRR:
+		err = db.returnBreakdown(ctx, ref, w, b)
+	default:
+		err = db.reviewBreakdown(ctx, ref, w, b)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: breakdown: %w", err)
+	}
+	if top > 0 {
+		b.Products = b.Products[:min(top, len(b.Products))]
+		b.Causes = b.Causes[:min(top, len(b.Causes))]
+		b.Waiting = b.Waiting[:min(top, len(b.Waiting))]
+	}
+	return b, nil
+}
+
+// tally counts distinct orders per product and per cause.
+type tally struct {
+	products map[string]map[string]bool // product -> orders
+	names    map[string]string
+	causes   map[string]map[string]bool // cause -> orders
+	groups   map[string]string
+	unclass  map[string]bool
+	orders   map[string]bool
+}
+
+func newTally() *tally {
+	return &tally{products: map[string]map[string]bool{}, names: map[string]string{}, causes: map[string]map[string]bool{},
+		groups: map[string]string{}, unclass: map[string]bool{}, orders: map[string]bool{}}
+}
+
+func addTo(m map[string]map[string]bool, key, order string) {
+	if m[key] == nil {
+		m[key] = map[string]bool{}
+	}
+	m[key][order] = true
+}
+
+const qReviewDetail = `SELECT r.order_id, r.product_id, r.causes, COALESCE(l.name, '')
+FROM reviews r LEFT JOIN products l ON l.shop = r.shop AND l.product_id = r.product_id
+WHERE r.shop = ? AND r.created_day BETWEEN ? AND ? AND r.rating <= 2`
+
+func (db *DB) reviewBreakdown(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown) error {
+	t := newTally()
+	rows, err := db.query(ctx, qReviewDetail, ref.key, int64(w.First), int64(w.Last))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var order, product, name string
+		var causes int64
+		if err := rows.Scan(&order, &product, &causes, &name); err != nil {
+			return err
+		}
+		set := rules.CauseSet(causes)
+		if !b.Metric.CountsReview(set) {
+			continue
+		}
+		t.orders[order] = true
+		addTo(t.products, product, order)
+		t.names[product] = cmp.Or(t.names[product], name)
+		for _, c := range set.Causes() {
+			g := c.Group()
+			// nrr_product and nrr_service count reviews by group: show that group's causes.
+			if (b.Metric == rules.NRRProduct && g != rules.GroupProduct) || (b.Metric == rules.NRRService && g != rules.GroupService) {
+				continue
+			}
+			addTo(t.causes, c.String(), order)
+			t.groups[c.String()] = g.String()
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return db.finishTally(ctx, ref, w, b, t, qProductDelivered)
+}
+
+const qReturnDetail = `SELECT r.order_id, r.product_id, r.status, r.fault, r.category, r.classified, r.reason, COALESCE(l.name, '')
+FROM returns r LEFT JOIN products l ON l.shop = r.shop AND l.product_id = r.product_id
+WHERE r.shop = ? AND r.created_day BETWEEN ? AND ?`
+
+func (db *DB) returnBreakdown(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown) error {
+	t := newTally()
+	p := ref.shop.Profile
+	rows, err := db.query(ctx, qReturnDetail, ref.key, int64(w.First), int64(w.Last))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var order, product, status, category, reason, name string
+		var fault int64
+		var classified bool
+		if err := rows.Scan(&order, &product, &status, &fault, &category, &classified, &reason, &name); err != nil {
+			return err
+		}
+		f := rules.Fault(fault)
+		if !p.CountsReturn(status, f) {
+			continue
+		}
+		t.orders[order] = true
+		addTo(t.products, product, order)
+		t.names[product] = cmp.Or(t.names[product], name)
+		key := category
+		if !classified {
+			key = reason
+			t.unclass[key] = true
+		}
+		addTo(t.causes, key, order)
+		t.groups[key] = f.String()
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	q := qProductDelivered
+	if p.SFRRDenominator == rules.DenomOrders {
+		q = qProductCreated
+	}
+	return db.finishTally(ctx, ref, w, b, t, q)
+}
+
+// The orders behind each product's own rate: each row is one order's
+// products, one per line.
+const (
+	qProductDelivered = `SELECT products FROM orders WHERE shop = ? AND delivered_day BETWEEN ? AND ?`
+	qProductCreated   = `SELECT products FROM orders WHERE shop = ? AND created_day BETWEEN ? AND ?`
+)
+
+// finishTally ranks the tallied products and causes, with each product's own
+// rate over the denominator query base.
+func (db *DB) finishTally(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown, t *tally, base string) error {
+	bases := map[string]int{}
+	if len(t.products) > 0 {
+		rows, err := db.query(ctx, base, ref.key, int64(w.First), int64(w.Last))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var products string
+			if err := rows.Scan(&products); err != nil {
+				rows.Close()
+				return err
+			}
+			for id := range strings.SplitSeq(products, "\n") {
+				if _, ok := t.products[id]; ok {
+					bases[id]++
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for id, orders := range t.products {
+		pc := ProductCount{ProductID: id, Name: t.names[id], Count: len(orders), Base: bases[id]}
+		if pc.Base > 0 {
+			pc.Rate = float64(pc.Count) / float64(pc.Base)
+		}
+		b.Products = append(b.Products, pc)
+	}
+	slices.SortFunc(b.Products, func(x, y ProductCount) int {
+		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(y.Rate, x.Rate), cmp.Compare(x.ProductID, y.ProductID))
+	})
+	for name, orders := range t.causes {
+		cc := CauseCount{Name: name, Group: t.groups[name], Count: len(orders), Unclassified: t.unclass[name]}
+		if n := len(t.orders); n > 0 {
+			cc.Share = float64(cc.Count) / float64(n)
+		}
+		b.Causes = append(b.Causes, cc)
+	}
+	slices.SortFunc(b.Causes, func(x, y CauseCount) int {
+		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Name, y.Name))
+	})
+	return nil
+}
+
+const qWaiting = `SELECT conversation_id, start_at FROM chat_turns WHERE shop = ? AND start_day BETWEEN ? AND ? AND start_at >= ? AND (reply_at IS NULL OR reply_at >= ?) ORDER BY start_at`
+
+func (db *DB) chatBreakdown(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown, turns []rules.Turn) error {
+	s := ref.shop
+	end, target := w.End.UnixMilli(), s.Profile.TargetMillis()
+	hours := make([]HourStat, 24)
+	var replyMillis [24]int64
+	for h := range hours {
+		hours[h].Hour = h
+	}
+	for _, t := range turns {
+		if !s.CountsTurn(t, w) {
+			continue
+		}
+		h := time.UnixMilli(t.Start).In(s.Location).Hour()
+		outcome, replied := rules.ClassifyTurn(t, end, target)
+		switch outcome {
+		case rules.TurnOnTime:
+			hours[h].Turns++
+		case rules.TurnLate:
+			hours[h].Turns++
+			hours[h].Late++
+		}
+		if replied {
+			hours[h].Replied++
+			replyMillis[h] += t.Reply - t.Start
+		}
+	}
+	for h := range hours {
+		if hours[h].Replied > 0 {
+			hours[h].AvgHours = float64(replyMillis[h]) / float64(hours[h].Replied) / float64(time.Hour/time.Millisecond)
+		}
+		if hours[h].Turns > 0 {
+			b.Hours = append(b.Hours, hours[h])
+		}
+	}
+	// Slowest first: the most late turns, then the longest average response.
+	slices.SortFunc(b.Hours, func(x, y HourStat) int {
+		return cmp.Or(cmp.Compare(y.Late, x.Late), cmp.Compare(y.AvgHours, x.AvgHours), cmp.Compare(x.Hour, y.Hour))
+	})
+	// Turns still within the target at the end of the day: the ones to answer now.
+	rows, err := db.query(ctx, qWaiting, ref.key, int64(w.First), int64(w.Last), end-target, end)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var start int64
+		if err := rows.Scan(&id, &start); err != nil {
+			return err
+		}
+		if s.OnHoliday(rules.DayOfUnixMilli(start, s.Location)) || start >= end {
+			continue
+		}
+		b.Waiting = append(b.Waiting, WaitingChat{ConversationID: id, Since: time.UnixMilli(start).In(s.Location), Deadline: time.UnixMilli(start + target).In(s.Location)})
+	}
+	return rows.Err()
+}

@@ -1,0 +1,332 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Bulk writes send each batch of rows to the database as one JSON array
+// bound to a single parameter and unpacked by the database (json_each in
+// SQLite): one short statement per batch and table instead of one
+// placeholder per value, which the SQLite driver would parse and bind one
+// by one.
+
+// batchRows is how many input rows the parser hands the writer at a time.
+const batchRows = 2048
+
+// target is a table an import writes, with its upsert key.
+type target struct {
+	name    string
+	cols    []string
+	keys    int  // the first keys columns are the conflict key
+	nothing bool // on conflict keep the stored row
+	add     bool // on conflict add the other columns to the stored ones
+}
+
+// upsertSQL inserts the rows of a JSON array of arrays bound to the one
+// parameter; a row already stored under the same key is replaced.
+func (t target) upsertSQL() string {
+	// "WHERE true" keeps SQLite from reading ON CONFLICT as a join clause.
+	return t.upsertFrom(fmt.Sprintf("SELECT %s FROM json_each(?) WHERE true", t.jsonColumns()))
+}
+
+// upsertRowSQL inserts one row from one parameter per column.
+func (t target) upsertRowSQL() string {
+	return t.upsertFrom("VALUES (" + strings.Repeat("?, ", len(t.cols)-1) + "?)")
+}
+
+func (t target) upsertFrom(source string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "INSERT INTO %s (%s) %s ON CONFLICT (%s) DO ",
+		t.name, strings.Join(t.cols, ", "), source, strings.Join(t.cols[:t.keys], ", "))
+	if t.nothing || t.keys == len(t.cols) {
+		b.WriteString("NOTHING")
+		return b.String()
+	}
+	b.WriteString("UPDATE SET ")
+	for i, c := range t.cols[t.keys:] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if t.add {
+			fmt.Fprintf(&b, "%s = %s.%s + excluded.%s", c, t.name, c, c)
+		} else {
+			fmt.Fprintf(&b, "%s = excluded.%s", c, c)
+		}
+	}
+	return b.String()
+}
+
+// jsonColumns selects the columns of a row of json_each over an array of arrays.
+func (t target) jsonColumns() string {
+	cols := make([]string, len(t.cols))
+	for i := range cols {
+		cols[i] = fmt.Sprintf("value ->> %d", i)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// rows collects rows for one target, deduplicated by key so that no
+// statement touches one row twice (which PostgreSQL refuses): a later row
+// with the same key replaces the earlier one, as a re-import does.
+type rows struct {
+	width int
+	vals  []any // row i is vals[i*width : (i+1)*width]
+	index map[string]int
+}
+
+func newRows(width int) rows { return rows{width: width, index: make(map[string]int)} }
+
+func (r *rows) len() int { return len(r.vals) / r.width }
+
+func (r *rows) row(i int) []any { return r.vals[i*r.width : (i+1)*r.width] }
+
+func (r *rows) add(key string, vals []any) {
+	if i, ok := r.index[key]; ok {
+		copy(r.row(i), vals)
+		return
+	}
+	r.index[key] = r.len()
+	r.vals = append(r.vals, vals...)
+}
+
+// json returns the rows as a JSON array of arrays, using buf for storage.
+func (r *rows) json(buf []byte) []byte {
+	buf = append(buf[:0], '[')
+	for i := range r.len() {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '[')
+		for j, v := range r.row(i) {
+			if j > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendJSON(buf, v)
+		}
+		buf = append(buf, ']')
+	}
+	return append(buf, ']')
+}
+
+func (r *rows) reset() {
+	clear(r.vals)
+	r.vals = r.vals[:0]
+	clear(r.index)
+}
+
+// appendJSON encodes a string, integer, bool or nil.
+func appendJSON(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case string:
+		return appendJSONString(b, v)
+	case int64:
+		return strconv.AppendInt(b, v, 10)
+	case int:
+		return strconv.AppendInt(b, int64(v), 10)
+	case bool:
+		if v {
+			return append(b, '1')
+		}
+		return append(b, '0')
+	}
+	panic(fmt.Sprintf("store: cannot encode %T", v))
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString quotes s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, "\ufffd"...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// batch holds parsed rows for each target table.
+type batch struct {
+	targets []rows
+	orders  map[string]*orderFact // orders import: the batch's orders, for the rollups
+	n       int                   // input rows in the batch
+}
+
+func newBatch(targets []target) *batch {
+	b := &batch{targets: make([]rows, len(targets)), orders: make(map[string]*orderFact)}
+	for i, t := range targets {
+		b.targets[i] = newRows(len(t.cols))
+	}
+	return b
+}
+
+// add adds a row for target t.
+func (b *batch) add(t int, key string, vals ...any) { b.targets[t].add(key, vals) }
+
+func (b *batch) reset() {
+	for i := range b.targets {
+		b.targets[i].reset()
+	}
+	clear(b.orders)
+	b.n = 0
+}
+
+// writer upserts batches inside one transaction, on one connection.
+type writer struct {
+	conn  *sql.Conn
+	tx    *sql.Tx
+	spec  *kindSpec
+	stmts []*sql.Stmt // per target: JSON upserts (the portable path)
+	raw   []*rawStmt  // per target: one-row upserts on the SQLite handle, when available
+	buf   []byte
+
+	finish func(context.Context) error // the kind's last step, if any
+}
+
+func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err error) {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("import %s: begin: %w", spec.kind, err)
+	}
+	w = &writer{conn: conn, tx: tx, spec: spec}
+	defer func() {
+		if err != nil {
+			w.rollback()
+		}
+	}()
+	if spec.begin != nil {
+		if w.finish, err = spec.begin(ctx, db, tx); err != nil {
+			return nil, fmt.Errorf("import %s: %w", spec.kind, err)
+		}
+	}
+	if !db.portableImport {
+		err = conn.Raw(func(dc any) error {
+			c, ok := rawOf(dc)
+			if !ok {
+				return nil
+			}
+			for _, t := range spec.targets {
+				s, err := c.prepare(t.upsertRowSQL())
+				if err != nil {
+					return fmt.Errorf("prepare %s: %w", t.name, err)
+				}
+				w.raw = append(w.raw, s)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("import %s: %w", spec.kind, err)
+		}
+	}
+	if w.raw == nil {
+		for _, t := range spec.targets {
+			s, err := tx.PrepareContext(ctx, t.upsertSQL())
+			if err != nil {
+				return nil, fmt.Errorf("import %s: prepare %s: %w", spec.kind, t.name, err)
+			}
+			w.stmts = append(w.stmts, s)
+		}
+	}
+	return w, nil
+}
+
+func (w *writer) write(ctx context.Context, b *batch) error {
+	if w.spec.prepare != nil {
+		if err := w.spec.prepare(ctx, w.tx, b); err != nil {
+			return err
+		}
+	}
+	if w.raw != nil {
+		return w.conn.Raw(func(any) error {
+			for t := range b.targets {
+				rs := &b.targets[t]
+				for i := range rs.len() {
+					if err := w.raw[t].exec(rs.row(i)); err != nil {
+						return fmt.Errorf("write %s: %w", w.spec.targets[t].name, err)
+					}
+				}
+			}
+			return nil
+		})
+	}
+	for t := range b.targets {
+		if b.targets[t].len() == 0 {
+			continue
+		}
+		w.buf = b.targets[t].json(w.buf)
+		if _, err := w.stmts[t].ExecContext(ctx, string(w.buf)); err != nil {
+			return fmt.Errorf("write %s: %w", w.spec.targets[t].name, err)
+		}
+	}
+	return nil
+}
+
+func (w *writer) closeStmts() {
+	for _, s := range w.stmts {
+		s.Close()
+	}
+	if w.raw != nil {
+		w.conn.Raw(func(any) error {
+			for _, s := range w.raw {
+				s.close()
+			}
+			return nil
+		})
+	}
+}
+
+func (w *writer) rollback() {
+	w.closeStmts()
+	w.tx.Rollback()
+	w.conn.Close()
+}
+
+func (w *writer) commit() error {
+	w.closeStmts()
+	err := w.tx.Commit()
+	w.conn.Close()
+	return err
+}

@@ -1,0 +1,160 @@
+// Package store keeps shopwatch's records in a SQL database (SQLite by
+// default) and answers the queries the metrics are computed from.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/shopwatch/shopwatch/rules"
+)
+
+// ErrNotFound is returned when a requested record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Options configure Open.
+type Options struct {
+	// DSN is a SQLite file path (or "file:" URI), or a postgres:// URL.
+	DSN    string
+	Config *rules.Config
+	Logger *slog.Logger
+}
+
+func (o *Options) validate() error {
+	if o.DSN == "" {
+		return errors.New("store: DSN is required")
+	}
+	if o.Config == nil {
+		return errors.New("store: Config is required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// DB is the shopwatch database.
+type DB struct {
+	gorm   *gorm.DB
+	sql    *sql.DB
+	cfg    *rules.Config
+	log    *slog.Logger
+	shops  map[string]shopRef    // by TikTok shop id
+	byKey  map[int64]*rules.Shop // by database key
+	causes *rules.Classifier
+	faults *rules.ReasonClassifier
+	stmts  stmtCache
+
+	// portableImport disables the direct SQLite path of imports (tests).
+	portableImport bool
+}
+
+// shopRef is a configured shop and its key in the database.
+type shopRef struct {
+	key  int64
+	shop *rules.Shop
+}
+
+// Open opens (creating if needed) the database, applies migrations and
+// brings the shops table and derived columns in line with the config.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(opts.DSN, "postgres://") || strings.HasPrefix(opts.DSN, "postgresql://") {
+		return nil, errors.New("store: PostgreSQL is not supported yet: use a SQLite file path")
+	}
+	g, err := gorm.Open(sqlite.Open(sqliteDSN(opts.DSN)), &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", opts.DSN, err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{gorm: g, sql: sqlDB, cfg: opts.Config, log: opts.Logger.With("component", "store")}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("store: open %s: %w", opts.DSN, err)
+	}
+	if db.causes, err = rules.NewClassifier(opts.Config.CauseKeywords); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("store: cause_keywords: %w", err)
+	}
+	if db.faults, err = rules.NewReasonClassifier(opts.Config.ReasonKeywords); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("store: reason_keywords: %w", err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	if err := db.syncShops(ctx); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	if err := db.reclassify(ctx); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// sqliteDSN adds the pragmas shopwatch relies on. The glebarez driver takes
+// them as _pragma parameters; mattn-style ?_journal_mode= is ignored by it.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	for _, p := range []string{
+		"journal_mode(WAL)",
+		"busy_timeout(10000)",
+		"synchronous(NORMAL)",
+		"foreign_keys(ON)",
+		"cache_size(-32000)",
+		"temp_store(MEMORY)",
+	} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + q.Encode()
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	db.stmts.mu.Lock()
+	for _, s := range db.stmts.stmts {
+		s.Close()
+	}
+	db.stmts.stmts = nil
+	db.stmts.mu.Unlock()
+	return db.sql.Close()
+}
+
+// Config returns the configuration the database was opened with.
+func (db *DB) Config() *rules.Config { return db.cfg }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
+
+func (db *DB) shop(id string) (shopRef, error) {
+	ref, ok := db.shops[id]
+	if !ok {
+		return shopRef{}, fmt.Errorf("shop %q: %w in the config", id, ErrNotFound)
+	}
+	return ref, nil
+}

@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/shopwatch/shopwatch/rules"
+)
+
+// kindSpec describes how one record kind is parsed and written.
+type kindSpec struct {
+	kind     Kind
+	required []string
+	targets  []target
+	// parse validates the row in p and, when it is valid, adds it to b.
+	parse func(p *rowParser, b *batch)
+	// prepare runs before each batch is written; begin and finish run at the
+	// start and end. All run inside the import's transaction.
+	prepare func(ctx context.Context, tx *sql.Tx, b *batch) error
+	// begin returns the finish step, which runs when every batch is written.
+	begin func(ctx context.Context, db *DB, tx *sql.Tx) (finish func(context.Context) error, err error)
+}
+
+var kindSpecs = map[Kind]*kindSpec{
+	Orders: {
+		kind:     Orders,
+		required: []string{"order_id", "shop_id", "product_id", "created_at"},
+		targets:  orderTargets,
+		parse:    parseOrder,
+		prepare:  prepareOrders,
+		begin:    beginOrders,
+	},
+	Reviews: {
+		kind:     Reviews,
+		required: []string{"review_id", "order_id", "shop_id", "product_id", "rating", "created_at"},
+		targets: []target{
+			{name: "reviews", cols: []string{"review_id", "order_id", "shop", "product_id", "rating", "created_at", "created_day", "text", "tags", "causes"}, keys: 1},
+		},
+		parse: parseReview,
+	},
+	Returns: {
+		kind:     Returns,
+		required: []string{"return_id", "order_id", "shop_id", "product_id", "created_at", "reason"},
+		targets: []target{
+			{name: "returns", cols: []string{"return_id", "order_id", "shop", "product_id", "created_at", "created_day", "reason", "type", "status", "fault", "category", "classified"}, keys: 1},
+		},
+		parse: parseReturn,
+	},
+	Chats: {
+		kind:     Chats,
+		required: []string{"message_id", "conversation_id", "shop_id", "sender", "sent_at"},
+		targets: []target{
+			{name: "chat_messages", cols: []string{"message_id", "conversation_id", "shop", "sender", "sent_at", "text"}, keys: 1},
+			{name: "touched_conversations", cols: []string{"conversation_id"}, keys: 1, nothing: true},
+		},
+		parse: parseChat,
+		begin: beginChats,
+	},
+}
+
+func parseReview(p *rowParser, b *batch) {
+	reviewID, orderID, productID := p.req("review_id"), p.req("order_id"), p.req("product_id")
+	shop := p.shop()
+	rating := p.int("rating", 1, 5)
+	created, _ := p.time("created_at", true)
+	tagText := p.opt("tags")
+	tags, err := rules.ParseTags(tagText)
+	if err != nil {
+		p.fail("tags", "%v", err)
+	}
+	if p.err != nil {
+		return
+	}
+	text := p.opt("text")
+	causes := p.db.causes.Classify(tags, text)
+	b.add(0, reviewID, reviewID, orderID, shop.key, productID, int64(rating), created.UnixMilli(), int64(rules.DayOf(created, shop.shop.Location)), text, tagText, int64(causes))
+}
+
+func parseReturn(p *rowParser, b *batch) {
+	returnID, orderID, productID := p.req("return_id"), p.req("order_id"), p.req("product_id")
+	shop := p.shop()
+	created, _ := p.time("created_at", true)
+	reason := p.req("reason")
+	typ := p.oneOf("type", rules.ReturnTypes)
+	status := p.oneOf("status", rules.ReturnStatuses)
+	if p.err != nil {
+		return
+	}
+	r := p.db.faults.Classify(reason)
+	b.add(0, returnID, returnID, orderID, shop.key, productID, created.UnixMilli(), int64(rules.DayOf(created, shop.shop.Location)),
+		reason, typ, status, int64(r.Fault), r.Category, r.Classified)
+}
+
+func parseChat(p *rowParser, b *batch) {
+	messageID, conversationID := p.req("message_id"), p.req("conversation_id")
+	shop := p.shop()
+	senderText := p.req("sender")
+	if senderText != "" {
+		if _, err := rules.ParseSender(senderText); err != nil {
+			p.fail("sender", "%v", err)
+		}
+	}
+	sent, _ := p.time("sent_at", true)
+	if p.err != nil {
+		return
+	}
+	b.add(0, messageID, messageID, conversationID, shop.key, senderText, sent.UnixMilli(), p.opt("text"))
+	b.add(1, conversationID, conversationID)
+}
+
+// orderIndexes are the secondary indexes of the orders table.
+var orderIndexes = []struct{ name, def string }{
+	{"orders_shop_delivered", "orders (shop, delivered_day)"},
+	{"orders_shop_created", "orders (shop, created_day)"},
+}
+
+// beginOrders drops the secondary indexes of an empty orders table for the
+// length of the import and builds them again at the end: sorting once is
+// far cheaper than keeping them up to date row by row on a first load.
+func beginOrders(ctx context.Context, db *DB, tx *sql.Tx) (func(context.Context) error, error) {
+	var any int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM orders LIMIT 1)`).Scan(&any)
+	if err != nil || any > 0 {
+		return nil, err
+	}
+	for _, ix := range orderIndexes {
+		if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
+			return nil, fmt.Errorf("drop index %s: %w", ix.name, err)
+		}
+	}
+	return func(ctx context.Context) error {
+		for _, ix := range orderIndexes {
+			if _, err := tx.ExecContext(ctx, `CREATE INDEX `+ix.name+` ON `+ix.def); err != nil {
+				return fmt.Errorf("create index %s: %w", ix.name, err)
+			}
+		}
+		return nil
+	}, nil
+}
+
+func beginChats(ctx context.Context, db *DB, tx *sql.Tx) (func(context.Context) error, error) {
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS touched_conversations (conversation_id TEXT PRIMARY KEY)`); err != nil {
+		return nil, fmt.Errorf("create touched_conversations: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM touched_conversations`); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error { return rebuildTurns(ctx, db, tx) }, nil
+}
+
+// turnChunk is how many conversations rebuildTurns reads at a time.
+const turnChunk = 500
+
+// rebuildTurns recomputes the buyer turns of every conversation the import
+// touched, from all of its stored messages.
+func rebuildTurns(ctx context.Context, db *DB, tx *sql.Tx) error {
+	ins := target{name: "chat_turns", cols: []string{"conversation_id", "seq", "shop", "start_at", "start_day", "reply_at"}, keys: 2}
+	after := ""
+	for {
+		rows, err := tx.QueryContext(ctx, `SELECT m.conversation_id, m.shop, m.message_id, m.sender, m.sent_at
+FROM chat_messages m
+JOIN (SELECT conversation_id FROM touched_conversations WHERE conversation_id > ? ORDER BY conversation_id LIMIT ?) t
+  ON t.conversation_id = m.conversation_id
+ORDER BY m.conversation_id`, after, turnChunk)
+		if err != nil {
+			return fmt.Errorf("read conversations: %w", err)
+		}
+		type conv struct {
+			id   string
+			shop int64
+			msgs []rules.ChatMessage
+		}
+		var convs []*conv
+		for rows.Next() {
+			var id, sender string
+			var shop int64
+			var m rules.ChatMessage
+			if err := rows.Scan(&id, &shop, &m.ID, &sender, &m.SentAt); err != nil {
+				rows.Close()
+				return err
+			}
+			m.Sender, _ = rules.ParseSender(sender)
+			if len(convs) == 0 || convs[len(convs)-1].id != id {
+				convs = append(convs, &conv{id: id, shop: shop})
+			}
+			c := convs[len(convs)-1]
+			c.msgs = append(c.msgs, m)
+			c.shop = shop // a conversation belongs to the shop of its messages
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(convs) == 0 {
+			break
+		}
+		ids := make([]any, len(convs))
+		marks := ""
+		for i, c := range convs {
+			ids[i] = c.id
+			if i > 0 {
+				marks += ", "
+			}
+			marks += "?"
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM chat_turns WHERE conversation_id IN (`+marks+`)`, ids...); err != nil {
+			return fmt.Errorf("clear turns: %w", err)
+		}
+		turns := newRows(len(ins.cols))
+		for _, c := range convs {
+			loc := time.UTC
+			if s, ok := db.byKey[c.shop]; ok {
+				loc = s.Location
+			}
+			rules.SortMessages(c.msgs)
+			for seq, t := range rules.Turns(c.msgs, loc) {
+				var reply any
+				if t.Reply != 0 {
+					reply = t.Reply
+				}
+				turns.add(c.id+"\x00"+strconv.Itoa(seq), []any{c.id, int64(seq), c.shop, t.Start, int64(t.Day), reply})
+			}
+		}
+		if turns.len() > 0 {
+			if _, err := tx.ExecContext(ctx, ins.upsertSQL(), string(turns.json(nil))); err != nil {
+				return fmt.Errorf("write turns: %w", err)
+			}
+		}
+		after = convs[len(convs)-1].id
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM touched_conversations`)
+	return err
+}

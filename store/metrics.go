@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+
+	"github.com/shopwatch/shopwatch/rules"
+)
+
+// The queries a report is computed from, each over one shop and a range of
+// local dates, each served by a key or index on (shop, date).
+const (
+	qDeliveredByDay = `SELECT day, delivered FROM shop_days WHERE shop = ? AND day BETWEEN ? AND ?`
+	qCreatedByDay   = `SELECT day, created FROM shop_days WHERE shop = ? AND day BETWEEN ? AND ?`
+	qNegReviews     = `SELECT order_id, created_day, causes FROM reviews WHERE shop = ? AND created_day BETWEEN ? AND ? AND rating <= 2`
+	qReturns        = `SELECT order_id, created_day, status, fault FROM returns WHERE shop = ? AND created_day BETWEEN ? AND ?`
+	qTurns          = `SELECT start_at, reply_at, start_day FROM chat_turns WHERE shop = ? AND start_day BETWEEN ? AND ?`
+)
+
+type stmtCache struct {
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.stmts.mu.Lock()
+	defer db.stmts.mu.Unlock()
+	if s, ok := db.stmts.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := db.sql.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if db.stmts.stmts == nil {
+		db.stmts.stmts = make(map[string]*sql.Stmt)
+	}
+	db.stmts.stmts[query] = s
+	return s, nil
+}
+
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s, err := db.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+// Report computes every metric of the shop for its local date day.
+func (db *DB) Report(ctx context.Context, shopID string, day rules.Day) (rules.Report, error) {
+	ref, err := db.shop(shopID)
+	if err != nil {
+		return rules.Report{}, err
+	}
+	w := ref.shop.Window(day)
+	in, err := db.inputs(ctx, ref, w)
+	if err != nil {
+		return rules.Report{}, fmt.Errorf("store: report %s %s: %w", shopID, day, err)
+	}
+	return rules.Evaluate(ref.shop, w, in), nil
+}
+
+// inputs loads the records of one shop and window that a report needs.
+func (db *DB) inputs(ctx context.Context, ref shopRef, w rules.Window) (rules.Inputs, error) {
+	var in rules.Inputs
+	var err error
+	if in.Delivered, err = db.countsByDay(ctx, qDeliveredByDay, ref.key, w); err != nil {
+		return in, err
+	}
+	if ref.shop.Profile.SFRRDenominator == rules.DenomOrders {
+		if in.Created, err = db.countsByDay(ctx, qCreatedByDay, ref.key, w); err != nil {
+			return in, err
+		}
+	}
+	if in.Reviews, err = scanAll(db, ctx, qNegReviews, ref.key, w, func(rows *sql.Rows) (rules.ReviewFact, error) {
+		var f rules.ReviewFact
+		var causes int64
+		err := rows.Scan(&f.OrderID, &f.Day, &causes)
+		f.Causes = rules.CauseSet(causes)
+		return f, err
+	}); err != nil {
+		return in, err
+	}
+	if in.Returns, err = scanAll(db, ctx, qReturns, ref.key, w, func(rows *sql.Rows) (rules.ReturnFact, error) {
+		var f rules.ReturnFact
+		var fault int64
+		err := rows.Scan(&f.OrderID, &f.Day, &f.Status, &fault)
+		f.Fault = rules.Fault(fault)
+		return f, err
+	}); err != nil {
+		return in, err
+	}
+	in.Turns, err = scanAll(db, ctx, qTurns, ref.key, w, func(rows *sql.Rows) (rules.Turn, error) {
+		var t rules.Turn
+		var reply sql.NullInt64
+		err := rows.Scan(&t.Start, &reply, &t.Day)
+		t.Reply = reply.Int64
+		return t, err
+	})
+	return in, err
+}
+
+// countsByDay runs a (day, count) query into a slice indexed by window date.
+func (db *DB) countsByDay(ctx context.Context, query string, shop int64, w rules.Window) ([]int, error) {
+	counts := make([]int, w.Days())
+	rows, err := db.query(ctx, query, shop, int64(w.First), int64(w.Last))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d rules.Day
+		var n int
+		if err := rows.Scan(&d, &n); err != nil {
+			return nil, err
+		}
+		if w.Contains(d) {
+			counts[w.Index(d)] = n
+		}
+	}
+	return counts, rows.Err()
+}
+
+func scanAll[T any](db *DB, ctx context.Context, query string, shop int64, w rules.Window, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	rows, err := db.query(ctx, query, shop, int64(w.First), int64(w.Last))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// ShopReport is one shop's report, or the error computing it.
+type ShopReport struct {
+	Report rules.Report
+	Err    error
+}
+
+// Reports computes the reports of every configured shop for local date day,
+// on workers goroutines (at least 1). The result follows the config's order.
+func (db *DB) Reports(ctx context.Context, day rules.Day, workers int) []ShopReport {
+	shops := db.cfg.Shops
+	out := make([]ShopReport, len(shops))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, workers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				r, err := db.Report(ctx, shops[i].ID, day)
+				out[i] = ShopReport{Report: r, Err: err}
+			}
+		}()
+	}
+	for i := range shops {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// migrations are applied in order, each once, each in its own transaction.
+// A migration is never edited after it has shipped: add a new one.
+//
+// Times are Unix milliseconds; *_day columns are the shop-local calendar date
+// as days since 1970-01-01 (rules.Day), derived on import from the shop's
+// time zone and recomputed when the zone changes. This is the SQLite schema;
+// WITHOUT ROWID keeps the natural keys as the tables' only b-tree.
+var migrations = []string{
+	1: `
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+CREATE TABLE shops (
+	id       INTEGER PRIMARY KEY,
+	shop_id  TEXT NOT NULL UNIQUE,
+	name     TEXT NOT NULL,
+	timezone TEXT NOT NULL
+);
+-- One row per order. Its lines (SPEC's order_id + product_id) are the set
+-- of product ids in products, one per line of text; re-importing a line
+-- replaces the order's dates and status and adds the product if new.
+CREATE TABLE orders (
+	order_id      TEXT PRIMARY KEY,
+	shop          INTEGER NOT NULL,
+	created_at    INTEGER NOT NULL,
+	created_day   INTEGER NOT NULL,
+	delivered_at  INTEGER,
+	delivered_day INTEGER,
+	status        TEXT NOT NULL,
+	products      TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE products (
+	shop       INTEGER NOT NULL,
+	product_id TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	PRIMARY KEY (shop, product_id)
+) WITHOUT ROWID;
+-- Daily rollup of orders, kept exact by every import: orders created and
+-- delivered per shop and local date.
+CREATE TABLE shop_days (
+	shop      INTEGER NOT NULL,
+	day       INTEGER NOT NULL,
+	created   INTEGER NOT NULL,
+	delivered INTEGER NOT NULL,
+	PRIMARY KEY (shop, day)
+) WITHOUT ROWID;
+CREATE INDEX orders_shop_delivered ON orders (shop, delivered_day);
+CREATE INDEX orders_shop_created ON orders (shop, created_day);
+CREATE TABLE reviews (
+	review_id   TEXT PRIMARY KEY,
+	order_id    TEXT NOT NULL,
+	shop        INTEGER NOT NULL,
+	product_id  TEXT NOT NULL,
+	rating      INTEGER NOT NULL,
+	created_at  INTEGER NOT NULL,
+	created_day INTEGER NOT NULL,
+	text        TEXT NOT NULL,
+	tags        TEXT NOT NULL,
+	causes      INTEGER NOT NULL
+);
+CREATE INDEX reviews_shop_created ON reviews (shop, created_day, rating);
+CREATE TABLE returns (
+	return_id   TEXT PRIMARY KEY,
+	order_id    TEXT NOT NULL,
+	shop        INTEGER NOT NULL,
+	product_id  TEXT NOT NULL,
+	created_at  INTEGER NOT NULL,
+	created_day INTEGER NOT NULL,
+	reason      TEXT NOT NULL,
+	type        TEXT NOT NULL,
+	status      TEXT NOT NULL,
+	fault       INTEGER NOT NULL,
+	category    TEXT NOT NULL,
+	classified  INTEGER NOT NULL
+);
+CREATE INDEX returns_shop_created ON returns (shop, created_day);
+CREATE TABLE chat_messages (
+	message_id      TEXT PRIMARY KEY,
+	conversation_id TEXT NOT NULL,
+	shop            INTEGER NOT NULL,
+	sender          TEXT NOT NULL,
+	sent_at         INTEGER NOT NULL,
+	text            TEXT NOT NULL
+);
+CREATE INDEX chat_messages_conversation ON chat_messages (conversation_id, sent_at);
+CREATE TABLE chat_turns (
+	conversation_id TEXT NOT NULL,
+	seq             INTEGER NOT NULL,
+	shop            INTEGER NOT NULL,
+	start_at        INTEGER NOT NULL,
+	start_day       INTEGER NOT NULL,
+	reply_at        INTEGER,
+	PRIMARY KEY (conversation_id, seq)
+);
+CREATE INDEX chat_turns_shop_start ON chat_turns (shop, start_day);
+`,
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	applied_at INTEGER NOT NULL
+)`); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	var current int
+	if err := db.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	if current > len(migrations)-1 {
+		return fmt.Errorf("store: the database is at schema version %d, newer than this shopwatch (%d)", current, len(migrations)-1)
+	}
+	for v := current + 1; v < len(migrations); v++ {
+		tx, err := db.sql.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("store: migrate %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migrate %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, time.Now().UnixMilli()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migrate %d: %w", v, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("store: migrate %d: %w", v, err)
+		}
+		db.log.Info("applied migration", "version", v)
+	}
+	return nil
+}

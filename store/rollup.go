@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/shopwatch/shopwatch/rules"
+)
+
+// An orders import keeps one row per order: the lines of the CSV (key
+// order_id + product_id) become the order's set of products, and the
+// order's dates and status are those of the last line read. The rollup
+// table shop_days counts orders created and delivered per shop and local
+// date; it stays exact because, before a batch is written, the stored state
+// of its orders is read and the rollup moves by the difference between old
+// and new. A re-imported order that was delivered meanwhile moves from "not
+// delivered" to its delivery date; an unchanged one moves nothing.
+
+// orderFact is an order as one import batch leaves it.
+type orderFact struct {
+	shop                   int64
+	createdAt, deliveredAt int64
+	created, delivered     rules.Day
+	hasDeliv               bool
+	status                 string
+	products               []string
+}
+
+// The targets of an orders import.
+const (
+	targetOrders = iota
+	targetProducts
+	targetShopDays
+)
+
+var orderTargets = []target{
+	targetOrders:   {name: "orders", cols: []string{"order_id", "shop", "created_at", "created_day", "delivered_at", "delivered_day", "status", "products"}, keys: 1},
+	targetProducts: {name: "products", cols: []string{"shop", "product_id", "name"}, keys: 2},
+	targetShopDays: {name: "shop_days", cols: []string{"shop", "day", "created", "delivered"}, keys: 2, add: true},
+}
+
+func parseOrder(p *rowParser, b *batch) {
+	orderID, productID := p.req("order_id"), p.req("product_id")
+	if strings.ContainsAny(productID, "\r\n") {
+		p.fail("product_id", "contains a line break")
+	}
+	shop := p.shop()
+	created, _ := p.time("created_at", true)
+	delivered, isDelivered := p.time("delivered_at", false)
+	if isDelivered && delivered.Before(created) {
+		p.fail("delivered_at", "%s is before created_at %s", p.opt("delivered_at"), p.opt("created_at"))
+	}
+	if p.err != nil {
+		return
+	}
+	loc := shop.shop.Location
+	o := b.orders[orderID]
+	if o == nil {
+		o = &orderFact{}
+		b.orders[orderID] = o
+	}
+	// All lines of an order share its dates: the last line read wins.
+	o.shop, o.createdAt, o.created, o.hasDeliv = shop.key, created.UnixMilli(), rules.DayOf(created, loc), isDelivered
+	if isDelivered {
+		o.deliveredAt, o.delivered = delivered.UnixMilli(), rules.DayOf(delivered, loc)
+	}
+	o.status = p.opt("status")
+	if !slices.Contains(o.products, productID) {
+		o.products = append(o.products, productID)
+	}
+	if name := p.opt("product_name"); name != "" {
+		key := strconv.FormatInt(shop.key, 10) + "\x00" + productID
+		if p.names[key] != name { // write each product's name once per import, unless it changes
+			p.names[key] = name
+			b.add(targetProducts, key, shop.key, productID, name)
+		}
+	}
+}
+
+// storedOrder is an order as the database has it before a batch.
+type storedOrder struct {
+	shop               int64
+	created, delivered rules.Day
+	hasDeliv           bool
+	products           []string
+}
+
+// prepareOrders reads the stored state of the batch's orders, merges their
+// product sets and queues the order rows and the rollup changes.
+func prepareOrders(ctx context.Context, tx *sql.Tx, b *batch) error {
+	if len(b.orders) == 0 {
+		return nil
+	}
+	old, err := storedOrders(ctx, tx, b.orders)
+	if err != nil {
+		return err
+	}
+	deltas := map[[2]int64]*[2]int64{} // (shop, day) -> (created, delivered)
+	move := func(shop int64, created, delivered rules.Day, hasDeliv bool, sign int64) {
+		add := func(day rules.Day, c, d int64) {
+			k := [2]int64{shop, int64(day)}
+			v := deltas[k]
+			if v == nil {
+				v = new([2]int64)
+				deltas[k] = v
+			}
+			v[0] += c
+			v[1] += d
+		}
+		add(created, sign, 0)
+		if hasDeliv {
+			add(delivered, 0, sign)
+		}
+	}
+	// Key order keeps the b-tree writes local (and the result deterministic).
+	ids := make([]string, 0, len(b.orders))
+	for id := range b.orders {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		o := b.orders[id]
+		products := o.products
+		if s := old[id]; s != nil {
+			move(s.shop, s.created, s.delivered, s.hasDeliv, -1)
+			products = s.products
+			for _, p := range o.products {
+				if !slices.Contains(products, p) {
+					products = append(products, p)
+				}
+			}
+		}
+		move(o.shop, o.created, o.delivered, o.hasDeliv, +1)
+		var deliveredAt, deliveredDay any
+		if o.hasDeliv {
+			deliveredAt, deliveredDay = o.deliveredAt, int64(o.delivered)
+		}
+		b.add(targetOrders, id, id, o.shop, o.createdAt, int64(o.created), deliveredAt, deliveredDay, o.status, strings.Join(products, "\n"))
+	}
+	for k, v := range deltas {
+		if v[0] != 0 || v[1] != 0 {
+			b.add(targetShopDays, fmt.Sprint(k[0], "/", k[1]), k[0], k[1], v[0], v[1])
+		}
+	}
+	return nil
+}
+
+// storedOrders reads the stored state of the given orders.
+func storedOrders(ctx context.Context, tx *sql.Tx, orders map[string]*orderFact) (map[string]*storedOrder, error) {
+	ids := make([]string, 0, len(orders))
+	for id := range orders {
+		ids = append(ids, id)
+	}
+	idJSON, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT o.order_id, o.shop, o.created_day, o.delivered_day, o.products
+FROM json_each(?) j CROSS JOIN orders o ON o.order_id = j.value`, string(idJSON))
+	if err != nil {
+		return nil, fmt.Errorf("read stored orders: %w", err)
+	}
+	defer rows.Close()
+	old := map[string]*storedOrder{}
+	for rows.Next() {
+		var id, products string
+		var s storedOrder
+		var delivered sql.NullInt64
+		if err := rows.Scan(&id, &s.shop, &s.created, &delivered, &products); err != nil {
+			return nil, err
+		}
+		s.delivered, s.hasDeliv = rules.Day(delivered.Int64), delivered.Valid
+		s.products = strings.Split(products, "\n")
+		old[id] = &s
+	}
+	return old, rows.Err()
+}
+
+// rebuildRollups recomputes a shop's rollup from its orders.
+func rebuildRollups(ctx context.Context, tx *sql.Tx, shop int64) error {
+	stmts := []string{
+		`DELETE FROM shop_days WHERE shop = ?1`,
+		`INSERT INTO shop_days (shop, day, created, delivered)
+SELECT shop, day, SUM(c), SUM(d) FROM (
+	SELECT shop, created_day AS day, 1 AS c, 0 AS d FROM orders WHERE shop = ?1
+	UNION ALL
+	SELECT shop, delivered_day, 0, 1 FROM orders WHERE shop = ?1 AND delivered_day IS NOT NULL
+) GROUP BY shop, day`,
+	}
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s, shop); err != nil {
+			return fmt.Errorf("rebuild rollups: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/shopwatch/shopwatch/rules"
+)
+
+const testConfig = `shops:
+  - id: "7495001"
+    name: "Acme Beauty TH"
+    timezone: Asia/Bangkok
+    profile: sea
+  - id: "7495002"
+    name: "Acme US"
+    timezone: America/New_York
+    profile: default
+`
+
+// MustOpen opens a database in a fresh SQLite file with the given config.
+func MustOpen(tb testing.TB, config string) *DB {
+	tb.Helper()
+	return MustOpenAt(tb, filepath.Join(tb.TempDir(), "shopwatch.db"), config)
+}
+
+// MustOpenAt opens the SQLite file at path with the given config.
+func MustOpenAt(tb testing.TB, path, config string) *DB {
+	tb.Helper()
+	cfg, err := rules.ParseConfig([]byte(config))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := Open(context.Background(), Options{DSN: path, Config: cfg})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// MustImport imports CSV text as the named file and fails the test on error.
+func MustImport(tb testing.TB, db *DB, kind Kind, name, csv string) *ImportResult {
+	tb.Helper()
+	res, err := db.Import(context.Background(), kind, []Source{{Name: name, R: strings.NewReader(csv)}}, ImportOptions{})
+	if err != nil {
+		tb.Fatalf("import %s: %v", name, err)
+	}
+	return res
+}
+
+func count(tb testing.TB, db *DB, query string, args ...any) int {
+	tb.Helper()
+	var n int
+	if err := db.sql.QueryRow(query, args...).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+const ordersHeader = "order_id,shop_id,product_id,created_at,product_name,delivered_at,status\n"
+
+func TestImportValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		kind Kind
+		csv  string
+		want string
+	}{
+		{"missing column", Orders, "order_id,shop_id,created_at\n1,7495001,2026-11-01T10:00:00+07:00\n", "orders.csv:1: header: missing column(s) product_id"},
+		{"bad timestamp", Orders, ordersHeader + "1,7495001,p1,2026-11-01 10:00,,,\n", `orders.csv:2: created_at: "2026-11-01 10:00" is not an RFC 3339 timestamp`},
+		{"timestamp without offset", Orders, ordersHeader + "1,7495001,p1,2026-11-01T10:00:00,,,\n", "orders.csv:2: created_at"},
+		{"unknown shop", Orders, ordersHeader + "1,999,p1,2026-11-01T10:00:00+07:00,,,\n", `orders.csv:2: shop_id: unknown shop "999"`},
+		{"missing required value", Orders, ordersHeader + "1,7495001,,2026-11-01T10:00:00+07:00,,,\n", "orders.csv:2: product_id: is required"},
+		{"delivered before created", Orders, ordersHeader + "1,7495001,p1,2026-11-05T10:00:00+07:00,,2026-11-01T10:00:00+07:00,\n", "orders.csv:2: delivered_at"},
+		{"rating 7", Reviews, "review_id,order_id,shop_id,product_id,rating,created_at\nr1,1,7495001,p1,7,2026-11-01T10:00:00+07:00\n", `reviews.csv:2: rating: "7" is not an integer from 1 to 5`},
+		{"unknown tag", Reviews, "review_id,order_id,shop_id,product_id,rating,created_at,tags\nr1,1,7495001,p1,1,2026-11-01T10:00:00+07:00,broken_box\n", "reviews.csv:2: tags:"},
+		{"bad return status", Returns, "return_id,order_id,shop_id,product_id,created_at,reason,status\nx,1,7495001,p1,2026-11-01T10:00:00+07:00,damaged,lost\n", `returns.csv:2: status: "lost" is not one of`},
+		{"bad sender", Chats, "message_id,conversation_id,shop_id,sender,sent_at\nm1,c1,7495001,customer,2026-11-01T10:00:00+07:00\n", `chats.csv:2: sender:`},
+		{"wrong field count", Orders, ordersHeader + "1,7495001,p1\n", "orders.csv:2: row has 3 fields, the header has 7"},
+		{"bad quoting", Orders, ordersHeader + "1,7495001,p1,2026-11-01T10:00:00+07:00,\"Serum \"30ml\",,\n", "orders.csv:2: malformed CSV"},
+		{"empty file", Orders, "", "orders.csv:1: empty file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := MustOpen(t, testConfig)
+			_, err := db.Import(context.Background(), tt.kind, []Source{{Name: string(tt.kind) + ".csv", R: strings.NewReader(tt.csv)}}, ImportOptions{})
+			var invalid *InvalidInputError
+			if !errors.As(err, &invalid) {
+				t.Fatalf("error = %v, want an InvalidInputError", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v\nwant it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestImportAllOrNothing(t *testing.T) {
+	db := MustOpen(t, testConfig)
+	var b strings.Builder
+	b.WriteString(ordersHeader)
+	for i := range 5000 {
+		if i == 2500 {
+			b.WriteString("bad,7495001,p1,yesterday,,,\n")
+			continue
+		}
+		b.WriteString(orderRow(i))
+	}
+	good := ordersHeader + orderRow(9999)
+	_, err := db.Import(context.Background(), Orders, []Source{
+		{Name: "good.csv", R: strings.NewReader(good)},
+		{Name: "big.csv", R: strings.NewReader(b.String())},
+	}, ImportOptions{})
+	if err == nil || !strings.Contains(err.Error(), "big.csv:2502: created_at") {
+		t.Fatalf("error = %v, want big.csv:2502: created_at", err)
+	}
+	for _, table := range []string{"orders", "products", "shop_days"} {
+		if n := count(t, db, "SELECT COUNT(*) FROM "+table); n != 0 {
+			t.Fatalf("a failed import left %d rows in %s, want 0", n, table)
+		}
+	}
+
+	res, err := db.Import(context.Background(), Orders, []Source{{Name: "big.csv", R: strings.NewReader(b.String())}}, ImportOptions{SkipInvalid: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := res.Files[0]
+	if f.Rows != 5000 || f.Imported != 4999 || f.Rejected != 1 || len(res.Rejected) != 1 || res.Rejected[0].Line != 2502 {
+		t.Errorf("skip-invalid result = %+v, rejected %v", f, res.Rejected)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM orders"); n != 4999 {
+		t.Errorf("orders = %d, want 4999", n)
+	}
+}
+
+func orderRow(i int) string {
+	id := "o" + strconv.Itoa(i)
+	return id + ",7495001,p" + strconv.Itoa(i%7) + ",2026-11-01T10:00:00+07:00,Serum,2026-11-03T10:00:00+07:00,delivered\n"
+}
+
+func TestReimportReplaces(t *testing.T) {
+	db := MustOpen(t, testConfig)
+	MustImport(t, db, Orders, "a.csv", ordersHeader+
+		"1,7495001,p1,2026-11-01T10:00:00+07:00,Serum,,awaiting_shipment\n"+
+		"1,7495001,p2,2026-11-01T10:00:00+07:00,Toner,,awaiting_shipment\n")
+	// The re-import brings one line of the order, delivered, twice.
+	MustImport(t, db, Orders, "b.csv", ordersHeader+
+		"1,7495001,p2,2026-11-01T10:00:00+07:00,Toner,2026-11-04T09:00:00+07:00,delivered\n"+
+		"1,7495001,p2,2026-11-01T10:00:00+07:00,Toner 2,2026-11-04T09:00:00+07:00,delivered\n")
+	var products, status string
+	var deliveredDay int64
+	if err := db.sql.QueryRow("SELECT products, status, delivered_day FROM orders WHERE order_id = '1'").Scan(&products, &status, &deliveredDay); err != nil {
+		t.Fatal(err)
+	}
+	if products != "p1\np2" || status != "delivered" || rules.Day(deliveredDay) != rules.DateDay(2026, 11, 4) {
+		t.Errorf("order = products %q, status %q, delivered %s", products, status, rules.Day(deliveredDay))
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM orders"); n != 1 {
+		t.Errorf("orders = %d, want 1", n)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM products WHERE name = 'Toner 2'"); n != 1 {
+		t.Errorf("the later duplicate row should win the product name")
+	}
+	// The rollup moved the order from undelivered to delivered on 11-04.
+	if n := count(t, db, "SELECT SUM(created) FROM shop_days"); n != 1 {
+		t.Errorf("created total = %d, want 1", n)
+	}
+	if n := count(t, db, "SELECT delivered FROM shop_days WHERE day = ?", int64(rules.DateDay(2026, 11, 4))); n != 1 {
+		t.Errorf("delivered on 11-04 = %d, want 1", n)
+	}
+}
