@@ -98,6 +98,7 @@ func (db *DB) Breakdown(ctx context.Context, shopID, metric string, day rules.Da
 	if top > 0 {
 		b.Products = b.Products[:min(top, len(b.Products))]
 		b.Causes = b.Causes[:min(top, len(b.Causes))]
+		b.Hours = b.Hours[:min(top, len(b.Hours))]
 		b.Waiting = b.Waiting[:min(top, len(b.Waiting))]
 	}
 	return b, nil

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/shopwatch/shopwatch/store"
+)
+
+func cmdImport(ctx context.Context, e *env, g globals, args []string) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	g.register(fs)
+	skip := fs.Bool("skip-invalid", false, "import the valid rows and report the rejected ones")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 {
+		return fmt.Errorf("%w: import KIND FILE... (KIND is orders, reviews, returns or chats)", errUsage)
+	}
+	kind, err := store.ParseKind(pos[0])
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	var sources []store.Source
+	for _, path := range pos[1:] {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		sources = append(sources, store.Source{Name: path, R: f})
+	}
+	db, err := openDB(ctx, e, g)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	start := time.Now()
+	res, err := db.Import(ctx, kind, sources, store.ImportOptions{SkipInvalid: *skip})
+	if err != nil {
+		var invalid *store.InvalidInputError
+		if errors.As(err, &invalid) {
+			return invalid
+		}
+		return err
+	}
+	elapsed := time.Since(start)
+	total := 0
+	for _, f := range res.Files {
+		total += f.Imported
+		fmt.Fprintf(e.stdout, "%s: %d rows, %d imported, %d rejected\n", f.File, f.Rows, f.Imported, f.Rejected)
+	}
+	for i, r := range res.Rejected {
+		if i == 50 {
+			fmt.Fprintf(e.stdout, "... and %d more rejected rows\n", res.Total-i)
+			break
+		}
+		fmt.Fprintf(e.stdout, "rejected: %s\n", r.Error())
+	}
+	fmt.Fprintf(e.stdout, "imported %d %s rows in %s (%.0f rows/s)\n", total, kind, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds())
+	return nil
+}

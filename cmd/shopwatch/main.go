@@ -1,0 +1,166 @@
+// Command shopwatch watches TikTok Shop feedback metrics and keeps seller
+// teams informed in Slack. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage: shopwatch [--db PATH] [--config FILE] COMMAND [ARGS]
+
+commands:
+  import KIND FILE...      import orders, reviews, returns or chats CSV files [--skip-invalid]
+  metrics                  a shop's metrics for a date [--shop ID] [--date YYYY-MM-DD] [--json]
+  breakdown                what drives a metric [--shop ID] --metric nrr|nrr_product|nrr_service|sfrr|chat [--date D] [--top N] [--json]
+  demo DIR                 write a demo config and data set [--shops N] [--days N] [--orders-per-day N] [--seed N] [--end D]
+
+global flags (also accepted after the command):
+  --db PATH        SQLite database file (env SHOPWATCH_DB, default shopwatch.db)
+  --config FILE    configuration file (env SHOPWATCH_CONFIG, default shopwatch.yaml)
+`
+
+// env is the command's view of the process: arguments, output and environment.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	now            func() time.Time
+	log            *slog.Logger
+}
+
+// errUsage marks an error whose message is usage help.
+var errUsage = errors.New("usage")
+
+// run runs the shopwatch command line and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := &env{stdout: stdout, stderr: stderr, getenv: getenv, now: time.Now,
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	g := globals{db: or(getenv("SHOPWATCH_DB"), "shopwatch.db"), config: or(getenv("SHOPWATCH_CONFIG"), "shopwatch.yaml")}
+	fs := flag.NewFlagSet("shopwatch", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	g.register(fs)
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "shopwatch: %v\n\n%s", err, usage)
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmds := map[string]func(context.Context, *env, globals, []string) error{
+		"import":    cmdImport,
+		"metrics":   cmdMetrics,
+		"breakdown": cmdBreakdown,
+		"demo":      cmdDemo,
+	}
+	name, rest := fs.Arg(0), fs.Args()[1:]
+	if name == "help" || name == "-h" || name == "--help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cmd, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(stderr, "shopwatch: unknown command %q\n\n%s", name, usage)
+		return 2
+	}
+	if err := cmd(ctx, e, g, rest); err != nil {
+		if errors.Is(err, errUsage) {
+			fmt.Fprintf(stderr, "shopwatch %s: %v\n", name, strings.TrimPrefix(err.Error(), "usage: "))
+			return 2
+		}
+		fmt.Fprintf(stderr, "shopwatch %s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
+// globals are the flags every command accepts.
+type globals struct {
+	db, config string
+}
+
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.db, "db", g.db, "SQLite database file")
+	fs.StringVar(&g.config, "config", g.config, "configuration file")
+}
+
+// parseFlags parses a command's flags, which may come before, between or
+// after its positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func loadConfig(path string) (*rules.Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := rules.ParseConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+func openDB(ctx context.Context, e *env, g globals) (*store.DB, error) {
+	cfg, err := loadConfig(g.config)
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, store.Options{DSN: g.db, Config: cfg, Logger: e.log})
+}
+
+// shopDay resolves --shop and --date: the date defaults to the shop's
+// yesterday, its last complete day.
+func shopDay(e *env, db *store.DB, shopID, date string) (*rules.Shop, rules.Day, error) {
+	s, ok := db.Config().Shop(shopID)
+	if !ok {
+		return nil, 0, fmt.Errorf("unknown shop %q (not in the config)", shopID)
+	}
+	if date == "" {
+		return s, rules.DayOf(e.now(), s.Location) - 1, nil
+	}
+	d, err := rules.ParseDay(date)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: --date: %v", errUsage, err)
+	}
+	return s, d, nil
+}
