@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/shopwatch/shopwatch/rules"
@@ -69,7 +71,11 @@ const scenarioChats2 = "message_id,conversation_id,shop_id,sender,sent_at,text\n
 
 func loadScenario(tb testing.TB) *DB {
 	tb.Helper()
-	db := MustOpen(tb, testConfig)
+	return loadScenarioInto(tb, MustOpen(tb, testConfig))
+}
+
+func loadScenarioInto(tb testing.TB, db *DB) *DB {
+	tb.Helper()
 	plain := ""
 	for i := range 38 {
 		plain += "plain" + string(rune('A'+i%26)) + string(rune('a'+i/26)) + ",7495002,p1,2026-10-10T09:00:00-04:00,Serum,2026-10-12T09:00:00-04:00,delivered\n"
@@ -162,5 +168,71 @@ func TestTimezoneChangeRecomputesDays(t *testing.T) {
 	db = MustOpenAt(t, path, testConfig) // back to Bangkok
 	if n := count(t, db, "SELECT COUNT(*) FROM orders WHERE order_id = '2' AND created_day = ?", int64(rules.DateDay(2026, 11, 2))); n != 1 {
 		t.Error("created_day was not recomputed for Asia/Bangkok")
+	}
+}
+
+// The portable import path (one JSON array per batch) must store exactly what
+// the direct SQLite path stores.
+func TestPortableImportMatches(t *testing.T) {
+	direct := loadScenario(t)
+	portable := MustOpen(t, testConfig)
+	portable.portableImport = true
+	loadScenarioInto(t, portable)
+	for _, q := range []string{
+		"SELECT order_id, shop, created_at, created_day, COALESCE(delivered_at, -1), COALESCE(delivered_day, -1), status, products FROM orders ORDER BY order_id",
+		"SELECT shop, day, created, delivered FROM shop_days ORDER BY shop, day",
+		"SELECT shop, product_id, name FROM products ORDER BY shop, product_id",
+		"SELECT review_id, causes, text, tags FROM reviews ORDER BY review_id",
+		"SELECT return_id, fault, category, classified, status, type FROM returns ORDER BY return_id",
+		"SELECT conversation_id, seq, start_at, COALESCE(reply_at, -1) FROM chat_turns ORDER BY conversation_id, seq",
+	} {
+		a, b := dump(t, direct, q), dump(t, portable, q)
+		if a != b || a == "" {
+			t.Errorf("%s\ndirect:\n%s\nportable:\n%s", q, a, b)
+		}
+	}
+}
+
+func dump(tb testing.TB, db *DB, query string) string {
+	tb.Helper()
+	rows, err := db.sql.Query(query)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out strings.Builder
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			tb.Fatal(err)
+		}
+		fmt.Fprintln(&out, vals...)
+	}
+	return out.String()
+}
+
+// The direct path must be available with the driver in go.mod; if a driver
+// upgrade changes its connection, this fails instead of imports silently
+// slowing down.
+func TestDirectSQLiteAvailable(t *testing.T) {
+	db := MustOpen(t, testConfig)
+	conn, err := db.sql.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		if _, ok := rawOf(dc); !ok {
+			return fmt.Errorf("rawOf(%T) failed", dc)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// result is what one run of the command line did.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// MustRunMain runs the shopwatch command line in-process with the given
+// environment and returns its exit code and output.
+func MustRunMain(tb testing.TB, env map[string]string, args ...string) result {
+	tb.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut, func(k string) string { return env[k] })
+	return result{code, out.String(), errOut.String()}
+}
+
+func writeFile(tb testing.TB, dir, name, text string) string {
+	tb.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+const cliConfig = `shops:
+  - id: "7495001"
+    name: "Acme Beauty TH"
+    timezone: Asia/Bangkok
+    profile: sea
+    channel: C0123ABCD
+`
+
+// cliEnv writes a config with the shop above and returns the environment
+// pointing the command line at it and at a fresh database.
+func cliEnv(tb testing.TB) (map[string]string, string) {
+	dir := tb.TempDir()
+	return map[string]string{
+		"SHOPWATCH_CONFIG": writeFile(tb, dir, "shopwatch.yaml", cliConfig),
+		"SHOPWATCH_DB":     filepath.Join(dir, "shopwatch.db"),
+	}, dir
+}
+
+func TestMetricsJSON(t *testing.T) {
+	env, dir := cliEnv(t)
+	var orders strings.Builder
+	orders.WriteString("order_id,shop_id,product_id,created_at,delivered_at\n")
+	for i := range 40 { // 40 orders delivered on 2026-11-10, Bangkok time
+		orders.WriteString("o" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ",7495001,p1,2026-11-05T10:00:00+07:00,2026-11-10T10:00:00+07:00\n")
+	}
+	files := map[string]string{
+		"orders":  orders.String(),
+		"reviews": "review_id,order_id,shop_id,product_id,rating,created_at,tags\nr1,oaa,7495001,p1,1,2026-11-12T10:00:00+07:00,damaged\nr2,oba,7495001,p1,2,2026-11-12T10:00:00+07:00,late_delivery\n",
+		"returns": "return_id,order_id,shop_id,product_id,created_at,reason,status\nx1,oca,7495001,p1,2026-11-12T10:00:00+07:00,Package or product is damaged,completed\n",
+		"chats":   "message_id,conversation_id,shop_id,sender,sent_at\nm1,c1,7495001,buyer,2026-11-19T10:00:00+07:00\nm2,c1,7495001,shop,2026-11-19T11:30:00+07:00\n",
+	}
+	for _, kind := range []string{"orders", "reviews", "returns", "chats"} {
+		path := writeFile(t, dir, kind+".csv", files[kind])
+		if r := MustRunMain(t, env, "import", kind, path); r.code != 0 || !strings.Contains(r.stdout, "0 rejected") {
+			t.Fatalf("import %s: code %d\n%s%s", kind, r.code, r.stdout, r.stderr)
+		}
+	}
+	r := MustRunMain(t, env, "metrics", "--shop", "7495001", "--date", "2026-11-20", "--json")
+	if r.code != 0 {
+		t.Fatalf("metrics: code %d: %s", r.code, r.stderr)
+	}
+	var got struct {
+		ShopID  string                     `json:"shop_id"`
+		Date    string                     `json:"date"`
+		Profile string                     `json:"profile"`
+		Metrics map[string]json.RawMessage `json:"metrics"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("metrics --json is not JSON: %v\n%s", err, r.stdout)
+	}
+	if got.ShopID != "7495001" || got.Date != "2026-11-20" || got.Profile != "sea" || len(got.Metrics) != 6 {
+		t.Fatalf("header = %+v", got)
+	}
+	// Key order follows SPEC section 5.
+	order := []string{`"nrr"`, `"nrr_product"`, `"nrr_service"`, `"sfrr"`, `"chat_response_rate"`, `"chat_avg_response_hours"`}
+	last := -1
+	for _, k := range order {
+		i := strings.Index(r.stdout, k+":")
+		if i < last {
+			t.Errorf("metric %s out of order", k)
+		}
+		last = i
+	}
+	var nrr struct {
+		Value       *float64 `json:"value"`
+		Numerator   int      `json:"numerator"`
+		Denominator int      `json:"denominator"`
+		WindowDays  int      `json:"window_days"`
+		Level       string   `json:"level"`
+		Warn        *float64 `json:"warn"`
+		Critical    *float64 `json:"critical"`
+		Headroom    *int     `json:"headroom"`
+		RecoversOn  *string  `json:"recovers_on"`
+	}
+	if err := json.Unmarshal(got.Metrics["nrr"], &nrr); err != nil {
+		t.Fatal(err)
+	}
+	// r1 counts (damaged), r2 is logistics-only: 1 of 40 delivered.
+	if nrr.Numerator != 1 || nrr.Denominator != 40 || nrr.Value == nil || *nrr.Value != 1.0/40 || nrr.WindowDays != 30 ||
+		nrr.Level != "critical" || *nrr.Warn != 0.004 || *nrr.Critical != 0.005 || *nrr.Headroom != 0 || nrr.RecoversOn == nil {
+		t.Errorf("nrr = %s", got.Metrics["nrr"])
+	}
+	var sfrr struct {
+		Numerator, Denominator int
+	}
+	json.Unmarshal(got.Metrics["sfrr"], &sfrr)
+	if sfrr.Numerator != 1 || sfrr.Denominator != 40 { // sea: over orders created in the window
+		t.Errorf("sfrr = %s", got.Metrics["sfrr"])
+	}
+	var avg struct {
+		Value float64 `json:"value"`
+		Count int     `json:"count"`
+	}
+	json.Unmarshal(got.Metrics["chat_avg_response_hours"], &avg)
+	if avg.Value != 1.5 || avg.Count != 1 {
+		t.Errorf("chat_avg_response_hours = %s", got.Metrics["chat_avg_response_hours"])
+	}
+
+	// The table form shows the same figures.
+	r = MustRunMain(t, env, "metrics", "--shop", "7495001", "--date", "2026-11-20")
+	if r.code != 0 || !strings.Contains(r.stdout, "2.50%") || !strings.Contains(r.stdout, "1/40") {
+		t.Errorf("metrics table:\n%s%s", r.stdout, r.stderr)
+	}
+
+	r = MustRunMain(t, env, "breakdown", "--shop", "7495001", "--metric", "nrr", "--date", "2026-11-20", "--json")
+	var bd struct {
+		Products []struct {
+			ProductID string  `json:"product_id"`
+			Count     int     `json:"count"`
+			Base      int     `json:"base"`
+			Rate      float64 `json:"rate"`
+		} `json:"products"`
+		Causes []struct {
+			Name  string `json:"name"`
+			Count int    `json:"count"`
+		} `json:"causes"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &bd); err != nil || r.code != 0 {
+		t.Fatalf("breakdown: %v %s %s", err, r.stdout, r.stderr)
+	}
+	if len(bd.Products) != 1 || bd.Products[0].ProductID != "p1" || bd.Products[0].Count != 1 || bd.Products[0].Base != 40 ||
+		len(bd.Causes) != 1 || bd.Causes[0].Name != "damaged" {
+		t.Errorf("breakdown = %+v", bd)
+	}
+}
+
+func TestCommandErrors(t *testing.T) {
+	env, dir := cliEnv(t)
+	bad := writeFile(t, dir, "bad.csv", "order_id,shop_id,product_id,created_at\no1,7495001,p1,2026-11-05T10:00:00+07:00\no2,7495001,p1,not a time\n")
+	badConfig := writeFile(t, dir, "bad.yaml", cliConfig+"    chanel: C1\n")
+	tests := []struct {
+		name   string
+		env    map[string]string
+		args   []string
+		code   int
+		stderr string
+		stdout string
+	}{
+		{"no command", env, nil, 2, "usage: shopwatch", ""},
+		{"unknown command", env, []string{"frobnicate"}, 2, `unknown command "frobnicate"`, ""},
+		{"bad flag", env, []string{"metrics", "--shopp", "1"}, 2, "flag provided but not defined: -shopp", ""},
+		{"unknown shop", env, []string{"metrics", "--shop", "999", "--date", "2026-11-20"}, 1, `unknown shop "999"`, ""},
+		{"bad date", env, []string{"metrics", "--shop", "7495001", "--date", "20/11/2026"}, 2, "--date", ""},
+		{"unknown kind", env, []string{"import", "refunds", bad}, 2, `unknown record kind "refunds"`, ""},
+		{"unreadable file", env, []string{"import", "orders", filepath.Join(dir, "missing.csv")}, 1, "missing.csv", ""},
+		{"invalid row names file and line", env, []string{"import", "orders", bad}, 1, "bad.csv:3: created_at", ""},
+		{"skip invalid imports the rest", env, []string{"import", "orders", bad, "--skip-invalid"}, 0, "", "1 imported, 1 rejected"},
+		{"config unknown key", map[string]string{"SHOPWATCH_CONFIG": badConfig, "SHOPWATCH_DB": env["SHOPWATCH_DB"]}, []string{"metrics", "--shop", "7495001"}, 1, `line 7: unknown key "chanel"`, ""},
+		{"missing config", map[string]string{"SHOPWATCH_CONFIG": filepath.Join(dir, "nope.yaml")}, []string{"metrics"}, 1, "nope.yaml", ""},
+		{"breakdown needs a shop", env, []string{"breakdown", "--metric", "nrr"}, 2, "--shop is required", ""},
+		{"breakdown unknown metric", env, []string{"breakdown", "--shop", "7495001", "--metric", "nps"}, 1, `unknown breakdown metric "nps"`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := MustRunMain(t, tt.env, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.stderr) || !strings.Contains(r.stdout, tt.stdout) {
+				t.Errorf("code %d (want %d)\nstdout: %s\nstderr: %s", r.code, tt.code, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+func TestDemoRoundTrip(t *testing.T) {
+	env, dir := cliEnv(t)
+	demo := filepath.Join(dir, "demo")
+	if r := MustRunMain(t, env, "demo", demo, "--shops", "3", "--days", "40", "--orders-per-day", "20", "--end", "2026-11-20"); r.code != 0 {
+		t.Fatalf("demo: %s", r.stderr)
+	}
+	env["SHOPWATCH_CONFIG"] = filepath.Join(demo, "shopwatch.yaml")
+	for _, kind := range []string{"orders", "reviews", "returns", "chats"} {
+		r := MustRunMain(t, env, "import", kind, filepath.Join(demo, kind+".csv"))
+		if r.code != 0 || !strings.Contains(r.stdout, " 0 rejected") {
+			t.Fatalf("import %s: %s%s", kind, r.stdout, r.stderr)
+		}
+	}
+	r := MustRunMain(t, env, "metrics", "--date", "2026-11-20")
+	if r.code != 0 || strings.Count(r.stdout, "\n") != 4 { // header and three shops
+		t.Fatalf("metrics for all shops:\n%s%s", r.stdout, r.stderr)
+	}
+	// Re-importing the same files changes nothing.
+	before := MustRunMain(t, env, "metrics", "--date", "2026-11-20", "--json").stdout
+	for _, kind := range []string{"orders", "reviews", "returns", "chats"} {
+		MustRunMain(t, env, "import", kind, filepath.Join(demo, kind+".csv"))
+	}
+	if after := MustRunMain(t, env, "metrics", "--date", "2026-11-20", "--json").stdout; after != before {
+		t.Errorf("re-import changed the metrics:\n%s\n%s", before, after)
+	}
+}

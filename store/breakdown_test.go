@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/shopwatch/shopwatch/rules"
+)
+
+func TestBreakdown(t *testing.T) {
+	db := loadScenario(t)
+	ctx := context.Background()
+	D := rules.DateDay(2026, 11, 2)
+
+	nrr, err := db.Breakdown(ctx, "7495002", "nrr", D, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Counted: A (damaged on p1, "broken" on p2), C (other, p1), G (counterfeit + late_delivery, p3).
+	wantProducts := map[string]int{"p1": 2, "p2": 1, "p3": 1}
+	if len(nrr.Products) != len(wantProducts) || nrr.Products[0].ProductID != "p1" {
+		t.Fatalf("products = %+v", nrr.Products)
+	}
+	for _, p := range nrr.Products {
+		if p.Count != wantProducts[p.ProductID] {
+			t.Errorf("product %s count = %d, want %d", p.ProductID, p.Count, wantProducts[p.ProductID])
+		}
+	}
+	// p1's own rate: its 2 counted orders over the 42 delivered orders with p1
+	// (38 plain, edge-first, edge-last, edge-dst; two-lines has p1 and p2).
+	if p := nrr.Products[0]; p.Base != 42 || p.Name != "Serum" {
+		t.Errorf("p1 = %+v, want base 42 (all delivered orders hold p1) and name Serum", p)
+	}
+	wantCauses := map[string]int{"damaged": 1, "other": 1, "counterfeit": 1, "late_delivery": 1}
+	for _, c := range nrr.Causes {
+		if c.Count != wantCauses[c.Name] {
+			t.Errorf("cause %s = %d, want %d", c.Name, c.Count, wantCauses[c.Name])
+		}
+		delete(wantCauses, c.Name)
+	}
+	if len(wantCauses) > 0 {
+		t.Errorf("missing causes %v", wantCauses)
+	}
+
+	product, err := db.Breakdown(ctx, "7495002", "nrr_product", D, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(product.Causes) != 1 || product.Causes[0].Name != "counterfeit" || len(product.Products) != 1 || product.Products[0].ProductID != "p3" {
+		t.Errorf("nrr_product breakdown = %+v %+v", product.Products, product.Causes)
+	}
+
+	sfrr, err := db.Breakdown(ctx, "7495002", "sfrr", D, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]CauseCount{}
+	for _, c := range sfrr.Causes {
+		reasons[c.Name] = c
+	}
+	if c := reasons["Something weird"]; !c.Unclassified || c.Count != 1 || c.Group != "seller" {
+		t.Errorf("unclassified reason = %+v (all: %+v)", c, sfrr.Causes)
+	}
+	if c := reasons["damaged"]; c.Count != 1 || c.Unclassified {
+		t.Errorf("damaged = %+v", c)
+	}
+	if sfrr.Result.Numerator != 2 {
+		t.Errorf("sfrr numerator = %d", sfrr.Result.Numerator)
+	}
+
+	chat, err := db.Breakdown(ctx, "7495002", "chat", D, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(chat.Waiting) != 1 || chat.Waiting[0].ConversationID != "c5" {
+		t.Fatalf("waiting = %+v, want c5", chat.Waiting)
+	}
+	if want := time.Date(2026, 11, 3, 0, 0, 0, 0, time.FixedZone("EST", -5*3600)); !chat.Waiting[0].Deadline.Equal(want) {
+		t.Errorf("c5 reply by %s, want %s", chat.Waiting[0].Deadline, want)
+	}
+	total, late := 0, 0
+	for _, h := range chat.Hours {
+		total += h.Turns
+		late += h.Late
+	}
+	if total != 6 || late != 3 {
+		t.Errorf("hours total %d late %d, want 6 and 3: %+v", total, late, chat.Hours)
+	}
+	if chat.Hours[0].Late < chat.Hours[len(chat.Hours)-1].Late {
+		t.Errorf("hours not slowest first: %+v", chat.Hours)
+	}
+
+	if _, err := db.Breakdown(ctx, "7495002", "nps", D, 0); err == nil {
+		t.Error("unknown metric accepted")
+	}
+	if top, _ := db.Breakdown(ctx, "7495002", "nrr", D, 1); len(top.Products) != 1 || len(top.Causes) != 1 {
+		t.Errorf("top 1 kept %d products, %d causes", len(top.Products), len(top.Causes))
+	}
+}
