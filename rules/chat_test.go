@@ -69,13 +69,13 @@ func TestChatMetrics(t *testing.T) {
 	}
 	day10 := w.First.Start(shop.Location).UnixMilli() + 10*24*h // mid-window, noon-ish local
 	tests := []struct {
-		name           string
-		turns          []Turn
-		holidays       []Period
-		onTime, late   int
-		pending        int
-		replied        int
-		avgHours       float64
+		name         string
+		turns        []Turn
+		holidays     []Period
+		onTime, late int
+		pending      int
+		replied      int
+		avgHours     float64
 	}{
 		{"answered within target", []Turn{turn(day10, day10+2*h)}, nil, 1, 0, 0, 1, 2},
 		{"answered exactly at the target is on time", []Turn{turn(day10, day10+12*h)}, nil, 1, 0, 0, 1, 12},
@@ -131,9 +131,9 @@ func TestChatLevels(t *testing.T) {
 		headroom     int
 	}{
 		{"9 turns: insufficient", 9, 0, LevelInsufficient, 1},
-		{"all on time", 20, 0, LevelOK, 2},     // 20/22 = 90.9% >= 90%, 20/23 < 90%
+		{"all on time", 20, 0, LevelOK, 2},           // 20/22 = 90.9% >= 90%, 20/23 < 90%
 		{"exactly at warn is ok", 19, 1, LevelOK, 1}, // 95%
-		{"just below warn", 18, 1, LevelWarn, 1},   // 94.7%; 18/20 = 90%
+		{"just below warn", 18, 1, LevelWarn, 1},     // 94.7%; 18/20 = 90%
 		{"exactly at critical is warn", 18, 2, LevelWarn, 0},
 		{"below critical", 17, 2, LevelCritical, 0},
 	}

@@ -36,11 +36,11 @@ func TestNRR(t *testing.T) {
 	w := shop.Window(D)
 	first := w.First
 	tests := []struct {
-		name                   string
-		delivered              int
-		reviews                []ReviewFact
-		nrr, product, service  int
-		level                  Level
+		name                  string
+		delivered             int
+		reviews               []ReviewFact
+		nrr, product, service int
+		level                 Level
 	}{
 		{"no reviews", 1000, nil, 0, 0, 0, LevelOK},
 		{"one order two negative reviews counts once", 1000, []ReviewFact{neg("o1", D, CauseDamaged), neg("o1", D-3, CauseProductQuality)}, 1, 1, 1, LevelOK},
