@@ -3,10 +3,15 @@ package store
 import (
 	"context"
 	"io"
+	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/shopwatch/shopwatch/rules"
 )
 
 // ordersReader streams n synthetic order lines (about 1.6 lines an order)
@@ -68,4 +73,62 @@ func BenchmarkImportOrders(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// benchDB opens the database named by SHOPWATCH_BENCH_DB with the config in
+// SHOPWATCH_BENCH_CONFIG (make bench prepares both: 1,000 shops, ~10 million
+// order lines); the benchmark is skipped without them.
+func benchDB(b *testing.B) *DB {
+	path, cfgPath := os.Getenv("SHOPWATCH_BENCH_DB"), os.Getenv("SHOPWATCH_BENCH_CONFIG")
+	if path == "" || cfgPath == "" {
+		b.Skip("SHOPWATCH_BENCH_DB and SHOPWATCH_BENCH_CONFIG are not set (make bench sets them)")
+	}
+	data, err := os.ReadFile(cfgPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return MustOpenAt(b, path, string(data))
+}
+
+func benchDay(b *testing.B) rules.Day {
+	d, err := rules.ParseDay(os.Getenv("SHOPWATCH_BENCH_DATE"))
+	if err != nil {
+		b.Fatalf("SHOPWATCH_BENCH_DATE: %v", err)
+	}
+	return d
+}
+
+// BenchmarkReport computes one shop's metrics, cycling through the shops.
+func BenchmarkReport(b *testing.B) {
+	db := benchDB(b)
+	day := benchDay(b)
+	shops := db.Config().Shops
+	var lat []time.Duration
+	i := 0
+	for b.Loop() {
+		start := time.Now()
+		if _, err := db.Report(context.Background(), shops[i%len(shops)].ID, day); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+		i++
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "median-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkReports computes every shop's metrics for one date: the daily
+// job's work.
+func BenchmarkReports(b *testing.B) {
+	db := benchDB(b)
+	day := benchDay(b)
+	for b.Loop() {
+		for _, r := range db.Reports(context.Background(), day, runtime.GOMAXPROCS(0)) {
+			if r.Err != nil {
+				b.Fatal(r.Err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(db.Config().Shops)), "shops")
 }

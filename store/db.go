@@ -122,7 +122,6 @@ func sqliteDSN(path string) string {
 		"synchronous(NORMAL)",
 		"foreign_keys(ON)",
 		"cache_size(-32000)",
-		"temp_store(MEMORY)",
 	} {
 		q.Add("_pragma", p)
 	}

@@ -66,8 +66,8 @@ CREATE TABLE reviews (
 	text        TEXT NOT NULL,
 	tags        TEXT NOT NULL,
 	causes      INTEGER NOT NULL
-);
-CREATE INDEX reviews_shop_created ON reviews (shop, created_day, rating);
+) WITHOUT ROWID;
+CREATE INDEX reviews_shop_created ON reviews (shop, created_day, rating, order_id, causes);
 CREATE TABLE returns (
 	return_id   TEXT PRIMARY KEY,
 	order_id    TEXT NOT NULL,
@@ -81,8 +81,8 @@ CREATE TABLE returns (
 	fault       INTEGER NOT NULL,
 	category    TEXT NOT NULL,
 	classified  INTEGER NOT NULL
-);
-CREATE INDEX returns_shop_created ON returns (shop, created_day);
+) WITHOUT ROWID;
+CREATE INDEX returns_shop_created ON returns (shop, created_day, order_id, status, fault);
 CREATE TABLE chat_messages (
 	message_id      TEXT PRIMARY KEY,
 	conversation_id TEXT NOT NULL,
@@ -90,8 +90,8 @@ CREATE TABLE chat_messages (
 	sender          TEXT NOT NULL,
 	sent_at         INTEGER NOT NULL,
 	text            TEXT NOT NULL
-);
-CREATE INDEX chat_messages_conversation ON chat_messages (conversation_id, sent_at);
+) WITHOUT ROWID;
+CREATE INDEX chat_messages_conversation ON chat_messages (conversation_id, sent_at, sender, shop);
 CREATE TABLE chat_turns (
 	conversation_id TEXT NOT NULL,
 	seq             INTEGER NOT NULL,
@@ -100,8 +100,8 @@ CREATE TABLE chat_turns (
 	start_day       INTEGER NOT NULL,
 	reply_at        INTEGER,
 	PRIMARY KEY (conversation_id, seq)
-);
-CREATE INDEX chat_turns_shop_start ON chat_turns (shop, start_day);
+) WITHOUT ROWID;
+CREATE INDEX chat_turns_shop_start ON chat_turns (shop, start_day, start_at, reply_at);
 `,
 }
 
