@@ -213,8 +213,10 @@ func (db *DB) returnBreakdown(ctx context.Context, ref shopRef, w rules.Window, 
 // The orders behind each product's own rate: each row is one order's
 // products, one per line.
 const (
-	qProductDelivered = `SELECT products FROM orders WHERE shop = ? AND delivered_day BETWEEN ? AND ?`
-	qProductCreated   = `SELECT products FROM orders WHERE shop = ? AND created_day BETWEEN ? AND ?`
+	qProductDelivered = `SELECT products FROM orders WHERE shop = ?1 AND delivered_day BETWEEN ?2 AND ?3`
+	qProductCreated   = `SELECT products FROM orders WHERE shop = ?1 AND delivered_day IS NULL AND created_day BETWEEN ?2 AND ?3
+UNION ALL
+SELECT products FROM orders WHERE shop = ?1 AND delivered_day >= ?2 AND created_day BETWEEN ?2 AND ?3`
 )
 
 // finishTally ranks the tallied products and causes, with each product's own

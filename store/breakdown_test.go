@@ -98,3 +98,28 @@ func TestBreakdown(t *testing.T) {
 		t.Errorf("top 1 kept %d products, %d causes", len(top.Products), len(top.Causes))
 	}
 }
+
+// In the sea profile the SFRR is over orders created in the window, and so
+// is each product's own rate.
+func TestBreakdownCreatedBase(t *testing.T) {
+	db := MustOpen(t, testConfig)
+	MustImport(t, db, Orders, "orders.csv", ordersHeader+
+		"in-delivered,7495001,p1,2026-11-05T10:00:00+07:00,Serum,2026-11-08T10:00:00+07:00,delivered\n"+
+		"in-later,7495001,p1,2026-11-19T10:00:00+07:00,Serum,2026-11-25T10:00:00+07:00,delivered\n"+
+		"in-open,7495001,p1,2026-11-20T10:00:00+07:00,Serum,,in_transit\n"+
+		"in-other,7495001,p2,2026-11-20T10:00:00+07:00,Toner,,in_transit\n"+
+		"before,7495001,p1,2026-10-01T10:00:00+07:00,Serum,2026-10-25T10:00:00+07:00,delivered\n"+
+		"before-open,7495001,p1,2026-10-01T10:00:00+07:00,Serum,,cancelled\n")
+	MustImport(t, db, Returns, "returns.csv", "return_id,order_id,shop_id,product_id,created_at,reason\n"+
+		"x1,in-delivered,7495001,p1,2026-11-10T10:00:00+07:00,damaged\n")
+	b, err := db.Breakdown(context.Background(), "7495001", "sfrr", rules.DateDay(2026, 11, 20), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Result.Denominator != 4 {
+		t.Errorf("sfrr denominator = %d, want the 4 orders created in the window", b.Result.Denominator)
+	}
+	if len(b.Products) != 1 || b.Products[0].Base != 3 {
+		t.Errorf("products = %+v, want p1 with base 3 (in-delivered, in-later, in-open)", b.Products)
+	}
+}

@@ -113,8 +113,7 @@ func parseChat(p *rowParser, b *batch) {
 
 // orderIndexes are the secondary indexes of the orders table.
 var orderIndexes = []struct{ name, def string }{
-	{"orders_shop_delivered", "orders (shop, delivered_day)"},
-	{"orders_shop_created", "orders (shop, created_day)"},
+	{"orders_shop_delivered", "orders (shop, delivered_day, created_day)"},
 }
 
 // beginOrders drops the secondary indexes of an empty orders table for the

@@ -53,8 +53,9 @@ CREATE TABLE shop_days (
 	delivered INTEGER NOT NULL,
 	PRIMARY KEY (shop, day)
 ) WITHOUT ROWID;
-CREATE INDEX orders_shop_delivered ON orders (shop, delivered_day);
-CREATE INDEX orders_shop_created ON orders (shop, created_day);
+-- One index serves both per-product bases of breakdowns: orders created in a
+-- window were delivered in it, later, or not yet (NULL sorts first).
+CREATE INDEX orders_shop_delivered ON orders (shop, delivered_day, created_day);
 CREATE TABLE reviews (
 	review_id   TEXT PRIMARY KEY,
 	order_id    TEXT NOT NULL,
