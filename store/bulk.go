@@ -216,9 +216,10 @@ type writer struct {
 	spec  *kindSpec
 	stmts []*sql.Stmt // per target: JSON upserts (the portable path)
 	raw   []*rawStmt  // per target: one-row upserts on the SQLite handle, when available
+	rawc  *rawConn
 	buf   []byte
 
-	finish func(context.Context) error // the kind's last step, if any
+	steps importSteps
 }
 
 func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err error) {
@@ -238,7 +239,7 @@ func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err err
 		}
 	}()
 	if spec.begin != nil {
-		if w.finish, err = spec.begin(ctx, db, tx); err != nil {
+		if w.steps, err = spec.begin(ctx, db, tx); err != nil {
 			return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 		}
 	}
@@ -248,6 +249,7 @@ func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err err
 			if !ok {
 				return nil
 			}
+			w.rawc = c
 			for _, t := range spec.targets {
 				s, err := c.prepare(t.upsertRowSQL())
 				if err != nil {
@@ -274,8 +276,8 @@ func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err err
 }
 
 func (w *writer) write(ctx context.Context, b *batch) error {
-	if w.spec.prepare != nil {
-		if err := w.spec.prepare(ctx, w.tx, b); err != nil {
+	if w.steps.prepare != nil {
+		if err := w.steps.prepare(ctx, b); err != nil {
 			return err
 		}
 	}
@@ -308,11 +310,12 @@ func (w *writer) closeStmts() {
 	for _, s := range w.stmts {
 		s.Close()
 	}
-	if w.raw != nil {
+	if w.rawc != nil {
 		w.conn.Raw(func(any) error {
 			for _, s := range w.raw {
 				s.close()
 			}
+			w.rawc.release()
 			return nil
 		})
 	}

@@ -149,8 +149,8 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	if writeErr == nil && res.Total > 0 && !opts.SkipInvalid {
 		writeErr = &InvalidInputError{Rows: res.Rejected, Total: res.Total}
 	}
-	if writeErr == nil && w.finish != nil {
-		writeErr = w.finish(ctx)
+	if writeErr == nil && w.steps.finish != nil {
+		writeErr = w.steps.finish(ctx)
 	}
 	if writeErr != nil {
 		w.rollback()

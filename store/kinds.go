@@ -17,11 +17,15 @@ type kindSpec struct {
 	targets  []target
 	// parse validates the row in p and, when it is valid, adds it to b.
 	parse func(p *rowParser, b *batch)
-	// prepare runs before each batch is written; begin and finish run at the
-	// start and end. All run inside the import's transaction.
-	prepare func(ctx context.Context, tx *sql.Tx, b *batch) error
-	// begin returns the finish step, which runs when every batch is written.
-	begin func(ctx context.Context, db *DB, tx *sql.Tx) (finish func(context.Context) error, err error)
+	// begin runs first and returns the kind's other steps, if any. All run
+	// inside the import's transaction.
+	begin func(ctx context.Context, db *DB, tx *sql.Tx) (importSteps, error)
+}
+
+// importSteps are what a kind does besides upserting its rows.
+type importSteps struct {
+	prepare func(ctx context.Context, b *batch) error // before each batch is written
+	finish  func(ctx context.Context) error           // after the last batch
 }
 
 var kindSpecs = map[Kind]*kindSpec{
@@ -30,7 +34,6 @@ var kindSpecs = map[Kind]*kindSpec{
 		required: []string{"order_id", "shop_id", "product_id", "created_at"},
 		targets:  orderTargets,
 		parse:    parseOrder,
-		prepare:  prepareOrders,
 		begin:    beginOrders,
 	},
 	Reviews: {
@@ -116,38 +119,44 @@ var orderIndexes = []struct{ name, def string }{
 	{"orders_shop_delivered", "orders (shop, delivered_day, created_day)"},
 }
 
-// beginOrders drops the secondary indexes of an empty orders table for the
-// length of the import and builds them again at the end: sorting once is
-// far cheaper than keeping them up to date row by row on a first load.
-func beginOrders(ctx context.Context, db *DB, tx *sql.Tx) (func(context.Context) error, error) {
-	var any int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM orders LIMIT 1)`).Scan(&any)
-	if err != nil || any > 0 {
-		return nil, err
+// beginOrders sets up an orders import. On a first load (an empty orders
+// table) the secondary indexes are dropped for the length of the import and
+// built again at the end: sorting once is far cheaper than keeping them up
+// to date row by row.
+func beginOrders(ctx context.Context, db *DB, tx *sql.Tx) (importSteps, error) {
+	var stored int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM orders LIMIT 1)`).Scan(&stored); err != nil {
+		return importSteps{}, err
+	}
+	o := &ordersImport{tx: tx, firstLoad: stored == 0}
+	steps := importSteps{prepare: o.prepare}
+	if !o.firstLoad {
+		return steps, nil
 	}
 	for _, ix := range orderIndexes {
 		if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
-			return nil, fmt.Errorf("drop index %s: %w", ix.name, err)
+			return importSteps{}, fmt.Errorf("drop index %s: %w", ix.name, err)
 		}
 	}
-	return func(ctx context.Context) error {
+	steps.finish = func(ctx context.Context) error {
 		for _, ix := range orderIndexes {
 			if _, err := tx.ExecContext(ctx, `CREATE INDEX `+ix.name+` ON `+ix.def); err != nil {
 				return fmt.Errorf("create index %s: %w", ix.name, err)
 			}
 		}
 		return nil
-	}, nil
+	}
+	return steps, nil
 }
 
-func beginChats(ctx context.Context, db *DB, tx *sql.Tx) (func(context.Context) error, error) {
+func beginChats(ctx context.Context, db *DB, tx *sql.Tx) (importSteps, error) {
 	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS touched_conversations (conversation_id TEXT PRIMARY KEY)`); err != nil {
-		return nil, fmt.Errorf("create touched_conversations: %w", err)
+		return importSteps{}, fmt.Errorf("create touched_conversations: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM touched_conversations`); err != nil {
-		return nil, err
+		return importSteps{}, err
 	}
-	return func(ctx context.Context) error { return rebuildTurns(ctx, db, tx) }, nil
+	return importSteps{finish: func(ctx context.Context) error { return rebuildTurns(ctx, db, tx) }}, nil
 }
 
 // turnChunk is how many conversations rebuildTurns reads at a time.

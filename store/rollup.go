@@ -90,13 +90,38 @@ type storedOrder struct {
 	products           []string
 }
 
-// prepareOrders reads the stored state of the batch's orders, merges their
+// ordersImport is the state of one orders import.
+type ordersImport struct {
+	tx        *sql.Tx
+	firstLoad bool   // the orders table was empty when the import began
+	maxID     string // on a first load: the greatest order id written so far
+}
+
+// prepare reads the stored state of the batch's orders, merges their
 // product sets and queues the order rows and the rollup changes.
-func prepareOrders(ctx context.Context, tx *sql.Tx, b *batch) error {
+func (oi *ordersImport) prepare(ctx context.Context, b *batch) error {
 	if len(b.orders) == 0 {
 		return nil
 	}
-	old, err := storedOrders(ctx, tx, b.orders)
+	// Key order keeps the b-tree writes local (and the result deterministic).
+	ids := make([]string, 0, len(b.orders))
+	for id := range b.orders {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	// On a first load an order can be stored already only if this import
+	// wrote it: ids above every id written so far need no look-up. Exports
+	// in id (time) order skip the look-ups entirely.
+	lookup := ids
+	if oi.firstLoad {
+		n, _ := slices.BinarySearch(ids, oi.maxID)
+		if n < len(ids) && ids[n] == oi.maxID {
+			n++
+		}
+		lookup = ids[:n]
+		oi.maxID = max(oi.maxID, ids[len(ids)-1])
+	}
+	old, err := storedOrders(ctx, oi.tx, lookup)
 	if err != nil {
 		return err
 	}
@@ -117,12 +142,6 @@ func prepareOrders(ctx context.Context, tx *sql.Tx, b *batch) error {
 			add(delivered, 0, sign)
 		}
 	}
-	// Key order keeps the b-tree writes local (and the result deterministic).
-	ids := make([]string, 0, len(b.orders))
-	for id := range b.orders {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
 	for _, id := range ids {
 		o := b.orders[id]
 		products := o.products
@@ -151,10 +170,10 @@ func prepareOrders(ctx context.Context, tx *sql.Tx, b *batch) error {
 }
 
 // storedOrders reads the stored state of the given orders.
-func storedOrders(ctx context.Context, tx *sql.Tx, orders map[string]*orderFact) (map[string]*storedOrder, error) {
-	ids := make([]string, 0, len(orders))
-	for id := range orders {
-		ids = append(ids, id)
+func storedOrders(ctx context.Context, tx *sql.Tx, ids []string) (map[string]*storedOrder, error) {
+	old := map[string]*storedOrder{}
+	if len(ids) == 0 {
+		return old, nil
 	}
 	idJSON, err := json.Marshal(ids)
 	if err != nil {
@@ -166,7 +185,6 @@ FROM json_each(?) j CROSS JOIN orders o ON o.order_id = j.value`, string(idJSON)
 		return nil, fmt.Errorf("read stored orders: %w", err)
 	}
 	defer rows.Close()
-	old := map[string]*storedOrder{}
 	for rows.Next() {
 		var id, products string
 		var s storedOrder

@@ -1,11 +1,13 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"unsafe"
 
 	"modernc.org/libc"
+	"modernc.org/libc/sys/types"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -20,10 +22,43 @@ import (
 // path: one JSON array per batch (see bulk.go).
 
 // rawConn is the SQLite handle of a glebarez/go-sqlite connection.
+//
+// Everything handed to SQLite lives in C memory (libc.Xmalloc): the
+// transpiled SQLite turns addresses back into pointers, which Go's pointer
+// checks (on under -race) refuse for Go memory.
 type rawConn struct {
-	tls *libc.TLS
-	db  uintptr
-	out uintptr // where sqlite3_prepare_v2 writes the statement handle (heap memory)
+	tls   *libc.TLS
+	db    uintptr
+	arena uintptr // C memory for text arguments
+	size  int
+}
+
+// cmem is n bytes of C memory at p, as a Go slice.
+func cmem(p uintptr, n int) []byte {
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), p)), n)
+}
+
+// reserve makes the text buffer at least n bytes (never empty, so that an
+// empty string binds as text, not NULL).
+func (c *rawConn) reserve(n int) error {
+	if n <= c.size && c.arena != 0 {
+		return nil
+	}
+	c.release()
+	size := max(n, 4096)
+	p := libc.Xmalloc(c.tls, types.Size_t(size))
+	if p == 0 {
+		return errors.New("sqlite: out of memory")
+	}
+	c.arena, c.size = p, size
+	return nil
+}
+
+func (c *rawConn) release() {
+	if c.arena != 0 {
+		libc.Xfree(c.tls, c.arena)
+		c.arena, c.size = 0, 0
+	}
 }
 
 // rawOf returns the SQLite handle under a database/sql driver connection.
@@ -54,8 +89,6 @@ func (c *rawConn) err(rc int32) error {
 	return fmt.Errorf("sqlite: %s (%d)", msg, rc)
 }
 
-var nonEmpty = "-"
-
 // rawStmt is a statement prepared once on a rawConn.
 type rawStmt struct {
 	c *rawConn
@@ -68,16 +101,29 @@ func (c *rawConn) prepare(query string) (*rawStmt, error) {
 		return nil, err
 	}
 	defer libc.Xfree(c.tls, z)
-	c.out = 0
-	if rc := sqlite3.Xsqlite3_prepare_v2(c.tls, c.db, z, -1, uintptr(unsafe.Pointer(&c.out)), 0); rc != sqlite3.SQLITE_OK {
+	if err := c.reserve(8); err != nil {
+		return nil, err
+	}
+	if rc := sqlite3.Xsqlite3_prepare_v2(c.tls, c.db, z, -1, c.arena, 0); rc != sqlite3.SQLITE_OK {
 		return nil, c.err(rc)
 	}
-	return &rawStmt{c: c, p: c.out}, nil
+	return &rawStmt{c: c, p: *(*uintptr)(unsafe.Pointer(&cmem(c.arena, 8)[0]))}, nil
 }
 
 // exec binds vals (nil, int64, int, bool or string) and runs the statement.
 func (s *rawStmt) exec(vals []any) error {
 	c := s.c
+	need := 0
+	for _, v := range vals {
+		if str, ok := v.(string); ok {
+			need += len(str)
+		}
+	}
+	if err := c.reserve(need); err != nil {
+		return err
+	}
+	buf := cmem(c.arena, c.size)
+	off := 0
 	for i, v := range vals {
 		idx := int32(i + 1)
 		var rc int32
@@ -95,15 +141,10 @@ func (s *rawStmt) exec(vals []any) error {
 			}
 			rc = sqlite3.Xsqlite3_bind_int64(c.tls, s.p, idx, n)
 		case string:
-			// SQLITE_STATIC (0): SQLite reads the Go string in place until
-			// the reset below; vals keeps it alive and Go does not move
-			// heap memory. An empty string needs a non-nil pointer to bind
-			// as text rather than NULL.
-			data := unsafe.StringData(v)
-			if len(v) == 0 {
-				data = unsafe.StringData(nonEmpty)
-			}
-			rc = sqlite3.Xsqlite3_bind_text(c.tls, s.p, idx, uintptr(unsafe.Pointer(data)), int32(len(v)), 0)
+			// SQLITE_STATIC (0): the buffer is only reused after the reset below.
+			copy(buf[off:], v)
+			rc = sqlite3.Xsqlite3_bind_text(c.tls, s.p, idx, c.arena+uintptr(off), int32(len(v)), 0)
+			off += len(v)
 		default:
 			return fmt.Errorf("sqlite: cannot bind %T", v)
 		}
