@@ -104,6 +104,19 @@ CREATE TABLE chat_turns (
 ) WITHOUT ROWID;
 CREATE INDEX chat_turns_shop_start ON chat_turns (shop, start_day, start_at, reply_at);
 `,
+	2: `
+-- /shopwatch mute: a shop's metric (or "all") is muted until until_at (Unix
+-- ms). Alerts are still evaluated but not posted while a mute holds.
+CREATE TABLE mutes (
+	shop       INTEGER NOT NULL,
+	metric     TEXT NOT NULL,
+	until_at   INTEGER NOT NULL,
+	created_at INTEGER NOT NULL,
+	created_by TEXT NOT NULL,
+	channel    TEXT NOT NULL,
+	PRIMARY KEY (shop, metric)
+) WITHOUT ROWID;
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -1,0 +1,264 @@
+package templates
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/shopwatch/shopwatch/rules"
+)
+
+// The data the templates are executed with. These are message views, made
+// by the bot from reports and breakdowns, not database rows.
+
+// Shop is the shop a message is about.
+type Shop struct {
+	ID   string
+	Name string
+}
+
+// Rate is one metric's figure as a sentence needs it.
+type Rate struct {
+	Name  string // "NRR"
+	Valid bool   // false: no denominator, no value
+	Value float64
+	Count int    // numerator
+	Of    int    // denominator
+	Base  string // what the denominator counts: "delivered orders"
+	Level string // ok, warn, critical, insufficient_data, none
+}
+
+// Cause is one cause of negative feedback behind a metric.
+type Cause struct {
+	Name        string // rules cause name, such as "damaged", or "other"
+	Description string // seed wording, such as "damaged item or package"
+	Group       string // product, service, logistics or other
+	Orders      int    // orders with this cause (or Unit)
+	Share       float64
+	Unit        string // what Orders counts when it is not orders: "late chat replies"
+}
+
+// Count is the cause's count with its unit: "4 orders", "1 late chat reply".
+func (c Cause) Count() string {
+	if c.Unit == "" {
+		return Plural(c.Orders, "order", "orders")
+	}
+	one := c.Unit
+	if n, ok := strings.CutSuffix(one, "ies"); ok {
+		one = n + "y"
+	} else {
+		one = strings.TrimSuffix(one, "s")
+	}
+	return Plural(c.Orders, one, c.Unit)
+}
+
+// Product is one product behind a metric.
+type Product struct {
+	ID    string
+	Name  string
+	Count int     // counted orders with the product
+	Base  int     // the product's own delivered (or created) orders
+	Rate  float64 // Count / Base
+}
+
+// Usage is the data of the "usage" block.
+type Usage struct {
+	Command string // the slash command, such as "/shopwatch"
+	Kinds   []AppealKind
+	Causes  []string
+	Topics  []string
+}
+
+// Refusal is the data of the "refusal.*" blocks.
+type Refusal struct {
+	Command string
+	Channel string
+	ShopArg string // refusal.shop: what the user asked for
+}
+
+// Tips is the data of the "tips.*" blocks.
+type Tips struct {
+	Command     string
+	Shop        *Shop // nil when the tips are not for one shop
+	Cause       Cause // tips.<cause>: the cause; Orders is 0 without a shop
+	WindowDays  int   // the window the shop's causes were counted in
+	TargetHours float64
+}
+
+// TipTopics are the seed guides' tip sections, usable as `tips TOPIC`.
+var TipTopics = []string{"listings", "packing", "service", "monitoring"}
+
+// tipCauses are the causes that have tips: every rules cause and "other".
+var tipCauses = func() []string {
+	var out []string
+	for _, c := range rules.Causes() {
+		out = append(out, c.String())
+	}
+	return append(out, rules.CauseOther.String())
+}()
+
+// AppealKind is an enforcement action a seller can appeal (the seed guide's
+// product and service actions).
+type AppealKind struct {
+	Name    string   // as typed: "order-limit"
+	Group   string   // "product" or "service"
+	Label   string   // "order volume limit"
+	Aliases []string // other spellings; multi-word ones use "-"
+}
+
+// AppealKinds are the appealable actions, product ones first.
+var AppealKinds = []AppealKind{
+	{"warning", "product", "product warning", []string{"product-warning", "warn"}},
+	{"deactivation", "product", "listing deactivation", []string{"deactivate", "deactivated", "product-deactivation", "listing-deactivation"}},
+	{"removal", "product", "listing removal", []string{"remove", "removed", "product-removal", "listing-removal"}},
+	{"visibility", "product", "reduced product visibility", []string{"product-visibility", "search-visibility"}},
+	{"livestream", "product", "livestream restriction", []string{"livestream-restriction", "live", "live-restriction", "livestreams"}},
+	{"freeze", "product", "product freeze", []string{"frozen", "product-freeze"}},
+	{"order-limit", "product", "order volume limit", []string{"order-limits", "orderlimit", "order-volume-limit", "limit"}},
+	{"shop-visibility", "service", "reduced shop visibility", []string{"service-visibility", "store-visibility"}},
+	{"suspension", "service", "shop suspension", []string{"suspend", "suspended", "temporary-suspension", "permanent-suspension", "shop-suspension"}},
+}
+
+// LookupAppealKind finds a kind by name or alias, ignoring case; words may
+// be joined by "-", "_" or nothing.
+func LookupAppealKind(s string) (AppealKind, bool) {
+	s = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), "_", "-"))
+	for _, k := range AppealKinds {
+		if s == k.Name {
+			return k, true
+		}
+		for _, a := range k.Aliases {
+			if s == a {
+				return k, true
+			}
+		}
+	}
+	return AppealKind{}, false
+}
+
+// Appeal is the data of the "appeal" block.
+type Appeal struct {
+	Kind        AppealKind
+	Shop        Shop
+	Date        string // the last date of the figures, YYYY-MM-DD
+	WindowDays  int
+	Rates       []Rate
+	Causes      []Cause   // top causes, most orders first
+	Products    []Product // top products, most orders first
+	Target      *Product  // product actions: the product the action is about, if known
+	TargetHours float64   // chat response target
+}
+
+// AppealLimit is the longest appeal letter, in characters.
+const AppealLimit = 1800
+
+// Cut says what Appeal left out to keep the letter within the limit.
+type Cut struct {
+	Products  int  // products left out
+	Causes    int  // causes left out
+	Truncated bool // the text itself was cut
+}
+
+// Any reports whether anything was left out.
+func (c Cut) Any() bool { return c.Products > 0 || c.Causes > 0 || c.Truncated }
+
+// String describes the cut for the reader.
+func (c Cut) String() string {
+	var parts []string
+	if c.Products > 0 {
+		parts = append(parts, Plural(c.Products, "product", "products"))
+	}
+	if c.Causes > 0 {
+		parts = append(parts, Plural(c.Causes, "cause", "causes"))
+	}
+	if c.Truncated {
+		parts = append(parts, "the end of the text")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// truncMark ends a letter that had to be cut.
+const truncMark = "\n[… draft cut here to stay within 1,800 characters]"
+
+// Appeal renders the appeal letter of data within limit characters
+// (AppealLimit when limit is 0). It first leaves out the least important
+// products, then causes, and only then cuts the text at a line end, and it
+// reports what it left out.
+func (s *Set) Appeal(data Appeal, limit int) (string, Cut, error) {
+	if limit <= 0 {
+		limit = AppealLimit
+	}
+	products, causes := data.Products, data.Causes
+	try := func(np, nc int) (string, error) {
+		d := data
+		d.Products, d.Causes = products[:np], causes[:nc]
+		return s.Render("appeal", d)
+	}
+	np, nc := len(products), len(causes)
+	for {
+		text, err := try(np, nc)
+		if err != nil {
+			return "", Cut{}, err
+		}
+		cut := Cut{Products: len(products) - np, Causes: len(causes) - nc}
+		if utf8.RuneCountInString(text) <= limit {
+			return text, cut, nil
+		}
+		switch {
+		case np > 1:
+			np--
+		case nc > 1:
+			nc--
+		case np > 0:
+			np--
+		case nc > 0:
+			nc--
+		default:
+			cut.Truncated = true
+			return truncate(text, limit-utf8.RuneCountInString(truncMark)) + truncMark, cut, nil
+		}
+	}
+}
+
+// truncate cuts s to at most n characters, at the last line end if there is
+// one in the second half, else at the last space.
+func truncate(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	head := string(r[:n])
+	if i := strings.LastIndexByte(head, '\n'); i > len(head)/2 {
+		return strings.TrimRight(head[:i], " ")
+	}
+	if i := strings.LastIndexByte(head, ' '); i > 0 {
+		return head[:i]
+	}
+	return head
+}
+
+// Digest is the data of the "digest.intro" block.
+type Digest struct {
+	Shop     Shop
+	From, To string // the week, YYYY-MM-DD
+	Critical int    // metrics at critical
+	Warn     int    // metrics at warn
+	Better   int    // metrics better than a week before
+	Worse    int    // metrics worse than a week before
+}
+
+// DigestAll is the data of the "digest.all.intro" block.
+type DigestAll struct {
+	Shops    int
+	To       string
+	Critical int // shops with a metric at critical
+	Warn     int // shops whose worst metric is at warn
+	OK       int
+	Other    int // shops without enough data
+	Failed   int // shops whose report failed
+}
+
+func (c Cause) String() string { return fmt.Sprintf("%s (%s)", c.Name, c.Count()) }

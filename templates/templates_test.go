@@ -1,0 +1,327 @@
+package templates
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// MustMatchGolden compares got with testdata/name, or rewrites it with -update.
+func MustMatchGolden(tb testing.TB, name, got string) {
+	tb.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		tb.Errorf("%s differs from the golden file (run go test -update after checking):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func sampleAppeal(kind string) Appeal {
+	k, ok := LookupAppealKind(kind)
+	if !ok {
+		panic(kind)
+	}
+	a := Appeal{
+		Kind:       k,
+		Shop:       Shop{ID: "7495001", Name: "Acme Beauty TH"},
+		Date:       "2026-11-20",
+		WindowDays: 30,
+		Rates: []Rate{
+			{Name: "NRR", Valid: true, Value: 6.0 / 981, Count: 6, Of: 981, Base: "delivered orders", Level: "critical"},
+			{Name: "SFRR", Valid: true, Value: 14.0 / 1012, Count: 14, Of: 1012, Base: "orders", Level: "warn"},
+		},
+		Causes: []Cause{
+			{Name: "damaged", Description: "damaged item or package", Group: "service", Orders: 4, Share: 0.5},
+			{Name: "not_as_described", Description: "products that don't match the description, misleading images or claims", Group: "product", Orders: 2, Share: 0.25},
+			{Name: "other", Description: "no cause found in the review", Group: "other", Orders: 1, Share: 0.125},
+		},
+		Products: []Product{
+			{ID: "1729000000000000001", Name: "Vitamin C Serum 30ml", Count: 4, Base: 220, Rate: 4.0 / 220},
+			{ID: "1729000000000000002", Name: "Hydrating Toner 150ml", Count: 2, Base: 180, Rate: 2.0 / 180},
+			{ID: "1729000000000000003", Name: "", Count: 1, Base: 40, Rate: 1.0 / 40},
+		},
+		TargetHours: 12,
+	}
+	if k.Group == "product" {
+		a.Target = &a.Products[0]
+	} else {
+		a.Rates = append(a.Rates, Rate{Name: "chat replies within 12 h", Valid: true, Value: 96.0 / 102, Count: 96, Of: 102, Base: "buyer chats", Level: "ok"})
+		a.Causes[0] = Cause{Name: "slow_response", Description: "slow or unhelpful chat replies", Group: "service", Orders: 4, Share: 0.5}
+	}
+	return a
+}
+
+func TestAppealGolden(t *testing.T) {
+	s := Default()
+	for _, k := range AppealKinds {
+		t.Run(k.Name, func(t *testing.T) {
+			text, cut, err := s.Appeal(sampleAppeal(k.Name), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := utf8.RuneCountInString(text); n > AppealLimit {
+				t.Errorf("appeal is %d characters, over %d", n, AppealLimit)
+			}
+			if cut.Any() {
+				t.Errorf("the sample appeal was cut (%s): the template grew?", cut)
+			}
+			// The seed guide's appeal requirements, in order.
+			last := -1
+			for _, part := range []string{"1. Reason for appeal", "2. Proof and documentation", "3. Rectifications made", "4. Prevention plan"} {
+				i := strings.Index(text, part)
+				if i <= last {
+					t.Errorf("%q missing or out of order", part)
+				}
+				last = i
+			}
+			for _, want := range []string{"Acme Beauty TH", "7495001", "0.61% (6 of 981 delivered orders)", "damaged item or package (4 orders)"} {
+				if k.Group == "service" && strings.HasPrefix(want, "damaged") {
+					want = "slow or unhelpful chat replies (4 orders)"
+				}
+				if !strings.Contains(text, want) {
+					t.Errorf("appeal lacks %q", want)
+				}
+			}
+			if k.Group == "product" && !strings.Contains(text, "Vitamin C Serum 30ml (ID 1729000000000000001)") {
+				t.Errorf("product appeal does not name its product")
+			}
+			MustMatchGolden(t, "appeal-"+k.Name+".txt", text+"\n")
+		})
+	}
+}
+
+func TestAppealCut(t *testing.T) {
+	s := Default()
+	long := strings.Repeat("Very Long Product Name ", 12)
+	tests := []struct {
+		name      string
+		edit      func(*Appeal)
+		limit     int
+		products  int
+		causes    int
+		truncated bool
+	}{
+		{"fits", func(*Appeal) {}, 0, 0, 0, false},
+		{"drops the last product first", func(a *Appeal) { a.Products[2].Name = long }, 0, 1, 0, false},
+		{"then more products", func(a *Appeal) { a.Products[1].Name = long }, 0, 2, 0, false},
+		{"then causes", func(a *Appeal) {
+			a.Products[0].Name = long
+			a.Causes[2].Description = long + long
+		}, 0, 2, 2, false},
+		{"then cuts the text", func(a *Appeal) {}, 600, 3, 3, true},
+		{"tiny limit", func(a *Appeal) {}, 60, 3, 3, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := sampleAppeal("warning")
+			tt.edit(&a)
+			limit := tt.limit
+			if limit == 0 {
+				limit = AppealLimit
+			}
+			text, cut, err := s.Appeal(a, tt.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := utf8.RuneCountInString(text); n > limit {
+				t.Errorf("%d characters, over the limit %d", n, limit)
+			}
+			if cut.Products != tt.products || cut.Causes != tt.causes || cut.Truncated != tt.truncated {
+				t.Errorf("cut = %+v, want products %d causes %d truncated %v", cut, tt.products, tt.causes, tt.truncated)
+			}
+			if tt.truncated != strings.HasSuffix(text, truncMark) {
+				t.Errorf("truncated %v but the text ends %q", tt.truncated, text[max(0, len(text)-60):])
+			}
+		})
+	}
+}
+
+func TestTipsGolden(t *testing.T) {
+	s := Default()
+	var all strings.Builder
+	names := append([]string{}, tipCauses...)
+	names = append(names, TipTopics...)
+	for _, name := range names {
+		text, err := s.Render("tips."+name, Tips{Command: "/shopwatch", Cause: Cause{Name: name}, TargetHours: 12})
+		if err != nil {
+			t.Fatalf("tips.%s: %v", name, err)
+		}
+		if strings.Count(text, "• ") < 2 {
+			t.Errorf("tips.%s has fewer than two tips:\n%s", name, text)
+		}
+		all.WriteString("## tips." + name + "\n" + text + "\n\n")
+	}
+	MustMatchGolden(t, "tips.txt", all.String())
+}
+
+func TestMessagesGolden(t *testing.T) {
+	s := Default()
+	tests := []struct {
+		name string
+		data any
+	}{
+		{"usage", Usage{Command: "/shopwatch", Kinds: AppealKinds, Causes: []string{"damaged", "courier"}, Topics: TipTopics}},
+		{"refusal.channel", Refusal{Command: "/shopwatch", Channel: "C0RANDOM1"}},
+		{"refusal.dm", Refusal{Command: "/shopwatch", Channel: "D0DIRECT1"}},
+		{"refusal.shop", Refusal{Command: "/shopwatch", ShopArg: "<b>acme</b>"}},
+		{"failure", nil},
+		{"working", nil},
+		{"digest.intro", Digest{Shop: Shop{ID: "1", Name: "A & B"}, From: "2026-11-14", To: "2026-11-20", Critical: 2, Warn: 1, Better: 1, Worse: 2}},
+		{"digest.all.intro", DigestAll{Shops: 12, To: "2026-11-20", Critical: 3, Warn: 2, OK: 6, Other: 1}},
+	}
+	var all strings.Builder
+	for _, tt := range tests {
+		text, err := s.Render(tt.name, tt.data)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if strings.TrimSpace(text) == "" {
+			t.Errorf("%s is blank", tt.name)
+		}
+		all.WriteString("## " + tt.name + "\n" + text + "\n\n")
+	}
+	got := all.String()
+	if strings.Contains(got, "<b>") || !strings.Contains(got, "A &amp; B") {
+		t.Errorf("user data is not escaped for mrkdwn")
+	}
+	MustMatchGolden(t, "messages.txt", got)
+}
+
+func TestLoadOverrides(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   map[string]string
+		wantErr string
+		check   func(*testing.T, *Set)
+	}{
+		{"replaces a block", map[string]string{"mine.tmpl": `{{define "tips.damaged"}}• Wrap it twice.
+• Then once more.{{end}}`}, "", func(t *testing.T, s *Set) {
+			got, err := s.Render("tips.damaged", Tips{})
+			if err != nil || got != "• Wrap it twice.\n• Then once more." {
+				t.Errorf("override not used: %q, %v", got, err)
+			}
+			if got, _ := s.Render("tips.courier", Tips{}); !strings.Contains(got, "carrier") {
+				t.Errorf("other blocks lost: %q", got)
+			}
+		}},
+		{"syntax error names the file", map[string]string{"bad.tmpl": `{{define "x"}}{{.Oops`}, "bad.tmpl", nil},
+		{"empty directory is fine", map[string]string{}, "", func(t *testing.T, s *Set) {
+			if !s.Has("usage") {
+				t.Error("defaults lost")
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, text := range tt.files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s, err := Load(dir)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to mention %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, s)
+		})
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "absent")); err == nil {
+		t.Error("Load of a missing directory succeeded")
+	}
+}
+
+func TestRenderUnknown(t *testing.T) {
+	if _, err := Default().Render("tips.nope", nil); err == nil {
+		t.Error("rendering an unknown block succeeded")
+	}
+}
+
+func TestFormat(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{Percent(0.02963), "2.96%"},
+		{Percent(0), "0.00%"},
+		{Threshold(0.005), "0.5%"},
+		{Threshold(0.01), "1%"},
+		{Threshold(0.0125), "1.25%"},
+		{Threshold(0.9), "90%"},
+		{Threshold(0.012), "1.2%"},
+		{Number(0), "0"},
+		{Number(999), "999"},
+		{Number(1234567), "1,234,567"},
+		{Number(-1234), "-1,234"},
+		{Plural(1, "order", "orders"), "1 order"},
+		{Plural(1200, "order", "orders"), "1,200 orders"},
+		{Hours(12), "12 h"},
+		{Hours(3.75), "3.8 h"},
+		{Escape("a<b>&c"), "a&lt;b&gt;&amp;c"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+func TestLookupAppealKind(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"warning", "warning"}, {"Order_Limit", "order-limit"}, {"livestream-restriction", "livestream"},
+		{"shop-visibility", "shop-visibility"}, {"visibility", "visibility"}, {"suspended", "suspension"}, {"nope", ""},
+	}
+	for _, tt := range tests {
+		k, ok := LookupAppealKind(tt.in)
+		if k.Name != tt.want || ok != (tt.want != "") {
+			t.Errorf("LookupAppealKind(%q) = %q, %v; want %q", tt.in, k.Name, ok, tt.want)
+		}
+	}
+}
+
+// TestMrkdwnEscaped checks that the mrkdwn blocks escape &, < and > as
+// Slack requires (a bare "<kind>" would be read as a link).
+func TestMrkdwnEscaped(t *testing.T) {
+	s := Default()
+	data := map[string]any{
+		"usage": Usage{Command: "/shopwatch", Kinds: AppealKinds, Causes: tipCauses, Topics: TipTopics},
+	}
+	for _, name := range s.Names() {
+		if strings.HasPrefix(name, "appeal") || strings.HasPrefix(name, "digest") || strings.HasPrefix(name, "refusal") {
+			continue // plain text, or executed with data tested elsewhere
+		}
+		d, ok := data[name]
+		if !ok {
+			d = Tips{Command: "/shopwatch", Shop: &Shop{ID: "1", Name: "S"}, Cause: Cause{Name: "damaged"}, WindowDays: 30, TargetHours: 12}
+		}
+		text, err := s.Render(name, d)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		unescaped := strings.NewReplacer("&amp;", "", "&lt;", "", "&gt;", "").Replace(text)
+		if strings.ContainsAny(unescaped, "<>&") {
+			t.Errorf("%s has an unescaped &, < or >:\n%s", name, text)
+		}
+	}
+}
