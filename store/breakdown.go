@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -63,45 +62,10 @@ type WaitingChat struct {
 // chat metrics).
 var BreakdownMetrics = []string{"nrr", "nrr_product", "nrr_service", "sfrr", "chat"}
 
-// Breakdown explains metric for the shop's local date day, keeping the top
-// entries of each list (all when top is 0).
+// Breakdown explains metric for the shop's local date day over the
+// profile's window, keeping the top entries of each list (all when top is 0).
 func (db *DB) Breakdown(ctx context.Context, shopID, metric string, day rules.Day, top int) (*Breakdown, error) {
-	ref, err := db.shop(shopID)
-	if err != nil {
-		return nil, err
-	}
-	m := rules.Metric(metric)
-	if metric == "chat" {
-		m = rules.ChatResponseRate
-	}
-	if !slices.Contains(BreakdownMetrics, metric) {
-		return nil, fmt.Errorf("unknown breakdown metric %q (want one of %s)", metric, strings.Join(BreakdownMetrics, ", "))
-	}
-	w := ref.shop.Window(day)
-	in, err := db.inputs(ctx, ref, w)
-	if err != nil {
-		return nil, fmt.Errorf("store: breakdown: %w", err)
-	}
-	report := rules.Evaluate(ref.shop, w, in)
-	b := &Breakdown{ShopID: shopID, Metric: m, Window: w, Result: report.Results[m]}
-	switch m {
-	case rules.ChatResponseRate:
-		err = db.chatBreakdown(ctx, ref, w, b, in.Turns)
-	case rules.SFRR:
-		err = db.returnBreakdown(ctx, ref, w, b)
-	default:
-		err = db.reviewBreakdown(ctx, ref, w, b)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: breakdown: %w", err)
-	}
-	if top > 0 {
-		b.Products = b.Products[:min(top, len(b.Products))]
-		b.Causes = b.Causes[:min(top, len(b.Causes))]
-		b.Hours = b.Hours[:min(top, len(b.Hours))]
-		b.Waiting = b.Waiting[:min(top, len(b.Waiting))]
-	}
-	return b, nil
+	return db.BreakdownWindow(ctx, shopID, metric, day, 0, top)
 }
 
 // tally counts distinct orders per product and per cause.
