@@ -128,25 +128,15 @@ func beginOrders(ctx context.Context, db *DB, tx *sql.Tx) (importSteps, error) {
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM orders LIMIT 1)`).Scan(&stored); err != nil {
 		return importSteps{}, err
 	}
-	o := &ordersImport{tx: tx, firstLoad: stored == 0}
-	steps := importSteps{prepare: o.prepare}
-	if !o.firstLoad {
-		return steps, nil
-	}
-	for _, ix := range orderIndexes {
-		if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
-			return importSteps{}, fmt.Errorf("drop index %s: %w", ix.name, err)
-		}
-	}
-	steps.finish = func(ctx context.Context) error {
+	o := &ordersImport{tx: tx, firstLoad: stored == 0, deltas: map[[2]int64]*[2]int64{}}
+	if o.firstLoad {
 		for _, ix := range orderIndexes {
-			if _, err := tx.ExecContext(ctx, `CREATE INDEX `+ix.name+` ON `+ix.def); err != nil {
-				return fmt.Errorf("create index %s: %w", ix.name, err)
+			if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
+				return importSteps{}, fmt.Errorf("drop index %s: %w", ix.name, err)
 			}
 		}
-		return nil
 	}
-	return steps, nil
+	return importSteps{prepare: o.prepare, finish: o.finish}, nil
 }
 
 func beginChats(ctx context.Context, db *DB, tx *sql.Tx) (importSteps, error) {

@@ -35,14 +35,14 @@ type orderFact struct {
 const (
 	targetOrders = iota
 	targetProducts
-	targetShopDays
 )
 
 var orderTargets = []target{
 	targetOrders:   {name: "orders", cols: []string{"order_id", "shop", "created_at", "created_day", "delivered_at", "delivered_day", "status", "products"}, keys: 1},
 	targetProducts: {name: "products", cols: []string{"shop", "product_id", "name"}, keys: 2},
-	targetShopDays: {name: "shop_days", cols: []string{"shop", "day", "created", "delivered"}, keys: 2, add: true},
 }
+
+var shopDaysTarget = target{name: "shop_days", cols: []string{"shop", "day", "created", "delivered"}, keys: 2, add: true}
 
 func parseOrder(p *rowParser, b *batch) {
 	orderID, productID := p.req("order_id"), p.req("product_id")
@@ -95,6 +95,10 @@ type ordersImport struct {
 	tx        *sql.Tx
 	firstLoad bool   // the orders table was empty when the import began
 	maxID     string // on a first load: the greatest order id written so far
+
+	// deltas are the rollup changes of the whole import, by (shop, day):
+	// (created, delivered). They add up, so they are written once, at the end.
+	deltas map[[2]int64]*[2]int64
 }
 
 // prepare reads the stored state of the batch's orders, merges their
@@ -125,14 +129,13 @@ func (oi *ordersImport) prepare(ctx context.Context, b *batch) error {
 	if err != nil {
 		return err
 	}
-	deltas := map[[2]int64]*[2]int64{} // (shop, day) -> (created, delivered)
 	move := func(shop int64, created, delivered rules.Day, hasDeliv bool, sign int64) {
 		add := func(day rules.Day, c, d int64) {
 			k := [2]int64{shop, int64(day)}
-			v := deltas[k]
+			v := oi.deltas[k]
 			if v == nil {
 				v = new([2]int64)
-				deltas[k] = v
+				oi.deltas[k] = v
 			}
 			v[0] += c
 			v[1] += d
@@ -161,9 +164,29 @@ func (oi *ordersImport) prepare(ctx context.Context, b *batch) error {
 		}
 		b.add(targetOrders, id, id, o.shop, o.createdAt, int64(o.created), deliveredAt, deliveredDay, o.status, strings.Join(products, "\n"))
 	}
-	for k, v := range deltas {
+	return nil
+}
+
+// finish writes the import's rollup changes and, after a first load,
+// builds the orders table's secondary indexes.
+func (oi *ordersImport) finish(ctx context.Context) error {
+	changes := newRows(len(shopDaysTarget.cols))
+	for k, v := range oi.deltas {
 		if v[0] != 0 || v[1] != 0 {
-			b.add(targetShopDays, fmt.Sprint(k[0], "/", k[1]), k[0], k[1], v[0], v[1])
+			changes.add(fmt.Sprint(k[0], "/", k[1]), []any{k[0], k[1], v[0], v[1]})
+		}
+	}
+	if changes.len() > 0 {
+		if _, err := oi.tx.ExecContext(ctx, shopDaysTarget.upsertSQL(), string(changes.json(nil))); err != nil {
+			return fmt.Errorf("update shop_days: %w", err)
+		}
+	}
+	if !oi.firstLoad {
+		return nil
+	}
+	for _, ix := range orderIndexes {
+		if _, err := oi.tx.ExecContext(ctx, `CREATE INDEX `+ix.name+` ON `+ix.def); err != nil {
+			return fmt.Errorf("create index %s: %w", ix.name, err)
 		}
 	}
 	return nil
