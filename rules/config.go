@@ -18,6 +18,8 @@ type Config struct {
 	Shops          []*Shop
 	AdminChannel   string
 	Digest         DigestSchedule
+	Evaluation     DailySchedule // when each shop's daily evaluation runs, shop-local
+	Alerts         AlertPolicy
 	CauseKeywords  map[Cause][]string // extra review keywords per cause
 	ReasonKeywords map[Fault][]string // extra return-reason keywords per fault class
 
@@ -45,6 +47,12 @@ type DigestSchedule struct {
 	Minute  int
 }
 
+// DailySchedule is a time of day, in each shop's zone.
+type DailySchedule struct {
+	Hour   int
+	Minute int
+}
+
 // Shop returns the shop with the given TikTok shop id.
 func (c *Config) Shop(id string) (*Shop, bool) {
 	s, ok := c.byID[id]
@@ -70,6 +78,8 @@ type rawConfig struct {
 	Shops          []rawShop           `yaml:"shops"`
 	AdminChannel   string              `yaml:"admin_channel"`
 	Digest         *rawDigest          `yaml:"digest"`
+	Evaluation     *rawEvaluation      `yaml:"evaluation"`
+	Alerts         *rawAlerts          `yaml:"alerts"`
 	CauseKeywords  map[string][]string `yaml:"cause_keywords"`
 	ReasonKeywords map[string][]string `yaml:"reason_keywords"`
 }
@@ -97,6 +107,36 @@ type rawPeriod struct {
 type rawDigest struct {
 	Weekday string `yaml:"weekday"`
 	Time    string `yaml:"time"`
+}
+
+type rawEvaluation struct {
+	Time string `yaml:"time"`
+}
+
+type rawAlerts struct {
+	RepeatEvery *dayCount `yaml:"repeat_every"`
+	Hysteresis  *fraction `yaml:"hysteresis"`
+	StaleDays   *dayCount `yaml:"stale_days"`
+}
+
+// dayCount is a number of days: 7, "7d" or "1w".
+type dayCount int
+
+func (d *dayCount) UnmarshalYAML(n *yaml.Node) error {
+	s := strings.ToLower(strings.TrimSpace(n.Value))
+	unit := 1
+	switch {
+	case strings.HasSuffix(s, "w"):
+		s, unit = strings.TrimSuffix(s, "w"), 7
+	case strings.HasSuffix(s, "d"):
+		s = strings.TrimSuffix(s, "d")
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n.Kind != yaml.ScalarNode || v < 0 || v > 3660 {
+		return fmt.Errorf("line %d: %q: want a number of days like 7, \"7d\" or \"1w\"", n.Line, n.Value)
+	}
+	*d = dayCount(v * unit)
+	return nil
 }
 
 // fraction is a threshold: "0.5%" is a percentage, a bare 0.005 a fraction.
@@ -172,6 +212,29 @@ func ParseConfig(data []byte) (*Config, error) {
 			return nil, fmt.Errorf("digest: %w", err)
 		}
 		c.Digest = d
+	}
+	c.Evaluation = DailySchedule{Hour: 7}
+	if raw.Evaluation != nil && raw.Evaluation.Time != "" {
+		h, m, err := parseClock(raw.Evaluation.Time)
+		if err != nil {
+			return nil, fmt.Errorf("evaluation: %w", err)
+		}
+		c.Evaluation = DailySchedule{Hour: h, Minute: m}
+	}
+	c.Alerts = DefaultAlertPolicy()
+	if a := raw.Alerts; a != nil {
+		if a.RepeatEvery != nil {
+			c.Alerts.RepeatEvery = int(*a.RepeatEvery)
+		}
+		if a.Hysteresis != nil {
+			c.Alerts.Hysteresis = a.Hysteresis.v
+		}
+		if a.StaleDays != nil {
+			c.Alerts.StaleDays = int(*a.StaleDays)
+		}
+		if err := c.Alerts.Validate(); err != nil {
+			return nil, fmt.Errorf("alerts: %w", err)
+		}
 	}
 	if len(raw.Shops) == 0 {
 		return nil, errors.New("shops: the list is empty: add at least one shop")
@@ -270,13 +333,22 @@ func parseDigest(r rawDigest) (DigestSchedule, error) {
 		}
 	}
 	if r.Time != "" {
-		t, err := time.Parse("15:04", r.Time)
+		h, m, err := parseClock(r.Time)
 		if err != nil {
-			return d, fmt.Errorf("time %q: want HH:MM", r.Time)
+			return d, err
 		}
-		d.Hour, d.Minute = t.Hour(), t.Minute()
+		d.Hour, d.Minute = h, m
 	}
 	return d, nil
+}
+
+// parseClock parses a time of day, "09:00".
+func parseClock(s string) (hour, minute int, err error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, 0, fmt.Errorf("time %q: want HH:MM", s)
+	}
+	return t.Hour(), t.Minute(), nil
 }
 
 func parseKeywords[K comparable](raw map[string][]string, parse func(string) (K, error)) (map[K][]string, error) {
