@@ -121,7 +121,7 @@ func sqliteDSN(path string) string {
 		"busy_timeout(10000)",
 		"synchronous(NORMAL)",
 		"foreign_keys(ON)",
-		"cache_size(-32000)",
+		"cache_size(-16000)",
 	} {
 		q.Add("_pragma", p)
 	}
