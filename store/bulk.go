@@ -34,10 +34,15 @@ func (t target) upsertSQL() string {
 	return t.upsertFrom(fmt.Sprintf("SELECT %s FROM json_each(?) WHERE true", t.jsonColumns()))
 }
 
-// upsertRowSQL inserts one row from one parameter per column.
-func (t target) upsertRowSQL() string {
-	return t.upsertFrom("VALUES (" + strings.Repeat("?, ", len(t.cols)-1) + "?)")
+// upsertRowsSQL inserts n rows from one parameter per value.
+func (t target) upsertRowsSQL(n int) string {
+	row := "(" + strings.Repeat("?, ", len(t.cols)-1) + "?)"
+	return t.upsertFrom("VALUES " + strings.Repeat(row+", ", n-1) + row)
 }
+
+// rawChunk is how many rows one statement of the direct SQLite path writes:
+// binding stays per value, but the statement's own cost is shared.
+const rawChunk = 32
 
 func (t target) upsertFrom(source string) string {
 	var b strings.Builder
@@ -215,7 +220,7 @@ type writer struct {
 	tx    *sql.Tx
 	spec  *kindSpec
 	stmts []*sql.Stmt // per target: JSON upserts (the portable path)
-	raw   []*rawStmt  // per target: one-row upserts on the SQLite handle, when available
+	raw   [][2]*rawStmt // per target: one-row and rawChunk-row upserts on the SQLite handle, when available
 	rawc  *rawConn
 	buf   []byte
 
@@ -251,11 +256,16 @@ func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err err
 			}
 			w.rawc = c
 			for _, t := range spec.targets {
-				s, err := c.prepare(t.upsertRowSQL())
+				one, err := c.prepare(t.upsertRowsSQL(1))
 				if err != nil {
 					return fmt.Errorf("prepare %s: %w", t.name, err)
 				}
-				w.raw = append(w.raw, s)
+				chunk, err := c.prepare(t.upsertRowsSQL(rawChunk))
+				if err != nil {
+					one.close()
+					return fmt.Errorf("prepare %s: %w", t.name, err)
+				}
+				w.raw = append(w.raw, [2]*rawStmt{one, chunk})
 			}
 			return nil
 		})
@@ -285,8 +295,17 @@ func (w *writer) write(ctx context.Context, b *batch) error {
 		return w.conn.Raw(func(any) error {
 			for t := range b.targets {
 				rs := &b.targets[t]
-				for i := range rs.len() {
-					if err := w.raw[t].exec(rs.row(i)); err != nil {
+				one, chunk := w.raw[t][0], w.raw[t][1]
+				for i := 0; i < rs.len(); {
+					var err error
+					if rs.len()-i >= rawChunk {
+						err = chunk.exec(rs.vals[i*rs.width : (i+rawChunk)*rs.width])
+						i += rawChunk
+					} else {
+						err = one.exec(rs.row(i))
+						i++
+					}
+					if err != nil {
 						return fmt.Errorf("write %s: %w", w.spec.targets[t].name, err)
 					}
 				}
@@ -312,8 +331,9 @@ func (w *writer) closeStmts() {
 	}
 	if w.rawc != nil {
 		w.conn.Raw(func(any) error {
-			for _, s := range w.raw {
-				s.close()
+			for _, pair := range w.raw {
+				pair[0].close()
+				pair[1].close()
 			}
 			w.rawc.release()
 			return nil
