@@ -1,0 +1,122 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/templates"
+)
+
+// scope is what a request's channel may see: the shops routed to it, or
+// every shop in the admin channel.
+type scope struct {
+	all   bool          // the admin channel, or a local request
+	shops []*rules.Shop // visible shops, in config order
+	own   []*rules.Shop // shops whose channel is this one
+}
+
+// scope returns what req may see, or a refusal when it may see nothing.
+func (h *Handler) scope(req Request) (scope, error) {
+	var sc scope
+	for _, s := range h.cfg.Shops {
+		if req.ChannelID != "" && s.Channel == req.ChannelID {
+			sc.own = append(sc.own, s)
+		}
+	}
+	if req.SeesAll || (h.cfg.AdminChannel != "" && req.ChannelID == h.cfg.AdminChannel) {
+		sc.all, sc.shops = true, h.cfg.Shops
+		return sc, nil
+	}
+	sc.shops = sc.own
+	if len(sc.shops) > 0 {
+		return sc, nil
+	}
+	name := "refusal.channel"
+	if isDM(req.ChannelID) {
+		name = "refusal.dm"
+	}
+	text, err := h.tmpl.Render(name, templates.Refusal{Command: req.Command, Channel: req.ChannelID})
+	if err != nil {
+		return sc, err
+	}
+	return sc, refusal(text)
+}
+
+// isDM reports whether a Slack channel id is a direct message (D...) or a
+// group DM; an empty id (no channel at all) counts as one too.
+func isDM(channel string) bool {
+	return channel == "" || strings.HasPrefix(channel, "D")
+}
+
+// find returns the visible shops that arg names: the shop with that id, or
+// those whose name contains arg (ignoring case). known reports whether arg
+// is the id of a configured shop, visible or not.
+func (sc scope) find(cfg *rules.Config, arg string) (found []*rules.Shop, known bool) {
+	if _, ok := cfg.Shop(arg); ok {
+		for _, s := range sc.shops {
+			if s.ID == arg {
+				return []*rules.Shop{s}, true
+			}
+		}
+		return nil, true
+	}
+	q := strings.ToLower(arg)
+	for _, s := range sc.shops {
+		if strings.Contains(strings.ToLower(s.Name), q) {
+			found = append(found, s)
+		}
+	}
+	return found, false
+}
+
+// shop resolves a [shop] argument: a shop id or part of a name, or when
+// arg is empty the channel's only shop. It asks which shop when that is
+// not clear, and refuses shops the channel may not see.
+func (h *Handler) shop(req Request, sc scope, arg, example string) (*rules.Shop, error) {
+	if arg == "" {
+		if len(sc.shops) == 1 {
+			return sc.shops[0], nil
+		}
+		return nil, h.askWhich(req, sc.shops, "This channel sees "+templates.Plural(len(sc.shops), "shop", "shops")+".", example)
+	}
+	found, _ := sc.find(h.cfg, arg)
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		text, err := h.tmpl.Render("refusal.shop", templates.Refusal{Command: req.Command, Channel: req.ChannelID, ShopArg: truncateRunes(arg, 60)})
+		if err != nil {
+			return nil, err
+		}
+		if len(sc.shops) <= maxListed {
+			text += "\n" + shopList(sc.shops)
+		}
+		return nil, refusal(text)
+	}
+	return nil, h.askWhich(req, found, fmt.Sprintf("%s match \"%s\".", templates.Plural(len(found), "shop", "shops"), templates.Escape(arg)), example)
+}
+
+// maxListed is how many shops a question lists.
+const maxListed = 25
+
+func (h *Handler) askWhich(req Request, shops []*rules.Shop, lead, example string) error {
+	md := "Which shop? " + lead + "\n" + shopList(shops)
+	if len(shops) > 0 {
+		md += fmt.Sprintf("\nFor example: `%s %s`", req.Command, strings.ReplaceAll(example, "SHOP", shops[0].ID))
+	}
+	return &userError{kind: KindUsage, md: md}
+}
+
+// shopList lists shops as "• `id` name", up to maxListed.
+func shopList(shops []*rules.Shop) string {
+	var b strings.Builder
+	for i, s := range shops {
+		if i == maxListed {
+			fmt.Fprintf(&b, "…and %d more: part of a name works too.\n", len(shops)-i)
+			break
+		}
+		fmt.Fprintf(&b, "• `%s` %s\n", s.ID, templates.Escape(s.Name))
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}

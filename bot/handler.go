@@ -1,0 +1,192 @@
+// Package bot is shopwatch's Slack side: the /shopwatch slash command over
+// HTTP and Socket Mode, request verification, authorization by channel,
+// and the Block Kit answers.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/store"
+	"github.com/shopwatch/shopwatch/templates"
+)
+
+// Store is what the bot reads and writes; *store.DB implements it.
+type Store interface {
+	Config() *rules.Config
+	Ping(ctx context.Context) error
+	Report(ctx context.Context, shopID string, day rules.Day) (rules.Report, error)
+	BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*store.Breakdown, error)
+	Mutes(ctx context.Context, shopID string, now time.Time) ([]store.Mute, error)
+	SetMute(ctx context.Context, m store.Mute) error
+	Unmute(ctx context.Context, shopID, metric string, now time.Time) (int, error)
+}
+
+var _ Store = (*store.DB)(nil)
+
+// DefaultCommand is the slash command's name when Options.Command is empty.
+const DefaultCommand = "/shopwatch"
+
+// Request is one slash command, from HTTP, Socket Mode or `shopwatch ask`.
+type Request struct {
+	Command     string // as invoked, such as "/shopwatch"
+	Text        string // what follows the command
+	ChannelID   string
+	UserID      string
+	ResponseURL string    // where a late answer goes; empty: wait for it
+	At          time.Time // the instant to answer for; zero: now
+	// SeesAll makes every shop visible, as in the admin channel. Only
+	// local callers (shopwatch ask) set it; Slack requests never do.
+	SeesAll bool
+}
+
+// Handler answers slash commands. It is the one command router behind the
+// HTTP endpoint, Socket Mode and `shopwatch ask`.
+type Handler struct {
+	db      Store
+	cfg     *rules.Config
+	tmpl    *templates.Set
+	log     *slog.Logger
+	now     func() time.Time
+	command string
+	o       Options // validated
+}
+
+func (h *Handler) opts() Options { return h.o }
+
+// NewHandler returns the command router of opts.
+func NewHandler(opts Options) (*Handler, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	return &Handler{db: opts.DB, cfg: opts.Config, tmpl: opts.Templates, log: opts.Logger.With("component", "bot"),
+		now: opts.Now, command: opts.Command, o: opts}, nil
+}
+
+// userError is an error whose message is meant for the user (mrkdwn).
+type userError struct {
+	kind Kind
+	md   string
+}
+
+func (e *userError) Error() string { return e.md }
+
+func usageErr(format string, args ...any) error {
+	return &userError{kind: KindUsage, md: fmt.Sprintf(format, args...)}
+}
+
+func refusal(md string) error { return &userError{kind: KindRefusal, md: md} }
+
+// Answer answers one command. It never fails: bad input gets usage help, a
+// channel that may not see a shop gets a polite refusal, and an internal
+// error gets a short apology while the details go to the log.
+func (h *Handler) Answer(ctx context.Context, req Request) (reply Reply) {
+	start := time.Now()
+	if req.Command == "" {
+		req.Command = h.command
+	}
+	if req.At.IsZero() {
+		req.At = h.now()
+	}
+	name, args := parse(req.Text)
+	log := h.log.With("command", name, "channel", req.ChannelID, "user", req.UserID)
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("command panicked", "err", fmt.Errorf("panic: %v", p), "stack", string(debug.Stack()))
+			reply = h.failure()
+		}
+		log.Debug("answered", "kind", reply.Kind, "duration", time.Since(start))
+	}()
+	reply, err := h.dispatch(ctx, req, name, args)
+	if err == nil {
+		return reply
+	}
+	if ue, ok := errors.AsType[*userError](err); ok {
+		return textReply(ue.kind, ue.md)
+	}
+	log.Error("command failed", "err", err)
+	return h.failure()
+}
+
+func (h *Handler) failure() Reply {
+	text, err := h.tmpl.Render("failure", nil)
+	if err != nil {
+		text = "Sorry, something went wrong on my side. Please try again in a minute."
+	}
+	return textReply(KindFailure, text)
+}
+
+// dispatch runs the command called name.
+func (h *Handler) dispatch(ctx context.Context, req Request, name string, args []string) (Reply, error) {
+	switch name {
+	case "", "help", "usage", "?", "-h", "--help":
+		return h.usage(req, ""), nil
+	case "status":
+		return h.status(ctx, req, args)
+	case "breakdown":
+		return h.breakdown(ctx, req, args)
+	case "tips", "tip":
+		return h.tips(ctx, req, args)
+	case "appeal":
+		return h.appeal(ctx, req, args)
+	case "digest":
+		return h.digest(ctx, req, args)
+	case "mute":
+		return h.mute(ctx, req, args)
+	case "unmute":
+		return h.unmute(ctx, req, args)
+	}
+	return h.usage(req, fmt.Sprintf("I don't know the command `%s`.", templates.Escape(truncateRunes(name, 40)))), nil
+}
+
+// usage is the help text, after an optional note on what went wrong.
+func (h *Handler) usage(req Request, note string) Reply {
+	text, err := h.tmpl.Render("usage", templates.Usage{Command: req.Command, Kinds: templates.AppealKinds,
+		Causes: causeNames(), Topics: templates.TipTopics})
+	if err != nil {
+		h.log.Error("render usage", "err", err)
+		text = "Usage: `" + req.Command + " status|breakdown|tips|appeal|digest|mute|unmute|help`"
+	}
+	var m msg
+	if note != "" {
+		m.section(note)
+	}
+	m.section(text)
+	kind := KindAnswer
+	if note != "" {
+		kind = KindUsage
+	}
+	return m.reply(kind)
+}
+
+// parse splits command text into a lower-case command name and its
+// arguments. Slack may send smart quotes and non-breaking spaces.
+func parse(text string) (string, []string) {
+	text = strings.NewReplacer("\u00a0", " ", "“", `"`, "”", `"`, "‘", "'", "’", "'").Replace(text)
+	fields := strings.Fields(text)
+	if len(fields) == 0 {
+		return "", nil
+	}
+	return strings.ToLower(fields[0]), fields[1:]
+}
+
+func causeNames() []string {
+	var out []string
+	for _, c := range rules.Causes() {
+		out = append(out, c.String())
+	}
+	return out
+}
+
+// shopDay is the date a shop's answers are about: its yesterday, the last
+// complete local day at the request's instant. A status on today's partial
+// day would mislead.
+func shopDay(s *rules.Shop, at time.Time) rules.Day {
+	return rules.DayOf(at, s.Location) - 1
+}

@@ -1,0 +1,170 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/store"
+)
+
+// status: every metric with its level, thresholds, trend against 7 days
+// before, headroom and recovery date.
+func (h *Handler) status(ctx context.Context, req Request, args []string) (Reply, error) {
+	sc, err := h.scope(req)
+	if err != nil {
+		return Reply{}, err
+	}
+	if len(args) > 1 {
+		return h.commandUsage(req, "status [shop]", "`status` takes at most one shop.")
+	}
+	shop, err := h.shop(req, sc, first(args), "status SHOP")
+	if err != nil {
+		return Reply{}, err
+	}
+	day := shopDay(shop, req.At)
+	var cur, prev rules.Report
+	var mutes []store.Mute
+	err = parallel(ctx,
+		func(ctx context.Context) (err error) { cur, err = h.db.Report(ctx, shop.ID, day); return },
+		func(ctx context.Context) (err error) { prev, err = h.db.Report(ctx, shop.ID, day-7); return },
+		func(ctx context.Context) (err error) { mutes, err = h.db.Mutes(ctx, shop.ID, req.At); return },
+	)
+	if err != nil {
+		return Reply{}, err
+	}
+
+	var m msg
+	m.header(fmt.Sprintf("%s · status on %s", shop.Name, dateText(day)))
+	m.context(fmt.Sprintf("Shop `%s` · %s profile · %d-day window %s to %s · trends against %s",
+		shop.ID, cur.Profile, cur.Window.Days(), cur.Window.First, cur.Window.Last, day-7))
+	m.section(levelSummary(cur))
+	for _, metric := range rules.Metrics {
+		m.section(metricStatus(shop, cur.Results[metric], prev.Results[metric], mutes, req.At))
+	}
+	if text := mutesText(shop, mutes); text != "" {
+		m.context(text)
+	}
+	m.context(fmt.Sprintf("More: `%s breakdown %s %s` · `%s tips` · `%s appeal &lt;kind&gt;`",
+		req.Command, worstBreakdown(cur), shop.ID, req.Command, req.Command))
+	r := m.reply(KindAnswer)
+	r.Share = shareValue{Text: "status " + shop.ID, At: req.At.Unix()}.encode()
+	return r, nil
+}
+
+// levelSummary counts a report's metrics by level.
+func levelSummary(r rules.Report) string {
+	counts := map[rules.Level]int{}
+	for _, res := range r.Results {
+		counts[res.Level]++
+	}
+	var parts []string
+	for _, l := range []rules.Level{rules.LevelCritical, rules.LevelWarn, rules.LevelOK, rules.LevelInsufficient} {
+		if counts[l] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d %s", levelIcon(l), counts[l], levelText(l)))
+		}
+	}
+	if len(parts) == 0 {
+		return "No metric has thresholds in this profile."
+	}
+	return strings.Join(parts, " · ")
+}
+
+// metricStatus is one metric's paragraph.
+func metricStatus(s *rules.Shop, cur, prev rules.Result, mutes []store.Mute, at time.Time) string {
+	lines := []string{fmt.Sprintf("%s *%s* · %s", levelIcon(cur.Level), title(cur.Metric), levelText(cur.Level))}
+	line := figures(s, cur)
+	if t := thresholdsText(cur); t != "" {
+		line += " · " + t
+	}
+	lines = append(lines, line, trend(cur, prev))
+	for _, extra := range []string{insufficient(s, cur), headroom(s, cur), recovery(cur, s)} {
+		if extra != "" {
+			lines = append(lines, extra)
+		}
+	}
+	if cur.Thresholds != nil {
+		for _, mu := range mutes {
+			if mu.Covers(cur.Metric, at) {
+				lines = append(lines, "🔕 Alerts muted until "+timeText(mu.Until, s.Location))
+				break
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// mutesText lists a shop's active mutes.
+func mutesText(s *rules.Shop, mutes []store.Mute) string {
+	if len(mutes) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, mu := range mutes {
+		what := mu.Metric
+		if what == store.MuteAll {
+			what = "all alerts"
+		}
+		p := fmt.Sprintf("%s until %s", what, timeText(mu.Until, s.Location))
+		if mu.By != "" {
+			p += fmt.Sprintf(" (by <@%s>)", mu.By)
+		}
+		parts = append(parts, p)
+	}
+	return "🔕 Muted: " + strings.Join(parts, "; ")
+}
+
+// worstBreakdown is the breakdown metric worth looking at first.
+func worstBreakdown(r rules.Report) string {
+	best, name := -1, "nrr"
+	for _, m := range []rules.Metric{rules.NRR, rules.SFRR, rules.ChatResponseRate} {
+		if sev := r.Results[m].Level.Severity(); sev > best {
+			best, name = sev, breakdownName(m)
+		}
+	}
+	return name
+}
+
+func breakdownName(m rules.Metric) string {
+	if m == rules.ChatResponseRate || m == rules.ChatAvgResponseHours {
+		return "chat"
+	}
+	return string(m)
+}
+
+func first(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
+}
+
+// commandUsage answers a command used the wrong way with its own usage.
+func (h *Handler) commandUsage(req Request, form, problem string) (Reply, error) {
+	return Reply{}, usageErr("%s Usage: `%s %s`. Type `%s help` for everything I can do.", problem, req.Command, esc(form), req.Command)
+}
+
+// parallel runs fns concurrently and returns the first error.
+func parallel(ctx context.Context, fns ...func(context.Context) error) error {
+	errs := make(chan error, len(fns))
+	for _, fn := range fns {
+		go func() {
+			defer func() {
+				if p := recover(); p != nil {
+					errs <- fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+				}
+			}()
+			errs <- fn(ctx)
+		}()
+	}
+	var first error
+	for range fns {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
