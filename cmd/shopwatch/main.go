@@ -33,6 +33,8 @@ commands:
   metrics                  a shop's metrics for a date [--shop ID] [--date YYYY-MM-DD] [--json]
   breakdown                what drives a metric [--shop ID] --metric nrr|nrr_product|nrr_service|sfrr|chat [--date D] [--top N] [--json]
   demo DIR                 write a demo config and data set [--shops N] [--days N] [--orders-per-day N] [--seed N] [--end D]
+  serve                    the Slack bot: HTTP on SHOPWATCH_ADDR (default :8080), Socket Mode with SLACK_APP_TOKEN [--addr A]
+  ask '/shopwatch ...'     answer a slash command locally, as the bot would [--channel C] (default: the admin channel)
 
 global flags (also accepted after the command):
   --db PATH        SQLite database file (env SHOPWATCH_DB, default shopwatch.db)
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		"metrics":   cmdMetrics,
 		"breakdown": cmdBreakdown,
 		"demo":      cmdDemo,
+		"serve":     cmdServe,
+		"ask":       cmdAsk,
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
 	if name == "help" || name == "-h" || name == "--help" {

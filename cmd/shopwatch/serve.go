@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+
+	"github.com/shopwatch/shopwatch/bot"
+	"github.com/shopwatch/shopwatch/templates"
+)
+
+// cmdServe runs the daemon: the Slack endpoints over HTTP and, with
+// SLACK_APP_TOKEN, Socket Mode. It stops gracefully when ctx is cancelled
+// (SIGINT, SIGTERM).
+func cmdServe(ctx context.Context, e *env, g globals, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	g.register(fs)
+	addr := fs.String("addr", or(e.getenv("SHOPWATCH_ADDR"), ":8080"), "HTTP listen address (env SHOPWATCH_ADDR)")
+	tmplDir := fs.String("templates", e.getenv("SHOPWATCH_TEMPLATES"), "directory of *.tmpl files overriding the built-in texts (env SHOPWATCH_TEMPLATES)")
+	command := fs.String("command", or(e.getenv("SHOPWATCH_COMMAND"), bot.DefaultCommand), "the slash command's name (env SHOPWATCH_COMMAND)")
+	debug := fs.Bool("debug", false, "log at debug level")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
+	}
+	level := slog.LevelInfo
+	if *debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	e.log = log
+	tmpl, err := templates.Load(*tmplDir)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, e, g)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	srv, err := bot.New(bot.Options{
+		DB:            db,
+		Logger:        log,
+		Now:           e.now,
+		Templates:     tmpl,
+		Command:       *command,
+		SigningSecret: e.getenv("SLACK_SIGNING_SECRET"),
+		BotToken:      e.getenv("SLACK_BOT_TOKEN"),
+		AppToken:      e.getenv("SLACK_APP_TOKEN"),
+		APIURL:        e.getenv("SLACK_API_URL"),
+	})
+	if err != nil {
+		return err
+	}
+	return srv.ListenAndServe(ctx, *addr)
+}
