@@ -219,7 +219,7 @@ type writer struct {
 	conn  *sql.Conn
 	tx    *sql.Tx
 	spec  *kindSpec
-	stmts []*sql.Stmt // per target: JSON upserts (the portable path)
+	stmts []*sql.Stmt   // per target: JSON upserts (the portable path)
 	raw   [][2]*rawStmt // per target: one-row and rawChunk-row upserts on the SQLite handle, when available
 	rawc  *rawConn
 	buf   []byte
