@@ -173,3 +173,10 @@ func (n Notification) decode(want NotificationType, v any) error {
 	}
 	return nil
 }
+
+// VerifyWebhook reports whether authorization (the request's Authorization
+// header) is TikTok's signature of body for the client's app; see the
+// package-level VerifyWebhook.
+func (cl *Client) VerifyWebhook(authorization string, body []byte) bool {
+	return VerifyWebhook(cl.appKey, cl.appSecret, authorization, body)
+}

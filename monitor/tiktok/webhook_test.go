@@ -127,3 +127,16 @@ func TestNotifications(t *testing.T) {
 		}
 	})
 }
+
+func TestClientVerifyWebhook(t *testing.T) {
+	srv := tiktoktest.New(t, tiktoktest.Options{})
+	c := MustClient(t, srv, nil)
+	body, auth := srv.Webhook(tiktok.NewMessage, "7495001", map[string]any{"conversation_id": "c1"})
+	if !c.VerifyWebhook(auth, body) {
+		t.Fatal("a webhook the fake signed does not verify with the client's app")
+	}
+	other := MustClient(t, srv, func(o *tiktok.Options) { o.AppSecret = "another secret" })
+	if other.VerifyWebhook(auth, body) {
+		t.Fatal("a webhook verifies with another app secret")
+	}
+}
