@@ -22,8 +22,18 @@ type Config struct {
 	Alerts         AlertPolicy
 	CauseKeywords  map[Cause][]string // extra review keywords per cause
 	ReasonKeywords map[Fault][]string // extra return-reason keywords per fault class
+	Inbox          string             // folder watched for dropped CSV exports; "" for none
+	Sync           SyncSettings       // the TikTok Shop sync
 
 	byID map[string]*Shop
+}
+
+// SyncSettings tune the TikTok Shop sync (SPEC section 7). A zero field
+// means the sync's default.
+type SyncSettings struct {
+	Every    time.Duration // how often every authorized shop is synced
+	Overlap  time.Duration // how far before its cursor a sync starts
+	Backfill time.Duration // how far back a shop's first sync reaches
 }
 
 // Shop is one watched TikTok shop.
@@ -82,6 +92,35 @@ type rawConfig struct {
 	Alerts         *rawAlerts          `yaml:"alerts"`
 	CauseKeywords  map[string][]string `yaml:"cause_keywords"`
 	ReasonKeywords map[string][]string `yaml:"reason_keywords"`
+	Inbox          string              `yaml:"inbox"`
+	Sync           *rawSync            `yaml:"sync"`
+}
+
+type rawSync struct {
+	Every    *span `yaml:"every"`
+	Overlap  *span `yaml:"overlap"`
+	Backfill *span `yaml:"backfill"`
+}
+
+// span is a duration: Go's syntax ("15m", "1h30m") or whole days ("90d").
+type span time.Duration
+
+func (d *span) UnmarshalYAML(n *yaml.Node) error {
+	s := strings.TrimSpace(n.Value)
+	var v time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var k int
+		k, err = strconv.Atoi(days)
+		v = time.Duration(k) * 24 * time.Hour
+	} else {
+		v, err = time.ParseDuration(s)
+	}
+	if err != nil || n.Kind != yaml.ScalarNode || v < 0 {
+		return fmt.Errorf("line %d: %q: want a duration like 15m, 2h or 90d", n.Line, n.Value)
+	}
+	*d = span(v)
+	return nil
 }
 
 type rawShop struct {
@@ -236,6 +275,14 @@ func ParseConfig(data []byte) (*Config, error) {
 			return nil, fmt.Errorf("alerts: %w", err)
 		}
 	}
+	c.Inbox = strings.TrimSpace(raw.Inbox)
+	if raw.Sync != nil {
+		ss, err := parseSync(*raw.Sync)
+		if err != nil {
+			return nil, fmt.Errorf("sync: %w", err)
+		}
+		c.Sync = ss
+	}
 	if len(raw.Shops) == 0 {
 		return nil, errors.New("shops: the list is empty: add at least one shop")
 	}
@@ -340,6 +387,25 @@ func parseDigest(r rawDigest) (DigestSchedule, error) {
 		d.Hour, d.Minute = h, m
 	}
 	return d, nil
+}
+
+// parseSync checks the sync settings.
+func parseSync(r rawSync) (SyncSettings, error) {
+	var s SyncSettings
+	if r.Every != nil {
+		if s.Every = time.Duration(*r.Every); s.Every < time.Minute {
+			return s, fmt.Errorf("every %v: want at least 1m", s.Every)
+		}
+	}
+	if r.Overlap != nil {
+		s.Overlap = time.Duration(*r.Overlap)
+	}
+	if r.Backfill != nil {
+		if s.Backfill = time.Duration(*r.Backfill); s.Backfill < time.Hour || s.Backfill > 366*24*time.Hour {
+			return s, fmt.Errorf("backfill %v: want 1h to 366d", s.Backfill)
+		}
+	}
+	return s, nil
 }
 
 // parseClock parses a time of day, "09:00".
