@@ -74,6 +74,9 @@ type AlertState struct {
 	// volume, or inside the hysteresis margin).
 	Observed Level
 	Fresh    bool // the date had fresh data; stale dates hold every level
+	// Value is the date's value of the metric, when Valid (not for MetricData).
+	Value float64
+	Valid bool
 	// Announced is the level the channel was last told about. It follows
 	// Level, except while the metric is muted or the data is stale.
 	Announced  Level
@@ -227,7 +230,7 @@ func start(prev map[Metric]AlertState, m Metric) AlertState {
 func (p AlertPolicy) stepMetric(prev AlertState, res Result, o Observation, hold, muted bool) (AlertState, *Notification) {
 	next := prev
 	next.Day, next.Fresh = o.Day, !hold
-	next.Observed = res.Level
+	next.Observed, next.Value, next.Valid = res.Level, res.Value, res.Valid
 	if next.Observed == "" {
 		next.Observed = LevelNone
 	}

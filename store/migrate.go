@@ -117,6 +117,66 @@ CREATE TABLE mutes (
 	PRIMARY KEY (shop, metric)
 ) WITHOUT ROWID;
 `,
+	3: `
+-- The monitor (SPEC section 4). alert_states: each shop's alert state per
+-- metric (metric 'data': the freshness of its records) after each evaluated
+-- local date; the next date starts from the latest earlier one.
+CREATE TABLE alert_states (
+	shop        INTEGER NOT NULL,
+	metric      TEXT NOT NULL,
+	day         INTEGER NOT NULL,
+	level       TEXT NOT NULL,
+	since       INTEGER NOT NULL,
+	observed    TEXT NOT NULL,
+	fresh       INTEGER NOT NULL,
+	announced   TEXT NOT NULL,
+	notified_on INTEGER NOT NULL,
+	root        TEXT NOT NULL,
+	value       REAL,
+	updated_at  INTEGER NOT NULL,
+	PRIMARY KEY (shop, metric, day)
+) WITHOUT ROWID;
+-- Scheduled runs that are done, keyed by shop (0: all shops) and business
+-- date, so that no run happens twice.
+CREATE TABLE monitor_runs (
+	shop    INTEGER NOT NULL,
+	kind    TEXT NOT NULL,
+	day     INTEGER NOT NULL,
+	done_at INTEGER NOT NULL,
+	PRIMARY KEY (shop, kind, day)
+) WITHOUT ROWID;
+-- The durable outbox: every notification is written here, with its key,
+-- before it is sent, and marked when Slack accepts it.
+CREATE TABLE outbox (
+	id          INTEGER PRIMARY KEY,
+	msg_key     TEXT NOT NULL UNIQUE,
+	shop        INTEGER NOT NULL,
+	channel     TEXT NOT NULL,
+	kind        TEXT NOT NULL,
+	thread_key  TEXT NOT NULL,
+	payload     TEXT NOT NULL,
+	status      TEXT NOT NULL,
+	uncertain   INTEGER NOT NULL,
+	attempts    INTEGER NOT NULL,
+	next_at     INTEGER NOT NULL,
+	lease_until INTEGER NOT NULL,
+	created_at  INTEGER NOT NULL,
+	sent_at     INTEGER,
+	ts          TEXT NOT NULL,
+	thread_ts   TEXT NOT NULL,
+	last_error  TEXT NOT NULL
+);
+CREATE INDEX outbox_status ON outbox (status, channel, id);
+CREATE TABLE delivery_attempts (
+	outbox_id INTEGER NOT NULL,
+	attempt   INTEGER NOT NULL,
+	at        INTEGER NOT NULL,
+	millis    INTEGER NOT NULL,
+	outcome   TEXT NOT NULL,
+	error     TEXT NOT NULL,
+	PRIMARY KEY (outbox_id, attempt)
+) WITHOUT ROWID;
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
