@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -59,4 +60,129 @@ func (db *DB) BreakdownWindow(ctx context.Context, shopID, metric string, day ru
 		b.Waiting = b.Waiting[:min(top, len(b.Waiting))]
 	}
 	return b, nil
+}
+
+// ReportDays computes the shop's reports for several local dates from one
+// read of the records that their windows span, such as a date and the
+// same date a week before.
+func (db *DB) ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error) {
+	ref, err := db.shop(shopID)
+	if err != nil {
+		return nil, err
+	}
+	if len(days) == 0 {
+		return nil, nil
+	}
+	lo, hi := slices.Min(days), slices.Max(days)
+	span := rules.NewWindow(hi, int(hi-lo)+ref.shop.Profile.WindowDays, ref.shop.Location)
+	in, err := db.inputs(ctx, ref, span)
+	if err != nil {
+		return nil, fmt.Errorf("store: reports %s: %w", shopID, err)
+	}
+	out := make([]rules.Report, len(days))
+	for i, d := range days {
+		w := ref.shop.Window(d)
+		out[i] = rules.Evaluate(ref.shop, w, narrow(in, span, w))
+	}
+	return out, nil
+}
+
+// narrow cuts inputs read for the window span down to w, inside it. The
+// per-date counts are sliced; the records outside w are left in, as the
+// rules count only those of w's dates (and before its end).
+func narrow(in rules.Inputs, span, w rules.Window) rules.Inputs {
+	lo, hi := span.Index(w.First), span.Index(w.Last)+1
+	out := in
+	out.Delivered = in.Delivered[lo:hi]
+	if in.Created != nil {
+		out.Created = in.Created[lo:hi]
+	}
+	return out
+}
+
+// Feedback is what the negative feedback of a shop's window consists of:
+// the report, and the causes behind its NRR and the return reasons behind
+// its SFRR, without the products (which cost a scan of the window's orders;
+// use BreakdownWindow for those).
+type Feedback struct {
+	Report  rules.Report
+	Causes  []CauseCount // NRR: distinct counted orders per cause
+	Reasons []CauseCount // SFRR: distinct counted orders per reason category
+}
+
+const qReturnReasons = `SELECT order_id, status, fault, category, classified, reason FROM returns WHERE shop = ? AND created_day BETWEEN ? AND ?`
+
+// Feedback reads the shop's report and its feedback causes for local date
+// day, in one read of the window's records and one of its returns.
+func (db *DB) Feedback(ctx context.Context, shopID string, day rules.Day) (*Feedback, error) {
+	ref, err := db.shop(shopID)
+	if err != nil {
+		return nil, err
+	}
+	w := ref.shop.Window(day)
+	in, err := db.inputs(ctx, ref, w)
+	if err != nil {
+		return nil, fmt.Errorf("store: feedback %s: %w", shopID, err)
+	}
+	f := &Feedback{Report: rules.Evaluate(ref.shop, w, in)}
+	reviews := newTally()
+	for _, rv := range in.Reviews {
+		if !w.Contains(rv.Day) || !rules.NRR.CountsReview(rv.Causes) {
+			continue
+		}
+		reviews.orders[rv.OrderID] = true
+		for _, c := range rv.Causes.Causes() {
+			addTo(reviews.causes, c.String(), rv.OrderID)
+			reviews.groups[c.String()] = c.Group().String()
+		}
+	}
+	f.Causes = reviews.ranked()
+
+	returns := newTally()
+	p := ref.shop.Profile
+	rows, err := db.query(ctx, qReturnReasons, ref.key, int64(w.First), int64(w.Last))
+	if err != nil {
+		return nil, fmt.Errorf("store: feedback %s: %w", shopID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var order, status, category, reason string
+		var fault int64
+		var classified bool
+		if err := rows.Scan(&order, &status, &fault, &category, &classified, &reason); err != nil {
+			return nil, fmt.Errorf("store: feedback %s: %w", shopID, err)
+		}
+		if !p.CountsReturn(status, rules.Fault(fault)) {
+			continue
+		}
+		returns.orders[order] = true
+		key := category
+		if !classified {
+			key = reason
+			returns.unclass[key] = true
+		}
+		addTo(returns.causes, key, order)
+		returns.groups[key] = rules.Fault(fault).String()
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: feedback %s: %w", shopID, err)
+	}
+	f.Reasons = returns.ranked()
+	return f, nil
+}
+
+// ranked lists a tally's causes, most orders first, as finishTally does.
+func (t *tally) ranked() []CauseCount {
+	var out []CauseCount
+	for name, orders := range t.causes {
+		cc := CauseCount{Name: name, Group: t.groups[name], Count: len(orders), Unclassified: t.unclass[name]}
+		if n := len(t.orders); n > 0 {
+			cc.Share = float64(cc.Count) / float64(n)
+		}
+		out = append(out, cc)
+	}
+	slices.SortFunc(out, func(x, y CauseCount) int {
+		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Name, y.Name))
+	})
+	return out
 }

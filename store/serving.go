@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+)
+
+// SetConnections keeps up to n connections open and idle for a server
+// answering concurrent reads. database/sql keeps only 2 idle connections by
+// default: under concurrent load the others are closed after each query,
+// and every new connection pays for its pragmas and re-prepares the
+// cached statements. n <= 0 leaves the defaults.
+func (db *DB) SetConnections(n int) {
+	if n <= 0 {
+		return
+	}
+	db.sql.SetMaxOpenConns(n)
+	db.sql.SetMaxIdleConns(n)
+}
+
+// ChangeWatcher tells a cache whether the database may have changed, in
+// any process: an import, a sync, a mute. It holds one connection of its
+// own and asks SQLite's data_version, which moves whenever another
+// connection commits.
+type ChangeWatcher struct {
+	mu      sync.Mutex
+	conn    *sql.Conn
+	stmt    *sql.Stmt
+	last    int64
+	version uint64
+}
+
+// WatchChanges returns a watcher; Close it when done.
+func (db *DB) WatchChanges(ctx context.Context) (*ChangeWatcher, error) {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: watch changes: %w", err)
+	}
+	stmt, err := conn.PrepareContext(ctx, `PRAGMA data_version`)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("store: watch changes: %w", err)
+	}
+	w := &ChangeWatcher{conn: conn, stmt: stmt}
+	if err := stmt.QueryRowContext(ctx).Scan(&w.last); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: watch changes: %w", err)
+	}
+	return w, nil
+}
+
+// Version returns a number that changes when the database has changed
+// since the previous call.
+func (w *ChangeWatcher) Version(ctx context.Context) (uint64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var v int64
+	if err := w.stmt.QueryRowContext(ctx).Scan(&v); err != nil {
+		return 0, fmt.Errorf("store: data version: %w", err)
+	}
+	if v != w.last {
+		w.last = v
+		w.version++
+	}
+	return w.version, nil
+}
+
+// Close releases the watcher's connection.
+func (w *ChangeWatcher) Close() error {
+	w.stmt.Close()
+	return w.conn.Close()
+}

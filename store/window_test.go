@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopwatch/shopwatch/rules"
+)
+
+// windowFixture imports 60 days of orders, reviews, returns and chats for
+// both test shops.
+func windowFixture(tb testing.TB) *DB {
+	tb.Helper()
+	db := MustOpen(tb, testConfig)
+	var orders, reviews, returns, chats strings.Builder
+	orders.WriteString(ordersHeader)
+	reviews.WriteString("review_id,order_id,shop_id,product_id,rating,created_at,text,tags\n")
+	returns.WriteString("return_id,order_id,shop_id,product_id,created_at,reason,type,status\n")
+	chats.WriteString("message_id,conversation_id,shop_id,sender,sent_at,text\n")
+	tags := []string{"damaged", "late_delivery", "", "not_as_described;damaged", "wrong_item"}
+	reasons := []string{"Package or product is damaged", "No longer needed", "Weird reason", "not received", "Wrong item"}
+	statuses := []string{"completed", "cancelled", "approved", "seller_won", "requested"}
+	for _, shop := range []struct{ id, off string }{{"7495001", "+07:00"}, {"7495002", "-05:00"}} {
+		for i := range 1200 {
+			day := 1 + i/20%60
+			created := fmt.Sprintf("2026-09-%02dT10:00:00%s", min(day, 30), shop.off)
+			if day > 30 {
+				created = fmt.Sprintf("2026-10-%02dT10:00:00%s", day-30, shop.off)
+			}
+			id := fmt.Sprintf("%s-%d", shop.id, i)
+			p := fmt.Sprintf("p%d", i%5)
+			fmt.Fprintf(&orders, "%s,%s,%s,%s,Item %s,%s,delivered\n", id, shop.id, p, created, p, strings.Replace(created, "T10", "T20", 1))
+			if i%13 == 0 {
+				fmt.Fprintf(&reviews, "r%s,%s,%s,%s,%d,%s,,%s\n", id, id, shop.id, p, 1+i%3, strings.Replace(created, "T10", "T21", 1), tags[i%len(tags)])
+			}
+			if i%17 == 0 {
+				fmt.Fprintf(&returns, "x%s,%s,%s,%s,%s,%s,refund,%s\n", id, id, shop.id, p, strings.Replace(created, "T10", "T22", 1), reasons[i%len(reasons)], statuses[i%len(statuses)])
+			}
+			if i%7 == 0 {
+				fmt.Fprintf(&chats, "m%s-1,c%s,%s,buyer,%s,hi\n", id, id, shop.id, created)
+				if i%21 != 0 {
+					fmt.Fprintf(&chats, "m%s-2,c%s,%s,shop,%s,hello\n", id, id, shop.id, strings.Replace(created, "T10", "T11", 1))
+				}
+			}
+		}
+	}
+	MustImport(tb, db, Orders, "orders.csv", orders.String())
+	MustImport(tb, db, Reviews, "reviews.csv", reviews.String())
+	MustImport(tb, db, Returns, "returns.csv", returns.String())
+	MustImport(tb, db, Chats, "chats.csv", chats.String())
+	return db
+}
+
+func TestReportDaysMatchesReport(t *testing.T) {
+	ctx := context.Background()
+	db := windowFixture(t)
+	for _, shop := range []string{"7495001", "7495002"} {
+		for _, days := range [][]rules.Day{
+			{rules.DateDay(2026, 10, 20), rules.DateDay(2026, 10, 13)},
+			{rules.DateDay(2026, 10, 30)},
+			{rules.DateDay(2026, 9, 15), rules.DateDay(2026, 10, 31), rules.DateDay(2026, 10, 1)},
+		} {
+			t.Run(fmt.Sprint(shop, days), func(t *testing.T) {
+				got, err := db.ReportDays(ctx, shop, days...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, d := range days {
+					want, err := db.Report(ctx, shop, d)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(got[i], want) {
+						t.Errorf("ReportDays(%s) differs from Report:\n got %+v\nwant %+v", d, got[i].Results, want.Results)
+					}
+				}
+			})
+		}
+	}
+	if _, err := db.ReportDays(ctx, "nope", rules.DateDay(2026, 10, 1)); err == nil {
+		t.Error("unknown shop: no error")
+	}
+}
+
+func TestFeedbackMatchesBreakdowns(t *testing.T) {
+	ctx := context.Background()
+	db := windowFixture(t)
+	day := rules.DateDay(2026, 10, 25)
+	for _, shop := range []string{"7495001", "7495002"} {
+		t.Run(shop, func(t *testing.T) {
+			f, err := db.Feedback(ctx, shop, day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			report, _ := db.Report(ctx, shop, day)
+			nrr, _ := db.Breakdown(ctx, shop, "nrr", day, 0)
+			sfrr, _ := db.Breakdown(ctx, shop, "sfrr", day, 0)
+			if !reflect.DeepEqual(f.Report, report) {
+				t.Errorf("report differs")
+			}
+			if len(f.Causes) == 0 || !reflect.DeepEqual(f.Causes, nrr.Causes) {
+				t.Errorf("causes:\n got %+v\nwant %+v", f.Causes, nrr.Causes)
+			}
+			if len(f.Reasons) == 0 || !reflect.DeepEqual(f.Reasons, sfrr.Causes) {
+				t.Errorf("reasons:\n got %+v\nwant %+v", f.Reasons, sfrr.Causes)
+			}
+		})
+	}
+}
+
+func TestChangeWatcher(t *testing.T) {
+	ctx := context.Background()
+	db := windowFixture(t)
+	db.SetConnections(4)
+	w, err := db.WatchChanges(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	v1, _ := w.Version(ctx)
+	if v2, _ := w.Version(ctx); v2 != v1 {
+		t.Errorf("version moved without a change: %d, %d", v1, v2)
+	}
+	if _, err := db.Unmute(ctx, "7495001", "", time.Now()); err != nil { // a write, even of nothing
+		t.Fatal(err)
+	}
+	MustImport(t, db, Orders, "more.csv", ordersHeader+"late-1,7495001,p1,2026-10-30T10:00:00+07:00,Item,,\n")
+	v3, _ := w.Version(ctx)
+	if v3 == v1 {
+		t.Error("version did not move after an import")
+	}
+	if v4, _ := w.Version(ctx); v4 != v3 {
+		t.Errorf("version moved again without a change")
+	}
+}
