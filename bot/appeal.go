@@ -45,7 +45,7 @@ func (h *Handler) appeal(ctx context.Context, req Request, args []string) (Reply
 		return Reply{}, err
 	}
 	day := shopDay(shop, req.At)
-	f, err := h.feedback(ctx, shop, day)
+	f, err := h.feedback(ctx, shop, day, true)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -114,10 +114,7 @@ func appealData(kind templates.AppealKind, shop *rules.Shop, r rules.Report, f *
 		})
 	}
 	a.Causes = causes[:min(appealCauses, len(causes))]
-	products := f.nrr.Products
-	if len(products) == 0 {
-		products = f.sfrr.Products
-	}
+	products := f.products
 	for _, p := range products[:min(appealProducts, len(products))] {
 		a.Products = append(a.Products, templates.Product{ID: p.ProductID, Name: p.Name, Count: p.Count, Base: p.Base, Rate: p.Rate})
 	}

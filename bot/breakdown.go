@@ -65,7 +65,8 @@ func (h *Handler) breakdown(ctx context.Context, req Request, args []string) (Re
 		return Reply{}, err
 	}
 	day := shopDay(shop, req.At)
-	b, err := h.db.BreakdownWindow(ctx, shop.ID, metric, day, days, topWaiting)
+	// All entries (top 0): the same read as feedback and the cache warmer.
+	b, err := h.db.BreakdownWindow(ctx, shop.ID, metric, day, days, 0)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -189,7 +190,7 @@ func chatBreakdown(m *msg, s *rules.Shop, b *store.Breakdown) {
 	}
 	m.section(strings.Join(lines, "\n"))
 	lines = []string{fmt.Sprintf("*Chats waiting for a reply* at the end of %s", b.Window.Last)}
-	for _, w := range b.Waiting {
+	for _, w := range b.Waiting[:min(topWaiting, len(b.Waiting))] {
 		lines = append(lines, fmt.Sprintf("• `%s` since %s, reply by %s", esc(w.ConversationID), timeText(w.Since, s.Location), timeText(w.Deadline, s.Location)))
 	}
 	if len(b.Waiting) == 0 {

@@ -46,18 +46,21 @@ func alerting(r rules.Report) []rules.Metric {
 
 func (h *Handler) digestShop(ctx context.Context, req Request, shop *rules.Shop) (Reply, error) {
 	day := shopDay(shop, req.At)
-	var prev rules.Report
+	var reports []rules.Report
 	var f *feedback
 	var mutes []store.Mute
 	err := parallel(ctx,
-		func(ctx context.Context) (err error) { prev, err = h.db.Report(ctx, shop.ID, day-7); return },
-		func(ctx context.Context) (err error) { f, err = h.feedback(ctx, shop, day); return },
+		func(ctx context.Context) (err error) {
+			reports, err = h.db.ReportDays(ctx, shop.ID, day, day-7)
+			return
+		},
+		func(ctx context.Context) (err error) { f, err = h.feedback(ctx, shop, day, true); return },
 		func(ctx context.Context) (err error) { mutes, err = h.db.Mutes(ctx, shop.ID, req.At); return },
 	)
 	if err != nil {
 		return Reply{}, err
 	}
-	cur := f.report
+	cur, prev := reports[0], reports[1]
 	data := templates.Digest{Shop: templates.Shop{ID: shop.ID, Name: shop.Name}, From: (day - 6).String(), To: day.String()}
 	var fields, moves []string
 	for _, m := range alerting(cur) {
@@ -106,8 +109,8 @@ func (h *Handler) digestShop(ctx context.Context, req Request, shop *rules.Shop)
 		for _, c := range f.causes[:min(3, len(f.causes))] {
 			lines = append(lines, fmt.Sprintf("• %s: %s", upperFirst(c.Description), c.Count()))
 		}
-		if len(f.nrr.Products) > 0 {
-			p := f.nrr.Products[0]
+		if len(f.products) > 0 {
+			p := f.products[0]
 			lines = append(lines, fmt.Sprintf("Product to watch: *%s* (`%s`), %s of %s delivered (%s)",
 				esc(cmp.Or(p.Name, "(no name)")), esc(p.ProductID), counted(rules.NRR, p.Count), num(p.Base), pct(p.Rate)))
 		}

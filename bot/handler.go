@@ -22,6 +22,8 @@ type Store interface {
 	Config() *rules.Config
 	Ping(ctx context.Context) error
 	Report(ctx context.Context, shopID string, day rules.Day) (rules.Report, error)
+	ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error)
+	Feedback(ctx context.Context, shopID string, day rules.Day) (*store.Feedback, error)
 	BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*store.Breakdown, error)
 	Mutes(ctx context.Context, shopID string, now time.Time) ([]store.Mute, error)
 	SetMute(ctx context.Context, m store.Mute) error
@@ -65,7 +67,11 @@ func NewHandler(opts Options) (*Handler, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	return &Handler{db: opts.DB, cfg: opts.Config, tmpl: opts.Templates, log: opts.Logger.With("component", "bot"),
+	db := opts.DB
+	if opts.DataVersion != nil {
+		db = newCachedStore(db, opts.DataVersion)
+	}
+	return &Handler{db: db, cfg: opts.Config, tmpl: opts.Templates, log: opts.Logger.With("component", "bot"),
 		now: opts.Now, command: opts.Command, o: opts}, nil
 }
 

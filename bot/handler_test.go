@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/store"
 )
 
 // MustCheckReply checks what every reply must be: never blank, within
@@ -260,6 +261,16 @@ func (f faultyStore) Report(ctx context.Context, shopID string, day rules.Day) (
 	return f.report()
 }
 
+func (f faultyStore) ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error) {
+	r, err := f.report()
+	return []rules.Report{r, r}, err
+}
+
+func (f faultyStore) Feedback(ctx context.Context, shopID string, day rules.Day) (*store.Feedback, error) {
+	r, err := f.report()
+	return &store.Feedback{Report: r}, err
+}
+
 func TestInternalErrors(t *testing.T) {
 	db, _ := MustFixtureDB(t)
 	tests := []struct {
@@ -295,6 +306,14 @@ func TestPlain(t *testing.T) {
 		{"<https://example.com|the site>", "the site (https://example.com)"},
 		{"by <@U123>", "by @U123"},
 		{"*Top products*\n1. *Serum* (`p1`): 4", "Top products\n1. Serum (p1): 4"},
+		{"~gone~ and *nested _it_*", "gone and nested it"},
+		{"unclosed *bold and `code", "unclosed *bold and `code"},
+		{"a*b*c stays", "a*b*c stays"},
+		{"* not bold *", "* not bold *"},
+		{"<#C123|shop-room> and <!here>", "#shop-room and @here"},
+		{"1 < 2 stays", "1 < 2 stays"},
+		{"```unclosed", "```unclosed"},
+		{"ünï*cødé*", "ünï*cødé*"},
 	}
 	for _, tt := range tests {
 		if got := Plain(tt.md); got != tt.want {

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -19,6 +20,10 @@ type Options struct {
 	Now       func() time.Time
 	Templates *templates.Set // default: the embedded templates
 	Command   string         // the slash command, default "/shopwatch"
+	// DataVersion, when set, turns on the answer cache: it must return a
+	// number that changes whenever the data may have changed (see
+	// PrepareStore and store.ChangeWatcher).
+	DataVersion func(context.Context) (uint64, error)
 
 	// Slack. Secrets are never logged.
 	SigningSecret string // verifies HTTP requests; without it they are all rejected

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"encoding/json"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -211,33 +210,103 @@ func truncateRunes(s string, n int) string {
 	return string([]rune(s)[:n-1]) + "…"
 }
 
-var (
-	reCodeBlock = regexp.MustCompile("(?s)```\n?(.*?)\n?```")
-	reCode      = regexp.MustCompile("`([^`\n]+)`")
-	reBold      = regexp.MustCompile(`(^|[\s(\[:;,.'"])\*([^*\s](?:[^*\n]*[^*\s])?)\*`)
-	reItalic    = regexp.MustCompile(`(^|[\s(\[:;,.'"])_([^_\s](?:[^_\n]*[^_\s])?)_`)
-	reLink      = regexp.MustCompile(`<(https?://[^|>]+)\|([^>]+)>`)
-	reMention   = regexp.MustCompile(`<([@#!])([A-Za-z0-9]+)(?:\|([^>]+))?>`)
-	entities    = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
-)
-
-// Plain turns Slack mrkdwn into plain text: it drops code, bold and italic
-// markers, spells out links and mentions, and unescapes entities.
+// Plain turns Slack mrkdwn into plain text: it drops code, bold, italic
+// and strike markers, spells out links and mentions, and unescapes
+// entities. It is a small scanner, not a set of regular expressions: it
+// runs on every answer.
 func Plain(md string) string {
-	s := reCodeBlock.ReplaceAllString(md, "$1")
-	s = reCode.ReplaceAllString(s, "$1")
-	s = reBold.ReplaceAllString(s, "$1$2")
-	s = reItalic.ReplaceAllString(s, "$1$2")
-	s = reLink.ReplaceAllString(s, "$2 ($1)")
-	s = reMention.ReplaceAllStringFunc(s, func(m string) string {
-		g := reMention.FindStringSubmatch(m)
-		if g[3] != "" {
-			return g[1] + g[3]
+	var b strings.Builder
+	b.Grow(len(md))
+	for i := 0; i < len(md); {
+		c := md[i]
+		switch {
+		case strings.HasPrefix(md[i:], "```"):
+			end := strings.Index(md[i+3:], "```")
+			if end < 0 {
+				b.WriteString(md[i:])
+				return entities.Replace(b.String())
+			}
+			body := md[i+3 : i+3+end]
+			body = strings.TrimPrefix(body, "\n")
+			body = strings.TrimSuffix(body, "\n")
+			b.WriteString(body)
+			i += 6 + end
+			continue
+		case c == '`':
+			if end := strings.IndexAny(md[i+1:], "`\n"); end > 0 && md[i+1+end] == '`' {
+				b.WriteString(md[i+1 : i+1+end])
+				i += end + 2
+				continue
+			}
+		case c == '*' || c == '_' || c == '~':
+			if end, ok := emphasisEnd(md, i); ok {
+				b.WriteString(Plain(md[i+1 : end]))
+				i = end + 1
+				continue
+			}
+		case c == '<':
+			if end := strings.IndexByte(md[i:], '>'); end > 0 {
+				if text, ok := plainAngle(md[i+1 : i+end]); ok {
+					b.WriteString(text)
+					i += end + 1
+					continue
+				}
+			}
 		}
-		if g[1] == "!" {
-			return "@" + g[2]
+		b.WriteByte(c)
+		i++
+	}
+	return entities.Replace(b.String())
+}
+
+var entities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+
+// emphasisEnd finds the closing marker of an emphasis that opens at i:
+// the opening marker follows the start, a space or punctuation and comes
+// before a non-space; the closing one, on the same line, follows a
+// non-space and comes before the end, a space or punctuation.
+func emphasisEnd(md string, i int) (int, bool) {
+	mark := md[i]
+	if i > 0 && !boundary(md[i-1]) || i+1 >= len(md) || md[i+1] == ' ' || md[i+1] == '\n' || md[i+1] == mark {
+		return 0, false
+	}
+	for j := i + 2; j < len(md); j++ {
+		switch md[j] {
+		case '\n':
+			return 0, false
+		case mark:
+			if md[j-1] != ' ' && (j+1 == len(md) || boundary(md[j+1])) {
+				return j, true
+			}
 		}
-		return g[1] + g[2]
-	})
-	return entities.Replace(s)
+	}
+	return 0, false
+}
+
+func boundary(c byte) bool {
+	return strings.IndexByte(" \n\t()[]:;,.!?'\"/-", c) >= 0
+}
+
+// plainAngle spells out what Slack writes in angle brackets: links
+// <url|label>, mentions <@U1>, channels <#C1|name> and <!here>.
+func plainAngle(inner string) (string, bool) {
+	target, label, hasLabel := strings.Cut(inner, "|")
+	switch {
+	case strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") || strings.HasPrefix(target, "mailto:"):
+		if hasLabel {
+			return label + " (" + target + ")", true
+		}
+		return target, true
+	case strings.HasPrefix(target, "@") || strings.HasPrefix(target, "#"):
+		if hasLabel {
+			return target[:1] + label, true
+		}
+		return target, true
+	case strings.HasPrefix(target, "!"):
+		if hasLabel {
+			return label, true
+		}
+		return "@" + target[1:], true
+	}
+	return "", false
 }

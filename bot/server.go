@@ -26,6 +26,7 @@ type Server struct {
 
 	// bg tracks work that outlives a request: late answers and shares.
 	bg     sync.WaitGroup
+	warmed chan struct{} // closed when the cache has been filled once
 	base   context.Context
 	cancel context.CancelFunc
 }
@@ -37,7 +38,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	opts = h.opts()
-	s := &Server{h: h, opts: opts, log: opts.Logger.With("component", "slack"), mux: http.NewServeMux()}
+	s := &Server{h: h, opts: opts, log: opts.Logger.With("component", "slack"), mux: http.NewServeMux(), warmed: make(chan struct{})}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	apiOpts := []slack.Option{slack.OptionHTTPClient(opts.HTTPClient)}
 	if opts.AppToken != "" {
@@ -103,11 +104,26 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		close(smDone)
 	}
 
+	warmCtx, stopWarm := context.WithCancel(ctx)
+	defer stopWarm()
+	warmDone := make(chan struct{})
+	if c, ok := s.h.db.(*cachedStore); ok {
+		go func() {
+			defer close(warmDone)
+			c.warm(warmCtx, s.h.cfg.Shops, s.h.now, s.log, s.warmed)
+		}()
+	} else {
+		close(warmDone)
+		close(s.warmed)
+	}
+
 	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
+	stopWarm()
+	<-warmDone
 	stopSM()
 	s.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
@@ -137,6 +153,10 @@ func (s *Server) wait(ctx context.Context) bool {
 		return false
 	}
 }
+
+// Warmed is closed once the answer cache has been filled for every shop
+// (at once when there is no cache).
+func (s *Server) Warmed() <-chan struct{} { return s.warmed }
 
 // Close cancels background work. Serve calls it; tests that use
 // HTTPHandler without Serve may too.

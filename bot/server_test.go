@@ -379,6 +379,15 @@ func (s slowStore) Report(ctx context.Context, shopID string, day rules.Day) (ru
 	return s.Store.Report(ctx, shopID, day)
 }
 
+func (s slowStore) ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error) {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return s.Store.ReportDays(ctx, shopID, days...)
+}
+
 func TestSlowAnswers(t *testing.T) {
 	db, _ := MustFixtureDB(t)
 	ts := MustServe(t, Options{DB: slowStore{Store: db, delay: 400 * time.Millisecond}, SigningSecret: testSecret, SlowAfter: 100 * time.Millisecond})
@@ -436,9 +445,9 @@ func shareCallback(channel, value, responseURL string) string {
 	return url.Values{"payload": {string(b)}}.Encode()
 }
 
-// fakeSlack is a slacktest server whose chat.postMessage is recorded and
+// slackAPIStub is a slacktest server whose chat.postMessage is recorded and
 // answers ok, or fails with failWith.
-func fakeSlack(tb testing.TB, failWith string) (*slacktest.Server, chan url.Values) {
+func slackAPIStub(tb testing.TB, failWith string) (*slacktest.Server, chan url.Values) {
 	posted := make(chan url.Values, 10)
 	sts := slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
@@ -482,7 +491,7 @@ func TestShareInChannel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sts, posted := fakeSlack(t, tt.failWith)
+			sts, posted := slackAPIStub(t, tt.failWith)
 			opts := Options{DB: db, SigningSecret: testSecret, APIURL: sts.GetAPIURL()}
 			if tt.botToken {
 				opts.BotToken = testBotToken

@@ -26,16 +26,19 @@ func (h *Handler) status(ctx context.Context, req Request, args []string) (Reply
 		return Reply{}, err
 	}
 	day := shopDay(shop, req.At)
-	var cur, prev rules.Report
+	var reports []rules.Report
 	var mutes []store.Mute
 	err = parallel(ctx,
-		func(ctx context.Context) (err error) { cur, err = h.db.Report(ctx, shop.ID, day); return },
-		func(ctx context.Context) (err error) { prev, err = h.db.Report(ctx, shop.ID, day-7); return },
+		func(ctx context.Context) (err error) {
+			reports, err = h.db.ReportDays(ctx, shop.ID, day, day-7)
+			return
+		},
 		func(ctx context.Context) (err error) { mutes, err = h.db.Mutes(ctx, shop.ID, req.At); return },
 	)
 	if err != nil {
 		return Reply{}, err
 	}
+	cur, prev := reports[0], reports[1]
 
 	var m msg
 	m.header(fmt.Sprintf("%s · status on %s", shop.Name, dateText(day)))

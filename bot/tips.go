@@ -57,36 +57,50 @@ func causeView(name string, orders int, share float64) templates.Cause {
 }
 
 // feedback is what lies behind a shop's negative feedback in its window:
-// the report, the NRR and SFRR breakdowns, and their causes merged, most
-// first. Late chat replies count as the cause slow_response when the chat
-// response rate is past warn.
+// the report, the NRR causes and SFRR reasons merged into causes (most
+// first), and, when asked for, the products behind NRR (or, when it has
+// none, SFRR). Late chat replies count as the cause slow_response when the
+// chat response rate is past warn.
 type feedback struct {
-	report    rules.Report
-	nrr, sfrr *store.Breakdown
-	causes    []templates.Cause
+	report   rules.Report
+	causes   []templates.Cause
+	products []store.ProductCount
 }
 
-func (h *Handler) feedback(ctx context.Context, shop *rules.Shop, day rules.Day) (*feedback, error) {
-	f := &feedback{}
-	err := parallel(ctx,
-		func(ctx context.Context) (err error) { f.report, err = h.db.Report(ctx, shop.ID, day); return },
-		func(ctx context.Context) (err error) {
-			f.nrr, err = h.db.BreakdownWindow(ctx, shop.ID, "nrr", day, 0, 0)
+func (h *Handler) feedback(ctx context.Context, shop *rules.Shop, day rules.Day, withProducts bool) (*feedback, error) {
+	var fb *store.Feedback
+	var nrr *store.Breakdown
+	fns := []func(context.Context) error{
+		func(ctx context.Context) (err error) { fb, err = h.db.Feedback(ctx, shop.ID, day); return },
+	}
+	if withProducts {
+		fns = append(fns, func(ctx context.Context) (err error) {
+			nrr, err = h.db.BreakdownWindow(ctx, shop.ID, "nrr", day, 0, 0)
 			return
-		},
-		func(ctx context.Context) (err error) {
-			f.sfrr, err = h.db.BreakdownWindow(ctx, shop.ID, "sfrr", day, 0, 0)
-			return
-		},
-	)
-	if err != nil {
+		})
+	}
+	if err := parallel(ctx, fns...); err != nil {
 		return nil, err
+	}
+	f := &feedback{report: fb.Report}
+	if withProducts {
+		f.products = nrr.Products
+		if len(f.products) == 0 && len(fb.Reasons) > 0 {
+			sfrr, err := h.db.BreakdownWindow(ctx, shop.ID, "sfrr", day, 0, 0)
+			if err != nil {
+				return nil, err
+			}
+			f.products = sfrr.Products
+		}
 	}
 	orders := map[string]int{}
 	total := 0
-	for _, b := range []*store.Breakdown{f.nrr, f.sfrr} {
-		for _, c := range b.Causes {
-			if name, ok := tipCause(b.Metric, c); ok {
+	for _, list := range []struct {
+		metric rules.Metric
+		causes []store.CauseCount
+	}{{rules.NRR, fb.Causes}, {rules.SFRR, fb.Reasons}} {
+		for _, c := range list.causes {
+			if name, ok := tipCause(list.metric, c); ok {
 				orders[name] += c.Count
 				total += c.Count
 			}
@@ -190,7 +204,7 @@ func (h *Handler) targetHours() float64 {
 // shopTips gives the tips for a shop's top causes.
 func (h *Handler) shopTips(ctx context.Context, req Request, shop *rules.Shop) (Reply, error) {
 	day := shopDay(shop, req.At)
-	f, err := h.feedback(ctx, shop, day)
+	f, err := h.feedback(ctx, shop, day, false)
 	if err != nil {
 		return Reply{}, err
 	}

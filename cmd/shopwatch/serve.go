@@ -40,8 +40,7 @@ func cmdServe(ctx context.Context, e *env, g globals, args []string) error {
 		return err
 	}
 	defer db.Close()
-	srv, err := bot.New(bot.Options{
-		DB:            db,
+	opts := bot.Options{
 		Logger:        log,
 		Now:           e.now,
 		Templates:     tmpl,
@@ -50,7 +49,13 @@ func cmdServe(ctx context.Context, e *env, g globals, args []string) error {
 		BotToken:      e.getenv("SLACK_BOT_TOKEN"),
 		AppToken:      e.getenv("SLACK_APP_TOKEN"),
 		APIURL:        e.getenv("SLACK_API_URL"),
-	})
+	}
+	release, err := bot.PrepareStore(ctx, db, &opts)
+	if err != nil {
+		return err
+	}
+	defer release()
+	srv, err := bot.New(opts)
 	if err != nil {
 		return err
 	}

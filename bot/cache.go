@@ -1,0 +1,254 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/store"
+)
+
+// cacheEntries bounds the cache (at least 8 entries a shop); when full it
+// starts over.
+const cacheEntries = 20000
+
+// cachedStore answers reports, feedback and breakdowns from memory while
+// the database is unchanged, as told by version (which moves on every
+// commit, by any process). Cached values are shared: callers only read
+// them.
+type cachedStore struct {
+	Store
+	version func(context.Context) (uint64, error)
+
+	// compute bounds the reads computed at once, so that they leave
+	// database connections (and cores) to the answers served from memory.
+	compute chan struct{}
+
+	mu      sync.Mutex
+	ver     uint64
+	entries map[cacheKey]any
+	max     int
+}
+
+type cacheKey struct {
+	kind      byte // 'r' report, 'f' feedback, 'b' breakdown
+	shop      string
+	metric    string
+	day       rules.Day
+	days, top int
+}
+
+func newCachedStore(s Store, version func(context.Context) (uint64, error)) *cachedStore {
+	return &cachedStore{Store: s, version: version, entries: map[cacheKey]any{},
+		max: max(cacheEntries, 8*len(s.Config().Shops)), compute: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
+}
+
+// current returns the data version, clearing the cache when it moved.
+func (c *cachedStore) current(ctx context.Context) (uint64, bool) {
+	v, err := c.version(ctx)
+	if err != nil {
+		return 0, false // no version, no cache
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v != c.ver {
+		clear(c.entries)
+		c.ver = v
+	}
+	return v, true
+}
+
+func (c *cachedStore) lookup(key cacheKey) (any, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.entries[key]
+	return v, ok
+}
+
+func (c *cachedStore) keep(ver uint64, key cacheKey, val any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ver != c.ver {
+		return // computed from data that has changed since
+	}
+	if len(c.entries) >= c.max {
+		clear(c.entries)
+	}
+	c.entries[key] = val
+}
+
+func cached[T any](ctx context.Context, c *cachedStore, key cacheKey, compute func() (T, error)) (T, error) {
+	ver, ok := c.current(ctx)
+	if ok {
+		if v, hit := c.lookup(key); hit {
+			return v.(T), nil
+		}
+	}
+	select {
+	case c.compute <- struct{}{}:
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+	val, err := compute()
+	<-c.compute
+	if err == nil && ok {
+		c.keep(ver, key, val)
+	}
+	return val, err
+}
+
+func (c *cachedStore) Report(ctx context.Context, shopID string, day rules.Day) (rules.Report, error) {
+	return cached(ctx, c, cacheKey{kind: 'r', shop: shopID, day: day}, func() (rules.Report, error) {
+		return c.Store.Report(ctx, shopID, day)
+	})
+}
+
+func (c *cachedStore) ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error) {
+	ver, ok := c.current(ctx)
+	out := make([]rules.Report, len(days))
+	var missing []rules.Day
+	var at []int
+	for i, d := range days {
+		if v, hit := c.lookup(cacheKey{kind: 'r', shop: shopID, day: d}); ok && hit {
+			out[i] = v.(rules.Report)
+			continue
+		}
+		missing, at = append(missing, d), append(at, i)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	select {
+	case c.compute <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	got, err := c.Store.ReportDays(ctx, shopID, missing...)
+	<-c.compute
+	if err != nil {
+		return nil, err
+	}
+	for j, r := range got {
+		out[at[j]] = r
+		if ok {
+			c.keep(ver, cacheKey{kind: 'r', shop: shopID, day: missing[j]}, r)
+		}
+	}
+	return out, nil
+}
+
+// Mutes caches every stored mute of the shop (a mute is a commit, which
+// empties the cache) and keeps those that hold at now.
+func (c *cachedStore) Mutes(ctx context.Context, shopID string, now time.Time) ([]store.Mute, error) {
+	all, err := cached(ctx, c, cacheKey{kind: 'm', shop: shopID}, func() ([]store.Mute, error) {
+		return c.Store.Mutes(ctx, shopID, time.Time{})
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Mute
+	for _, m := range all {
+		if m.Until.After(now) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (c *cachedStore) Feedback(ctx context.Context, shopID string, day rules.Day) (*store.Feedback, error) {
+	return cached(ctx, c, cacheKey{kind: 'f', shop: shopID, day: day}, func() (*store.Feedback, error) {
+		return c.Store.Feedback(ctx, shopID, day)
+	})
+}
+
+func (c *cachedStore) BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*store.Breakdown, error) {
+	key := cacheKey{kind: 'b', shop: shopID, metric: metric, day: day, days: days, top: top}
+	return cached(ctx, c, key, func() (*store.Breakdown, error) {
+		return c.Store.BreakdownWindow(ctx, shopID, metric, day, days, top)
+	})
+}
+
+// warmEvery is how often the warmer looks for answers to compute ahead.
+const warmEvery = time.Minute
+
+// warm keeps the cache filled ahead of requests: every warmEvery, and so
+// after every data change and every shop's midnight, it computes what
+// status, tips, appeals, digests and breakdowns read for each shop's
+// yesterday (entries already cached cost a look-up). One worker, so that
+// requests keep the other cores. warmed is closed after the first pass.
+func (c *cachedStore) warm(ctx context.Context, shops []*rules.Shop, now func() time.Time, log *slog.Logger, warmed chan<- struct{}) {
+	ticker := time.NewTicker(warmEvery)
+	defer ticker.Stop()
+	for pass := 0; ; pass++ {
+		start, computed := time.Now(), 0
+		for _, s := range shops {
+			if ctx.Err() != nil {
+				return
+			}
+			n, err := c.warmShop(ctx, s, shopDay(s, now()))
+			computed += n
+			if err != nil && ctx.Err() == nil {
+				log.Warn("cache: warming a shop failed", "shop", s.ID, "err", err)
+			}
+		}
+		if computed > 0 {
+			log.Info("cache: warmed", "shops", len(shops), "computed", computed, "duration", time.Since(start).Round(time.Millisecond))
+		}
+		if pass == 0 && warmed != nil {
+			close(warmed)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// warmShop computes one shop's entries and returns how many it computed.
+func (c *cachedStore) warmShop(ctx context.Context, s *rules.Shop, day rules.Day) (int, error) {
+	computed := 0
+	for _, key := range []cacheKey{
+		{kind: 'r', shop: s.ID, day: day}, {kind: 'r', shop: s.ID, day: day - 7}, {kind: 'f', shop: s.ID, day: day},
+		{kind: 'b', shop: s.ID, metric: "nrr", day: day}, {kind: 'b', shop: s.ID, metric: "sfrr", day: day}, {kind: 'b', shop: s.ID, metric: "chat", day: day},
+		{kind: 'm', shop: s.ID},
+	} {
+		if _, hit := c.lookup(key); hit {
+			continue
+		}
+		computed++
+		var err error
+		switch key.kind {
+		case 'r':
+			_, err = c.ReportDays(ctx, s.ID, day, day-7)
+		case 'f':
+			_, err = c.Feedback(ctx, s.ID, day)
+		case 'b':
+			_, err = c.BreakdownWindow(ctx, s.ID, key.metric, day, 0, 0)
+		case 'm':
+			_, err = c.Mutes(ctx, s.ID, time.Time{})
+		}
+		if err != nil {
+			return computed, err
+		}
+	}
+	return computed, nil
+}
+
+// PrepareStore readies db for serving with opts: a connection pool sized
+// for concurrent answers, and an answer cache that a change watcher keeps
+// true to the database. Call the returned function when done.
+func PrepareStore(ctx context.Context, db *store.DB, opts *Options) (func(), error) {
+	db.SetConnections(max(4, 2*runtime.GOMAXPROCS(0)) + 1) // +1: the watcher's
+	w, err := db.WatchChanges(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts.DB = db
+	opts.DataVersion = w.Version
+	return func() { w.Close() }, nil
+}
