@@ -177,6 +177,58 @@ CREATE TABLE delivery_attempts (
 	PRIMARY KEY (outbox_id, attempt)
 ) WITHOUT ROWID;
 `,
+	4: `
+-- TikTok Shop sync (SPEC section 7). tiktok_grants: a seller's OAuth token
+-- pair, sealed (AES-GCM) by the sync before it reaches the database; the
+-- expiry times are kept in the clear so that refreshes can be planned
+-- without opening it. tiktok_shops links a configured shop to the grant
+-- that covers it and to its shop_cipher.
+CREATE TABLE tiktok_grants (
+	open_id            TEXT PRIMARY KEY,
+	sealed             BLOB NOT NULL,
+	access_expires_at  INTEGER NOT NULL,
+	refresh_expires_at INTEGER NOT NULL,
+	seller_name        TEXT NOT NULL,
+	updated_at         INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE tiktok_shops (
+	shop          INTEGER PRIMARY KEY,
+	open_id       TEXT NOT NULL REFERENCES tiktok_grants (open_id),
+	cipher        TEXT NOT NULL,
+	authorized_at INTEGER NOT NULL
+);
+-- Per shop and record kind: the sync's cursor (records updated before it
+-- are in the database) and the outcome of the latest runs.
+CREATE TABLE sync_state (
+	shop            INTEGER NOT NULL,
+	kind            TEXT NOT NULL,
+	cursor_at       INTEGER,
+	last_attempt_at INTEGER,
+	last_success_at INTEGER,
+	last_failure_at INTEGER,
+	error           TEXT NOT NULL DEFAULT '',
+	records         INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (shop, kind)
+) WITHOUT ROWID;
+-- Synced records the import rejected at their latest sync; a record leaves
+-- the list when a later sync imports it.
+CREATE TABLE sync_rejects (
+	shop      INTEGER NOT NULL,
+	kind      TEXT NOT NULL,
+	record_id TEXT NOT NULL,
+	problem   TEXT NOT NULL,
+	seen_at   INTEGER NOT NULL,
+	PRIMARY KEY (shop, kind, record_id)
+) WITHOUT ROWID;
+-- Webhook deliveries seen, by tts_notification_id, to drop repeats.
+CREATE TABLE tiktok_notifications (
+	id          TEXT PRIMARY KEY,
+	shop_id     TEXT NOT NULL,
+	type        INTEGER NOT NULL,
+	received_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX tiktok_notifications_received ON tiktok_notifications (received_at);
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
