@@ -1,0 +1,5 @@
+//go:build !race
+
+package tiktoksync_test
+
+const raceEnabled = false
