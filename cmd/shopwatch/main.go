@@ -35,6 +35,9 @@ commands:
   demo DIR                 write a demo config and data set [--shops N] [--days N] [--orders-per-day N] [--seed N] [--end D]
   serve                    the Slack bot: HTTP on SHOPWATCH_ADDR (default :8080), Socket Mode with SLACK_APP_TOKEN [--addr A]
   ask '/shopwatch ...'     answer a slash command locally, as the bot would [--channel C] (default: the admin channel)
+  tiktok authorize|status  connect a shop to TikTok Shop [--shop ID --code AUTH_CODE], or show the shops' sync state [--shop ID]
+  sync                     pull the orders, returns and chats changed since the last sync from TikTok Shop [--shop ID] [--full]
+  inbox                    import the CSV files dropped into the config's inbox folder, once [--dir DIR]
 
 global flags (also accepted after the command):
   --db PATH        SQLite database file (env SHOPWATCH_DB, default shopwatch.db)
@@ -75,6 +78,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		"demo":      cmdDemo,
 		"serve":     cmdServe,
 		"ask":       cmdAsk,
+		"tiktok":    cmdTikTok,
+		"sync":      cmdSync,
+		"inbox":     cmdInbox,
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
 	if name == "help" || name == "-h" || name == "--help" {

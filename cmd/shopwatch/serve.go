@@ -59,5 +59,10 @@ func cmdServe(ctx context.Context, e *env, g globals, args []string) error {
 	if err != nil {
 		return err
 	}
+	stopSync, err := startSync(ctx, e, db, srv.Handle) // TikTok sync and webhook, inbox (sync.go)
+	if err != nil {
+		return err
+	}
+	defer stopSync()
 	return srv.ListenAndServe(ctx, *addr)
 }

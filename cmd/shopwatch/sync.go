@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/shopwatch/shopwatch/monitor/inbox"
+	"github.com/shopwatch/shopwatch/monitor/tiktoksync"
+	"github.com/shopwatch/shopwatch/store"
+)
+
+// cmdSync is `shopwatch sync [--shop ID] [--full]`: pulls the orders,
+// returns and chat messages changed since the last sync (SPEC section 7).
+func cmdSync(ctx context.Context, e *env, g globals, args []string) error {
+	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
+	g.register(fs)
+	shop := fs.String("shop", "", "only this shop (default: every authorized shop)")
+	full := fs.Bool("full", false, "forget the cursors first: load everything within the backfill period again")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
+	}
+	db, err := openDB(ctx, e, g)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	// The results are printed: the syncer's own error log would say it twice.
+	quiet := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError + 1}))
+	s, err := newSyncer(e, db, quiet)
+	if err != nil {
+		return err
+	}
+	shops := []string{*shop}
+	if *shop == "" {
+		linked, err := db.TikTokShops(ctx)
+		if err != nil {
+			return err
+		}
+		if len(linked) == 0 {
+			return errors.New("no shop is authorized for TikTok yet: shopwatch tiktok authorize --shop ID --code AUTH_CODE")
+		}
+		shops = shops[:0]
+		for _, l := range linked {
+			shops = append(shops, l.ShopID)
+		}
+	}
+	if *full {
+		for _, id := range shops {
+			for _, kind := range tiktoksync.SyncedKinds {
+				if err := db.ResetSyncCursor(ctx, id, kind); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	failed, total := 0, 0
+	for _, id := range shops {
+		results, err := s.SyncShop(ctx, id)
+		if len(results) == 0 && err != nil {
+			return err
+		}
+		for _, r := range results {
+			total++
+			if r.Err != nil {
+				failed++
+				fmt.Fprintf(e.stdout, "%s %s: FAILED after %d records: %v\n", r.ShopID, r.Kind, r.Records, r.Err)
+				continue
+			}
+			fmt.Fprintf(e.stdout, "%s %s: %d records, %d rejected (%s)\n", r.ShopID, r.Kind, r.Records, r.Rejected, r.Took.Round(time.Millisecond))
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d syncs failed (see above; `shopwatch tiktok status` shows the state)", failed, total)
+	}
+	return nil
+}
+
+// cmdInbox is `shopwatch inbox [--dir DIR]`: imports the inbox folder's
+// files once, as serve does every few seconds.
+func cmdInbox(ctx context.Context, e *env, g globals, args []string) error {
+	fs := flag.NewFlagSet("inbox", flag.ContinueOnError)
+	g.register(fs)
+	dir := fs.String("dir", "", "the inbox folder (default: the config's inbox)")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
+	}
+	db, err := openDB(ctx, e, g)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *dir == "" {
+		*dir = db.Config().Inbox
+	}
+	if *dir == "" {
+		return fmt.Errorf("%w: no inbox: set `inbox: DIR` in the config or give --dir", errUsage)
+	}
+	w, err := inbox.New(inbox.Options{Dir: *dir, DB: db, Now: e.now})
+	if err != nil {
+		return err
+	}
+	results, err := w.Scan(ctx)
+	if err != nil {
+		return err
+	}
+	if len(results) == 0 {
+		fmt.Fprintf(e.stdout, "nothing to import in %s (files changed in the last %s wait for the next run)\n", *dir, inbox.DefaultSettle)
+	}
+	failed := 0
+	for _, r := range results {
+		switch {
+		case r.Err == nil:
+			fmt.Fprintf(e.stdout, "%s: %s, %d rows imported, moved to %s\n", r.File, r.Kind, r.Imported, r.MovedTo)
+		case r.Failed():
+			failed++
+			fmt.Fprintf(e.stdout, "%s: FAILED, nothing imported, moved to %s; see %s\n", r.File, r.MovedTo, r.Report)
+		default:
+			failed++
+			fmt.Fprintf(e.stdout, "%s: left in the inbox: %v\n", r.File, r.Err)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files were not imported", failed, len(results))
+	}
+	return nil
+}
+
+// startSync starts, for serve, what keeps the records current without
+// anyone importing files: the TikTok sync (POST /tiktok/webhook through
+// handle, and a run every 15 minutes) when TIKTOK_APP_KEY is set, and the
+// inbox watcher when the config names an inbox. They run until ctx ends or
+// stop is called; stop returns once they have stopped.
+func startSync(ctx context.Context, e *env, db *store.DB, handle func(pattern string, h http.Handler)) (stop func(), err error) {
+	var s *tiktoksync.Syncer
+	if e.getenv("TIKTOK_APP_KEY") == "" {
+		e.log.Info("TikTok sync off: TIKTOK_APP_KEY is not set")
+	} else if s, err = newSyncer(e, db, e.log); err != nil {
+		return nil, fmt.Errorf("TikTok sync: %w", err)
+	}
+	var w *inbox.Watcher
+	if dir := db.Config().Inbox; dir != "" {
+		if w, err = inbox.New(inbox.Options{Dir: dir, DB: db, Logger: e.log, Now: e.now}); err != nil {
+			return nil, err
+		}
+		e.log.Info("watching the inbox", "dir", dir)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	if s != nil {
+		handle("POST /tiktok/webhook", s.WebhookHandler())
+		wg.Go(func() { s.Run(ctx) })
+	}
+	if w != nil {
+		wg.Go(func() { w.Run(ctx) })
+	}
+	return func() { cancel(); wg.Wait() }, nil
+}
