@@ -36,9 +36,15 @@ func (db *DB) shopIDOf(key int64) string {
 	return AdminShopID
 }
 
-const qAlertStates = `SELECT metric, day, level, since, observed, fresh, announced, notified_on, root, value
-FROM alert_states a WHERE shop = ? AND day = (
-	SELECT MAX(day) FROM alert_states b WHERE b.shop = a.shop AND b.metric = a.metric AND b.day < ?)`
+// The alert states of a shop's latest evaluated date before a date: every
+// evaluation saves the state of each metric it tracks, and always that of
+// MetricData, so that date is MetricData's latest, found with one seek on
+// the primary key however long the history.
+const (
+	qLastStateDay = `SELECT MAX(day) FROM alert_states WHERE shop = ? AND metric = 'data' AND day < ?`
+	qStatesOfDay  = `SELECT metric, day, level, since, observed, fresh, announced, notified_on, root, value
+FROM alert_states WHERE shop = ? AND day = ?`
+)
 
 // AlertStates returns the shop's alert states as they were after the latest
 // date evaluated before day, by metric. A metric never evaluated is absent.
@@ -47,12 +53,23 @@ func (db *DB) AlertStates(ctx context.Context, shopID string, before rules.Day) 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.query(ctx, qAlertStates, ref.key, int64(before))
+	stmt, err := db.prepared(ctx, qLastStateDay)
+	if err != nil {
+		return nil, fmt.Errorf("store: alert states %s: %w", shopID, err)
+	}
+	var last sql.NullInt64
+	if err := stmt.QueryRowContext(ctx, ref.key, int64(before)).Scan(&last); err != nil {
+		return nil, fmt.Errorf("store: alert states %s: %w", shopID, err)
+	}
+	out := make(map[rules.Metric]rules.AlertState)
+	if !last.Valid {
+		return out, nil
+	}
+	rows, err := db.query(ctx, qStatesOfDay, ref.key, last.Int64)
 	if err != nil {
 		return nil, fmt.Errorf("store: alert states %s: %w", shopID, err)
 	}
 	defer rows.Close()
-	out := make(map[rules.Metric]rules.AlertState)
 	for rows.Next() {
 		var s rules.AlertState
 		var fresh int
@@ -66,8 +83,26 @@ func (db *DB) AlertStates(ctx context.Context, shopID string, before rules.Day) 
 	return out, rows.Err()
 }
 
+const qSaveState = `INSERT INTO alert_states
+	(shop, metric, day, level, since, observed, fresh, announced, notified_on, root, value, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (shop, metric, day) DO UPDATE SET level = excluded.level, since = excluded.since,
+	observed = excluded.observed, fresh = excluded.fresh, announced = excluded.announced,
+	notified_on = excluded.notified_on, root = excluded.root, value = excluded.value, updated_at = excluded.updated_at`
+
+// txStmt is the prepared statement of query (prepared once per database)
+// for use in tx.
+func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	s, err := db.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, s), nil
+}
+
 // Evaluation is the outcome of one shop's daily evaluation, saved at once:
-// the new alert states, the notifications to deliver and the run done.
+// the new alert states (always with MetricData's, as rules.AlertPolicy.Step
+// makes them), the notifications to deliver and the run done.
 type Evaluation struct {
 	ShopID string
 	Day    rules.Day
@@ -88,16 +123,10 @@ func (db *DB) SaveEvaluation(ctx context.Context, ev Evaluation) (added int, err
 	}
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		if len(ev.States) > 0 {
-			stmt, err := tx.PrepareContext(ctx, `INSERT INTO alert_states
-	(shop, metric, day, level, since, observed, fresh, announced, notified_on, root, value, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (shop, metric, day) DO UPDATE SET level = excluded.level, since = excluded.since,
-	observed = excluded.observed, fresh = excluded.fresh, announced = excluded.announced,
-	notified_on = excluded.notified_on, root = excluded.root, value = excluded.value, updated_at = excluded.updated_at`)
+			stmt, err := db.txStmt(ctx, tx, qSaveState)
 			if err != nil {
 				return err
 			}
-			defer stmt.Close()
 			for _, s := range ev.States {
 				var value any
 				if s.Valid {

@@ -90,18 +90,19 @@ func (db *DB) Enqueue(ctx context.Context, now time.Time, msgs ...OutboxMessage)
 	return added, nil
 }
 
+const qEnqueue = `INSERT INTO outbox (msg_key, shop, channel, kind, thread_key, payload, status, uncertain,
+	attempts, next_at, lease_until, created_at, sent_at, ts, thread_ts, last_error)
+VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, 0, ?, NULL, '', '', '')
+ON CONFLICT (msg_key) DO NOTHING`
+
 func enqueue(ctx context.Context, tx *sql.Tx, db *DB, msgs []OutboxMessage, now time.Time) (int, error) {
 	if len(msgs) == 0 {
 		return 0, nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO outbox (msg_key, shop, channel, kind, thread_key, payload, status, uncertain,
-	attempts, next_at, lease_until, created_at, sent_at, ts, thread_ts, last_error)
-VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, 0, ?, NULL, '', '', '')
-ON CONFLICT (msg_key) DO NOTHING`)
+	stmt, err := db.txStmt(ctx, tx, qEnqueue)
 	if err != nil {
 		return 0, err
 	}
-	defer stmt.Close()
 	added := 0
 	for _, m := range msgs {
 		if m.Key == "" || m.Channel == "" {

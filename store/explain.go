@@ -1,0 +1,159 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/shopwatch/shopwatch/rules"
+)
+
+// Explanation is what lies behind a shop's negative feedback on a date, as
+// the monitor's alerts show it: for each of nrr, nrr_product, nrr_service
+// and sfrr, the causes (return reasons for sfrr) and the products, counted
+// in the window's negative reviews and counted returns. Products come
+// without their own rate: that needs a scan of the window's orders
+// (BreakdownWindow has it, for the Breakdown button).
+type Explanation struct {
+	Causes   map[rules.Metric][]CauseCount
+	Products map[rules.Metric][]ProductCount // Base and Rate are 0
+}
+
+// explainedMetrics are the metrics Explain covers.
+var explainedMetrics = []rules.Metric{rules.NRR, rules.NRRProduct, rules.NRRService, rules.SFRR}
+
+// Explain reads what lies behind every metric of the shop's window for
+// local date day in one read of its negative reviews and one of its
+// returns, keeping the top entries of each list (all when top is 0).
+func (db *DB) Explain(ctx context.Context, shopID string, day rules.Day, top int) (*Explanation, error) {
+	ref, err := db.shop(shopID)
+	if err != nil {
+		return nil, err
+	}
+	w := ref.shop.Window(day)
+	tallies := map[rules.Metric]*tally{}
+	for _, m := range explainedMetrics {
+		tallies[m] = newTally()
+	}
+	rows, err := db.query(ctx, qReviewDetail, ref.key, int64(w.First), int64(w.Last))
+	if err != nil {
+		return nil, fmt.Errorf("store: explain %s: %w", shopID, err)
+	}
+	for rows.Next() {
+		var order, product, name string
+		var causes int64
+		if err := rows.Scan(&order, &product, &causes, &name); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: explain %s: %w", shopID, err)
+		}
+		set := rules.CauseSet(causes)
+		for _, m := range []rules.Metric{rules.NRR, rules.NRRProduct, rules.NRRService} {
+			if !m.CountsReview(set) {
+				continue
+			}
+			t := tallies[m]
+			t.orders[order] = true
+			addTo(t.products, product, order)
+			t.names[product] = cmp.Or(t.names[product], name)
+			for _, c := range set.Causes() {
+				g := c.Group()
+				if (m == rules.NRRProduct && g != rules.GroupProduct) || (m == rules.NRRService && g != rules.GroupService) {
+					continue
+				}
+				addTo(t.causes, c.String(), order)
+				t.groups[c.String()] = g.String()
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: explain %s: %w", shopID, err)
+	}
+
+	p := ref.shop.Profile
+	t := tallies[rules.SFRR]
+	rows, err = db.query(ctx, qReturnDetail, ref.key, int64(w.First), int64(w.Last))
+	if err != nil {
+		return nil, fmt.Errorf("store: explain %s: %w", shopID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var order, product, status, category, reason, name string
+		var fault int64
+		var classified bool
+		if err := rows.Scan(&order, &product, &status, &fault, &category, &classified, &reason, &name); err != nil {
+			return nil, fmt.Errorf("store: explain %s: %w", shopID, err)
+		}
+		f := rules.Fault(fault)
+		if !p.CountsReturn(status, f) {
+			continue
+		}
+		t.orders[order] = true
+		addTo(t.products, product, order)
+		t.names[product] = cmp.Or(t.names[product], name)
+		key := category
+		if !classified {
+			key = reason
+			t.unclass[key] = true
+		}
+		addTo(t.causes, key, order)
+		t.groups[key] = f.String()
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: explain %s: %w", shopID, err)
+	}
+
+	e := &Explanation{Causes: map[rules.Metric][]CauseCount{}, Products: map[rules.Metric][]ProductCount{}}
+	for m, t := range tallies {
+		causes := t.ranked()
+		var products []ProductCount
+		for id, orders := range t.products {
+			products = append(products, ProductCount{ProductID: id, Name: t.names[id], Count: len(orders)})
+		}
+		slices.SortFunc(products, func(x, y ProductCount) int {
+			return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.ProductID, y.ProductID))
+		})
+		if top > 0 {
+			causes, products = causes[:min(top, len(causes))], products[:min(top, len(products))]
+		}
+		e.Causes[m], e.Products[m] = causes, products
+	}
+	return e, nil
+}
+
+// Daily is what the daily evaluation reads of a shop for a date, from one
+// read of its records: the date's report, the report of a week before (an
+// alert's trend) and, when the chat response rate is past warn, the chat
+// hours of the date's window, slowest first (a chat alert's explanation).
+type Daily struct {
+	Report    rules.Report
+	WeekAgo   rules.Report
+	ChatHours []HourStat
+}
+
+// Daily reads the shop's daily figures for local date day.
+func (db *DB) Daily(ctx context.Context, shopID string, day rules.Day) (*Daily, error) {
+	ref, err := db.shop(shopID)
+	if err != nil {
+		return nil, err
+	}
+	s := ref.shop
+	span := rules.NewWindow(day, 7+s.Profile.WindowDays, s.Location)
+	in, err := db.inputs(ctx, ref, span)
+	if err != nil {
+		return nil, fmt.Errorf("store: daily %s %s: %w", shopID, day, err)
+	}
+	w := s.Window(day)
+	d := &Daily{Report: rules.Evaluate(s, w, narrow(in, span, w))}
+	before := s.Window(day - 7)
+	d.WeekAgo = rules.Evaluate(s, before, narrow(in, span, before))
+	if d.Report.Results[rules.ChatResponseRate].Level.Severity() > 0 {
+		b := &Breakdown{ShopID: shopID, Metric: rules.ChatResponseRate, Window: w}
+		if err := db.chatBreakdown(ctx, ref, w, b, in.Turns); err != nil {
+			return nil, fmt.Errorf("store: daily %s %s: %w", shopID, day, err)
+		}
+		d.ChatHours = b.Hours
+	}
+	return d, nil
+}
