@@ -1,0 +1,167 @@
+package monitor
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/store"
+)
+
+// The messages the monitor sends, as the outbox keeps them (JSON) and the
+// notifier renders them: views made from reports and breakdowns, decoupled
+// from database rows.
+
+// Kinds of messages.
+const (
+	KindAlert       = "alert"        // an alert notification (rules.Notification)
+	KindDigest      = "digest"       // a shop's weekly digest
+	KindDigestChart = "digest_chart" // the digest's chart, posted in its thread
+	KindOverview    = "overview"     // the all-shops digest for the admin channel
+	KindNudge       = "nudge"        // buyer chats close to the response target
+)
+
+// Message is one notification: what the outbox holds for it.
+type Message struct {
+	Kind     string
+	Key      string
+	Channel  string
+	ShopID   string // "" for the overview
+	ShopName string
+
+	Alert    *Alert    `json:",omitempty"`
+	Digest   *Digest   `json:",omitempty"` // KindDigest and KindDigestChart
+	Overview *Overview `json:",omitempty"`
+	Nudge    *Nudge    `json:",omitempty"`
+}
+
+// DecodeMessage decodes an outbox payload.
+func DecodeMessage(payload []byte) (*Message, error) {
+	var m Message
+	if err := json.Unmarshal(payload, &m); err != nil {
+		return nil, fmt.Errorf("monitor: decode message: %w", err)
+	}
+	return &m, nil
+}
+
+// Figure is a metric's result as a message shows it (rules.Result, which
+// marshals to the SPEC's wire form, in a form that round-trips).
+type Figure struct {
+	Metric      rules.Metric
+	Valid       bool
+	Value       float64
+	Numerator   int
+	Denominator int
+	Pending     int `json:",omitempty"`
+	Count       int `json:",omitempty"`
+	WindowDays  int
+	TargetHours float64 `json:",omitempty"`
+	Level       rules.Level
+	Thresholds  *rules.Thresholds `json:",omitempty"`
+	Headroom    *int              `json:",omitempty"`
+	RecoversOn  *rules.Day        `json:",omitempty"`
+}
+
+// FigureOf is r as a Figure.
+func FigureOf(r rules.Result) Figure {
+	return Figure{Metric: r.Metric, Valid: r.Valid, Value: r.Value, Numerator: r.Numerator, Denominator: r.Denominator,
+		Pending: r.Pending, Count: r.Count, WindowDays: r.WindowDays, TargetHours: r.TargetHours, Level: r.Level,
+		Thresholds: r.Thresholds, Headroom: r.Headroom, RecoversOn: r.RecoversOn}
+}
+
+// Result is f as a rules.Result.
+func (f Figure) Result() rules.Result {
+	return rules.Result{Metric: f.Metric, Valid: f.Valid, Value: f.Value, Numerator: f.Numerator, Denominator: f.Denominator,
+		Pending: f.Pending, Count: f.Count, WindowDays: f.WindowDays, TargetHours: f.TargetHours, Level: f.Level,
+		Thresholds: f.Thresholds, Headroom: f.Headroom, RecoversOn: f.RecoversOn}
+}
+
+// Product is one product behind a metric.
+type Product struct {
+	ID    string
+	Name  string
+	Count int     // counted orders with the product
+	Base  int     // the product's own delivered (or created) orders
+	Rate  float64 // Count / Base
+	// Metric is the metric whose breakdown the product comes from.
+	Metric rules.Metric `json:",omitempty"`
+}
+
+// Cause is one cause (or return reason) behind a metric.
+type Cause struct {
+	Name         string // rules cause name, or return reason category
+	Group        string
+	Count        int
+	Share        float64
+	Unclassified bool         `json:",omitempty"`
+	Metric       rules.Metric `json:",omitempty"` // the metric whose breakdown it comes from
+}
+
+// Alert is a notification of SPEC section 4 with what explains it.
+type Alert struct {
+	Metric     rules.Metric // rules.MetricData for stale data
+	Day        rules.Day
+	Transition rules.Transition
+	From, To   rules.Level
+	Since      rules.Day
+	Root       string // key of the episode's first message
+	Figure     Figure
+	WeekAgo    *Figure          `json:",omitempty"` // the metric 7 days earlier: the trend
+	ClearAt    float64          // the value at which the alert resolves (hysteresis)
+	Products   []Product        `json:",omitempty"`
+	Causes     []Cause          `json:",omitempty"`
+	Hours      []store.HourStat `json:",omitempty"` // chat: slowest hours
+	LastData   rules.Day        `json:",omitempty"` // stale data: the last date with records
+	HasData    bool             `json:",omitempty"`
+	RepeatDays int              `json:",omitempty"` // the policy's reminder interval
+}
+
+// Series is one metric's daily values over the digest's eight weeks.
+type Series struct {
+	Metric     rules.Metric
+	Thresholds *rules.Thresholds `json:",omitempty"`
+	Values     []*float64        // one per date from Digest.First; nil when there is no value
+	Levels     []rules.Level
+}
+
+// Digest is a shop's weekly digest.
+type Digest struct {
+	Day     rules.Day // the last date of the week
+	First   rules.Day // the first date of the series (eight weeks)
+	Current []Figure  // every metric on Day
+	Before  []Figure  // every metric a week before
+	Series  []Series  // metrics with thresholds, daily
+	// LevelDays counts, per metric with thresholds, the dates of the last
+	// 30 at each level.
+	LevelDays  map[rules.Metric]map[rules.Level]int
+	Products   []Product // top products behind NRR and SFRR
+	Causes     []Cause   // top causes, NRR and SFRR merged (late chats as slow_response)
+	WindowDays int
+	Muted      []store.Mute `json:",omitempty"`
+}
+
+// ShopLine is one shop's line of the overview.
+type ShopLine struct {
+	ShopID   string
+	Name     string
+	Day      rules.Day
+	Worst    rules.Level // the worst level of a metric with thresholds
+	Critical int         // metrics at critical
+	Warn     int
+	Stale    bool     // no new records for the stale-data period
+	Figures  []Figure // metrics at warn or critical
+	Err      string   `json:",omitempty"`
+}
+
+// Overview is the all-shops digest, shops worst first.
+type Overview struct {
+	Day   rules.Day // the week's last date
+	Shops []ShopLine
+}
+
+// Nudge is a list of buyer chats whose response deadline is close.
+type Nudge struct {
+	Chats       []store.WaitingChat
+	TargetHours float64
+	Within      float64 // hours from the sweep to the latest of the deadlines
+}
