@@ -1,0 +1,447 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/shopwatch/shopwatch/monitor"
+	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/store"
+)
+
+// notifierConfig is the config of the notifier's tests.
+const notifierConfig = `shops:
+  - id: "7495001"
+    name: "Acme Beauty & Co TH"
+    timezone: Asia/Bangkok
+    profile: sea
+    channel: C0BEAUTY01
+  - id: "7495002"
+    name: "Acme Home US"
+    timezone: America/New_York
+    profile: us
+    channel: C0HOMEUS01
+admin_channel: C0ADMIN001
+`
+
+func mustConfig(tb testing.TB) *rules.Config {
+	tb.Helper()
+	cfg, err := rules.ParseConfig([]byte(notifierConfig))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Messages of the golden tests, as the monitor writes them.
+var (
+	d20 = rules.DateDay(2026, 11, 20)
+	nrr = monitor.Figure{Metric: rules.NRR, Valid: true, Value: 61.0 / 10000, Numerator: 61, Denominator: 10000, WindowDays: 30,
+		Level: rules.LevelCritical, Thresholds: &rules.Thresholds{Warn: 0.004, Critical: 0.005}, Headroom: ptr(0), RecoversOn: ptr(d20 + 13)}
+	nrrWeekAgo = monitor.Figure{Metric: rules.NRR, Valid: true, Value: 48.0 / 10000, Numerator: 48, Denominator: 10000, WindowDays: 30,
+		Level: rules.LevelWarn, Thresholds: &rules.Thresholds{Warn: 0.004, Critical: 0.005}}
+	criticalAlert = &monitor.Message{Kind: monitor.KindAlert, Key: "7495001/nrr/2026-11-20/critical", Channel: "C0BEAUTY01",
+		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Alert: &monitor.Alert{
+			Metric: rules.NRR, Day: d20, Transition: rules.TransitionCritical, From: rules.LevelWarn, To: rules.LevelCritical, Since: d20,
+			Figure: nrr, WeekAgo: &nrrWeekAgo, ClearAt: 0.0036, RepeatDays: 7,
+			Causes: []monitor.Cause{{Name: "damaged", Group: "service", Count: 30, Share: 0.49, Metric: rules.NRR},
+				{Name: "not_as_described", Group: "product", Count: 20, Share: 0.33, Metric: rules.NRR}},
+			Products: []monitor.Product{{ID: "1729000000000000001", Name: "Vitamin C Serum <30ml>", Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR}},
+		}}
+	resolvedAlert = &monitor.Message{Kind: monitor.KindAlert, Key: "7495001/nrr/2026-12-04/resolved", Channel: "C0BEAUTY01",
+		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Alert: &monitor.Alert{
+			Metric: rules.NRR, Day: d20 + 14, Transition: rules.TransitionResolved, From: rules.LevelCritical, To: rules.LevelOK, Since: d20,
+			Root: "7495001/nrr/2026-11-20/critical", ClearAt: 0.0036, RepeatDays: 7,
+			Figure: monitor.Figure{Metric: rules.NRR, Valid: true, Value: 0.0031, Numerator: 31, Denominator: 10000, WindowDays: 30,
+				Level: rules.LevelOK, Thresholds: &rules.Thresholds{Warn: 0.004, Critical: 0.005}},
+		}}
+	chatReminder = &monitor.Message{Kind: monitor.KindAlert, Key: "7495002/chat_response_rate/2026-11-20/reminder", Channel: "C0HOMEUS01",
+		ShopID: "7495002", ShopName: "Acme Home US", Alert: &monitor.Alert{
+			Metric: rules.ChatResponseRate, Day: d20, Transition: rules.TransitionReminder, From: rules.LevelWarn, To: rules.LevelWarn, Since: d20 - 7,
+			Root: "7495002/chat_response_rate/2026-11-13/warn", ClearAt: 0.91, RepeatDays: 7,
+			Figure: monitor.Figure{Metric: rules.ChatResponseRate, Valid: true, Value: 0.88, Numerator: 88, Denominator: 100, Pending: 2,
+				WindowDays: 60, TargetHours: 24, Level: rules.LevelWarn, Thresholds: &rules.Thresholds{Warn: 0.90, Critical: 0.85}, Headroom: ptr(2)},
+			Hours: []store.HourStat{{Hour: 22, Turns: 10, Late: 4, Replied: 9, AvgHours: 20.25}},
+		}}
+	staleAlert = &monitor.Message{Kind: monitor.KindAlert, Key: "7495002/data/2026-11-20/stale", Channel: "C0HOMEUS01",
+		ShopID: "7495002", ShopName: "Acme Home US", Alert: &monitor.Alert{
+			Metric: rules.MetricData, Day: d20, Transition: rules.TransitionStale, From: rules.LevelOK, To: rules.LevelWarn, Since: d20,
+			LastData: d20 - 2, HasData: true,
+		}}
+	digestMsg = &monitor.Message{Kind: monitor.KindDigest, Key: "7495001/digest/2026-11-22/weekly", Channel: "C0BEAUTY01",
+		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Digest: &monitor.Digest{
+			Day: d20 + 2, First: d20 + 2 - 55, WindowDays: 30,
+			Current: []monitor.Figure{nrr, {Metric: rules.ChatAvgResponseHours, Valid: true, Value: 3.5, Count: 80, WindowDays: 30, Level: rules.LevelNone}},
+			Before:  []monitor.Figure{nrrWeekAgo, {Metric: rules.ChatAvgResponseHours, Valid: true, Value: 4, Count: 70, WindowDays: 30, Level: rules.LevelNone}},
+			Series: []monitor.Series{{Metric: rules.NRR, Thresholds: nrr.Thresholds,
+				Values: []*float64{ptr(0.003), nil, ptr(0.0045), ptr(0.0061)}, Levels: []rules.Level{rules.LevelOK, rules.LevelInsufficient, rules.LevelWarn, rules.LevelCritical}}},
+			LevelDays: map[rules.Metric]map[rules.Level]int{rules.NRR: {rules.LevelCritical: 10, rules.LevelWarn: 8, rules.LevelOK: 12}},
+			Causes: []monitor.Cause{{Name: "damaged", Group: "service", Count: 30, Metric: rules.NRR},
+				{Name: "damaged", Group: "seller", Count: 12, Metric: rules.SFRR},
+				{Name: "wrong_item", Group: "seller", Count: 9, Metric: rules.SFRR}},
+			Products: []monitor.Product{{ID: "p1", Name: "Serum", Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR},
+				{ID: "p1", Name: "Serum", Count: 10, Base: 420, Rate: 0.0238, Metric: rules.SFRR}},
+		}}
+	overviewMsg = &monitor.Message{Kind: monitor.KindOverview, Key: "*/overview/2026-11-22/weekly", Channel: "C0ADMIN001",
+		Overview: &monitor.Overview{Day: d20 + 2, Shops: []monitor.ShopLine{
+			{ShopID: "7495001", Name: "Acme Beauty & Co TH", Worst: rules.LevelCritical, Critical: 1, Figures: []monitor.Figure{nrr}},
+			{ShopID: "7495002", Name: "Acme Home US", Worst: rules.LevelOK, Stale: true},
+		}}}
+	nudgeMsg = &monitor.Message{Kind: monitor.KindNudge, Key: "7495001/chat_waiting/2026-11-21T05Z", Channel: "C0BEAUTY01",
+		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Nudge: &monitor.Nudge{TargetHours: 12, Within: 3,
+			Chats: []store.WaitingChat{{ConversationID: "c<1>", Since: time.Date(2026, 11, 20, 19, 30, 0, 0, time.UTC), Deadline: time.Date(2026, 11, 21, 7, 30, 0, 0, time.UTC)}}}}
+)
+
+func TestNotifierTextGolden(t *testing.T) {
+	var out bytes.Buffer
+	n, err := NewNotifier(NotifierOptions{Config: mustConfig(t), Out: &out, ChartDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	root := &monitor.Posted{Message: criticalAlert, Channel: "C0BEAUTY01", TS: "1.000001"}
+	for _, o := range []monitor.Outgoing{
+		{Message: criticalAlert},
+		{Message: chatReminder, Root: &monitor.Posted{Message: chatReminder, Channel: "C0HOMEUS01", TS: "1.000002"}},
+		{Message: resolvedAlert, Root: root},
+		{Message: staleAlert},
+		{Message: digestMsg},
+		{Message: overviewMsg},
+		{Message: nudgeMsg},
+	} {
+		if _, err := n.Deliver(ctx, o); err != nil {
+			t.Fatalf("%s: %v", o.Message.Key, err)
+		}
+		// The Block Kit form marshals, within Slack's limits.
+		if o.Message.Kind != monitor.KindDigestChart {
+			r, err := n.Render(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Blocks) > maxBlocks {
+				t.Errorf("%s: %d blocks", o.Message.Key, len(r.Blocks))
+			}
+			raw, err := json.Marshal(r.Blocks)
+			if err != nil {
+				t.Errorf("%s: %v", o.Message.Key, err)
+			}
+			// User data is escaped for mrkdwn: a bare < would start a link.
+			if strings.Contains(string(raw), `Co TH`) && !strings.Contains(string(raw), `\u0026amp; Co TH`) {
+				t.Errorf("%s: the shop name is not escaped: %s", o.Message.Key, raw)
+			}
+		}
+	}
+	text := out.String()
+	for _, want := range []string{"Acme Beauty & Co TH", "What TikTok Shop may do", "[Breakdown] [Tips] [Mute 7 days]", "Vitamin C Serum <30ml>",
+		"(the original alert is updated to: ✅ NRR resolved", "No new orders, reviews, returns or chats", "Damaged item or package: 42 orders", "c<1>"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	MustMatchGolden(t, "notifier.txt", strings.ReplaceAll(text, n.o.ChartDir, "CHARTDIR"))
+}
+
+func TestNotifierAlertButtons(t *testing.T) {
+	n, _ := NewNotifier(NotifierOptions{Config: mustConfig(t)})
+	r, err := n.Render(monitor.Outgoing{Message: criticalAlert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range r.Blocks {
+		if b.BlockType() != slack.MBTAction {
+			continue
+		}
+		raw, _ := json.Marshal(b)
+		var blk struct {
+			Elements []struct {
+				ActionID string `json:"action_id"`
+				Value    string `json:"value"`
+			} `json:"elements"`
+		}
+		_ = json.Unmarshal(raw, &blk)
+		for _, e := range blk.Elements {
+			var v shareValue
+			if err := json.Unmarshal([]byte(e.Value), &v); err != nil || e.ActionID != shareAction {
+				t.Errorf("button %+v", e)
+			}
+			got = append(got, v.Text+" @"+time.Unix(v.At, 0).UTC().Format(time.RFC3339))
+		}
+	}
+	// The buttons answer as of the alert's run: 07:00 in Bangkok on 11-21.
+	want := []string{"breakdown nrr 7495001 @2026-11-21T00:00:00Z", "tips 7495001 @2026-11-21T00:00:00Z", "mute nrr 7d 7495001 @2026-11-21T00:00:00Z"}
+	if !slices.Equal(got, want) {
+		t.Errorf("buttons %q, want %q", got, want)
+	}
+}
+
+// mustOutboxDB opens a database with the notifier's config.
+func mustOutboxDB(tb testing.TB, path string) *store.DB {
+	tb.Helper()
+	db, err := store.Open(context.Background(), store.Options{DSN: path, Config: mustConfig(tb)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func enqueueMessage(tb testing.TB, db *store.DB, m *monitor.Message, thread string) {
+	tb.Helper()
+	payload, _ := json.Marshal(m)
+	if _, err := db.Enqueue(context.Background(), time.Now(), store.OutboxMessage{Key: m.Key, ShopID: m.ShopID, Channel: m.Channel,
+		Kind: m.Kind, ThreadKey: thread, Payload: payload}); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func TestNotifierSlackThreads(t *testing.T) {
+	fake := newFakeSlack(t)
+	fake.perChan = 0
+	db := mustOutboxDB(t, filepath.Join(t.TempDir(), "t.db"))
+	n, err := NewNotifier(NotifierOptions{Config: db.Config(), BotToken: "xoxb-test", APIURL: fake.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := monitor.NewDeliverer(monitor.DeliveryOptions{Store: db, Notifier: n, PerChannel: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if left, err := d.Drain(ctx); left != 0 || err != nil {
+			t.Fatalf("drain: %d left, %v", left, err)
+		}
+	}
+	escalation := *criticalAlert
+	escalation.Key = "7495001/nrr/2026-11-21/critical"
+	first := *criticalAlert
+	first.Key, first.Alert = "7495001/nrr/2026-11-19/warn", &monitor.Alert{Metric: rules.NRR, Day: d20 - 1, Transition: rules.TransitionWarn,
+		From: rules.LevelOK, To: rules.LevelWarn, Since: d20 - 1, Figure: nrrWeekAgo}
+	reminder := first
+	reminder.Key, reminder.Alert = "7495001/nrr/2026-11-26/reminder", &monitor.Alert{Metric: rules.NRR, Day: d20 + 6, Transition: rules.TransitionReminder,
+		From: rules.LevelCritical, To: rules.LevelCritical, Since: d20, Figure: nrr}
+	enqueueMessage(t, db, &first, "")
+	enqueueMessage(t, db, &escalation, first.Key)
+	enqueueMessage(t, db, &reminder, first.Key)
+	enqueueMessage(t, db, resolvedAlert, first.Key) // its Root is another key: the outbox's thread key decides
+	enqueueMessage(t, db, digestMsg, "")
+	chart := *digestMsg
+	chart.Kind, chart.Key = monitor.KindDigestChart, digestMsg.Key+"/chart"
+	enqueueMessage(t, db, &chart, digestMsg.Key)
+	drain()
+
+	msgs := fake.posted("C0BEAUTY01")
+	if len(msgs) != 5 {
+		t.Fatalf("posted %d messages: %+v", len(msgs), msgs)
+	}
+	root := msgs[0]
+	if root.Key != first.Key || root.ThreadTS != "" {
+		t.Errorf("root %+v", root)
+	}
+	for i, want := range []struct {
+		key       string
+		broadcast bool
+	}{{escalation.Key, true}, {reminder.Key, false}, {resolvedAlert.Key, false}} {
+		m := msgs[i+1]
+		if m.Key != want.key || m.ThreadTS != root.TS || m.Broadcast != want.broadcast {
+			t.Errorf("message %d: %+v, want %s in the thread of %s (broadcast %v)", i+1, m, want.key, root.TS, want.broadcast)
+		}
+	}
+	if got := fake.updates[root.TS]; !strings.Contains(got, "resolved") {
+		t.Errorf("the root was updated to %q", got)
+	}
+	digest := msgs[4]
+	if digest.Key != digestMsg.Key {
+		t.Fatalf("digest %+v", digest)
+	}
+	if len(fake.files) != 1 || fake.files[0].ThreadTS != digest.TS || fake.files[0].Name != "shopwatch-7495001-2026-11-22.png" || fake.files[0].Size < 1000 {
+		t.Errorf("chart %+v, want it in the thread of %s", fake.files, digest.TS)
+	}
+	for _, key := range []string{first.Key, resolvedAlert.Key, chart.Key} {
+		m, err := db.OutboxByKey(context.Background(), key)
+		if err != nil || m.Status != store.OutboxSent || m.TS == "" {
+			t.Errorf("%s: %+v %v", key, m, err)
+		}
+	}
+
+	// Find recognises messages by key, in the channel and in threads.
+	ctx := context.Background()
+	for _, o := range []monitor.Outgoing{
+		{Message: &first, Since: time.Now().Add(-time.Minute)},
+		{Message: &reminder, Root: &monitor.Posted{Message: &first, Channel: "C0BEAUTY01", TS: root.TS}, Since: time.Now().Add(-time.Minute)},
+		{Message: &chart, Root: &monitor.Posted{Message: digestMsg, Channel: "C0BEAUTY01", TS: digest.TS}, Since: time.Now().Add(-time.Minute)},
+	} {
+		if _, found, err := n.Find(ctx, o); !found || err != nil {
+			t.Errorf("Find %s: %v %v", o.Message.Key, found, err)
+		}
+	}
+	other := *criticalAlert
+	other.Key = "7495001/nrr/2026-11-30/critical"
+	if _, found, err := n.Find(ctx, monitor.Outgoing{Message: &other, Since: time.Now()}); found || err != nil {
+		t.Errorf("Find of a message never posted: %v %v", found, err)
+	}
+}
+
+// TestDeliver1000Channels delivers 1,000 alerts to 1,000 channels through a
+// fake Slack that allows one message per second per channel and answers
+// some requests with 429 (Retry-After) and 503, some of those after
+// posting the message: all must arrive, none twice, in under 30 s.
+func TestDeliver1000Channels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("delivers 1,000 messages")
+	}
+	fake := newFakeSlack(t)
+	fake.fail = func(method, channel string, n int) (int, bool) {
+		if method != "chat.postMessage" {
+			return 0, false
+		}
+		switch {
+		case n%10 == 0:
+			return 429, false
+		case n%17 == 0:
+			return 503, false
+		case n%23 == 0:
+			return 503, true // posted, but the answer says otherwise
+		}
+		return 0, false
+	}
+	db := mustOutboxDB(t, filepath.Join(t.TempDir(), "t.db"))
+	const channels = 1000
+	msgs := make([]store.OutboxMessage, channels)
+	for i := range msgs {
+		m := *criticalAlert
+		m.Channel, m.Key = fmt.Sprintf("C%08d", i), fmt.Sprintf("7495001/nrr/2026-11-20/critical/%d", i)
+		payload, _ := json.Marshal(m)
+		msgs[i] = store.OutboxMessage{Key: m.Key, ShopID: m.ShopID, Channel: m.Channel, Kind: m.Kind, Payload: payload}
+	}
+	if _, err := db.Enqueue(context.Background(), time.Now(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+	n, err := NewNotifier(NotifierOptions{Config: db.Config(), BotToken: "xoxb-test", APIURL: fake.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := monitor.NewMetrics()
+	d, err := monitor.NewDeliverer(monitor.DeliveryOptions{Store: db, Notifier: n, Metrics: metrics}) // Slack's limits: the defaults
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	left, err := d.Drain(ctx)
+	elapsed := time.Since(start)
+	if left != 0 || err != nil {
+		t.Fatalf("%d left after %s: %v", left, elapsed, err)
+	}
+	byKey := fake.byKey()
+	for _, m := range msgs {
+		if byKey[m.Key] != 1 {
+			t.Errorf("%s posted %d times", m.Key, byKey[m.Key])
+		}
+	}
+	counts, _ := db.OutboxCounts(context.Background())
+	c := metrics.Counters()
+	t.Logf("1,000 alerts to 1,000 channels in %s: %d requests to chat.postMessage, %d to conversations.history; attempts %v",
+		elapsed.Round(time.Millisecond), fake.requests["chat.postMessage"], fake.requests["conversations.history"], c.Attempts)
+	if counts[store.OutboxSent] != channels || c.Attempts["rate_limited"] == 0 || c.Attempts["temporary_error"] == 0 || c.Attempts["found"] == 0 {
+		t.Errorf("outbox %v, attempts %v: the fake's 429 and 503 were not all exercised", counts, c.Attempts)
+	}
+	if limit := 30 * time.Second; elapsed > limit && !raceEnabled {
+		t.Errorf("took %s, want under %s", elapsed, limit)
+	}
+}
+
+// TestDeliveryCrash kills a delivery process between sending a message and
+// recording it (and, in a second case, between claiming it and sending),
+// then delivers again: the message arrives exactly once.
+func TestDeliveryCrash(t *testing.T) {
+	for _, mode := range []string{"after-send", "before-send"} {
+		t.Run(mode, func(t *testing.T) {
+			fake := newFakeSlack(t)
+			path := filepath.Join(t.TempDir(), "t.db")
+			db := mustOutboxDB(t, path)
+			enqueueMessage(t, db, criticalAlert, "")
+
+			cmd := exec.Command(os.Args[0], "-test.run=^TestDeliveryCrashHelper$")
+			cmd.Env = append(os.Environ(), "SHOPWATCH_CRASH_DB="+path, "SHOPWATCH_CRASH_API="+fake.URL(), "SHOPWATCH_CRASH_MODE="+mode)
+			out, err := cmd.CombinedOutput()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 7 {
+				t.Fatalf("the helper did not die as planned: %v\n%s", err, out)
+			}
+			m, _ := db.OutboxByKey(context.Background(), criticalAlert.Key)
+			posted := len(fake.posted("C0BEAUTY01"))
+			if m.Status != store.OutboxSending || posted != map[string]int{"after-send": 1, "before-send": 0}[mode] {
+				t.Fatalf("after the crash: status %s, %d posted", m.Status, posted)
+			}
+
+			// Restart: the lease (50 ms) has run out.
+			time.Sleep(60 * time.Millisecond)
+			n, _ := NewNotifier(NotifierOptions{Config: db.Config(), BotToken: "xoxb-test", APIURL: fake.URL()})
+			d, _ := monitor.NewDeliverer(monitor.DeliveryOptions{Store: db, Notifier: n})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if left, err := d.Drain(ctx); left != 0 || err != nil {
+				t.Fatalf("drain: %d %v", left, err)
+			}
+			if got := fake.posted("C0BEAUTY01"); len(got) != 1 || got[0].Key != criticalAlert.Key {
+				t.Fatalf("posted %+v, want the alert once", got)
+			}
+			m, _ = db.OutboxByKey(context.Background(), criticalAlert.Key)
+			log, _ := db.DeliveryAttempts(context.Background(), m.ID)
+			want := map[string]string{"after-send": "found", "before-send": "sent"}[mode]
+			if m.Status != store.OutboxSent || m.TS != fake.posted("C0BEAUTY01")[0].TS || len(log) != 1 || log[0].Outcome != want || log[0].Attempt != 2 {
+				t.Errorf("after the restart: %+v, attempts %+v (want %s on attempt 2)", m, log, want)
+			}
+		})
+	}
+}
+
+// crashNotifier dies (exit 7) before or after the real delivery.
+type crashNotifier struct {
+	*Notifier
+	before bool
+}
+
+func (c crashNotifier) Deliver(ctx context.Context, out monitor.Outgoing) (monitor.Receipt, error) {
+	if c.before {
+		os.Exit(7)
+	}
+	rec, err := c.Notifier.Deliver(ctx, out)
+	if err == nil {
+		os.Exit(7) // Slack has it; the outbox does not know
+	}
+	return rec, err
+}
+
+// TestDeliveryCrashHelper is the process TestDeliveryCrash kills.
+func TestDeliveryCrashHelper(t *testing.T) {
+	path := os.Getenv("SHOPWATCH_CRASH_DB")
+	if path == "" {
+		t.Skip("run by TestDeliveryCrash")
+	}
+	db := mustOutboxDB(t, path)
+	n, err := NewNotifier(NotifierOptions{Config: db.Config(), BotToken: "xoxb-test", APIURL: os.Getenv("SHOPWATCH_CRASH_API")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := monitor.NewDeliverer(monitor.DeliveryOptions{Store: db, Notifier: crashNotifier{n, os.Getenv("SHOPWATCH_CRASH_MODE") == "before-send"},
+		Lease: 50 * time.Millisecond})
+	_, _ = d.Drain(context.Background())
+	t.Fatal("the helper should have died")
+}

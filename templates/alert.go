@@ -1,0 +1,35 @@
+package templates
+
+// The data of the monitor's messages (alert.tmpl): alerts, their resolution,
+// stale data and chats close to the response target. Figures come
+// formatted, so that a template only places them.
+
+// Alert is the data of the "alert.*" blocks.
+type Alert struct {
+	Command    string // the slash command, such as "/shopwatch"
+	Shop       Shop
+	Metric     string // the metric's short name: "NRR", "the chat response rate"
+	Title      string // its name in a list: "Negative review rate (NRR)"
+	Transition string // warn, critical, improving, reminder, resolved, stale
+	Level      string // the level now, in words: "critical", "warn", "ok"
+	From       string // the level announced before, in words
+	Value      string // "0.61%"
+	Threshold  string // the threshold passed, in words: "critical above 0.5%"
+	Warn       string // "0.4%"
+	ClearAt    string // the value at which the alert resolves: "0.36%"
+	Date       string // the evaluated date: "Fri 20 Nov 2026"
+	Since      string // the first date at the level
+	Days       int    // days at the level, the evaluated date included
+	RepeatDays int    // days between reminders
+	Group      string // "product" or "service": which enforcement actions apply
+	LastData   string // stale data: the last date with records; "" when there are none
+}
+
+// Nudge is the data of the "nudge" block.
+type Nudge struct {
+	Command     string
+	Shop        Shop
+	Count       int     // chats waiting
+	TargetHours float64 // the response target
+	Within      string  // how soon the first deadline passes: "2 h 10 min"
+}
