@@ -28,6 +28,7 @@ type Store interface {
 	Mutes(ctx context.Context, shopID string, now time.Time) ([]store.Mute, error)
 	SetMute(ctx context.Context, m store.Mute) error
 	Unmute(ctx context.Context, shopID, metric string, now time.Time) (int, error)
+	SyncStatuses(ctx context.Context, shopID string) ([]store.SyncStatus, error)
 }
 
 var _ Store = (*store.DB)(nil)

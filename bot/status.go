@@ -28,12 +28,14 @@ func (h *Handler) status(ctx context.Context, req Request, args []string) (Reply
 	day := shopDay(shop, req.At)
 	var reports []rules.Report
 	var mutes []store.Mute
+	var syncs []store.SyncStatus
 	err = parallel(ctx,
 		func(ctx context.Context) (err error) {
 			reports, err = h.db.ReportDays(ctx, shop.ID, day, day-7)
 			return
 		},
 		func(ctx context.Context) (err error) { mutes, err = h.db.Mutes(ctx, shop.ID, req.At); return },
+		func(ctx context.Context) (err error) { syncs, err = h.db.SyncStatuses(ctx, shop.ID); return },
 	)
 	if err != nil {
 		return Reply{}, err
@@ -45,6 +47,9 @@ func (h *Handler) status(ctx context.Context, req Request, args []string) (Reply
 	m.context(fmt.Sprintf("Shop `%s` · %s profile · %d-day window %s to %s · trends against %s",
 		shop.ID, cur.Profile, cur.Window.Days(), cur.Window.First, cur.Window.Last, day-7))
 	m.section(levelSummary(cur))
+	if text := syncText(shop, syncs); text != "" {
+		m.section(text)
+	}
 	for _, metric := range rules.Metrics {
 		m.section(metricStatus(shop, cur.Results[metric], prev.Results[metric], mutes, req.At))
 	}
@@ -56,6 +61,26 @@ func (h *Handler) status(ctx context.Context, req Request, args []string) (Reply
 	r := m.reply(KindAnswer)
 	r.Share = shareValue{Text: "status " + shop.ID, At: req.At.Unix()}.encode()
 	return r, nil
+}
+
+// syncText warns when the TikTok sync of the shop is failing or rejected
+// records, so that a quiet status is never mistaken for good news; "" when
+// the sync is fine or not in use.
+func syncText(s *rules.Shop, syncs []store.SyncStatus) string {
+	var lines []string
+	for _, st := range syncs {
+		switch {
+		case st.Failing():
+			since := "never synced"
+			if !st.LastSuccess.IsZero() {
+				since = "last good sync " + timeText(st.LastSuccess, s.Location)
+			}
+			lines = append(lines, fmt.Sprintf("⚠️ TikTok sync of %s is failing (%s): %s. Figures may be out of date.", st.Kind, since, st.Error))
+		case st.Rejected > 0:
+			lines = append(lines, fmt.Sprintf("⚠️ TikTok sync of %s: %d records rejected (see `shopwatch tiktok status`).", st.Kind, st.Rejected))
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // levelSummary counts a report's metrics by level.
