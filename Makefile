@@ -10,7 +10,9 @@ BENCHDATA := bench-data
 build:
 	$(GO) build -o $(BIN) ./cmd/shopwatch
 
-# run: demo data (made once), imported into $(DB), then every shop's metrics.
+# run: demo data (made once), imported into $(DB), then every shop's metrics and
+# the alerts of the daily evaluation (to stdout without SLACK_BOT_TOKEN; a date
+# already evaluated posts nothing twice).
 run: build
 	@test -f $(DEMO)/shopwatch.yaml || ./$(BIN) demo $(DEMO)
 	@if [ ! -f $(DB) ]; then \
@@ -19,6 +21,7 @@ run: build
 		done; \
 	fi
 	./$(BIN) --db $(DB) --config $(DEMO)/shopwatch.yaml metrics
+	./$(BIN) --db $(DB) --config $(DEMO)/shopwatch.yaml evaluate
 
 test:
 	$(GO) vet ./...

@@ -38,6 +38,8 @@ commands:
   tiktok authorize|status  connect a shop to TikTok Shop [--shop ID --code AUTH_CODE], or show the shops' sync state [--shop ID]
   sync                     pull the orders, returns and chats changed since the last sync from TikTok Shop [--shop ID] [--full]
   inbox                    import the CSV files dropped into the config's inbox folder, once [--dir DIR]
+  evaluate                 the daily job: metrics, alerts, delivery [--date D] [--from D0] [--shop ID]
+  digest                   the weekly digest for the week ending a date [--shop ID] [--date D]
 
 global flags (also accepted after the command):
   --db PATH        SQLite database file (env SHOPWATCH_DB, default shopwatch.db)
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		"tiktok":    cmdTikTok,
 		"sync":      cmdSync,
 		"inbox":     cmdInbox,
+		"evaluate":  cmdEvaluate,
+		"digest":    cmdDigest,
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
 	if name == "help" || name == "-h" || name == "--help" {

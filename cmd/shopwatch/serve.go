@@ -64,5 +64,10 @@ func cmdServe(ctx context.Context, e *env, g globals, args []string) error {
 		return err
 	}
 	defer stopSync()
+	stopMonitor, err := startMonitor(ctx, e, db, tmpl, *command, srv.Handle) // scheduler, delivery, /metrics (monitor.go)
+	if err != nil {
+		return err
+	}
+	defer stopMonitor()
 	return srv.ListenAndServe(ctx, *addr)
 }

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/shopwatch/shopwatch/bot"
+	"github.com/shopwatch/shopwatch/monitor"
+	"github.com/shopwatch/shopwatch/store"
+	"github.com/shopwatch/shopwatch/templates"
+)
+
+// The monitor's wiring, shared by serve, evaluate and digest: the notifier
+// (Slack with SLACK_BOT_TOKEN, else readable text on stdout) and the
+// monitor over the database.
+
+// newMonitor returns the monitor of db, delivering with SLACK_BOT_TOKEN to
+// Slack (SLACK_API_URL) or, without one, as text to stdout.
+func newMonitor(e *env, db *store.DB, tmpl *templates.Set, command string, log *slog.Logger) (*monitor.Monitor, error) {
+	if tmpl == nil {
+		var err error
+		if tmpl, err = templates.Load(e.getenv("SHOPWATCH_TEMPLATES")); err != nil {
+			return nil, err
+		}
+	}
+	n, err := bot.NewNotifier(bot.NotifierOptions{
+		Config:    db.Config(),
+		Templates: tmpl,
+		Logger:    log,
+		Command:   or(command, or(e.getenv("SHOPWATCH_COMMAND"), bot.DefaultCommand)),
+		BotToken:  e.getenv("SLACK_BOT_TOKEN"),
+		APIURL:    e.getenv("SLACK_API_URL"),
+		Out:       e.stdout,
+		ChartDir:  e.getenv("SHOPWATCH_CHART_DIR"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	var delivery monitor.DeliveryOptions
+	if e.getenv("SLACK_BOT_TOKEN") == "" {
+		delivery.PerChannel = time.Millisecond // stdout has no rate limit
+	}
+	return monitor.New(monitor.Options{DB: db, Notifier: n, Logger: log, Delivery: delivery})
+}
+
+// startMonitor starts the monitor of `shopwatch serve`: the scheduler
+// (daily evaluations, digests, the hourly sweep, catching up on what was
+// missed) and the delivery worker. It mounts GET /metrics (Prometheus) and
+// GET /healthz/monitor (database, scheduler, delivery worker) with handle.
+// stop stops them, waiting for the runs and deliveries in progress.
+func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set, command string, handle func(pattern string, h http.Handler)) (stop func(), err error) {
+	m, err := newMonitor(e, db, tmpl, command, e.log)
+	if err != nil {
+		return nil, err
+	}
+	handle("GET /metrics", m.Metrics())
+	handle("GET /healthz/monitor", healthHandler(m))
+	if err := m.Start(ctx); err != nil {
+		return nil, err
+	}
+	if e.getenv("SLACK_BOT_TOKEN") == "" {
+		e.log.Info("SLACK_BOT_TOKEN is not set: notifications are written to stdout")
+	}
+	return func() {
+		if err := m.Stop(); err != nil {
+			e.log.Warn("stop the monitor", "err", err)
+		}
+	}, nil
+}
+
+// healthHandler answers 200 "ok" when the monitor is healthy, else 503 and
+// what is wrong.
+func healthHandler(m *monitor.Monitor) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := m.Health(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, err)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+}
+
+// deliverWait bounds how long evaluate and digest wait for delivery before
+// leaving the rest to the daemon.
+const deliverWait = 2 * time.Minute
+
+// deliver delivers what the command wrote, within wait, and reports what is
+// left and what failed.
+func deliver(ctx context.Context, e *env, m *monitor.Monitor, wait time.Duration) error {
+	dctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	left, err := m.Deliver(dctx)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	c := m.Metrics().Counters()
+	if left > 0 {
+		fmt.Fprintf(e.stderr, "%d messages not delivered yet: `shopwatch serve` delivers them\n", left)
+	}
+	if c.Failures > 0 {
+		return fmt.Errorf("%d messages could not be delivered (see the log; they stay failed in the outbox)", c.Failures)
+	}
+	return nil
+}
