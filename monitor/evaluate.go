@@ -17,6 +17,7 @@ const (
 	RunDigest   = "digest"   // a shop's weekly digest, for the week ending the date
 	RunOverview = "overview" // the all-shops digest (shop store.AdminShopID)
 	RunSweep    = "sweep"    // the hourly sweep (store.AdminShopID; the date is the hour, in hours since 1970)
+	RunPrune    = "prune"    // the daily clean-up of old states and messages (store.AdminShopID; a UTC date)
 )
 
 // Summary is what one evaluation run did.

@@ -41,8 +41,13 @@ type Metrics struct {
 	records    map[store.Kind]int64 // cached: counting is slow on big tables
 	recordsAt  time.Time
 	recordsTTL time.Duration
+	levels     []store.LevelCount // cached: the latest state of every shop's metrics
+	levelsAt   time.Time
 	scheduler  func() error // nil: no scheduler in this process
 }
+
+// levelsTTL is how long /metrics reuses the alert levels it read.
+const levelsTTL = 15 * time.Second
 
 // NewMetrics returns empty metrics.
 func NewMetrics() *Metrics {
@@ -100,6 +105,9 @@ func (m *Metrics) failed() {
 func (m *Metrics) run(kind string, d time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if kind == RunDaily {
+		m.levels = nil // the evaluation changed them
+	}
 	m.runs[kind]++
 	m.runSeconds[kind] = d.Seconds()
 	m.lastRun[kind] = time.Now()
@@ -181,7 +189,7 @@ func (m *Metrics) write(ctx context.Context, b *bytes.Buffer) {
 		return
 	}
 	up := 1
-	if levels, err := src.AlertLevels(ctx); err == nil {
+	if levels, err := m.alertLevels(ctx, src); err == nil {
 		fmt.Fprintf(b, "# HELP shopwatch_alerts Shop metrics at each alert level after their latest evaluation (metric \"data\" at warn: stale data).\n# TYPE shopwatch_alerts gauge\n")
 		for _, l := range levels {
 			fmt.Fprintf(b, "shopwatch_alerts{metric=%q,level=%q} %d\n", string(l.Metric), string(l.Level), l.Count)
@@ -210,6 +218,27 @@ func (m *Metrics) write(ctx context.Context, b *bytes.Buffer) {
 		up = 0
 	}
 	fmt.Fprintf(b, "# HELP shopwatch_store_up Whether the store answered this scrape.\n# TYPE shopwatch_store_up gauge\nshopwatch_store_up %d\n", up)
+}
+
+func (m *Metrics) alertLevels(ctx context.Context, src MetricsSource) ([]store.LevelCount, error) {
+	m.mu.Lock()
+	if m.levels != nil && time.Since(m.levelsAt) < levelsTTL {
+		l := m.levels
+		m.mu.Unlock()
+		return l, nil
+	}
+	m.mu.Unlock()
+	l, err := src.AlertLevels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil {
+		l = []store.LevelCount{}
+	}
+	m.mu.Lock()
+	m.levels, m.levelsAt = l, time.Now()
+	m.mu.Unlock()
+	return l, nil
 }
 
 func (m *Metrics) recordCounts(ctx context.Context, src MetricsSource) (map[store.Kind]int64, error) {

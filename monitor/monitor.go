@@ -38,6 +38,7 @@ type Store interface {
 	MarkRun(ctx context.Context, shopID, kind string, day rules.Day, at time.Time) error
 	LastRuns(ctx context.Context, kind string) (map[string]rules.Day, error)
 	Unanswered(ctx context.Context, shopID string, from, to time.Time) ([]store.WaitingChat, error)
+	Prune(ctx context.Context, statesBefore rules.Day, outboxBefore time.Time) (int64, error)
 	MetricsSource
 }
 
@@ -62,6 +63,12 @@ type Options struct {
 	// SweepLead is how long before its response deadline a waiting buyer
 	// chat is announced by the hourly sweep (default 2h).
 	SweepLead time.Duration
+	// KeepStates is how many days of alert states are kept (default 120),
+	// KeepMessages how long delivered and failed messages (default 60 days;
+	// the first message of an open episode stays until it is resolved).
+	// Older ones are removed once a day.
+	KeepStates   int
+	KeepMessages time.Duration
 	// Delivery configures the delivery worker; its Store, Notifier,
 	// Logger, Clock and Metrics default to the monitor's.
 	Delivery DeliveryOptions
@@ -89,6 +96,12 @@ func (o *Options) validate() error {
 	}
 	if o.SweepLead <= 0 {
 		o.SweepLead = 2 * time.Hour
+	}
+	if o.KeepStates <= 0 {
+		o.KeepStates = 120
+	}
+	if o.KeepMessages <= 0 {
+		o.KeepMessages = 60 * 24 * time.Hour
 	}
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics()

@@ -178,7 +178,29 @@ func (m *Monitor) Tick(ctx context.Context, shops []*rules.Shop, now time.Time) 
 		fail(err)
 		rep.Swept = err == nil && n >= 0
 	}
+	// Once a day, the clean-up.
+	if ctx.Err() == nil {
+		fail(m.prune(ctx, now))
+	}
 	return rep
+}
+
+// prune removes old alert states and messages, once per UTC date.
+func (m *Monitor) prune(ctx context.Context, now time.Time) error {
+	today := rules.DayOf(now, time.UTC)
+	if done, err := m.db.RunDone(ctx, store.AdminShopID, RunPrune, today); err != nil || done {
+		return err
+	}
+	m.writeMu.Lock()
+	defer m.writeMu.Unlock()
+	n, err := m.db.Prune(ctx, today-rules.Day(m.o.KeepStates), now.Add(-m.o.KeepMessages))
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		m.log.Info("removed old alert states and messages", "rows", n)
+	}
+	return m.db.MarkRun(ctx, store.AdminShopID, RunPrune, today, now)
 }
 
 // scheduler wraps the gocron scheduler of a started monitor.

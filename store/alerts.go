@@ -295,3 +295,41 @@ func (db *DB) RecordCounts(ctx context.Context) (map[Kind]int64, error) {
 	}
 	return out, nil
 }
+
+// Prune removes what the monitor no longer needs: alert states of dates
+// before statesBefore (a shop's history restarts if it has not been
+// evaluated since), and delivered or failed outbox messages, with their
+// attempts, written before outboxBefore, except the first messages of
+// episodes still open (a resolve updates them). It returns how many rows
+// it removed.
+func (db *DB) Prune(ctx context.Context, statesBefore rules.Day, outboxBefore time.Time) (int64, error) {
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`DELETE FROM alert_states WHERE day < ?`, []any{int64(statesBefore)}},
+			{`DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE status IN ('sent', 'failed') AND created_at < ?
+	AND msg_key NOT IN (SELECT root FROM alert_states WHERE root <> ''))`, []any{outboxBefore.UnixMilli()}},
+			{`DELETE FROM outbox WHERE status IN ('sent', 'failed') AND created_at < ?
+	AND msg_key NOT IN (SELECT root FROM alert_states WHERE root <> '')`, []any{outboxBefore.UnixMilli()}},
+			{`DELETE FROM monitor_runs WHERE done_at < ?`, []any{outboxBefore.UnixMilli()}},
+		} {
+			res, err := tx.ExecContext(ctx, q.sql, q.args...)
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += k
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: prune: %w", err)
+	}
+	return n, nil
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/shopwatch/shopwatch/rules"
 )
 
 func TestOutboxLifecycle(t *testing.T) {
@@ -106,5 +108,51 @@ func TestOutboxLifecycle(t *testing.T) {
 	}
 	if _, err := db.OutboxByKey(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing key: %v", err)
+	}
+}
+
+func TestPrune(t *testing.T) {
+	db := MustOpen(t, testConfig)
+	ctx := context.Background()
+	old := time.Date(2026, 9, 1, 7, 0, 0, 0, time.UTC)
+	d := rules.DateDay(2026, 9, 1)
+	state := func(day rules.Day, root string) rules.AlertState {
+		return rules.AlertState{Metric: rules.MetricData, Day: day, Level: rules.LevelOK, Observed: rules.LevelOK, Announced: rules.LevelOK, Root: root}
+	}
+	// An old episode still open (its root is in the latest state), an old
+	// closed one, an old message not yet sent, and a recent message.
+	if _, err := db.SaveEvaluation(ctx, Evaluation{ShopID: "7495001", Day: d, At: old, States: []rules.AlertState{state(d, "")},
+		Outbox: []OutboxMessage{{Key: "closed", ShopID: "7495001", Channel: "C1"}, {Key: "open-root", ShopID: "7495001", Channel: "C1"}, {Key: "stuck", ShopID: "7495001", Channel: "C1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	recent := rules.DateDay(2026, 11, 20)
+	if _, err := db.SaveEvaluation(ctx, Evaluation{ShopID: "7495001", Day: recent, At: old.AddDate(0, 2, 0), States: []rules.AlertState{state(recent, "open-root")},
+		Outbox: []OutboxMessage{{Key: "recent", ShopID: "7495001", Channel: "C1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"closed", "open-root", "recent"} {
+		m, _ := db.OutboxByKey(ctx, key)
+		c, _, _ := db.ClaimOutbox(ctx, m.ID, old.AddDate(1, 0, 0), old.AddDate(1, 0, 1))
+		if err := db.FinishAttempt(ctx, c, Attempt{Status: OutboxSent, At: old, TS: "1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := db.Prune(ctx, recent-30, old.AddDate(0, 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, kept := range map[string]bool{"closed": false, "open-root": true, "stuck": true, "recent": true} {
+		if _, err := db.OutboxByKey(ctx, key); (err == nil) != kept {
+			t.Errorf("%s kept %v, want %v", key, err == nil, kept)
+		}
+	}
+	if got := count(t, db, "SELECT COUNT(*) FROM alert_states"); got != 1 {
+		t.Errorf("%d states left, want the recent one", got)
+	}
+	if got := count(t, db, "SELECT COUNT(*) FROM delivery_attempts"); got != 2 {
+		t.Errorf("%d attempts left, want those of open-root and recent", got)
+	}
+	if n != 1+1+1 { // a state, an attempt, a message
+		t.Errorf("removed %d rows", n)
 	}
 }
