@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"image/png"
 	"io"
 	"net/http"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shopwatch/shopwatch/store"
 )
 
 // yesterday is the last day of MustDemoEnv's data, in UTC.
@@ -138,6 +142,20 @@ func TestEvaluateErrors(t *testing.T) {
 
 func TestServeRunsTheMonitor(t *testing.T) {
 	env, _ := MustDemoEnv(t)
+	// A failing TikTok sync must show in /metrics.
+	cfg, err := loadConfig(env["SHOPWATCH_CONFIG"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), store.Options{DSN: env["SHOPWATCH_DB"], Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := store.SyncRun{ShopID: cfg.Shops[0].ID, Kind: store.Orders, At: time.Now(), Err: errors.New("429 too many requests")}
+	if err := db.RecordSyncRun(context.Background(), failing); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 	d := MustRunDaemon(t, env)
 	get := func(path string) (int, string) {
 		resp, err := http.Get(d.base + path)
@@ -159,7 +177,8 @@ func TestServeRunsTheMonitor(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	for _, want := range []string{`shopwatch_evaluations_total{result="ok"} 3`, "shopwatch_outbox_depth 0", "shopwatch_scheduler_up 1",
-		`shopwatch_records{kind="orders"}`, `shopwatch_delivered_total{kind="alert"}`} {
+		`shopwatch_records{kind="orders"}`, `shopwatch_delivered_total{kind="alert"}`,
+		`shopwatch_sync_failing{shop="` + cfg.Shops[0].ID + `",kind="orders"} 1`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q:\n%s\n%s", want, metrics, d.stderr.String())
 		}

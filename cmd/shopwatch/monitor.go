@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopwatch/shopwatch/bot"
 	"github.com/shopwatch/shopwatch/monitor"
+	"github.com/shopwatch/shopwatch/monitor/tiktoksync"
 	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/templates"
 )
@@ -49,7 +50,8 @@ func newMonitor(e *env, db *store.DB, tmpl *templates.Set, command string, log *
 
 // startMonitor starts the monitor of `shopwatch serve`: the scheduler
 // (daily evaluations, digests, the hourly sweep, catching up on what was
-// missed) and the delivery worker. It mounts GET /metrics (Prometheus) and
+// missed) and the delivery worker. It mounts GET /metrics (Prometheus: the
+// monitor's figures and the TikTok sync's state) and
 // GET /healthz/monitor (database, scheduler, delivery worker) with handle.
 // stop stops them, waiting for the runs and deliveries in progress.
 func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set, command string, handle func(pattern string, h http.Handler)) (stop func(), err error) {
@@ -57,7 +59,12 @@ func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set
 	if err != nil {
 		return nil, err
 	}
-	handle("GET /metrics", m.Metrics())
+	handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.Metrics().ServeHTTP(w, r)
+		if err := tiktoksync.WriteMetrics(r.Context(), w, db); err != nil { // the sync's state, per shop and kind
+			e.log.Warn("metrics: sync state", "err", err)
+		}
+	}))
 	handle("GET /healthz/monitor", healthHandler(m))
 	if err := m.Start(ctx); err != nil {
 		return nil, err
