@@ -20,10 +20,8 @@ func cmdBreakdown(ctx context.Context, e *env, g globals, args []string) error {
 	date := fs.String("date", "", "local date YYYY-MM-DD (default: the shop's yesterday)")
 	top := fs.Int("top", 10, "entries per list (0: all)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseOnlyFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
 	if *shopID == "" {
 		return fmt.Errorf("%w: --shop is required", errUsage)

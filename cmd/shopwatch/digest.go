@@ -18,10 +18,8 @@ func cmdDigest(ctx context.Context, e *env, g globals, args []string) error {
 	shopID := fs.String("shop", "", "TikTok shop id (default: every shop, and the all-shops digest)")
 	date := fs.String("date", "", "the week's last local date YYYY-MM-DD (default: the shop's yesterday)")
 	wait := fs.Duration("wait", deliverWait, "how long to wait for delivery; the rest is left to `shopwatch serve`")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseOnlyFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
 	db, err := openDB(ctx, e, g)
 	if err != nil {

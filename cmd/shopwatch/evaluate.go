@@ -30,10 +30,8 @@ func cmdEvaluate(ctx context.Context, e *env, g globals, args []string) error {
 	from := fs.String("from", "", "evaluate every date from this one to --date, in order (a replay)")
 	shopID := fs.String("shop", "", "TikTok shop id (default: every shop)")
 	wait := fs.Duration("wait", deliverWait, "how long to wait for delivery; the rest is left to `shopwatch serve`")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseOnlyFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
 	if *from != "" && *date == "" {
 		return fmt.Errorf("%w: --from needs --date", errUsage)

@@ -21,10 +21,8 @@ func cmdMetrics(ctx context.Context, e *env, g globals, args []string) error {
 	shopID := fs.String("shop", "", "TikTok shop id (default: every shop, one line each)")
 	date := fs.String("date", "", "local date YYYY-MM-DD (default: the shop's yesterday)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseOnlyFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
 	db, err := openDB(ctx, e, g)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"log/slog"
 
 	"github.com/shopwatch/shopwatch/bot"
@@ -20,10 +19,8 @@ func cmdServe(ctx context.Context, e *env, g globals, args []string) error {
 	tmplDir := fs.String("templates", e.getenv("SHOPWATCH_TEMPLATES"), "directory of *.tmpl files overriding the built-in texts (env SHOPWATCH_TEMPLATES)")
 	command := fs.String("command", or(e.getenv("SHOPWATCH_COMMAND"), bot.DefaultCommand), "the slash command's name (env SHOPWATCH_COMMAND)")
 	debug := fs.Bool("debug", false, "log at debug level")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseOnlyFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
 	level := slog.LevelInfo
 	if *debug {

@@ -22,10 +22,8 @@ func cmdSync(ctx context.Context, e *env, g globals, args []string) error {
 	g.register(fs)
 	shop := fs.String("shop", "", "only this shop (default: every authorized shop)")
 	full := fs.Bool("full", false, "forget the cursors first: load everything within the backfill period again")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseOnlyFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
 	db, err := openDB(ctx, e, g)
 	if err != nil {
@@ -92,10 +90,8 @@ func cmdInbox(ctx context.Context, e *env, g globals, args []string) error {
 	fs := flag.NewFlagSet("inbox", flag.ContinueOnError)
 	g.register(fs)
 	dir := fs.String("dir", "", "the inbox folder (default: the config's inbox)")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseOnlyFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
 	db, err := openDB(ctx, e, g)
 	if err != nil {

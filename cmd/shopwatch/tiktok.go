@@ -73,10 +73,8 @@ func tiktokStatus(ctx context.Context, e *env, g globals, args []string) error {
 	fs := flag.NewFlagSet("tiktok status", flag.ContinueOnError)
 	g.register(fs)
 	shop := fs.String("shop", "", "only this shop, with its rejected records")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseOnlyFlags(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
 	db, err := openDB(ctx, e, g)
 	if err != nil {
