@@ -94,8 +94,8 @@ const qReviewDetail = `SELECT r.order_id, r.product_id, r.causes, COALESCE(l.nam
 FROM reviews r LEFT JOIN products l ON l.shop = r.shop AND l.product_id = r.product_id
 WHERE r.shop = ? AND r.created_day BETWEEN ? AND ? AND r.rating <= 2`
 
-func (db *DB) reviewBreakdown(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown) error {
-	t := newTally()
+// eachNegativeReview calls fn for each review rated 1-2 created in w.
+func (db *DB) eachNegativeReview(ctx context.Context, ref shopRef, w rules.Window, fn func(order, product, name string, causes rules.CauseSet)) error {
 	rows, err := db.query(ctx, qReviewDetail, ref.key, int64(w.First), int64(w.Last))
 	if err != nil {
 		return err
@@ -107,24 +107,37 @@ func (db *DB) reviewBreakdown(ctx context.Context, ref shopRef, w rules.Window, 
 		if err := rows.Scan(&order, &product, &causes, &name); err != nil {
 			return err
 		}
-		set := rules.CauseSet(causes)
-		if !b.Metric.CountsReview(set) {
+		fn(order, product, name, rules.CauseSet(causes))
+	}
+	return rows.Err()
+}
+
+// addReview counts a negative review in the tally of metric m (nrr,
+// nrr_product or nrr_service), if m counts it.
+func (t *tally) addReview(m rules.Metric, order, product, name string, set rules.CauseSet) {
+	if !m.CountsReview(set) {
+		return
+	}
+	t.orders[order] = true
+	addTo(t.products, product, order)
+	t.names[product] = cmp.Or(t.names[product], name)
+	for _, c := range set.Causes() {
+		g := c.Group()
+		// nrr_product and nrr_service count reviews by group: show that group's causes.
+		if (m == rules.NRRProduct && g != rules.GroupProduct) || (m == rules.NRRService && g != rules.GroupService) {
 			continue
 		}
-		t.orders[order] = true
-		addTo(t.products, product, order)
-		t.names[product] = cmp.Or(t.names[product], name)
-		for _, c := range set.Causes() {
-			g := c.Group()
-			// nrr_product and nrr_service count reviews by group: show that group's causes.
-			if (b.Metric == rules.NRRProduct && g != rules.GroupProduct) || (b.Metric == rules.NRRService && g != rules.GroupService) {
-				continue
-			}
-			addTo(t.causes, c.String(), order)
-			t.groups[c.String()] = g.String()
-		}
+		addTo(t.causes, c.String(), order)
+		t.groups[c.String()] = g.String()
 	}
-	if err := rows.Err(); err != nil {
+}
+
+func (db *DB) reviewBreakdown(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown) error {
+	t := newTally()
+	err := db.eachNegativeReview(ctx, ref, w, func(order, product, name string, set rules.CauseSet) {
+		t.addReview(b.Metric, order, product, name, set)
+	})
+	if err != nil {
 		return err
 	}
 	return db.finishTally(ctx, ref, w, b, t, qProductDelivered)
@@ -134,8 +147,9 @@ const qReturnDetail = `SELECT r.order_id, r.product_id, r.status, r.fault, r.cat
 FROM returns r LEFT JOIN products l ON l.shop = r.shop AND l.product_id = r.product_id
 WHERE r.shop = ? AND r.created_day BETWEEN ? AND ?`
 
-func (db *DB) returnBreakdown(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown) error {
-	t := newTally()
+// tallyReturns counts the returns created in w that the shop's SFRR counts,
+// by product and by reason (the raw reason when no rule classified it).
+func (db *DB) tallyReturns(ctx context.Context, ref shopRef, w rules.Window, t *tally) error {
 	p := ref.shop.Profile
 	rows, err := db.query(ctx, qReturnDetail, ref.key, int64(w.First), int64(w.Last))
 	if err != nil {
@@ -164,11 +178,16 @@ func (db *DB) returnBreakdown(ctx context.Context, ref shopRef, w rules.Window, 
 		addTo(t.causes, key, order)
 		t.groups[key] = f.String()
 	}
-	if err := rows.Err(); err != nil {
+	return rows.Err()
+}
+
+func (db *DB) returnBreakdown(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown) error {
+	t := newTally()
+	if err := db.tallyReturns(ctx, ref, w, t); err != nil {
 		return err
 	}
 	q := qProductDelivered
-	if p.SFRRDenominator == rules.DenomOrders {
+	if ref.shop.Profile.SFRRDenominator == rules.DenomOrders {
 		q = qProductCreated
 	}
 	return db.finishTally(ctx, ref, w, b, t, q)

@@ -36,71 +36,15 @@ func (db *DB) Explain(ctx context.Context, shopID string, day rules.Day, top int
 	for _, m := range explainedMetrics {
 		tallies[m] = newTally()
 	}
-	rows, err := db.query(ctx, qReviewDetail, ref.key, int64(w.First), int64(w.Last))
-	if err != nil {
-		return nil, fmt.Errorf("store: explain %s: %w", shopID, err)
-	}
-	for rows.Next() {
-		var order, product, name string
-		var causes int64
-		if err := rows.Scan(&order, &product, &causes, &name); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: explain %s: %w", shopID, err)
-		}
-		set := rules.CauseSet(causes)
+	err = db.eachNegativeReview(ctx, ref, w, func(order, product, name string, set rules.CauseSet) {
 		for _, m := range []rules.Metric{rules.NRR, rules.NRRProduct, rules.NRRService} {
-			if !m.CountsReview(set) {
-				continue
-			}
-			t := tallies[m]
-			t.orders[order] = true
-			addTo(t.products, product, order)
-			t.names[product] = cmp.Or(t.names[product], name)
-			for _, c := range set.Causes() {
-				g := c.Group()
-				if (m == rules.NRRProduct && g != rules.GroupProduct) || (m == rules.NRRService && g != rules.GroupService) {
-					continue
-				}
-				addTo(t.causes, c.String(), order)
-				t.groups[c.String()] = g.String()
-			}
+			tallies[m].addReview(m, order, product, name, set)
 		}
+	})
+	if err == nil {
+		err = db.tallyReturns(ctx, ref, w, tallies[rules.SFRR])
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: explain %s: %w", shopID, err)
-	}
-
-	p := ref.shop.Profile
-	t := tallies[rules.SFRR]
-	rows, err = db.query(ctx, qReturnDetail, ref.key, int64(w.First), int64(w.Last))
 	if err != nil {
-		return nil, fmt.Errorf("store: explain %s: %w", shopID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var order, product, status, category, reason, name string
-		var fault int64
-		var classified bool
-		if err := rows.Scan(&order, &product, &status, &fault, &category, &classified, &reason, &name); err != nil {
-			return nil, fmt.Errorf("store: explain %s: %w", shopID, err)
-		}
-		f := rules.Fault(fault)
-		if !p.CountsReturn(status, f) {
-			continue
-		}
-		t.orders[order] = true
-		addTo(t.products, product, order)
-		t.names[product] = cmp.Or(t.names[product], name)
-		key := category
-		if !classified {
-			key = reason
-			t.unclass[key] = true
-		}
-		addTo(t.causes, key, order)
-		t.groups[key] = f.String()
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: explain %s: %w", shopID, err)
 	}
 
