@@ -132,3 +132,29 @@ func BenchmarkReports(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(db.Config().Shops)), "shops")
 }
+
+// BenchmarkBreakdown explains each metric of one shop over a custom
+// window, cycling through the shops: the uncached answer of
+// `/shopwatch breakdown METRIC SHOP DAYS`.
+func BenchmarkBreakdown(b *testing.B) {
+	db := benchDB(b)
+	day := benchDay(b)
+	shops := db.Config().Shops
+	for _, metric := range BreakdownMetrics {
+		b.Run(metric, func(b *testing.B) {
+			var lat []time.Duration
+			i := 0
+			for b.Loop() {
+				start := time.Now()
+				if _, err := db.BreakdownWindow(context.Background(), shops[i%len(shops)].ID, metric, day, 14, 5); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+				i++
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "median-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		})
+	}
+}
