@@ -114,9 +114,10 @@ func parseChat(p *rowParser, b *batch) {
 	b.add(1, conversationID, conversationID)
 }
 
-// orderIndexes are the secondary indexes of the orders table.
+// orderIndexes are the secondary indexes of the orders table, as the
+// latest migration defines them.
 var orderIndexes = []struct{ name, def string }{
-	{"orders_shop_delivered", "orders (shop, delivered_day, created_day)"},
+	{"orders_shop_delivered", "orders (shop, delivered_day, created_day, products)"},
 }
 
 // beginOrders sets up an orders import. On a first load (an empty orders
