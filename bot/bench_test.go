@@ -42,7 +42,7 @@ func BenchmarkSlashCommands(b *testing.B) {
 	}
 	defer release()
 	if os.Getenv("SHOPWATCH_BENCH_NOCACHE") != "" {
-		opts.DataVersion = nil
+		opts.Changes = nil
 	}
 	ts := MustServe(b, opts)
 	warm := time.Now()

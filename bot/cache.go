@@ -15,13 +15,24 @@ import (
 // starts over.
 const cacheEntries = 20000
 
-// cachedStore answers reports, feedback and breakdowns from memory while
-// the database is unchanged, as told by version (which moves on every
-// commit, by any process). Cached values are shared: callers only read
-// them.
+// Changes tells the answer cache when the database has changed and for
+// which shops: *store.ChangeWatcher.
+type Changes interface {
+	// Version returns a number that moves whenever the data may have
+	// changed, in any process.
+	Version(context.Context) (uint64, error)
+	// ShopChanges returns each shop's count of changes to what its answers
+	// read, by shop id.
+	ShopChanges(context.Context) (map[string]int64, error)
+}
+
+// cachedStore answers reports, feedback, breakdowns and mutes from memory
+// while the shop's data is unchanged: when the data version moves, it
+// drops the entries of the shops whose change count moved. Cached values
+// are shared: callers only read them.
 type cachedStore struct {
 	Store
-	version func(context.Context) (uint64, error)
+	changes Changes
 
 	// compute bounds the reads computed at once, so that they leave
 	// database connections (and cores) to the answers served from memory.
@@ -29,35 +40,58 @@ type cachedStore struct {
 
 	mu      sync.Mutex
 	ver     uint64
+	counts  map[string]int64 // each shop's change count at ver; nil: not known
 	entries map[cacheKey]any
 	max     int
 }
 
 type cacheKey struct {
-	kind      byte // 'r' report, 'f' feedback, 'b' breakdown
+	kind      byte // 'r' report, 'f' feedback, 'b' breakdown, 'm' mutes
 	shop      string
 	metric    string
 	day       rules.Day
 	days, top int
 }
 
-func newCachedStore(s Store, version func(context.Context) (uint64, error)) *cachedStore {
-	return &cachedStore{Store: s, version: version, entries: map[cacheKey]any{},
+func newCachedStore(s Store, changes Changes) *cachedStore {
+	return &cachedStore{Store: s, changes: changes, entries: map[cacheKey]any{},
 		max: max(cacheEntries, 8*len(s.Config().Shops)), compute: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
 }
 
-// current returns the data version, clearing the cache when it moved.
-func (c *cachedStore) current(ctx context.Context) (uint64, bool) {
-	v, err := c.version(ctx)
+// current returns the data version, first dropping the entries of the
+// shops that changed since the version last moved. ok is false when the
+// cache cannot be trusted: serve and keep nothing then.
+func (c *cachedStore) current(ctx context.Context) (ver uint64, ok bool) {
+	v, err := c.changes.Version(ctx)
 	if err != nil {
-		return 0, false // no version, no cache
+		return 0, false
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if v != c.ver {
-		clear(c.entries)
-		c.ver = v
+	known := c.counts != nil && v == c.ver
+	c.mu.Unlock()
+	if known {
+		return v, true
 	}
+	counts, err := c.changes.ShopChanges(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case err != nil:
+		clear(c.entries)
+		c.ver, c.counts = v, nil
+		return 0, false
+	case c.counts != nil && v <= c.ver:
+		return v, true // another request has caught up, to v or later
+	case c.counts == nil:
+		clear(c.entries)
+	default:
+		for key := range c.entries {
+			if counts[key.shop] != c.counts[key.shop] {
+				delete(c.entries, key)
+			}
+		}
+	}
+	c.ver, c.counts = v, counts
 	return v, true
 }
 
@@ -141,8 +175,8 @@ func (c *cachedStore) ReportDays(ctx context.Context, shopID string, days ...rul
 	return out, nil
 }
 
-// Mutes caches every stored mute of the shop (a mute is a commit, which
-// empties the cache) and keeps those that hold at now.
+// Mutes caches every stored mute of the shop (a mute moves the shop's
+// change count) and keeps those that hold at now.
 func (c *cachedStore) Mutes(ctx context.Context, shopID string, now time.Time) ([]store.Mute, error) {
 	all, err := cached(ctx, c, cacheKey{kind: 'm', shop: shopID}, func() ([]store.Mute, error) {
 		return c.Store.Mutes(ctx, shopID, time.Time{})
@@ -249,6 +283,6 @@ func PrepareStore(ctx context.Context, db *store.DB, opts *Options) (func(), err
 		return nil, err
 	}
 	opts.DB = db
-	opts.DataVersion = w.Version
+	opts.Changes = w
 	return func() { w.Close() }, nil
 }

@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"maps"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,12 +34,40 @@ func (c *countingStore) BreakdownWindow(ctx context.Context, shopID, metric stri
 	return c.Store.BreakdownWindow(ctx, shopID, metric, day, days, top)
 }
 
+// fakeChanges is a data version and per-shop change counts that a test moves.
+type fakeChanges struct {
+	mu      sync.Mutex
+	version uint64
+	counts  map[string]int64
+}
+
+func (f *fakeChanges) Version(context.Context) (uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.version, nil
+}
+
+func (f *fakeChanges) ShopChanges(context.Context) (map[string]int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.counts), nil
+}
+
+// change moves the version and the counts of shops.
+func (f *fakeChanges) change(shops ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.version++
+	for _, s := range shops {
+		f.counts[s]++
+	}
+}
+
 func TestCache(t *testing.T) {
 	db, _ := MustFixtureDB(t)
 	counting := &countingStore{Store: db}
-	var version atomic.Uint64
-	h, err := NewHandler(Options{DB: counting, Now: func() time.Time { return fixtureNow },
-		DataVersion: func(context.Context) (uint64, error) { return version.Load(), nil }})
+	changes := &fakeChanges{counts: map[string]int64{}}
+	h, err := NewHandler(Options{DB: counting, Now: func() time.Time { return fixtureNow }, Changes: changes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,28 +77,32 @@ func TestCache(t *testing.T) {
 		MustCheckReply(t, r)
 		return r, counting.reads.Load() - before
 	}
+	const shop, other = "7495001", "7495002" // chanBeauty's shop, and another
 	tests := []struct {
 		name      string
 		text      string
-		bump      bool
-		wantReads func(n int64) bool
+		changed   []string // nil: no change; empty: a change to no shop's data
+		wantReads int64
 	}{
-		{"first status reads", "status", false, func(n int64) bool { return n == 1 }},
-		{"second status is cached", "status", false, func(n int64) bool { return n == 0 }},
-		{"digest reuses the status reports", "digest", false, func(n int64) bool { return n == 2 }}, // feedback + nrr products
-		{"appeal reuses the digest's reads", "appeal warning", false, func(n int64) bool { return n == 0 }},
-		{"tips reuse them too", "tips", false, func(n int64) bool { return n == 0 }},
-		{"a data change empties the cache", "status", true, func(n int64) bool { return n == 1 }},
+		{"first status reads", "status", nil, 1},
+		{"second status is cached", "status", nil, 0},
+		{"digest reuses the status reports", "digest", nil, 2}, // feedback + nrr products
+		{"appeal reuses the digest's reads", "appeal warning", nil, 0},
+		{"tips reuse them too", "tips", nil, 0},
+		{"a write no answer reads keeps the cache", "status", []string{}, 0},
+		{"a change to another shop keeps it", "status", []string{other}, 0},
+		{"a change to the shop drops its entries", "status", []string{shop}, 1},
+		{"and only once", "digest", nil, 2},
 	}
 	var first string
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.bump {
-				version.Add(1)
+			if tt.changed != nil {
+				changes.change(tt.changed...)
 			}
 			r, n := ask(tt.text)
-			if !tt.wantReads(n) {
-				t.Errorf("%d reads", n)
+			if n != tt.wantReads {
+				t.Errorf("%d reads, want %d", n, tt.wantReads)
 			}
 			if tt.text == "status" {
 				if first == "" {
@@ -83,33 +117,48 @@ func TestCache(t *testing.T) {
 
 // TestCacheSeesImports runs the cache with the real change watcher: an
 // import by another connection (as `shopwatch import` in another process
-// would) shows in the next answer.
+// would) shows in the next answer, while writes to other shops' data, or
+// to data no answer reads, leave the shop's answers cached.
 func TestCacheSeesImports(t *testing.T) {
+	ctx := context.Background()
 	db, _ := MustFixtureDB(t)
 	opts := Options{Now: func() time.Time { return fixtureNow }}
-	release, err := PrepareStore(context.Background(), db, &opts)
+	release, err := PrepareStore(ctx, db, &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer release()
+	counting := &countingStore{Store: db}
+	opts.DB = counting
 	h, err := NewHandler(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	status := func() string {
-		return h.Answer(context.Background(), Request{Text: "status", ChannelID: chanBeauty}).Text
+	status := func() (string, int64) {
+		before := counting.reads.Load()
+		text := h.Answer(ctx, Request{Text: "status", ChannelID: chanBeauty}).Text
+		return text, counting.reads.Load() - before
 	}
-	before := status()
-	if !strings.Contains(before, "(27 of 1,200 delivered orders)") {
+	importReview := func(shop string) {
+		t.Helper()
+		csv := "review_id,order_id,shop_id,product_id,rating,created_at,text,tags\n" +
+			"new-" + shop + ",10000100," + shop + ",1729000000000000001,1,2026-11-20T10:00:00+07:00,,damaged\n"
+		if _, err := db.Import(ctx, store.Reviews, []store.Source{{Name: "new.csv", R: strings.NewReader(csv)}}, store.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if before, _ := status(); !strings.Contains(before, "(27 of 1,200 delivered orders)") {
 		t.Fatalf("unexpected fixture figures:\n%s", before)
 	}
-	var reviews strings.Builder
-	reviews.WriteString("review_id,order_id,shop_id,product_id,rating,created_at,text,tags\n")
-	reviews.WriteString("new-1,10000100,7495001,1729000000000000001,1,2026-11-20T10:00:00+07:00,,damaged\n")
-	if _, err := db.Import(context.Background(), store.Reviews, []store.Source{{Name: "new.csv", R: strings.NewReader(reviews.String())}}, store.ImportOptions{}); err != nil {
+	importReview("7495001")
+	if after, n := status(); !strings.Contains(after, "(28 of 1,200 delivered orders)") || n != 1 {
+		t.Errorf("the cached status missed the import (%d reads):\n%s", n, after)
+	}
+	importReview("7495002")
+	if err := db.MarkRun(ctx, "7495001", "evaluate", 20400, fixtureNow); err != nil {
 		t.Fatal(err)
 	}
-	if after := status(); !strings.Contains(after, "(28 of 1,200 delivered orders)") {
-		t.Errorf("the cached status missed the import:\n%s", after)
+	if after, n := status(); !strings.Contains(after, "(28 of 1,200 delivered orders)") || n != 0 {
+		t.Errorf("writes that do not concern the shop's answers cost %d reads:\n%s", n, after)
 	}
 }

@@ -69,8 +69,8 @@ func NewHandler(opts Options) (*Handler, error) {
 		return nil, err
 	}
 	db := opts.DB
-	if opts.DataVersion != nil {
-		db = newCachedStore(db, opts.DataVersion)
+	if opts.Changes != nil {
+		db = newCachedStore(db, opts.Changes)
 	}
 	return &Handler{db: db, cfg: opts.Config, tmpl: opts.Templates, log: opts.Logger.With("component", "bot"),
 		now: opts.Now, command: opts.Command, o: opts}, nil

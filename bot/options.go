@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -20,10 +19,9 @@ type Options struct {
 	Now       func() time.Time
 	Templates *templates.Set // default: the embedded templates
 	Command   string         // the slash command, default "/shopwatch"
-	// DataVersion, when set, turns on the answer cache: it must return a
-	// number that changes whenever the data may have changed (see
-	// PrepareStore and store.ChangeWatcher).
-	DataVersion func(context.Context) (uint64, error)
+	// Changes, when set, turns on the answer cache, which it keeps true
+	// to the database (see PrepareStore and store.ChangeWatcher).
+	Changes Changes
 
 	// Slack. Secrets are never logged.
 	SigningSecret string // verifies HTTP requests; without it they are all rejected

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -100,6 +102,8 @@ type ImportResult struct {
 	Files    []FileStats
 	Rejected []RowError // the first rejected rows (with SkipInvalid)
 	Total    int        // all rejected rows
+
+	touched map[int64]bool // the shops of the rows read
 }
 
 // Import reads CSV files of one kind and upserts their rows, all or nothing:
@@ -113,7 +117,7 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	res := &ImportResult{Kind: kind, Files: make([]FileStats, len(sources))}
+	res := &ImportResult{Kind: kind, Files: make([]FileStats, len(sources)), touched: map[int64]bool{}}
 	batches := make(chan *batch, 4)
 	free := make(chan *batch, 6)
 	parseErr := make(chan error, 1)
@@ -152,6 +156,9 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	if writeErr == nil && w.steps.finish != nil {
 		writeErr = w.steps.finish(ctx)
 	}
+	if writeErr == nil {
+		writeErr = touchShops(ctx, w.tx, slices.Collect(maps.Keys(res.touched)))
+	}
 	if writeErr != nil {
 		w.rollback()
 		return nil, fmt.Errorf("import %s: %w", kind, writeErr)
@@ -182,7 +189,7 @@ func (db *DB) parseSources(ctx context.Context, spec *kindSpec, sources []Source
 	names := map[string]string{}
 	for i, src := range sources {
 		res.Files[i].File = src.Name
-		p := &rowParser{db: db, file: src.Name, names: names}
+		p := &rowParser{db: db, file: src.Name, names: names, touched: res.touched}
 		b := get()
 		err := p.each(ctx, src.R, spec, func(rec []string, line int) {
 			res.Files[i].Rows++
@@ -237,7 +244,8 @@ type rowParser struct {
 	line int
 	err  *RowError
 
-	names map[string]string // product names written by this import, by shop and product
+	names   map[string]string // product names written by this import, by shop and product
+	touched map[int64]bool    // the shops of the rows read
 }
 
 // each calls fn for every data row of r, after checking the header.
@@ -359,7 +367,9 @@ func (p *rowParser) shop() shopRef {
 	ref, ok := p.db.shops[id]
 	if !ok {
 		p.fail("shop_id", "unknown shop %q (not in the config)", id)
+		return ref
 	}
+	p.touched[ref.key] = true
 	return ref
 }
 

@@ -235,6 +235,12 @@ CREATE INDEX tiktok_notifications_received ON tiktok_notifications (received_at)
 DROP INDEX IF EXISTS orders_shop_delivered;
 CREATE INDEX orders_shop_delivered ON orders (shop, delivered_day, created_day, products);
 `,
+	6: `
+-- How many times each shop's records or mutes have changed: a cache of
+-- answers (the bot's) drops only the shops whose count moved. Writes that
+-- answers do not read (alerts, the outbox, sync state) leave it.
+ALTER TABLE shops ADD COLUMN changes INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -58,7 +58,10 @@ func (db *DB) SetMute(ctx context.Context, m Mute) error {
 ON CONFLICT (shop, metric) DO UPDATE SET until_at = excluded.until_at, created_at = excluded.created_at,
 	created_by = excluded.created_by, channel = excluded.channel`,
 			ref.key, m.Metric, m.Until.UnixMilli(), m.At.UnixMilli(), m.By, m.Channel)
-		return err
+		if err != nil {
+			return err
+		}
+		return touchShops(ctx, tx, []int64{ref.key})
 	})
 }
 
@@ -78,12 +81,21 @@ func (db *DB) Unmute(ctx context.Context, shopID, metric string, now time.Time) 
 		q += ` AND metric = ?`
 		args = append(args, metric)
 	}
-	res, err := db.sql.ExecContext(ctx, q, args...)
+	var n int64
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return touchShops(ctx, tx, []int64{ref.key})
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: unmute %s: %w", shopID, err)
 	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	return int(n), nil
 }
 
 // Mutes returns the shop's mutes that hold at now, "all" first, then by

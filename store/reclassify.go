@@ -36,6 +36,9 @@ func (db *DB) reclassify(ctx context.Context) error {
 			}
 			if n > 0 {
 				db.log.Info("classification rules changed: reclassified records", "rules", s.key, "changed", n)
+				if _, err := tx.ExecContext(ctx, `UPDATE shops SET changes = changes + 1`); err != nil {
+					return err
+				}
 			}
 			_, err = tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, s.key, s.fingerprint)
 			return err

@@ -21,9 +21,9 @@ func (db *DB) SetConnections(n int) {
 }
 
 // ChangeWatcher tells a cache whether the database may have changed, in
-// any process: an import, a sync, a mute. It holds one connection of its
-// own and asks SQLite's data_version, which moves whenever another
-// connection commits.
+// any process: an import, a sync, a mute, and for which shops. It holds
+// one connection of its own and asks SQLite's data_version, which moves
+// whenever another connection commits.
 type ChangeWatcher struct {
 	mu      sync.Mutex
 	conn    *sql.Conn
@@ -65,6 +65,34 @@ func (w *ChangeWatcher) Version(ctx context.Context) (uint64, error) {
 		w.version++
 	}
 	return w.version, nil
+}
+
+// ShopChanges returns each shop's count of changes to the records and
+// mutes its answers are computed from, by shop id. A cache that saw
+// Version move drops the entries of the shops whose count moved: writes
+// that no answer reads (alert states, the outbox, sync state) move
+// Version but no count.
+func (w *ChangeWatcher) ShopChanges(ctx context.Context) (map[string]int64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	rows, err := w.conn.QueryContext(ctx, `SELECT shop_id, changes FROM shops`)
+	if err != nil {
+		return nil, fmt.Errorf("store: shop changes: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("store: shop changes: %w", err)
+		}
+		out[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: shop changes: %w", err)
+	}
+	return out, nil
 }
 
 // Close releases the watcher's connection.

@@ -103,7 +103,10 @@ func (db *DB) recomputeDays(ctx context.Context, shop int64, loc *time.Location)
 			}
 			stmt.Close()
 		}
-		return rebuildRollups(ctx, tx, shop)
+		if err := rebuildRollups(ctx, tx, shop); err != nil {
+			return err
+		}
+		return touchShops(ctx, tx, []int64{shop})
 	})
 }
 
@@ -117,4 +120,24 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// touchShops moves the change count of each shop in keys, in tx: the
+// shops whose records or mutes changed. Answer caches watch these counts
+// (ChangeWatcher.ShopChanges).
+func touchShops(ctx context.Context, tx *sql.Tx, keys []int64) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `UPDATE shops SET changes = changes + 1 WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, k := range keys {
+		if _, err := stmt.ExecContext(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }

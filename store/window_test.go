@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,8 @@ func TestFeedbackMatchesBreakdowns(t *testing.T) {
 	}
 }
 
+// TestChangeWatcher checks, write by write, that the data version moves
+// and that exactly the shops whose answers may change see their count move.
 func TestChangeWatcher(t *testing.T) {
 	ctx := context.Background()
 	db := windowFixture(t)
@@ -125,15 +128,72 @@ func TestChangeWatcher(t *testing.T) {
 	if v2, _ := w.Version(ctx); v2 != v1 {
 		t.Errorf("version moved without a change: %d, %d", v1, v2)
 	}
-	if _, err := db.Unmute(ctx, "7495001", "", time.Now()); err != nil { // a write, even of nothing
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	const a, b = "7495001", "7495002"
+	tests := []struct {
+		name  string
+		write func() error
+		moved []string // the shops whose count must move; the others must not
+		noop  bool     // writes nothing: the version stays
+	}{
+		{"orders of one shop", func() error {
+			_, err := db.Import(ctx, Orders, []Source{{Name: "o.csv", R: strings.NewReader(ordersHeader + "late-1,7495001,p1,2026-10-30T10:00:00+07:00,Item,,\n")}}, ImportOptions{})
+			return err
+		}, []string{a}, false},
+		{"reviews of both shops", func() error {
+			_, err := db.Import(ctx, Reviews, []Source{{Name: "r.csv", R: strings.NewReader("review_id,order_id,shop_id,product_id,rating,created_at\n" +
+				"n1,7495001-1,7495001,p1,1,2026-10-30T10:00:00+07:00\nn2,7495002-1,7495002,p1,2,2026-10-30T10:00:00-05:00\n")}}, ImportOptions{})
+			return err
+		}, []string{a, b}, false},
+		{"returns, an invalid row skipped", func() error {
+			_, err := db.Import(ctx, Returns, []Source{{Name: "x.csv", R: strings.NewReader("return_id,order_id,shop_id,product_id,created_at,reason,type,status\n" +
+				"n1,7495002-1,7495002,p1,2026-10-30T10:00:00-05:00,Wrong item,refund,approved\nn2,7495002-2,7495002,p1,yesterday,Wrong item,refund,approved\n")}}, ImportOptions{SkipInvalid: true})
+			return err
+		}, []string{b}, false},
+		{"chats", func() error {
+			_, err := db.Import(ctx, Chats, []Source{{Name: "c.csv", R: strings.NewReader("message_id,conversation_id,shop_id,sender,sent_at,text\n" +
+				"m1,c1,7495002,buyer,2026-10-30T10:00:00-05:00,hi\n")}}, ImportOptions{})
+			return err
+		}, []string{b}, false},
+		{"a mute", func() error {
+			return db.SetMute(ctx, Mute{ShopID: a, Metric: MuteAll, Until: now.Add(time.Hour), At: now, By: "U1", Channel: "C1"})
+		}, []string{a}, false},
+		{"an unmute", func() error { _, err := db.Unmute(ctx, a, "", now); return err }, []string{a}, false},
+		{"an unmute of nothing", func() error { _, err := db.Unmute(ctx, b, "", now); return err }, nil, true},
+		{"the monitor's records", func() error { return db.MarkRun(ctx, a, "evaluate", 20400, now) }, nil, false},
+		{"a sync run", func() error { return db.RecordSyncRun(ctx, SyncRun{ShopID: b, Kind: Orders, At: now, Records: 3}) }, nil, false},
+	}
+	before, err := w.ShopChanges(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	MustImport(t, db, Orders, "more.csv", ordersHeader+"late-1,7495001,p1,2026-10-30T10:00:00+07:00,Item,,\n")
-	v3, _ := w.Version(ctx)
-	if v3 == v1 {
-		t.Error("version did not move after an import")
+	if len(before) != 2 {
+		t.Fatalf("counts of %d shops, want 2: %v", len(before), before)
 	}
-	if v4, _ := w.Version(ctx); v4 != v3 {
-		t.Errorf("version moved again without a change")
+	version, _ := w.Version(ctx)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.write(); err != nil {
+				t.Fatal(err)
+			}
+			v, _ := w.Version(ctx)
+			if moved := v != version; moved == tt.noop {
+				t.Errorf("version moved = %v", moved)
+			}
+			version = v
+			if again, _ := w.Version(ctx); again != v {
+				t.Error("version moved again without a change")
+			}
+			after, err := w.ShopChanges(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for id, n := range after {
+				if moved := n != before[id]; moved != slices.Contains(tt.moved, id) {
+					t.Errorf("shop %s: count moved = %v (from %d to %d), want %v", id, moved, before[id], n, !moved)
+				}
+			}
+			before = after
+		})
 	}
 }
