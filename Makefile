@@ -31,7 +31,8 @@ test:
 # (kept under $(BENCHDATA) between runs; `make clean` removes it):
 #  1. import of 1,000,000 and 5,000,000 order lines into a fresh SQLite file,
 #     rate and peak RSS, beside sqlite3's own .import of the same file;
-#  2. one shop's metrics (median) and every shop's (the daily job) with
+#  2. one shop's metrics (median), one shop's 14-day breakdown of each
+#     metric (uncached), and every shop's metrics (the daily job) with
 #     1,000 shops and ~10 million order lines;
 #  3. /shopwatch answer latency over HTTP with signed requests, 20 clients.
 BENCH_END := 2026-11-20
@@ -64,7 +65,7 @@ bench: build
 	fi; \
 	echo "== metrics on $$(($$(wc -l < $$dir/orders.csv) - 1)) order lines, 1,000 shops"; \
 	SHOPWATCH_BENCH_DB=$(CURDIR)/$$dir/metrics.db SHOPWATCH_BENCH_CONFIG=$(CURDIR)/$$dir/shopwatch.yaml SHOPWATCH_BENCH_DATE=$(BENCH_END) \
-		sh -c "$(GO) test -run '^$$' -bench 'Report$$' -benchtime 1000x ./store/ && $(GO) test -run '^$$' -bench 'Reports$$' -benchtime 5x ./store/" | grep Benchmark; \
+		sh -c "$(GO) test -run '^$$' -bench 'Report$$|Breakdown' -benchtime 1000x ./store/ && $(GO) test -run '^$$' -bench 'Reports$$' -benchtime 5x ./store/" | grep Benchmark; \
 	echo "== /shopwatch over HTTP, signed, 20 clients, same database"; \
 	SHOPWATCH_BENCH_DB=$(CURDIR)/$$dir/metrics.db SHOPWATCH_BENCH_CONFIG=$(CURDIR)/$$dir/shopwatch.yaml SHOPWATCH_BENCH_DATE=$(BENCH_END) \
 		$(GO) test -run '^$$' -bench SlashCommands -benchtime 6000x ./bot/ | grep Benchmark
