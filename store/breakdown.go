@@ -90,6 +90,23 @@ func addTo(m map[string]map[string]bool, key, order string) {
 	m[key][order] = true
 }
 
+// ranked lists a tally's causes, most orders first, with their share of
+// the tallied orders.
+func (t *tally) ranked() []CauseCount {
+	var out []CauseCount
+	for name, orders := range t.causes {
+		cc := CauseCount{Name: name, Group: t.groups[name], Count: len(orders), Unclassified: t.unclass[name]}
+		if n := len(t.orders); n > 0 {
+			cc.Share = float64(cc.Count) / float64(n)
+		}
+		out = append(out, cc)
+	}
+	slices.SortFunc(out, func(x, y CauseCount) int {
+		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Name, y.Name))
+	})
+	return out
+}
+
 const qReviewDetail = `SELECT r.order_id, r.product_id, r.causes, COALESCE(l.name, '')
 FROM reviews r LEFT JOIN products l ON l.shop = r.shop AND l.product_id = r.product_id
 WHERE r.shop = ? AND r.created_day BETWEEN ? AND ? AND r.rating <= 2`
@@ -238,16 +255,7 @@ func (db *DB) finishTally(ctx context.Context, ref shopRef, w rules.Window, b *B
 	slices.SortFunc(b.Products, func(x, y ProductCount) int {
 		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(y.Rate, x.Rate), cmp.Compare(x.ProductID, y.ProductID))
 	})
-	for name, orders := range t.causes {
-		cc := CauseCount{Name: name, Group: t.groups[name], Count: len(orders), Unclassified: t.unclass[name]}
-		if n := len(t.orders); n > 0 {
-			cc.Share = float64(cc.Count) / float64(n)
-		}
-		b.Causes = append(b.Causes, cc)
-	}
-	slices.SortFunc(b.Causes, func(x, y CauseCount) int {
-		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Name, y.Name))
-	})
+	b.Causes = t.ranked()
 	return nil
 }
 

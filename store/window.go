@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -110,8 +109,6 @@ type Feedback struct {
 	Reasons []CauseCount // SFRR: distinct counted orders per reason category
 }
 
-const qReturnReasons = `SELECT order_id, status, fault, category, classified, reason FROM returns WHERE shop = ? AND created_day BETWEEN ? AND ?`
-
 // Feedback reads the shop's report and its feedback causes for local date
 // day, in one read of the window's records and one of its returns.
 func (db *DB) Feedback(ctx context.Context, shopID string, day rules.Day) (*Feedback, error) {
@@ -139,50 +136,9 @@ func (db *DB) Feedback(ctx context.Context, shopID string, day rules.Day) (*Feed
 	f.Causes = reviews.ranked()
 
 	returns := newTally()
-	p := ref.shop.Profile
-	rows, err := db.query(ctx, qReturnReasons, ref.key, int64(w.First), int64(w.Last))
-	if err != nil {
-		return nil, fmt.Errorf("store: feedback %s: %w", shopID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var order, status, category, reason string
-		var fault int64
-		var classified bool
-		if err := rows.Scan(&order, &status, &fault, &category, &classified, &reason); err != nil {
-			return nil, fmt.Errorf("store: feedback %s: %w", shopID, err)
-		}
-		if !p.CountsReturn(status, rules.Fault(fault)) {
-			continue
-		}
-		returns.orders[order] = true
-		key := category
-		if !classified {
-			key = reason
-			returns.unclass[key] = true
-		}
-		addTo(returns.causes, key, order)
-		returns.groups[key] = rules.Fault(fault).String()
-	}
-	if err := rows.Err(); err != nil {
+	if err := db.tallyReturns(ctx, ref, w, returns); err != nil {
 		return nil, fmt.Errorf("store: feedback %s: %w", shopID, err)
 	}
 	f.Reasons = returns.ranked()
 	return f, nil
-}
-
-// ranked lists a tally's causes, most orders first, as finishTally does.
-func (t *tally) ranked() []CauseCount {
-	var out []CauseCount
-	for name, orders := range t.causes {
-		cc := CauseCount{Name: name, Group: t.groups[name], Count: len(orders), Unclassified: t.unclass[name]}
-		if n := len(t.orders); n > 0 {
-			cc.Share = float64(cc.Count) / float64(n)
-		}
-		out = append(out, cc)
-	}
-	slices.SortFunc(out, func(x, y CauseCount) int {
-		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Name, y.Name))
-	})
-	return out
 }
