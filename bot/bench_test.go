@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -201,6 +200,6 @@ func benchDBT(b testing.TB) (*store.DB, time.Time) {
 	// Noon UTC on the day after: every shop's yesterday is the data's last day
 	// (for zones from UTC-11 to UTC+11).
 	y, m, d := (day + 1).Date()
-	fmt.Fprintf(os.Stderr, "bench: %d shops, answering for %s\n", len(cfg.Shops), day)
+	b.Logf("%d shops, answering for %s", len(cfg.Shops), day)
 	return db, time.Date(y, m, d, 12, 0, 0, 0, time.UTC)
 }
