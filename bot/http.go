@@ -69,7 +69,13 @@ func (s *Server) interaction(cb slack.InteractionCallback, transport string) {
 		return
 	}
 	for _, a := range cb.ActionCallback.BlockActions {
-		if a.ActionID != shareAction {
+		var run func(context.Context, slack.InteractionCallback, string, string)
+		switch a.ActionID {
+		case shareAction:
+			run = s.share
+		case commandAction:
+			run = s.press
+		default:
 			continue
 		}
 		s.bg.Add(1)
@@ -77,7 +83,7 @@ func (s *Server) interaction(cb slack.InteractionCallback, transport string) {
 			defer s.bg.Done()
 			ctx, cancel := context.WithTimeout(s.base, s.opts.AnswerTimeout)
 			defer cancel()
-			s.share(ctx, cb, a.Value, transport)
+			run(ctx, cb, a.Value, transport)
 		}()
 	}
 }
@@ -149,20 +155,15 @@ func (s *Server) postResponse(ctx context.Context, responseURL string, r Reply, 
 	s.log.Error("post to response_url", "err", err)
 }
 
-// share posts a shared answer in the channel: with chat.postMessage when a
-// bot token is set, else (or when that fails) through the response_url.
-// The command is answered again for the channel it is shared to, so the
-// channel's authorization applies.
+// share posts a shared answer in the channel. The command is answered
+// again for the channel it is shared to, so the channel's authorization
+// applies.
 func (s *Server) share(ctx context.Context, cb slack.InteractionCallback, value, transport string) {
-	var v shareValue
-	if err := json.Unmarshal([]byte(value), &v); err != nil || v.Text == "" {
-		s.log.Warn("share: bad button value", "err", err)
+	v, ok := s.buttonValue(value)
+	if !ok {
 		return
 	}
-	channel := cb.Channel.ID
-	if channel == "" {
-		channel = cb.Container.ChannelID
-	}
+	channel := callbackChannel(cb)
 	if name, _ := parse(v.Text); !shareable[name] {
 		// Only answers are shared, never commands that change something,
 		// whatever a button says.
@@ -181,19 +182,75 @@ func (s *Server) share(ctx context.Context, cb slack.InteractionCallback, value,
 		}
 		return
 	}
-	out := r.shared(cb.User.ID)
+	s.postInChannel(ctx, channel, cb.ResponseURL, r.shared(cb.User.ID))
+}
+
+// press runs the command of an alert's button for the user who pressed
+// it, in the alert's channel (whose authorization applies): an answer
+// (breakdown, tips) as of the alert's run, shown to the user alone with
+// its Share button; a mute from the press on, posted in the channel so
+// that the team knows.
+func (s *Server) press(ctx context.Context, cb slack.InteractionCallback, value, transport string) {
+	v, ok := s.buttonValue(value)
+	if !ok {
+		return
+	}
+	channel := callbackChannel(cb)
+	req := Request{Command: s.opts.Command, Text: v.Text, ChannelID: channel, UserID: cb.User.ID}
+	switch name, _ := parse(v.Text); {
+	case shareable[name]:
+		req.At = time.Unix(v.At, 0)
+	case name == "mute":
+	default:
+		s.log.Warn("button: not a button's command", "command", truncateRunes(name, 20), "user", cb.User.ID)
+		return
+	}
+	r := s.h.Answer(ctx, req)
+	s.log.Info("button", "transport", transport, "channel", channel, "user", cb.User.ID, "command", firstWord(v.Text), "kind", r.Kind)
+	if r.InChannel {
+		s.postInChannel(ctx, channel, cb.ResponseURL, r)
+		return
+	}
+	if cb.ResponseURL == "" {
+		s.log.Error("button: no response_url to answer through", "channel", channel)
+		return
+	}
+	s.postResponse(ctx, cb.ResponseURL, r, false)
+}
+
+// buttonValue decodes a share or command button's value.
+func (s *Server) buttonValue(value string) (shareValue, bool) {
+	var v shareValue
+	if err := json.Unmarshal([]byte(value), &v); err != nil || v.Text == "" {
+		s.log.Warn("button: bad value", "err", err)
+		return v, false
+	}
+	return v, true
+}
+
+func callbackChannel(cb slack.InteractionCallback) string {
+	if cb.Channel.ID != "" {
+		return cb.Channel.ID
+	}
+	return cb.Container.ChannelID
+}
+
+// postInChannel posts r in the channel: with chat.postMessage when a bot
+// token is set, else (or when that fails) through the response_url.
+func (s *Server) postInChannel(ctx context.Context, channel, responseURL string, r Reply) {
+	r.InChannel = true
 	if s.opts.BotToken != "" {
-		_, _, err := s.api.PostMessageContext(ctx, channel, slack.MsgOptionBlocks(out.Blocks...), slack.MsgOptionText(out.Text, true))
+		_, _, err := s.api.PostMessageContext(ctx, channel, slack.MsgOptionBlocks(r.Blocks...), slack.MsgOptionText(r.Text, true))
 		if err == nil {
 			return
 		}
-		s.log.Warn("share: chat.postMessage failed, using the response_url", "channel", channel, "err", err)
+		s.log.Warn("chat.postMessage failed, using the response_url", "channel", channel, "err", err)
 	}
-	if cb.ResponseURL == "" {
-		s.log.Error("share: no way to post", "channel", channel)
+	if responseURL == "" {
+		s.log.Error("no way to post in the channel", "channel", channel)
 		return
 	}
-	s.postResponse(ctx, cb.ResponseURL, out, false)
+	s.postResponse(ctx, responseURL, r, false)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

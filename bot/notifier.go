@@ -449,8 +449,8 @@ func alertHeadline(a *monitor.Alert, shop string) string {
 	return fmt.Sprintf("%s %s %s · %s", alertIcon(a), name, levelText(a.To), shop)
 }
 
-// alertButtons are an alert's buttons: they answer the slash command
-// they carry as of the alert's run, through the bot's share action (one
+// alertButtons are an alert's buttons: each runs the slash command it
+// carries for the user who presses it, answers as of the alert's run (one
 // per actions block: Slack wants action ids unique within a block).
 func (n *Notifier) alertButtons(a *monitor.Alert, s *rules.Shop) []slack.Block {
 	ev := n.cfg.Evaluation
@@ -463,7 +463,7 @@ func (n *Notifier) alertButtons(a *monitor.Alert, s *rules.Shop) []slack.Block {
 	}
 	var out []slack.Block
 	for _, b := range buttons {
-		btn := slack.NewButtonBlockElement(shareAction, shareValue{Text: b.text, At: at}.encode(), plainText(b.label))
+		btn := slack.NewButtonBlockElement(commandAction, shareValue{Text: b.text, At: at}.encode(), plainText(b.label))
 		out = append(out, slack.NewActionBlock(b.id, btn))
 	}
 	return out

@@ -175,7 +175,7 @@ func TestNotifierAlertButtons(t *testing.T) {
 		_ = json.Unmarshal(raw, &blk)
 		for _, e := range blk.Elements {
 			var v shareValue
-			if err := json.Unmarshal([]byte(e.Value), &v); err != nil || e.ActionID != shareAction {
+			if err := json.Unmarshal([]byte(e.Value), &v); err != nil || e.ActionID != commandAction {
 				t.Errorf("button %+v", e)
 			}
 			got = append(got, v.Text+" @"+time.Unix(v.At, 0).UTC().Format(time.RFC3339))

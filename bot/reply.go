@@ -120,6 +120,11 @@ func textReply(kind Kind, md string) Reply {
 // shareAction is the action id of the "Share in channel" button.
 const shareAction = "share"
 
+// commandAction is the action id of an alert's buttons (Breakdown, Tips,
+// Mute 7 days): the press runs the command the button carries, for the
+// user who pressed it. Its value is a shareValue too.
+const commandAction = "command"
+
 // shareValue is what the share button carries: enough to answer the same
 // command again, for the same instant, in the channel it is shared to.
 type shareValue struct {

@@ -432,6 +432,11 @@ func TestSlowAnswers(t *testing.T) {
 
 // shareCallback is a block_actions payload for the share button.
 func shareCallback(channel, value, responseURL string) string {
+	return buttonCallback(shareAction, channel, value, responseURL)
+}
+
+// buttonCallback is a block_actions payload for a press of a button.
+func buttonCallback(action, channel, value, responseURL string) string {
 	cb := map[string]any{
 		"type":         "block_actions",
 		"user":         map[string]any{"id": "U0SHARER1", "name": "sharer"},
@@ -439,7 +444,7 @@ func shareCallback(channel, value, responseURL string) string {
 		"container":    map[string]any{"type": "message", "channel_id": channel, "is_ephemeral": true},
 		"response_url": responseURL,
 		"trigger_id":   "1.2.3",
-		"actions":      []map[string]any{{"type": "button", "action_id": shareAction, "block_id": "shopwatch_actions", "value": value}},
+		"actions":      []map[string]any{{"type": "button", "action_id": action, "block_id": "shopwatch_actions", "value": value}},
 	}
 	b, _ := json.Marshal(cb)
 	return url.Values{"payload": {string(b)}}.Encode()
@@ -533,6 +538,75 @@ func TestShareInChannel(t *testing.T) {
 					t.Errorf("unexpected chat.postMessage: %v", form)
 				default:
 				}
+			}
+		})
+	}
+}
+
+// TestAlertButtons presses an alert's buttons over HTTP: answers go to the
+// user alone, as of the alert's run; a mute holds from the press and is
+// posted in the channel; the channel's authorization applies.
+func TestAlertButtons(t *testing.T) {
+	alertRun := fixtureNow.Add(-30 * time.Hour) // an alert posted the day before
+	value := func(text string) string { return shareValue{Text: text, At: alertRun.Unix()}.encode() }
+	tests := []struct {
+		name      string
+		channel   string
+		value     string
+		viaAPI    string // wanted in chat.postMessage's blocks; "" for no post
+		viaURL    string // wanted in the ephemeral response_url post; "" for none
+		wantMuted bool
+	}{
+		{"mute", chanBeauty, value("mute nrr 7d 7495001"), "muted NRR alerts for *Acme Beauty TH*", "", true},
+		{"breakdown, as of the alert", chanBeauty, value("breakdown nrr 7495001"), "", "to 2026-11-19", false},
+		{"tips", chanBeauty, value("tips 7495001"), "", "Tips", false},
+		{"mute from a channel that does not see the shop", chanUS, value("mute nrr 7d 7495001"), "", "can't find a shop", false},
+		{"a command no button carries", chanBeauty, value("unmute all 7495001"), "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, _ := MustFixtureDB(t)
+			sts, posted := slackAPIStub(t, "")
+			ts := MustServe(t, Options{DB: db, SigningSecret: testSecret, APIURL: sts.GetAPIURL(), BotToken: testBotToken})
+			rec := newRecorder(t)
+			status, body := do(t, signedPost(t, ts.URL+"/slack/interactions", testSecret, time.Now(), buttonCallback(commandAction, tt.channel, tt.value, rec.URL+"/actions/1")))
+			if status != http.StatusOK || body != "" {
+				t.Fatalf("interaction answered %d %q", status, body)
+			}
+			if tt.viaAPI != "" {
+				select {
+				case form := <-posted:
+					if form.Get("channel") != tt.channel || !strings.Contains(form.Get("blocks"), tt.viaAPI) {
+						t.Errorf("chat.postMessage got %v", form)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatalf("chat.postMessage was not called; logs:\n%s", ts.logs.String())
+				}
+			}
+			if tt.viaURL != "" {
+				m := rec.next(t)
+				if m.ResponseType != "ephemeral" || m.ReplaceOriginal || !strings.Contains(m.Text, tt.viaURL) {
+					t.Errorf("response_url got %+v", m)
+				}
+			} else {
+				rec.none(t, 200*time.Millisecond)
+			}
+			if tt.viaAPI == "" {
+				select {
+				case form := <-posted:
+					t.Errorf("unexpected chat.postMessage: %v", form)
+				default:
+				}
+			}
+			mutes, err := db.Mutes(context.Background(), "7495001", fixtureNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case !tt.wantMuted && len(mutes) > 0:
+				t.Errorf("muted: %+v", mutes)
+			case tt.wantMuted && (len(mutes) != 1 || mutes[0].Metric != "nrr" || !mutes[0].Until.Equal(fixtureNow.Add(7*24*time.Hour)) || mutes[0].By != "U0SHARER1"):
+				t.Errorf("mutes %+v, want NRR by U0SHARER1 for 7 days from the press (%v)", mutes, fixtureNow)
 			}
 		})
 	}
