@@ -353,6 +353,11 @@ func (n *Notifier) Render(out monitor.Outgoing) (Reply, error) {
 			return Reply{}, errors.New("nudge message without chats")
 		}
 		return n.renderNudge(m)
+	case monitor.KindSync:
+		if m.Sync == nil {
+			return Reply{}, errors.New("sync message without news")
+		}
+		return n.renderSync(m)
 	}
 	return Reply{}, fmt.Errorf("unknown message kind %q", m.Kind)
 }
@@ -903,6 +908,41 @@ func (n *Notifier) renderNudge(m *monitor.Message) (Reply, error) {
 	r := b.reply(KindAnswer)
 	r.InChannel = true
 	return r, nil
+}
+
+// renderSync renders a shop's TikTok sync failing, or working again.
+func (n *Notifier) renderSync(m *monitor.Message) (Reply, error) {
+	news, s := m.Sync, n.shopOf(m)
+	data := templates.Sync{Command: n.o.Command, Shop: templates.Shop{ID: s.ID, Name: s.Name}, Kinds: andList(news.Kinds)}
+	if !news.Since.IsZero() {
+		data.Since = timeText(news.Since, s.Location)
+	}
+	name := "sync.failing"
+	if news.Working {
+		name = "sync.working"
+	}
+	text, err := n.tmpl.Render(name, data)
+	if err != nil {
+		return Reply{}, err
+	}
+	var b msg
+	b.section(text)
+	if news.Error != "" {
+		// A code block: the error is TikTok's or the network's text.
+		b.section("*Latest error*\n```" + strings.ReplaceAll(truncateRunes(news.Error, 1500), "`", "'") + "```")
+	}
+	b.context(fmt.Sprintf("Shop `%s` · TikTok Shop sync", s.ID))
+	r := b.reply(KindAnswer)
+	r.InChannel = true
+	return r, nil
+}
+
+// andList is "orders", "orders and returns", "orders, returns and chats".
+func andList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // durationText is "2 h 10 min".

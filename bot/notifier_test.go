@@ -103,6 +103,11 @@ var (
 	nudgeMsg = &monitor.Message{Kind: monitor.KindNudge, Key: "7495001/chat_waiting/2026-11-21T05Z", Channel: "C0BEAUTY01",
 		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Nudge: &monitor.Nudge{TargetHours: 12, Within: 3,
 			Chats: []store.WaitingChat{{ConversationID: "c<1>", Since: time.Date(2026, 11, 20, 19, 30, 0, 0, time.UTC), Deadline: time.Date(2026, 11, 21, 7, 30, 0, 0, time.UTC)}}}}
+	syncFailing = &monitor.Message{Kind: monitor.KindSync, Key: "7495001/sync_failing/1795249800000", Channel: "C0BEAUTY01",
+		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Sync: &monitor.SyncNews{Kinds: []string{"orders", "returns"},
+			Since: time.Date(2026, 11, 21, 8, 30, 0, 0, time.UTC), Error: "the TikTok authorization of seller `acme` expired: the seller must authorize again (shopwatch tiktok authorize --shop ID --code AUTH_CODE)"}}
+	syncWorking = &monitor.Message{Kind: monitor.KindSync, Key: "7495001/sync_failing/1795249800000/working", Channel: "C0BEAUTY01",
+		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Sync: &monitor.SyncNews{Working: true, Since: time.Date(2026, 11, 21, 11, 50, 0, 0, time.UTC)}}
 )
 
 func TestNotifierTextGolden(t *testing.T) {
@@ -121,6 +126,8 @@ func TestNotifierTextGolden(t *testing.T) {
 		{Message: digestMsg},
 		{Message: overviewMsg},
 		{Message: nudgeMsg},
+		{Message: syncFailing},
+		{Message: syncWorking, Root: &monitor.Posted{Message: syncFailing, Channel: "C0BEAUTY01", TS: "1.000003"}},
 	} {
 		if _, err := n.Deliver(ctx, o); err != nil {
 			t.Fatalf("%s: %v", o.Message.Key, err)

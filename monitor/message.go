@@ -3,6 +3,7 @@ package monitor
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
@@ -19,6 +20,7 @@ const (
 	KindDigestChart = "digest_chart" // the digest's chart, posted in its thread
 	KindOverview    = "overview"     // the all-shops digest for the admin channel
 	KindNudge       = "nudge"        // buyer chats close to the response target
+	KindSync        = "sync"         // a shop's TikTok sync failing, or working again
 )
 
 // Message is one notification: what the outbox holds for it.
@@ -33,6 +35,7 @@ type Message struct {
 	Digest   *Digest   `json:",omitempty"` // KindDigest and KindDigestChart
 	Overview *Overview `json:",omitempty"`
 	Nudge    *Nudge    `json:",omitempty"`
+	Sync     *SyncNews `json:",omitempty"`
 }
 
 // DecodeMessage decodes an outbox payload.
@@ -164,4 +167,16 @@ type Nudge struct {
 	Chats       []store.WaitingChat
 	TargetHours float64
 	Within      float64 // hours from the sweep to the latest of the deadlines
+}
+
+// SyncNews is a shop's TikTok sync failing, or working again after a
+// failure was announced.
+type SyncNews struct {
+	Working bool     // every kind's latest run succeeded: the failure is over
+	Kinds   []string // failing: the record kinds whose latest run failed
+	// Since is when the failing kinds last synced (the oldest of them);
+	// zero when one never has. Working: when the records were brought up
+	// to date.
+	Since time.Time
+	Error string // failing: why the latest failed run failed
 }

@@ -38,6 +38,8 @@ type Store interface {
 	MarkRun(ctx context.Context, shopID, kind string, day rules.Day, at time.Time) error
 	LastRuns(ctx context.Context, kind string) (map[string]rules.Day, error)
 	Unanswered(ctx context.Context, shopID string, from, to time.Time) ([]store.WaitingChat, error)
+	SyncStatuses(ctx context.Context, shopID string) ([]store.SyncStatus, error)
+	LatestOutboxOfKind(ctx context.Context, kind string) ([]store.OutboxMessage, error)
 	Prune(ctx context.Context, statesBefore rules.Day, outboxBefore time.Time) (int64, error)
 	MetricsSource
 }
@@ -63,6 +65,11 @@ type Options struct {
 	// SweepLead is how long before its response deadline a waiting buyer
 	// chat is announced by the hourly sweep (default 2h).
 	SweepLead time.Duration
+	// SyncAlertAfter is how long a shop's TikTok sync may fail, with no
+	// successful run, before the hourly sweep announces it (default 1h).
+	// A shop that never synced is announced at the first sweep after its
+	// first failure.
+	SyncAlertAfter time.Duration
 	// KeepStates is how many days of alert states are kept (default 120),
 	// KeepMessages how long delivered and failed messages (default 60 days;
 	// the first message of an open episode stays until it is resolved).
@@ -96,6 +103,9 @@ func (o *Options) validate() error {
 	}
 	if o.SweepLead <= 0 {
 		o.SweepLead = 2 * time.Hour
+	}
+	if o.SyncAlertAfter <= 0 {
+		o.SyncAlertAfter = time.Hour
 	}
 	if o.KeepStates <= 0 {
 		o.KeepStates = 120

@@ -154,6 +154,11 @@ func (db *DB) OutboxByKey(ctx context.Context, key string) (OutboxMessage, error
 	return msgs[0], nil
 }
 
+// LatestOutboxOfKind returns each shop's latest message of kind.
+func (db *DB) LatestOutboxOfKind(ctx context.Context, kind string) ([]OutboxMessage, error) {
+	return db.outboxWhere(ctx, `id IN (SELECT MAX(id) FROM outbox WHERE kind = ? GROUP BY shop)`, kind)
+}
+
 func (db *DB) outboxWhere(ctx context.Context, where string, args ...any) ([]OutboxMessage, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE `+where, args...)
 	if err != nil {

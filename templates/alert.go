@@ -33,3 +33,11 @@ type Nudge struct {
 	TargetHours float64 // the response target
 	Within      string  // how soon the first deadline passes: "2 h 10 min"
 }
+
+// Sync is the data of the "sync.failing" and "sync.working" blocks.
+type Sync struct {
+	Command string
+	Shop    Shop
+	Kinds   string // failing: "orders and returns"
+	Since   string // when the records were last brought up to date: "Sat 21 Nov 14:05"; "" for never
+}

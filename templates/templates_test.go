@@ -185,6 +185,9 @@ func TestMessagesGolden(t *testing.T) {
 		{"working", nil},
 		{"digest.intro", Digest{Shop: Shop{ID: "1", Name: "A & B"}, From: "2026-11-14", To: "2026-11-20", Critical: 2, Warn: 1, Better: 1, Worse: 2}},
 		{"digest.all.intro", DigestAll{Shops: 12, To: "2026-11-20", Critical: 3, Warn: 2, OK: 6, Other: 1}},
+		{"sync.failing", Sync{Command: "/shopwatch", Shop: Shop{ID: "1", Name: "A & B"}, Kinds: "orders and returns", Since: "Sat 21 Nov 15:30"}},
+		{"sync.failing", Sync{Command: "/shopwatch", Shop: Shop{ID: "1", Name: "A & B"}, Kinds: "orders"}},
+		{"sync.working", Sync{Command: "/shopwatch", Shop: Shop{ID: "1", Name: "A & B"}, Since: "Sat 21 Nov 18:50"}},
 	}
 	var all strings.Builder
 	for _, tt := range tests {
