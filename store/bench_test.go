@@ -102,16 +102,23 @@ func benchDay(b *testing.B) rules.Day {
 func BenchmarkReport(b *testing.B) {
 	db := benchDB(b)
 	day := benchDay(b)
+	eachShop(b, db, func(shop string) error {
+		_, err := db.Report(context.Background(), shop, day)
+		return err
+	})
+}
+
+// eachShop runs fn for one shop per iteration, cycling through the
+// config's shops, and reports the median and p99 latency.
+func eachShop(b *testing.B, db *DB, fn func(shop string) error) {
 	shops := db.Config().Shops
 	var lat []time.Duration
-	i := 0
-	for b.Loop() {
+	for i := 0; b.Loop(); i++ {
 		start := time.Now()
-		if _, err := db.Report(context.Background(), shops[i%len(shops)].ID, day); err != nil {
+		if err := fn(shops[i%len(shops)].ID); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(start))
-		i++
 	}
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "median-ms")
@@ -139,22 +146,12 @@ func BenchmarkReports(b *testing.B) {
 func BenchmarkBreakdown(b *testing.B) {
 	db := benchDB(b)
 	day := benchDay(b)
-	shops := db.Config().Shops
 	for _, metric := range BreakdownMetrics {
 		b.Run(metric, func(b *testing.B) {
-			var lat []time.Duration
-			i := 0
-			for b.Loop() {
-				start := time.Now()
-				if _, err := db.BreakdownWindow(context.Background(), shops[i%len(shops)].ID, metric, day, 14, 5); err != nil {
-					b.Fatal(err)
-				}
-				lat = append(lat, time.Since(start))
-				i++
-			}
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "median-ms")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+			eachShop(b, db, func(shop string) error {
+				_, err := db.BreakdownWindow(context.Background(), shop, metric, day, 14, 5)
+				return err
+			})
 		})
 	}
 }
