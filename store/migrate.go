@@ -257,6 +257,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	if current > len(migrations)-1 {
 		return fmt.Errorf("store: the database is at schema version %d, newer than this shopwatch (%d)", current, len(migrations)-1)
 	}
+	if current > 0 && current < len(migrations)-1 {
+		db.log.Warn("upgrading the database schema: on a large database this takes a minute", "from", current, "to", len(migrations)-1)
+	}
 	for v := current + 1; v < len(migrations); v++ {
 		tx, err := db.sql.BeginTx(ctx, nil)
 		if err != nil {
