@@ -38,6 +38,7 @@ type cachedStore struct {
 	// database connections (and cores) to the answers served from memory.
 	compute chan struct{}
 
+	refresh sync.Mutex // held while the counts are read
 	mu      sync.Mutex
 	ver     uint64
 	counts  map[string]int64 // each shop's change count at ver; nil: not known
@@ -66,10 +67,14 @@ func (c *cachedStore) current(ctx context.Context) (ver uint64, ok bool) {
 	if err != nil {
 		return 0, false
 	}
-	c.mu.Lock()
-	known := c.counts != nil && v == c.ver
-	c.mu.Unlock()
-	if known {
+	if c.caughtUp(v) {
+		return v, true
+	}
+	// One request reads the counts; the others wait for it rather than
+	// read them again.
+	c.refresh.Lock()
+	defer c.refresh.Unlock()
+	if c.caughtUp(v) {
 		return v, true
 	}
 	counts, err := c.changes.ShopChanges(ctx)
@@ -80,8 +85,6 @@ func (c *cachedStore) current(ctx context.Context) (ver uint64, ok bool) {
 		clear(c.entries)
 		c.ver, c.counts = v, nil
 		return 0, false
-	case c.counts != nil && v <= c.ver:
-		return v, true // another request has caught up, to v or later
 	case c.counts == nil:
 		clear(c.entries)
 	default:
@@ -93,6 +96,14 @@ func (c *cachedStore) current(ctx context.Context) (ver uint64, ok bool) {
 	}
 	c.ver, c.counts = v, counts
 	return v, true
+}
+
+// caughtUp reports whether the entries are those of data version v or
+// later (a request that read v before another moved on).
+func (c *cachedStore) caughtUp(v uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.counts != nil && v <= c.ver
 }
 
 func (c *cachedStore) lookup(key cacheKey) (any, bool) {

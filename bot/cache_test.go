@@ -39,6 +39,8 @@ type fakeChanges struct {
 	mu      sync.Mutex
 	version uint64
 	counts  map[string]int64
+	reads   atomic.Int64  // calls of ShopChanges
+	delay   time.Duration // how long ShopChanges takes
 }
 
 func (f *fakeChanges) Version(context.Context) (uint64, error) {
@@ -48,6 +50,8 @@ func (f *fakeChanges) Version(context.Context) (uint64, error) {
 }
 
 func (f *fakeChanges) ShopChanges(context.Context) (map[string]int64, error) {
+	f.reads.Add(1)
+	time.Sleep(f.delay)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return maps.Clone(f.counts), nil
@@ -112,6 +116,31 @@ func TestCache(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// After a change, concurrent requests read the shops' counts once, not
+// once each.
+func TestCacheReadsCountsOncePerChange(t *testing.T) {
+	db, _ := MustFixtureDB(t)
+	changes := &fakeChanges{counts: map[string]int64{}, delay: 20 * time.Millisecond}
+	h, err := NewHandler(Options{DB: db, Now: func() time.Time { return fixtureNow }, Changes: changes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask := func() { MustCheckReply(t, h.Answer(context.Background(), Request{Text: "status", ChannelID: chanBeauty})) }
+	ask()
+	for round := range 3 {
+		changes.change("7495002")
+		before := changes.reads.Load()
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(ask)
+		}
+		wg.Wait()
+		if n := changes.reads.Load() - before; n != 1 {
+			t.Errorf("round %d: 20 requests read the counts %d times, want once", round, n)
+		}
 	}
 }
 
