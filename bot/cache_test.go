@@ -128,7 +128,9 @@ func TestCacheReadsCountsOncePerChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ask := func() { MustCheckReply(t, h.Answer(context.Background(), Request{Text: "status", ChannelID: chanBeauty})) }
+	ask := func() {
+		MustCheckReply(t, h.Answer(context.Background(), Request{Text: "status", ChannelID: chanBeauty}))
+	}
 	ask()
 	for round := range 3 {
 		changes.change("7495002")
