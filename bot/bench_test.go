@@ -32,6 +32,9 @@ import (
 //
 //	SHOPWATCH_BENCH_DB=/tmp/sw-bench/bench.db SHOPWATCH_BENCH_CONFIG=/tmp/sw-bench/shopwatch.yaml \
 //	SHOPWATCH_BENCH_DATE=2026-11-20 go test -run '^$' -bench SlashCommands -benchtime 4000x ./bot/
+//
+// SHOPWATCH_BENCH_WRITES=1 adds writes from another connection during the
+// load (benchWrites); SHOPWATCH_BENCH_NOCACHE=1 turns the cache off.
 func BenchmarkSlashCommands(b *testing.B) {
 	db, now := benchDB(b)
 	opts := Options{SigningSecret: testSecret, Now: func() time.Time { return now }}
@@ -104,6 +107,10 @@ func BenchmarkSlashCommands(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	var wg sync.WaitGroup
+	if os.Getenv("SHOPWATCH_BENCH_WRITES") != "" {
+		stop := benchWrites(b, db, shops, now)
+		defer stop()
+	}
 	for c := range clients {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(c), 42))
@@ -153,6 +160,46 @@ func BenchmarkSlashCommands(b *testing.B) {
 	b.ReportMetric(0, "ns/op") // per-request latency is what matters here
 	b.Logf("%d requests from %d clients over %d shops in %v: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms",
 		len(all), clients, len(shops), elapsed.Round(time.Millisecond), ms(p[50]), ms(p[90]), ms(p[99]), ms(p[100]))
+}
+
+// benchWrites writes to db from another connection while the load runs,
+// as the TikTok sync and the monitor do: ten commits a second that no
+// answer reads (a monitor run mark) and two that change a shop's answers
+// (a mute and its unmute). It returns a function that stops it and logs
+// how many it wrote.
+func benchWrites(b *testing.B, db *store.DB, shops []*rules.Shop, now time.Time) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	var marks, mutes int
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			s := shops[i%len(shops)]
+			if err := db.MarkRun(ctx, s.ID, "bench", rules.DayOf(now, time.UTC), now); err == nil {
+				marks++
+			}
+			if i%5 == 0 {
+				m := store.Mute{ShopID: s.ID, Metric: "nrr", Until: now.Add(time.Hour), At: now, By: "bench", Channel: s.Channel}
+				if db.SetMute(ctx, m) == nil {
+					if _, err := db.Unmute(ctx, s.ID, "nrr", now); err == nil {
+						mutes++
+					}
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		b.Logf("meanwhile another connection committed %d run marks and %d mutes with their unmutes", marks, mutes)
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
