@@ -96,10 +96,6 @@ func (m *msg) context(md string) {
 	m.plain = append(m.plain, Plain(md))
 }
 
-func (m *msg) divider() {
-	m.blocks = append(m.blocks, slack.NewDividerBlock())
-}
-
 // reply finishes the message.
 func (m *msg) reply(kind Kind) Reply {
 	blocks := m.blocks

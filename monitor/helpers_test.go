@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -174,14 +172,3 @@ func runAt(day rules.Day) time.Time {
 	y, mo, d := (day + 1).Date()
 	return time.Date(y, mo, d, 7, 0, 0, 0, time.UTC)
 }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func lines(ss []string) string { return strings.Join(ss, "\n") }

@@ -834,10 +834,8 @@ func courierKeywords() []string {
 		"best express", "spx express", "lbc", "usps", "fedex", "dhl", "royal mail", "evri",
 		"yodel", "lalamove",
 	}
-	for _, who := range []string{"driver", "rider", "postman", "mailman", "delivery driver",
-		"delivery guy", "delivery man", "delivery person", "delivery boy", "delivery rider"} {
-		kws = append(kws, who)
-	}
+	kws = append(kws, "driver", "rider", "postman", "mailman", "delivery driver",
+		"delivery guy", "delivery man", "delivery person", "delivery boy", "delivery rider")
 	for _, who := range []string{"driver", "rider", "courier", "postman", "delivery guy",
 		"delivery man", "delivery driver", "delivery person"} {
 		kws = append(kws, "rude "+who, who+" was rude", who+" was very rude", who+" was so rude",

@@ -233,7 +233,7 @@ func (cl *Client) Messages(ctx context.Context, shop ShopAuth, conversationID, p
 }
 
 // EachConversation pages through all of the shop's conversations, calling fn
-// for each. fn may return StopPaging to end early without an error.
+// for each. fn may return ErrStopPaging to end early without an error.
 func (cl *Client) EachConversation(ctx context.Context, shop ShopAuth, fn func(Conversation) error) error {
 	token := ""
 	for {
@@ -243,7 +243,7 @@ func (cl *Client) EachConversation(ctx context.Context, shop ShopAuth, fn func(C
 		}
 		for _, c := range page.Conversations {
 			if err := fn(c); err != nil {
-				if errors.Is(err, StopPaging) {
+				if errors.Is(err, ErrStopPaging) {
 					return nil
 				}
 				return err
@@ -259,7 +259,7 @@ func (cl *Client) EachConversation(ctx context.Context, shop ShopAuth, fn func(C
 // EachMessage calls fn for each message of the conversation created at or
 // after since, newest first, and stops paging at the first older message.
 // latest is the newest create time handed to fn. Messages with a sender role
-// SenderFromRole does not know are logged. fn may return StopPaging.
+// SenderFromRole does not know are logged. fn may return ErrStopPaging.
 func (cl *Client) EachMessage(ctx context.Context, shop ShopAuth, conversationID string, since time.Time, fn func(Message) error) (latest time.Time, err error) {
 	token := ""
 	for {
@@ -276,7 +276,7 @@ func (cl *Client) EachMessage(ctx context.Context, shop ShopAuth, conversationID
 					"shop", shop, "conversation_id", conversationID, "message_id", m.ID, "role", m.Sender.Role)
 			}
 			if err := fn(m); err != nil {
-				if errors.Is(err, StopPaging) {
+				if errors.Is(err, ErrStopPaging) {
 					return latest, nil
 				}
 				return latest, err
@@ -303,7 +303,7 @@ func (cl *Client) EachMessage(ctx context.Context, shop ShopAuth, conversationID
 // reference does not promise an order for conversations, so none is assumed.
 // Advance a chat cursor to latest only when err is nil: unlike orders,
 // messages are not handed over in time order across conversations. fn may
-// return StopPaging.
+// return ErrStopPaging.
 func (cl *Client) EachChatMessage(ctx context.Context, shop ShopAuth, since time.Time, fn func(Conversation, Message) error) (latest time.Time, err error) {
 	stopped := false
 	err = cl.EachConversation(ctx, shop, func(c Conversation) error {
@@ -312,7 +312,7 @@ func (cl *Client) EachChatMessage(ctx context.Context, shop ShopAuth, since time
 		}
 		l, err := cl.EachMessage(ctx, shop, c.ID, since, func(m Message) error {
 			err := fn(c, m)
-			if errors.Is(err, StopPaging) {
+			if errors.Is(err, ErrStopPaging) {
 				stopped = true
 			}
 			return err
@@ -324,7 +324,7 @@ func (cl *Client) EachChatMessage(ctx context.Context, shop ShopAuth, since time
 			return err
 		}
 		if stopped {
-			return StopPaging
+			return ErrStopPaging
 		}
 		return nil
 	})

@@ -302,12 +302,12 @@ func TestEachOrderIncremental(t *testing.T) {
 		t.Errorf("cursor = %v, want %v", cursor2, later.Add(2*time.Minute))
 	}
 
-	t.Run("StopPaging ends early without error", func(t *testing.T) {
+	t.Run("ErrStopPaging ends early without error", func(t *testing.T) {
 		n := 0
 		var handed time.Time
 		last, err := c.EachOrder(ctx, shop, time.Time{}, time.Time{}, func(o tiktok.Order) error {
 			if n == 150 {
-				return tiktok.StopPaging
+				return tiktok.ErrStopPaging
 			}
 			n++
 			handed = o.UpdateTime

@@ -47,9 +47,9 @@ var (
 	// client retries these itself; the error reaches the caller only once
 	// the retries are used up.
 	ErrRateLimited = errors.New("tiktok: rate limited")
-	// StopPaging, returned by the callback of an Each helper, ends the
+	// ErrStopPaging, returned by the callback of an Each helper, ends the
 	// paging early; the helper then returns a nil error.
-	StopPaging = errors.New("tiktok: stop paging")
+	ErrStopPaging = errors.New("tiktok: stop paging")
 )
 
 // APIError is an error answer of the Open API or the auth host: a non-zero

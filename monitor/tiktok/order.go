@@ -237,7 +237,7 @@ func (cl *Client) GetOrders(ctx context.Context, shop ShopAuth, ids []string) ([
 // update-time order, every order updated before lastUpdate has been handed to
 // fn even when err is non-nil, so a sync that stores lastUpdate as its cursor
 // and next asks for since = lastUpdate (inclusive, minus an overlap for late
-// writes) misses nothing. fn may return StopPaging to end early without an
+// writes) misses nothing. fn may return ErrStopPaging to end early without an
 // error; any other error from fn is returned as is.
 func (cl *Client) EachOrder(ctx context.Context, shop ShopAuth, since, until time.Time, fn func(Order) error) (lastUpdate time.Time, err error) {
 	if until.IsZero() {
@@ -251,7 +251,7 @@ func (cl *Client) EachOrder(ctx context.Context, shop ShopAuth, since, until tim
 		}
 		for _, o := range page.Orders {
 			if err := fn(o); err != nil {
-				if errors.Is(err, StopPaging) {
+				if errors.Is(err, ErrStopPaging) {
 					return lastUpdate, nil
 				}
 				return lastUpdate, err

@@ -216,7 +216,7 @@ func (cl *Client) SearchReturns(ctx context.Context, shop ShopAuth, req ReturnSe
 // EachReturn pages through every return of shop updated in [since, until)
 // (until zero means now), oldest update first, calling fn for each. It logs
 // a warning for a status or type that ReturnStatusToSpec or ReturnTypeToSpec
-// does not know. lastUpdate and StopPaging work as in EachOrder.
+// does not know. lastUpdate and ErrStopPaging work as in EachOrder.
 func (cl *Client) EachReturn(ctx context.Context, shop ShopAuth, since, until time.Time, fn func(Return) error) (lastUpdate time.Time, err error) {
 	if until.IsZero() {
 		until = cl.now()
@@ -237,7 +237,7 @@ func (cl *Client) EachReturn(ctx context.Context, shop ShopAuth, since, until ti
 					"shop", shop, "return_id", r.ID, "return_type", r.Type)
 			}
 			if err := fn(r); err != nil {
-				if errors.Is(err, StopPaging) {
+				if errors.Is(err, ErrStopPaging) {
 					return lastUpdate, nil
 				}
 				return lastUpdate, err

@@ -180,11 +180,11 @@ func TestChat(t *testing.T) {
 		}
 	})
 
-	t.Run("StopPaging ends the chat scan", func(t *testing.T) {
+	t.Run("ErrStopPaging ends the chat scan", func(t *testing.T) {
 		n := 0
 		_, err := c.EachChatMessage(ctx, shop, time.Time{}, func(tiktok.Conversation, tiktok.Message) error {
 			if n == 30 {
-				return tiktok.StopPaging
+				return tiktok.ErrStopPaging
 			}
 			n++
 			return nil

@@ -184,7 +184,7 @@ func (s *Server) handleShops(_ *shop, g *grant, _ *request) ([]byte, *apiError) 
 	for _, id := range g.shopIDs {
 		if sh := s.shops[id]; sh != nil {
 			i := sh.info
-			out.Shops = append(out.Shops, wireShop{i.ID, i.Name, i.Region, i.SellerType, i.Cipher, i.Code})
+			out.Shops = append(out.Shops, wireShop(i))
 		}
 	}
 	b, _ := json.Marshal(out)
