@@ -573,7 +573,7 @@ func causeLabel(c monitor.Cause) string {
 
 func productLine(s *rules.Shop, m rules.Metric, p monitor.Product) string {
 	name := cmp.Or(p.Name, "(no name)")
-	if p.Base == 0 { // an alert's products come without their own rate: the Breakdown button has it
+	if p.Base == 0 { // none of its orders in the window (reviews and returns may come later)
 		return fmt.Sprintf("*%s* `%s`: %s", esc(name), esc(p.ID), counted(m, p.Count))
 	}
 	return fmt.Sprintf("*%s* `%s`: %s of %s %s (%s)", esc(name), esc(p.ID), counted(m, p.Count), num(p.Base), base(s, m), pct(p.Rate))

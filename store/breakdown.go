@@ -203,11 +203,7 @@ func (db *DB) returnBreakdown(ctx context.Context, ref shopRef, w rules.Window, 
 	if err := db.tallyReturns(ctx, ref, w, t); err != nil {
 		return err
 	}
-	q := qProductDelivered
-	if ref.shop.Profile.SFRRDenominator == rules.DenomOrders {
-		q = qProductCreated
-	}
-	return db.finishTally(ctx, ref, w, b, t, q)
+	return db.finishTally(ctx, ref, w, b, t, sfrrBase(ref.shop.Profile))
 }
 
 // The orders behind each product's own rate: each row is one order's
@@ -219,44 +215,68 @@ UNION ALL
 SELECT products FROM orders WHERE shop = ?1 AND delivered_day >= ?2 AND created_day BETWEEN ?2 AND ?3`
 )
 
-// finishTally ranks the tallied products and causes, with each product's own
-// rate over the denominator query base.
+// sfrrBase is the query of a product's own SFRR denominator under p.
+func sfrrBase(p rules.Profile) string {
+	if p.SFRRDenominator == rules.DenomOrders {
+		return qProductCreated
+	}
+	return qProductDelivered
+}
+
+// finishTally ranks the tallied products and causes, with each product's
+// own rate over the denominator query base.
 func (db *DB) finishTally(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown, t *tally, base string) error {
+	bases, err := db.productBases(ctx, ref, w, base, t.products)
+	if err != nil {
+		return err
+	}
+	b.Products = t.rankedProducts(bases)
+	b.Causes = t.ranked()
+	return nil
+}
+
+// productBases counts, for each product of want, the window's orders that
+// the query base selects: a product's own denominator. It reads nothing
+// when want is empty.
+func (db *DB) productBases(ctx context.Context, ref shopRef, w rules.Window, base string, want map[string]map[string]bool) (map[string]int, error) {
 	bases := map[string]int{}
-	if len(t.products) > 0 {
-		rows, err := db.query(ctx, base, ref.key, int64(w.First), int64(w.Last))
-		if err != nil {
-			return err
+	if len(want) == 0 {
+		return bases, nil
+	}
+	rows, err := db.query(ctx, base, ref.key, int64(w.First), int64(w.Last))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var products string
+		if err := rows.Scan(&products); err != nil {
+			return nil, err
 		}
-		for rows.Next() {
-			var products string
-			if err := rows.Scan(&products); err != nil {
-				rows.Close()
-				return err
+		for id := range strings.SplitSeq(products, "\n") {
+			if _, ok := want[id]; ok {
+				bases[id]++
 			}
-			for id := range strings.SplitSeq(products, "\n") {
-				if _, ok := t.products[id]; ok {
-					bases[id]++
-				}
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 	}
+	return bases, rows.Err()
+}
+
+// rankedProducts lists a tally's products, most counted orders first, then
+// the highest own rate over bases.
+func (t *tally) rankedProducts(bases map[string]int) []ProductCount {
+	var out []ProductCount
 	for id, orders := range t.products {
 		pc := ProductCount{ProductID: id, Name: t.names[id], Count: len(orders), Base: bases[id]}
 		if pc.Base > 0 {
 			pc.Rate = float64(pc.Count) / float64(pc.Base)
 		}
-		b.Products = append(b.Products, pc)
+		out = append(out, pc)
 	}
-	slices.SortFunc(b.Products, func(x, y ProductCount) int {
+	slices.SortFunc(out, func(x, y ProductCount) int {
 		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(y.Rate, x.Rate), cmp.Compare(x.ProductID, y.ProductID))
 	})
-	b.Causes = t.ranked()
-	return nil
+	return out
 }
 
 const qWaiting = `SELECT conversation_id, start_at FROM chat_turns WHERE shop = ? AND start_day BETWEEN ? AND ? AND start_at >= ? AND (reply_at IS NULL OR reply_at >= ?) ORDER BY start_at`

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -121,5 +122,36 @@ func TestBreakdownCreatedBase(t *testing.T) {
 	}
 	if len(b.Products) != 1 || b.Products[0].Base != 3 {
 		t.Errorf("products = %+v, want p1 with base 3 (in-delivered, in-later, in-open)", b.Products)
+	}
+}
+
+// An alert's explanation lists the same causes and products, with the same
+// own rates, as the breakdown of each metric: for a shop whose SFRR counts
+// created orders (sea) and one whose SFRR counts delivered ones.
+func TestExplainMatchesBreakdowns(t *testing.T) {
+	db := windowFixture(t)
+	ctx := context.Background()
+	for _, shop := range []string{"7495001", "7495002"} {
+		for _, day := range []rules.Day{rules.DateDay(2026, 10, 10), rules.DateDay(2026, 10, 31)} {
+			e, err := db.Explain(ctx, shop, day, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range explainedMetrics {
+				b, err := db.Breakdown(ctx, shop, string(m), day, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(b.Products) == 0 || b.Products[0].Base == 0 {
+					t.Fatalf("%s %s %s: the fixture has no product with a base: %+v", shop, day, m, b.Products)
+				}
+				if !reflect.DeepEqual(e.Products[m], b.Products) {
+					t.Errorf("%s %s %s: explanation products\n%+v\nbreakdown\n%+v", shop, day, m, e.Products[m], b.Products)
+				}
+				if !reflect.DeepEqual(e.Causes[m], b.Causes) {
+					t.Errorf("%s %s %s: explanation causes\n%+v\nbreakdown\n%+v", shop, day, m, e.Causes[m], b.Causes)
+				}
+			}
+		}
 	}
 }

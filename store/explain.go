@@ -1,10 +1,9 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
+	"maps"
 
 	"github.com/shopwatch/shopwatch/rules"
 )
@@ -12,20 +11,20 @@ import (
 // Explanation is what lies behind a shop's negative feedback on a date, as
 // the monitor's alerts show it: for each of nrr, nrr_product, nrr_service
 // and sfrr, the causes (return reasons for sfrr) and the products, counted
-// in the window's negative reviews and counted returns. Products come
-// without their own rate: that needs a scan of the window's orders
-// (BreakdownWindow has it, for the Breakdown button).
+// in the window's negative reviews and counted returns, each product with
+// its own rate.
 type Explanation struct {
 	Causes   map[rules.Metric][]CauseCount
-	Products map[rules.Metric][]ProductCount // Base and Rate are 0
+	Products map[rules.Metric][]ProductCount
 }
 
 // explainedMetrics are the metrics Explain covers.
 var explainedMetrics = []rules.Metric{rules.NRR, rules.NRRProduct, rules.NRRService, rules.SFRR}
 
 // Explain reads what lies behind every metric of the shop's window for
-// local date day in one read of its negative reviews and one of its
-// returns, keeping the top entries of each list (all when top is 0).
+// local date day in one read of its negative reviews, one of its returns
+// and one of its orders (two when the SFRR counts created orders), keeping
+// the top entries of each list (all when top is 0).
 func (db *DB) Explain(ctx context.Context, shopID string, day rules.Day, top int) (*Explanation, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
@@ -48,16 +47,32 @@ func (db *DB) Explain(ctx context.Context, shopID string, day rules.Day, top int
 		return nil, fmt.Errorf("store: explain %s: %w", shopID, err)
 	}
 
+	// The products' own bases: one read of the window's orders for all the
+	// metrics that count delivered orders.
+	p := ref.shop.Profile
+	delivered := map[string]map[string]bool{}
+	for m, t := range tallies {
+		if m != rules.SFRR || sfrrBase(p) == qProductDelivered {
+			maps.Copy(delivered, t.products)
+		}
+	}
+	bases := map[rules.Metric]map[string]int{}
+	deliveredBases, err := db.productBases(ctx, ref, w, qProductDelivered, delivered)
+	if err != nil {
+		return nil, fmt.Errorf("store: explain %s: %w", shopID, err)
+	}
+	for _, m := range explainedMetrics {
+		bases[m] = deliveredBases
+	}
+	if sfrrBase(p) != qProductDelivered {
+		if bases[rules.SFRR], err = db.productBases(ctx, ref, w, sfrrBase(p), tallies[rules.SFRR].products); err != nil {
+			return nil, fmt.Errorf("store: explain %s: %w", shopID, err)
+		}
+	}
+
 	e := &Explanation{Causes: map[rules.Metric][]CauseCount{}, Products: map[rules.Metric][]ProductCount{}}
 	for m, t := range tallies {
-		causes := t.ranked()
-		var products []ProductCount
-		for id, orders := range t.products {
-			products = append(products, ProductCount{ProductID: id, Name: t.names[id], Count: len(orders)})
-		}
-		slices.SortFunc(products, func(x, y ProductCount) int {
-			return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.ProductID, y.ProductID))
-		})
+		causes, products := t.ranked(), t.rankedProducts(bases[m])
 		if top > 0 {
 			causes, products = causes[:min(top, len(causes))], products[:min(top, len(products))]
 		}
