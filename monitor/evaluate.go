@@ -189,9 +189,20 @@ func (m *Monitor) alertMessages(ctx context.Context, s *rules.Shop, day rules.Da
 		m.log.Warn("no channel for the shop's alerts (no channel, no admin_channel)", "shop", s.ID, "notifications", len(notes))
 		return nil, nil
 	}
+	keys := make([]string, len(notes))
+	for i, n := range notes {
+		keys[i] = n.Key()
+	}
+	queued, err := m.db.OutboxHas(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
 	var why *store.Explanation
 	out := make([]store.OutboxMessage, 0, len(notes))
 	for _, n := range notes {
+		if queued[n.Key()] {
+			continue // an earlier run of the date wrote it: nothing to explain again
+		}
 		a := &Alert{Metric: n.Metric, Day: n.Day, Transition: n.Transition, From: n.From, To: n.To, Since: n.Since, Root: n.Root,
 			LastData: n.LastData, HasData: n.HasData, RepeatDays: m.cfg.Alerts.RepeatEvery}
 		if n.Metric != rules.MetricData {

@@ -40,6 +40,7 @@ type Store interface {
 	Unanswered(ctx context.Context, shopID string, from, to time.Time) ([]store.WaitingChat, error)
 	SyncStatuses(ctx context.Context, shopID string) ([]store.SyncStatus, error)
 	LatestOutboxOfKind(ctx context.Context, kind string) ([]store.OutboxMessage, error)
+	OutboxHas(ctx context.Context, keys []string) (map[string]bool, error)
 	Prune(ctx context.Context, statesBefore rules.Day, outboxBefore time.Time) (int64, error)
 	MetricsSource
 }

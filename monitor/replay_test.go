@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,7 +41,8 @@ func TestReplay(t *testing.T) {
 	ctx := context.Background()
 	cfg := db.Config()
 	rec := newRecorder()
-	m := MustMonitor(t, db, rec)
+	explains := &explainCounter{DB: db}
+	m := MustMonitor(t, explains, rec)
 	end := rules.DateDay(2026, 11, 20)
 	first, last := end-59, end+5 // the data ends at end: the last days go stale
 
@@ -103,9 +105,13 @@ func TestReplay(t *testing.T) {
 			continue
 		}
 		rec.reset()
+		before := explains.n.Load()
 		again, err := m.Evaluate(ctx, d, nil, runAt(d).Add(30*time.Minute))
 		if err != nil || again.Added != 0 || again.Repeated != sum.Added+sum.Repeated {
 			t.Fatalf("%s evaluated again: %+v %v (first %+v)", d, again, err, sum)
+		}
+		if n := explains.n.Load() - before; n != 0 {
+			t.Errorf("%s evaluated again explained %d alerts that were already written", d, n)
 		}
 		MustDrain(t, m)
 		if len(rec.posted) != 0 {
@@ -308,4 +314,15 @@ func diffLines(want, got string) string {
 		out = append(out[:40], "...")
 	}
 	return strings.Join(out, "\n")
+}
+
+// explainCounter counts the alert explanations read.
+type explainCounter struct {
+	*store.DB
+	n atomic.Int64
+}
+
+func (e *explainCounter) Explain(ctx context.Context, shopID string, day rules.Day, top int) (*store.Explanation, error) {
+	e.n.Add(1)
+	return e.DB.Explain(ctx, shopID, day, top)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -152,6 +153,31 @@ func (db *DB) OutboxByKey(ctx context.Context, key string) (OutboxMessage, error
 		return OutboxMessage{}, fmt.Errorf("outbox message %q: %w", key, ErrNotFound)
 	}
 	return msgs[0], nil
+}
+
+// OutboxHas returns which of keys are in the outbox (whatever their status).
+func (db *DB) OutboxHas(ctx context.Context, keys []string) (map[string]bool, error) {
+	has := map[string]bool{}
+	if len(keys) == 0 {
+		return has, nil
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT msg_key FROM outbox WHERE msg_key IN (?`+strings.Repeat(", ?", len(keys)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("store: outbox: %w", err)
+		}
+		has[k] = true
+	}
+	return has, rows.Err()
 }
 
 // LatestOutboxOfKind returns each shop's latest message of kind.
