@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -196,4 +197,70 @@ func TestChangeWatcher(t *testing.T) {
 			before = after
 		})
 	}
+}
+
+// When the classification rules change between runs, the stored reviews
+// and returns are classified again on open, and every shop's answers are
+// marked changed; opening again with the same rules changes nothing.
+func TestReclassifyOnOpen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shopwatch.db")
+	db := MustOpenAt(t, path, testConfig)
+	MustImport(t, db, Orders, "orders.csv", ordersHeader+"o1,7495001,p1,2026-11-01T10:00:00+07:00,Serum,2026-11-03T10:00:00+07:00,delivered\n")
+	MustImport(t, db, Reviews, "reviews.csv", "review_id,order_id,shop_id,product_id,rating,created_at,text\n"+
+		"r1,o1,7495001,p1,1,2026-11-04T10:00:00+07:00,botolnya hancur total\n")
+	MustImport(t, db, Returns, "returns.csv", "return_id,order_id,shop_id,product_id,created_at,reason\n"+
+		"x1,o1,7495001,p1,2026-11-04T10:00:00+07:00,barang rosak\n")
+	day := rules.DateDay(2026, 11, 10)
+	explain := func(db *DB) (string, bool) {
+		t.Helper()
+		e, err := db.Explain(ctx, "7495001", day, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var review string
+		if c := e.Causes[rules.NRR]; len(c) > 0 {
+			review = c[0].Name
+		}
+		ret := e.Causes[rules.SFRR]
+		return review, len(ret) == 1 && !ret[0].Unclassified
+	}
+	if cause, classified := explain(db); cause == "damaged" || classified {
+		t.Fatalf("before the keywords: cause %q, return classified %v", cause, classified)
+	}
+	before := watch(t, db)
+	db.Close()
+
+	keywords := testConfig + "cause_keywords:\n  damaged: [\"hancur\"]\nreason_keywords:\n  seller: [\"rosak\"]\n"
+	db = MustOpenAt(t, path, keywords)
+	if cause, classified := explain(db); cause != "damaged" || !classified {
+		t.Errorf("after the keywords: cause %q, return classified %v", cause, classified)
+	}
+	after := watch(t, db)
+	db.Close()
+	for id, n := range after {
+		if n <= before[id] {
+			t.Errorf("shop %s: change count %d, %d before the reclassification", id, n, before[id])
+		}
+	}
+	db = MustOpenAt(t, path, keywords)
+	if again := watch(t, db); !reflect.DeepEqual(again, after) {
+		t.Errorf("opening with the same rules moved the change counts: %v, then %v", after, again)
+	}
+}
+
+// watch reads the shops' change counts through a change watcher.
+func watch(tb testing.TB, db *DB) map[string]int64 {
+	tb.Helper()
+	ctx := context.Background()
+	w, err := db.WatchChanges(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer w.Close()
+	counts, err := w.ShopChanges(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return counts
 }
