@@ -182,16 +182,22 @@ func benchWrites(b *testing.B, db *store.DB, shops []*rules.Shop, now time.Time)
 			case <-tick.C:
 			}
 			s := shops[i%len(shops)]
-			if err := db.MarkRun(ctx, s.ID, "bench", rules.DayOf(now, time.UTC), now); err == nil {
+			err := db.MarkRun(ctx, s.ID, "bench", rules.DayOf(now, time.UTC), now)
+			if err == nil {
 				marks++
 			}
-			if i%5 == 0 {
-				m := store.Mute{ShopID: s.ID, Metric: "nrr", Until: now.Add(time.Hour), At: now, By: "bench", Channel: s.Channel}
-				if db.SetMute(ctx, m) == nil {
-					if _, err := db.Unmute(ctx, s.ID, "nrr", now); err == nil {
-						mutes++
-					}
+			if i%5 == 0 && err == nil {
+				err = db.SetMute(ctx, store.Mute{ShopID: s.ID, Metric: "nrr", Until: now.Add(time.Hour), At: now, By: "bench", Channel: s.Channel})
+				if err == nil {
+					_, err = db.Unmute(ctx, s.ID, "nrr", now)
 				}
+				if err == nil {
+					mutes++
+				}
+			}
+			if err != nil && ctx.Err() == nil {
+				b.Errorf("write during the load: %v", err)
+				return
 			}
 		}
 	}()
