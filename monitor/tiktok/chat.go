@@ -235,25 +235,10 @@ func (cl *Client) Messages(ctx context.Context, shop ShopAuth, conversationID, p
 // EachConversation pages through all of the shop's conversations, calling fn
 // for each. fn may return ErrStopPaging to end early without an error.
 func (cl *Client) EachConversation(ctx context.Context, shop ShopAuth, fn func(Conversation) error) error {
-	token := ""
-	for {
+	return eachItem(func(token string) ([]Conversation, string, error) {
 		page, err := cl.Conversations(ctx, shop, token, MaxConversationPageSize)
-		if err != nil {
-			return err
-		}
-		for _, c := range page.Conversations {
-			if err := fn(c); err != nil {
-				if errors.Is(err, ErrStopPaging) {
-					return nil
-				}
-				return err
-			}
-		}
-		if page.NextPageToken == "" || len(page.Conversations) == 0 {
-			return nil
-		}
-		token = page.NextPageToken
-	}
+		return page.Conversations, page.NextPageToken, err
+	}, fn)
 }
 
 // EachMessage calls fn for each message of the conversation created at or
@@ -261,35 +246,24 @@ func (cl *Client) EachConversation(ctx context.Context, shop ShopAuth, fn func(C
 // latest is the newest create time handed to fn. Messages with a sender role
 // SenderFromRole does not know are logged. fn may return ErrStopPaging.
 func (cl *Client) EachMessage(ctx context.Context, shop ShopAuth, conversationID string, since time.Time, fn func(Message) error) (latest time.Time, err error) {
-	token := ""
-	for {
+	err = eachItem(func(token string) ([]Message, string, error) {
 		page, err := cl.Messages(ctx, shop, conversationID, token, MaxMessagePageSize)
-		if err != nil {
-			return latest, err
+		return page.Messages, page.NextPageToken, err
+	}, func(m Message) error {
+		if m.CreateTime.Before(since) {
+			return ErrStopPaging
 		}
-		for _, m := range page.Messages {
-			if m.CreateTime.Before(since) {
-				return latest, nil
-			}
-			if _, ok := m.SpecSender(); !ok {
-				cl.log.WarnContext(ctx, "unknown TikTok sender role, mapped to system",
-					"shop", shop, "conversation_id", conversationID, "message_id", m.ID, "role", m.Sender.Role)
-			}
-			if err := fn(m); err != nil {
-				if errors.Is(err, ErrStopPaging) {
-					return latest, nil
-				}
-				return latest, err
-			}
-			if m.CreateTime.After(latest) {
-				latest = m.CreateTime
-			}
+		if _, ok := m.SpecSender(); !ok {
+			cl.log.WarnContext(ctx, "unknown TikTok sender role, mapped to system",
+				"shop", shop, "conversation_id", conversationID, "message_id", m.ID, "role", m.Sender.Role)
 		}
-		if page.NextPageToken == "" || len(page.Messages) == 0 {
-			return latest, nil
+		if err := fn(m); err != nil {
+			return err
 		}
-		token = page.NextPageToken
-	}
+		latest = later(latest, m.CreateTime)
+		return nil
+	})
+	return latest, err
 }
 
 // EachChatMessage calls fn for every message of the shop created at or after
@@ -317,9 +291,7 @@ func (cl *Client) EachChatMessage(ctx context.Context, shop ShopAuth, since time
 			}
 			return err
 		})
-		if l.After(latest) {
-			latest = l
-		}
+		latest = later(latest, l)
 		if err != nil {
 			return err
 		}

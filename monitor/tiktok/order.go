@@ -244,27 +244,53 @@ func (cl *Client) EachOrder(ctx context.Context, shop ShopAuth, since, until tim
 		until = cl.now()
 	}
 	req := OrderSearch{UpdateTimeGE: since, UpdateTimeLT: until, PageSize: MaxOrderPageSize}
-	for {
+	err = eachItem(func(token string) ([]Order, string, error) {
+		req.PageToken = token
 		page, err := cl.SearchOrders(ctx, shop, req)
+		return page.Orders, page.NextPageToken, err
+	}, func(o Order) error {
+		if err := fn(o); err != nil {
+			return err
+		}
+		lastUpdate = later(lastUpdate, o.UpdateTime)
+		return nil
+	})
+	return lastUpdate, err
+}
+
+// eachItem pages through a listing: next fetches the page of a token (""
+// for the first) and returns its items and the next page's token. fn is
+// called for each item until the last page, one without a next token or
+// without items. fn may return ErrStopPaging to end early without an error;
+// any other error it returns is returned as is.
+func eachItem[T any](next func(token string) ([]T, string, error), fn func(T) error) error {
+	token := ""
+	for {
+		items, nextToken, err := next(token)
 		if err != nil {
-			return lastUpdate, err
+			return err
 		}
-		for _, o := range page.Orders {
-			if err := fn(o); err != nil {
+		for _, it := range items {
+			if err := fn(it); err != nil {
 				if errors.Is(err, ErrStopPaging) {
-					return lastUpdate, nil
+					return nil
 				}
-				return lastUpdate, err
-			}
-			if o.UpdateTime.After(lastUpdate) {
-				lastUpdate = o.UpdateTime
+				return err
 			}
 		}
-		if page.NextPageToken == "" || len(page.Orders) == 0 {
-			return lastUpdate, nil
+		if nextToken == "" || len(items) == 0 {
+			return nil
 		}
-		req.PageToken = page.NextPageToken
+		token = nextToken
 	}
+}
+
+// later is the later of two times.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // checkPageSize validates a requested page size against an API's range; 0 means

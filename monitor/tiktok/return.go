@@ -2,7 +2,6 @@ package tiktok
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -222,33 +221,24 @@ func (cl *Client) EachReturn(ctx context.Context, shop ShopAuth, since, until ti
 		until = cl.now()
 	}
 	req := ReturnSearch{UpdateTimeGE: since, UpdateTimeLT: until, PageSize: MaxReturnPageSize}
-	for {
+	err = eachItem(func(token string) ([]Return, string, error) {
+		req.PageToken = token
 		page, err := cl.SearchReturns(ctx, shop, req)
-		if err != nil {
-			return lastUpdate, err
+		return page.Returns, page.NextPageToken, err
+	}, func(r Return) error {
+		if _, ok := r.SpecStatus(); !ok {
+			cl.log.WarnContext(ctx, "unknown TikTok return status, mapped to default",
+				"shop", shop, "return_id", r.ID, "return_status", r.Status, "arbitration_status", r.ArbitrationStatus)
 		}
-		for _, r := range page.Returns {
-			if _, ok := r.SpecStatus(); !ok {
-				cl.log.WarnContext(ctx, "unknown TikTok return status, mapped to default",
-					"shop", shop, "return_id", r.ID, "return_status", r.Status, "arbitration_status", r.ArbitrationStatus)
-			}
-			if _, ok := r.SpecType(); !ok {
-				cl.log.WarnContext(ctx, "unknown TikTok return type, mapped to default",
-					"shop", shop, "return_id", r.ID, "return_type", r.Type)
-			}
-			if err := fn(r); err != nil {
-				if errors.Is(err, ErrStopPaging) {
-					return lastUpdate, nil
-				}
-				return lastUpdate, err
-			}
-			if r.UpdateTime.After(lastUpdate) {
-				lastUpdate = r.UpdateTime
-			}
+		if _, ok := r.SpecType(); !ok {
+			cl.log.WarnContext(ctx, "unknown TikTok return type, mapped to default",
+				"shop", shop, "return_id", r.ID, "return_type", r.Type)
 		}
-		if page.NextPageToken == "" || len(page.Returns) == 0 {
-			return lastUpdate, nil
+		if err := fn(r); err != nil {
+			return err
 		}
-		req.PageToken = page.NextPageToken
-	}
+		lastUpdate = later(lastUpdate, r.UpdateTime)
+		return nil
+	})
+	return lastUpdate, err
 }
