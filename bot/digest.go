@@ -65,19 +65,7 @@ func (h *Handler) digestShop(ctx context.Context, req Request, shop *rules.Shop)
 	var fields, moves []string
 	for _, m := range alerting(cur) {
 		c, p := cur.Results[m], prev.Results[m]
-		switch c.Level {
-		case rules.LevelCritical:
-			data.Critical++
-		case rules.LevelWarn:
-			data.Warn++
-		}
-		if c.Valid && p.Valid && c.Value != p.Value {
-			if m.Worse(c.Value, p.Value) {
-				data.Worse++
-			} else {
-				data.Better++
-			}
-		}
+		data.Count(c, p)
 		was := "n/a"
 		if p.Valid {
 			was = value(p)

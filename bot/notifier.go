@@ -651,19 +651,7 @@ func (n *Notifier) renderDigest(m *monitor.Message) (Reply, error) {
 			}
 			continue
 		}
-		switch c.Level {
-		case rules.LevelCritical:
-			data.Critical++
-		case rules.LevelWarn:
-			data.Warn++
-		}
-		if c.Valid && p.Valid && c.Value != p.Value {
-			if c.Metric.Worse(c.Value, p.Value) {
-				data.Worse++
-			} else {
-				data.Better++
-			}
-		}
+		data.Count(c, p)
 		field := fmt.Sprintf("*%s*\n%s %s %s · a week ago %s", title(c.Metric), levelIcon(c.Level), value(c), levelText(c.Level), value(p))
 		if days := d.LevelDays[c.Metric]; len(days) > 0 {
 			var parts []string

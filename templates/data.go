@@ -250,6 +250,24 @@ type Digest struct {
 	Worse    int    // metrics worse than a week before
 }
 
+// Count counts a metric with thresholds in the intro: its level now and
+// whether it moved against its value a week before.
+func (d *Digest) Count(now, weekAgo rules.Result) {
+	switch now.Level {
+	case rules.LevelCritical:
+		d.Critical++
+	case rules.LevelWarn:
+		d.Warn++
+	}
+	if now.Valid && weekAgo.Valid && now.Value != weekAgo.Value {
+		if now.Metric.Worse(now.Value, weekAgo.Value) {
+			d.Worse++
+		} else {
+			d.Better++
+		}
+	}
+}
+
 // DigestAll is the data of the "digest.all.intro" block.
 type DigestAll struct {
 	Shops    int

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/shopwatch/shopwatch/rules"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -326,5 +328,22 @@ func TestMrkdwnEscaped(t *testing.T) {
 		if strings.ContainsAny(unescaped, "<>&") {
 			t.Errorf("%s has an unescaped &, < or >:\n%s", name, text)
 		}
+	}
+}
+
+func TestDigestCount(t *testing.T) {
+	nrr := func(level rules.Level, v float64, valid bool) rules.Result {
+		return rules.Result{Metric: rules.NRR, Level: level, Value: v, Valid: valid}
+	}
+	chat := func(level rules.Level, v float64) rules.Result {
+		return rules.Result{Metric: rules.ChatResponseRate, Level: level, Value: v, Valid: true}
+	}
+	var d Digest
+	d.Count(nrr(rules.LevelCritical, 0.006, true), nrr(rules.LevelWarn, 0.004, true)) // worse: a higher NRR
+	d.Count(chat(rules.LevelWarn, 0.93), chat(rules.LevelCritical, 0.80))             // better: a higher chat rate
+	d.Count(nrr(rules.LevelOK, 0.002, true), nrr(rules.LevelOK, 0.002, true))         // unchanged
+	d.Count(nrr(rules.LevelInsufficient, 0, false), nrr(rules.LevelOK, 0.003, true))  // no value: no move
+	if want := (Digest{Critical: 1, Warn: 1, Better: 1, Worse: 1}); d != want {
+		t.Errorf("counted %+v, want %+v", d, want)
 	}
 }
