@@ -10,10 +10,10 @@ import (
 	"image/png"
 	"math"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/templates"
 )
 
 // The digest's chart: one panel per metric with thresholds, its daily
@@ -102,19 +102,6 @@ func metricLabel(m rules.Metric) string {
 	return string(m)
 }
 
-// pctLabel formats a fraction as a percentage with as few decimals as
-// keep it exact to two.
-func pctLabel(v float64) string {
-	p := v * 100
-	for dec := 0; dec < 2; dec++ {
-		scale := math.Pow10(dec)
-		if math.Abs(math.Round(p*scale)-p*scale) < 1e-6 {
-			return strconv.FormatFloat(p, 'f', dec, 64) + "%"
-		}
-	}
-	return strconv.FormatFloat(p, 'f', 2, 64) + "%"
-}
-
 // drawPanel draws one metric's panel in r.
 func drawPanel(img *image.RGBA, r image.Rectangle, s Series, first rules.Day) {
 	plot := image.Rect(r.Min.X+plotLeft, r.Min.Y+plotTop, r.Max.X-plotRight, r.Max.Y-plotBottom)
@@ -185,8 +172,8 @@ func drawPanel(img *image.RGBA, r image.Rectangle, s Series, first rules.Day) {
 		drawText(img, min(xi-textWidth(label, 1)/2, plot.Max.X-textWidth(label, 1)), plot.Max.Y+8, label, 1, colMuted)
 	}
 	// Value axis: the range's ends.
-	drawText(img, r.Min.X, plot.Min.Y, pctLabel(roundTo(hi, lower)), 1, colMuted)
-	drawText(img, r.Min.X, plot.Max.Y-glyphH, pctLabel(roundTo(lo, lower)), 1, colMuted)
+	drawText(img, r.Min.X, plot.Min.Y, templates.Threshold(roundTo(hi, lower)), 1, colMuted)
+	drawText(img, r.Min.X, plot.Max.Y-glyphH, templates.Threshold(roundTo(lo, lower)), 1, colMuted)
 
 	// Threshold lines, labelled on the right (with the latest value).
 	var labels []label
@@ -201,7 +188,7 @@ func drawPanel(img *image.RGBA, r image.Rectangle, s Series, first rules.Day) {
 				continue
 			}
 			dashed(img, plot.Min.X, plot.Max.X, yt, t.c)
-			labels = append(labels, label{y: yt - glyphH/2, text: t.name + pctLabel(t.v), c: t.c})
+			labels = append(labels, label{y: yt - glyphH/2, text: t.name + templates.Threshold(t.v), c: t.c})
 		}
 	}
 
@@ -220,7 +207,7 @@ func drawPanel(img *image.RGBA, r image.Rectangle, s Series, first rules.Day) {
 	if last != nil && n > 0 && s.Values[n-1] != nil {
 		xl, yl := x(n-1), clampY(y(*last))
 		fillRect(img, image.Rect(xl-3, yl-3, xl+4, yl+4), colLast)
-		labels = append(labels, label{y: yl - glyphH/2, text: "NOW " + pctLabel(math.Round(*last*10000)/10000), c: colLast})
+		labels = append(labels, label{y: yl - glyphH/2, text: "NOW " + templates.Threshold(math.Round(*last*10000)/10000), c: colLast})
 	}
 	for _, l := range spread(labels, plot.Min.Y, plot.Max.Y-glyphH, glyphH+4) {
 		drawText(img, plot.Max.X+6, l.y, l.text, 1, l.c)
