@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/monitor/tiktok"
 	"github.com/shopwatch/shopwatch/monitor/tiktok/tiktoktest"
 )
@@ -39,7 +41,7 @@ func TestNewValidatesOptions(t *testing.T) {
 }
 
 func TestTokenGetRefreshAndExpiry(t *testing.T) {
-	clk := newClock(t0)
+	clk := clockwork.NewFakeClockAt(t0)
 	srv := tiktoktest.New(t, tiktoktest.Options{Now: clk.Now, AccessTokenTTL: time.Hour, RefreshTokenTTL: 24 * time.Hour})
 	srv.AddShop(tiktoktest.Shop{ID: "7495001", Name: "Acme Beauty TH"})
 	srv.AddAuthCode("code-1", "7495001")
@@ -78,7 +80,7 @@ func TestTokenGetRefreshAndExpiry(t *testing.T) {
 	}
 
 	t.Run("expired token is ErrTokenExpired", func(t *testing.T) {
-		clk.Add(time.Hour + time.Second)
+		clk.Advance(time.Hour + time.Second)
 		_, err := c.SearchOrders(ctx, shop, tiktok.OrderSearch{})
 		if !errors.Is(err, tiktok.ErrTokenExpired) {
 			t.Fatalf("err = %v, want ErrTokenExpired", err)
@@ -104,7 +106,7 @@ func TestTokenGetRefreshAndExpiry(t *testing.T) {
 	})
 
 	t.Run("expired refresh token fails", func(t *testing.T) {
-		clk.Add(24 * time.Hour)
+		clk.Advance(24 * time.Hour)
 		_, err := c.RefreshToken(ctx, tok.RefreshToken)
 		var ae *tiktok.APIError
 		if !errors.As(err, &ae) {
@@ -258,7 +260,7 @@ func TestEachOrderPagesEverything(t *testing.T) {
 }
 
 func TestEachOrderIncremental(t *testing.T) {
-	clk := newClock(t0.Add(10 * 24 * time.Hour))
+	clk := clockwork.NewFakeClockAt(t0.Add(10 * 24 * time.Hour))
 	srv, c, shop := MustShop(t, tiktoktest.Options{Now: clk.Now}, nil)
 	srv.AddGeneratedOrders(shop.ID, 0, 500, t0, time.Minute)
 	ctx := t.Context()

@@ -5,31 +5,10 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/shopwatch/shopwatch/monitor/tiktok"
 	"github.com/shopwatch/shopwatch/monitor/tiktok/tiktoktest"
 )
-
-// clock is a settable clock shared by a fake and a client.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // syncBuffer is a goroutine-safe log sink.
 type syncBuffer struct {

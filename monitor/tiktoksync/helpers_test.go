@@ -33,24 +33,6 @@ const testConfig = `shops:
     timezone: Asia/Kuala_Lumpur
 `
 
-// clock is a settable clock shared by the fake, the client and the syncer.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // logBuffer is a goroutine-safe log sink.
 type logBuffer struct {
 	mu sync.Mutex

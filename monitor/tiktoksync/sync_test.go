@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/monitor/tiktok"
 	"github.com/shopwatch/shopwatch/monitor/tiktok/tiktoktest"
 	"github.com/shopwatch/shopwatch/monitor/tiktoksync"
@@ -252,10 +254,10 @@ func TestTokenRefresh(t *testing.T) {
 		}
 	})
 	t.Run("refresh token expired", func(t *testing.T) {
-		clk := &clock{t: time.Now()}
+		clk := clockwork.NewFakeClockAt(time.Now())
 		f := MustFixture(t, fixtureOptions{fake: tiktoktest.Options{Now: clk.Now, AccessTokenTTL: time.Hour, RefreshTokenTTL: 24 * time.Hour}})
 		f.MustAuthorize(t, shopID)
-		clk.Add(25 * time.Hour)
+		clk.Advance(25 * time.Hour)
 		if _, err := f.s.SyncShop(t.Context(), shopID); err == nil || !strings.Contains(err.Error(), "authorize again") {
 			t.Fatalf("sync with an expired authorization: %v", err)
 		}
