@@ -337,17 +337,17 @@ const maxRejectsListed = 10
 // one (shopID "") or of one shop, by shop in config order and then by kind
 // (orders, returns, chats). Shops that never synced have no entries.
 func (db *DB) SyncStatuses(ctx context.Context, shopID string) ([]SyncStatus, error) {
-	q := `SELECT shop, kind, cursor_at, last_attempt_at, last_success_at, last_failure_at, error, records FROM sync_state`
+	var where string
 	var args []any
 	if shopID != "" {
 		ref, err := db.shop(shopID)
 		if err != nil {
 			return nil, err
 		}
-		q += ` WHERE shop = ?`
+		where = ` WHERE shop = ?`
 		args = append(args, ref.key)
 	}
-	rows, err := db.sql.QueryContext(ctx, q, args...)
+	rows, err := db.sql.QueryContext(ctx, `SELECT shop, kind, cursor_at, last_attempt_at, last_success_at, last_failure_at, error, records FROM sync_state`+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: sync statuses: %w", err)
 	}
@@ -373,6 +373,27 @@ func (db *DB) SyncStatuses(ctx context.Context, shopID string) ([]SyncStatus, er
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: sync statuses: %w", err)
 	}
+	// The rejected records' counts, in one read.
+	rows, err = db.sql.QueryContext(ctx, `SELECT shop, kind, COUNT(*) FROM sync_rejects`+where+` GROUP BY shop, kind`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: sync rejects: %w", err)
+	}
+	for rows.Next() {
+		var key int64
+		var kind string
+		var n int
+		if err := rows.Scan(&key, &kind, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: sync rejects: %w", err)
+		}
+		if s, ok := byKey[skey{key, Kind(kind)}]; ok {
+			s.Rejected = n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: sync rejects: %w", err)
+	}
 	var out []SyncStatus
 	for _, cs := range db.cfg.Shops {
 		if shopID != "" && cs.ID != shopID {
@@ -394,10 +415,8 @@ func (db *DB) SyncStatuses(ctx context.Context, shopID string) ([]SyncStatus, er
 	return out, nil
 }
 
+// syncRejects lists the latest of s's rejected records, when it has any.
 func (db *DB) syncRejects(ctx context.Context, shop int64, s *SyncStatus) error {
-	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM sync_rejects WHERE shop = ? AND kind = ?`, shop, string(s.Kind)).Scan(&s.Rejected); err != nil {
-		return fmt.Errorf("store: sync rejects: %w", err)
-	}
 	if s.Rejected == 0 {
 		return nil
 	}
