@@ -288,8 +288,9 @@ func (p *rowParser) each(ctx context.Context, r io.Reader, spec *kindSpec, fn fu
 		if err == io.EOF {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// The error comes first: after a parse error the record may
+			// have no field, and FieldPos would panic.
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				bad(RowError{File: p.file, Line: pe.StartLine, Problem: csvProblem(err)})
@@ -297,6 +298,7 @@ func (p *rowParser) each(ctx context.Context, r io.Reader, spec *kindSpec, fn fu
 			}
 			return fmt.Errorf("%s: read: %w", p.file, err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) != width {
 			if len(rec) == 1 && rec[0] == "" {
 				continue // a blank line

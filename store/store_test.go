@@ -84,6 +84,7 @@ func TestImportValidation(t *testing.T) {
 		{"wrong field count", Orders, ordersHeader + "1,7495001,p1\n", "orders.csv:2: row has 3 fields, the header has 7"},
 		{"bad quoting", Orders, ordersHeader + "1,7495001,p1,2026-11-01T10:00:00+07:00,\"Serum \"30ml\",,\n", "orders.csv:2: malformed CSV"},
 		{"empty file", Orders, "", "orders.csv:1: empty file"},
+		{"bare quote in the first field", Orders, "order_id,shop_id,product_id,created_at\nO\"1,7495001,P1,2026-11-01T10:00:00+07:00\n", `orders.csv:2: malformed CSV: bare " in non-quoted-field`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
