@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/glebarez/sqlite"
 	"gorm.io/gorm"
@@ -27,6 +28,9 @@ type Options struct {
 	DSN    string
 	Config *rules.Config
 	Logger *slog.Logger
+	// Now is the clock of imports (timestamps more than a year ahead are
+	// rejected); default time.Now.
+	Now func() time.Time
 }
 
 func (o *Options) validate() error {
@@ -39,6 +43,9 @@ func (o *Options) validate() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	return nil
 }
 
@@ -48,6 +55,7 @@ type DB struct {
 	sql    *sql.DB
 	cfg    *rules.Config
 	log    *slog.Logger
+	now    func() time.Time
 	shops  map[string]shopRef    // by TikTok shop id
 	byKey  map[int64]*rules.Shop // by database key
 	causes *rules.Classifier
@@ -84,7 +92,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{gorm: g, sql: sqlDB, cfg: opts.Config, log: opts.Logger.With("component", "store")}
+	db := &DB{gorm: g, sql: sqlDB, cfg: opts.Config, log: opts.Logger.With("component", "store"), now: opts.Now}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: open %s: %w", opts.DSN, err)

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind is a kind of input record (SPEC section 2).
@@ -58,12 +60,19 @@ const maxRowErrors = 1000
 // InvalidInputError reports rejected rows of an import that wrote nothing.
 type InvalidInputError struct {
 	Rows  []RowError // the first rejected rows, in input order
-	Total int        // all rejected rows
+	Total int        // all rejected rows, and unusable files
+	// Files counts the files that could not be read at all (empty, or an
+	// unusable header row): they fail the import even with SkipInvalid.
+	Files int
 }
 
 func (e *InvalidInputError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d invalid row(s); nothing was imported (use --skip-invalid to import the valid rows):", e.Total)
+	if e.Files > 0 {
+		fmt.Fprintf(&b, "%d file(s) have no usable header row; nothing was imported:", e.Files)
+	} else {
+		fmt.Fprintf(&b, "%d invalid row(s); nothing was imported (use --skip-invalid to import the valid rows):", e.Total)
+	}
 	for i, r := range e.Rows {
 		if i == 20 {
 			fmt.Fprintf(&b, "\n... and %d more", e.Total-i)
@@ -88,10 +97,10 @@ type ImportOptions struct {
 	SkipInvalid bool
 }
 
-// FileStats counts one file's rows.
+// FileStats counts one file's rows: Rows = Imported + Rejected.
 type FileStats struct {
 	File     string
-	Rows     int // data rows read
+	Rows     int // data rows read, rejected ones included (blank lines are not rows)
 	Imported int // rows written (a re-imported row replaces the stored one)
 	Rejected int
 }
@@ -103,8 +112,13 @@ type ImportResult struct {
 	Rejected []RowError // the first rejected rows (with SkipInvalid)
 	Total    int        // all rejected rows
 
-	touched map[int64]bool // the shops of the rows read
+	touched  map[int64]bool // the shops of the rows read
+	unusable int            // files rejected as a whole
 }
+
+// ErrInternal marks an import that failed on a bug (a panic while reading
+// the input) rather than on the input or the database.
+var ErrInternal = errors.New("internal error")
 
 // Import reads CSV files of one kind and upserts their rows, all or nothing:
 // unless opts.SkipInvalid is set, one invalid row makes the import write
@@ -123,7 +137,17 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	parseErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
-		parseErr <- db.parseSources(ctx, spec, sources, res, batches, free)
+		var err error
+		defer func() {
+			// A panic here would take the whole process down, the inbox
+			// watcher of serve with it, on every restart.
+			if r := recover(); r != nil {
+				db.log.Error("import: panic while reading the input", "kind", kind, "panic", r, "stack", string(debug.Stack()))
+				err = fmt.Errorf("%w while reading the input: %v", ErrInternal, r)
+			}
+			parseErr <- err
+		}()
+		err = db.parseSources(ctx, spec, sources, res, batches, free)
 	}()
 
 	w, err := db.newWriter(ctx, spec)
@@ -150,8 +174,8 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	if err := <-parseErr; err != nil && writeErr == nil {
 		writeErr = err
 	}
-	if writeErr == nil && res.Total > 0 && !opts.SkipInvalid {
-		writeErr = &InvalidInputError{Rows: res.Rejected, Total: res.Total}
+	if writeErr == nil && res.Total > 0 && (!opts.SkipInvalid || res.unusable > 0) {
+		writeErr = &InvalidInputError{Rows: res.Rejected, Total: res.Total, Files: res.unusable}
 	}
 	if writeErr == nil && w.steps.finish != nil {
 		writeErr = w.steps.finish(ctx)
@@ -187,11 +211,12 @@ func (db *DB) parseSources(ctx context.Context, spec *kindSpec, sources []Source
 		}
 	}
 	names := map[string]string{}
+	latest := db.now().AddDate(1, 0, 0)
 	for i, src := range sources {
 		res.Files[i].File = src.Name
-		p := &rowParser{db: db, file: src.Name, names: names, touched: res.touched}
+		p := &rowParser{db: db, file: src.Name, names: names, touched: res.touched, latest: latest}
 		b := get()
-		err := p.each(ctx, src.R, spec, func(rec []string, line int) {
+		fileErr, err := p.each(ctx, src.R, spec, func(rec []string, line int) {
 			res.Files[i].Rows++
 			p.rec, p.line, p.err = rec, line, nil
 			spec.parse(p, b)
@@ -209,9 +234,14 @@ func (db *DB) parseSources(ctx context.Context, spec *kindSpec, sources []Source
 				b = get()
 			}
 		}, func(e RowError) {
+			res.Files[i].Rows++
 			res.Files[i].Rejected++
 			res.reject(e)
 		})
+		if fileErr != nil {
+			res.unusable++
+			res.reject(*fileErr)
+		}
 		if b.n > 0 {
 			select {
 			case out <- b:
@@ -246,24 +276,43 @@ type rowParser struct {
 
 	names   map[string]string // product names written by this import, by shop and product
 	touched map[int64]bool    // the shops of the rows read
+	latest  time.Time         // the latest timestamp accepted
 }
 
-// each calls fn for every data row of r, after checking the header.
-func (p *rowParser) each(ctx context.Context, r io.Reader, spec *kindSpec, fn func(rec []string, line int), bad func(RowError)) error {
-	cr := csv.NewReader(r)
+// earliest is the earliest timestamp accepted: anything before is a typo or
+// a zero value, not a TikTok Shop record.
+var earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// each calls fn for every valid data row of r, after checking the header,
+// and bad for every rejected row. A file that has no usable header row
+// gives no rows: its problem is fileErr. err is a failure to read r.
+func (p *rowParser) each(ctx context.Context, r io.Reader, spec *kindSpec, fn func(rec []string, line int), bad func(RowError)) (fileErr *RowError, err error) {
+	cr := csv.NewReader(newBoundedReader(r, MaxRowBytes))
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err == io.EOF {
-		bad(RowError{File: p.file, Line: 1, Problem: "empty file: want a header row"})
-		return nil
+		return &RowError{File: p.file, Line: 1, Problem: "empty file: want a header row"}, nil
 	}
 	if err != nil {
-		bad(RowError{File: p.file, Line: 1, Problem: "header: " + csvProblem(err)})
-		return nil
+		if line, problem, ok := rowProblem(err); ok {
+			return &RowError{File: p.file, Line: line, Field: "header", Problem: problem}, nil
+		}
+		return nil, fmt.Errorf("%s: read: %w", p.file, err)
 	}
 	p.cols = make(map[string]int, len(header))
+	names := make([]string, len(header)) // the fields' names in row errors
 	for i, h := range header {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		names[i] = h
+		if h == "" {
+			names[i] = fmt.Sprintf("column %d", i+1)
+		}
+		if problem := valueProblem(h, MaxFieldBytes); problem != "" {
+			return &RowError{File: p.file, Line: 1, Field: "header", Problem: fmt.Sprintf("column %d %s", i+1, problem)}, nil
+		}
+		if j, dup := p.cols[h]; dup && h != "" {
+			return &RowError{File: p.file, Line: 1, Field: "header", Problem: fmt.Sprintf("column %q appears twice (columns %d and %d): which one holds the values?", h, j+1, i+1)}, nil
+		}
 		if _, dup := p.cols[h]; !dup {
 			p.cols[h] = i
 		}
@@ -275,28 +324,26 @@ func (p *rowParser) each(ctx context.Context, r io.Reader, spec *kindSpec, fn fu
 		}
 	}
 	if len(missing) > 0 {
-		bad(RowError{File: p.file, Line: 1, Field: "header", Problem: fmt.Sprintf("missing column(s) %s (a %s file needs %s)", strings.Join(missing, ", "), spec.kind, strings.Join(spec.required, ", "))})
-		return nil
+		return &RowError{File: p.file, Line: 1, Field: "header", Problem: fmt.Sprintf("missing column(s) %s (a %s file needs %s)", strings.Join(missing, ", "), spec.kind, strings.Join(spec.required, ", "))}, nil
 	}
 	width := len(header)
 	cr.FieldsPerRecord = -1
 	for {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 		rec, err := cr.Read()
 		if err == io.EOF {
-			return nil
+			return nil, nil
 		}
 		if err != nil {
 			// The error comes first: after a parse error the record may
 			// have no field, and FieldPos would panic.
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				bad(RowError{File: p.file, Line: pe.StartLine, Problem: csvProblem(err)})
+			if line, problem, ok := rowProblem(err); ok {
+				bad(RowError{File: p.file, Line: line, Problem: problem})
 				continue
 			}
-			return fmt.Errorf("%s: read: %w", p.file, err)
+			return nil, fmt.Errorf("%s: read: %w", p.file, err)
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) != width {
@@ -306,8 +353,50 @@ func (p *rowParser) each(ctx context.Context, r io.Reader, spec *kindSpec, fn fu
 			bad(RowError{File: p.file, Line: line, Problem: fmt.Sprintf("row has %d fields, the header has %d", len(rec), width)})
 			continue
 		}
+		if e := p.checkValues(rec, names, line); e != nil {
+			bad(*e)
+			continue
+		}
 		fn(rec, line)
 	}
+}
+
+// rowProblem describes a read error that rejects one row (or the header):
+// malformed CSV or a row over the size limit. ok is false for other errors.
+func rowProblem(err error) (line int, problem string, ok bool) {
+	var long *rowTooLongError
+	if errors.As(err, &long) {
+		return long.line, long.Error(), true
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return pe.StartLine, csvProblem(err), true
+	}
+	return 0, "", false
+}
+
+// checkValues rejects a row with a value that is too long, not UTF-8 or
+// holds a NUL byte, naming the first such field.
+func (p *rowParser) checkValues(rec, names []string, line int) *RowError {
+	for i, v := range rec {
+		if problem := valueProblem(v, MaxFieldBytes); problem != "" {
+			return &RowError{File: p.file, Line: line, Field: names[i], Problem: problem}
+		}
+	}
+	return nil
+}
+
+// valueProblem says what is wrong with a value, or "" when nothing is.
+func valueProblem(v string, max int) string {
+	switch {
+	case len(v) > max:
+		return fmt.Sprintf("is %d bytes long, over the limit of %s", len(v), byteSize(max))
+	case !utf8.ValidString(v):
+		return "is not valid UTF-8 text (save the file as UTF-8)"
+	case strings.IndexByte(v, 0) >= 0:
+		return "contains a NUL byte"
+	}
+	return ""
 }
 
 func csvProblem(err error) string {
@@ -355,6 +444,10 @@ func (p *rowParser) time(field string, required bool) (t time.Time, ok bool) {
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
 		p.fail(field, "%q is not an RFC 3339 timestamp with an offset (like 2026-11-20T14:03:00+07:00)", v)
+		return time.Time{}, false
+	}
+	if t.Before(earliest) || t.After(p.latest) {
+		p.fail(field, "%q is out of range: want a time from 2000-01-01 to one year from now (%s)", v, p.latest.UTC().Format("2006-01-02"))
 		return time.Time{}, false
 	}
 	return t, true
