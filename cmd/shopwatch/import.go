@@ -33,6 +33,11 @@ func cmdImport(ctx context.Context, e *env, g globals, args []string) error {
 			return err
 		}
 		defer f.Close()
+		if st, err := f.Stat(); err != nil {
+			return err
+		} else if st.IsDir() {
+			return fmt.Errorf("%s is a directory, not a CSV file", path)
+		}
 		sources = append(sources, store.Source{Name: path, R: f})
 	}
 	db, err := openDB(ctx, e, g)

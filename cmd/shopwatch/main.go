@@ -171,7 +171,7 @@ func openDB(ctx context.Context, e *env, g globals) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, store.Options{DSN: g.db, Config: cfg, Logger: e.log})
+	return store.Open(ctx, store.Options{DSN: g.db, Config: cfg, Logger: e.log, Now: e.now})
 }
 
 // shopDay resolves --shop and --date: the date defaults to the shop's

@@ -164,6 +164,8 @@ func TestCommandErrors(t *testing.T) {
 	env, dir := cliEnv(t)
 	bad := writeFile(t, dir, "bad.csv", "order_id,shop_id,product_id,created_at\no1,7495001,p1,2026-11-05T10:00:00+07:00\no2,7495001,p1,not a time\n")
 	badConfig := writeFile(t, dir, "bad.yaml", cliConfig+"    chanel: C1\n")
+	malformed := writeFile(t, dir, "malformed.csv", "order_id,shop_id,product_id,created_at\no1,7495001,p1,2026-11-05T10:00:00+07:00\nO\"2,7495001,p1,2026-11-05T10:00:00+07:00\no3,7495001,p1,not a time\n")
+	empty := writeFile(t, dir, "empty.csv", "")
 	tests := []struct {
 		name   string
 		env    map[string]string
@@ -181,6 +183,9 @@ func TestCommandErrors(t *testing.T) {
 		{"unreadable file", env, []string{"import", "orders", filepath.Join(dir, "missing.csv")}, 1, "missing.csv", ""},
 		{"invalid row names file and line", env, []string{"import", "orders", bad}, 1, "bad.csv:3: created_at", ""},
 		{"skip invalid imports the rest", env, []string{"import", "orders", bad, "--skip-invalid"}, 0, "", "1 imported, 1 rejected"},
+		{"skip invalid counts malformed rows", env, []string{"import", "orders", malformed, "--skip-invalid"}, 0, "", "malformed.csv: 3 rows, 1 imported, 2 rejected"},
+		{"skip invalid refuses an empty file", env, []string{"import", "orders", empty, "--skip-invalid"}, 1, "empty.csv:1: empty file: want a header row", ""},
+		{"skip invalid refuses a directory", env, []string{"import", "orders", dir, "--skip-invalid"}, 1, "is a directory, not a CSV file", ""},
 		{"config unknown key", map[string]string{"SHOPWATCH_CONFIG": badConfig, "SHOPWATCH_DB": env["SHOPWATCH_DB"]}, []string{"metrics", "--shop", "7495001"}, 1, `line 7: unknown key "chanel"`, ""},
 		{"missing config", map[string]string{"SHOPWATCH_CONFIG": filepath.Join(dir, "nope.yaml")}, []string{"metrics"}, 1, "nope.yaml", ""},
 		{"breakdown needs a shop", env, []string{"breakdown", "--metric", "nrr"}, 2, "--shop is required", ""},
