@@ -90,6 +90,7 @@ func cmdInbox(ctx context.Context, e *env, g globals, args []string) error {
 	fs := flag.NewFlagSet("inbox", flag.ContinueOnError)
 	g.register(fs)
 	dir := fs.String("dir", "", "the inbox folder (default: the config's inbox)")
+	settle := fs.Duration("settle", inbox.DefaultSettle, "how long to watch the files for changes before taking them")
 	if err := parseOnlyFlags(fs, args); err != nil {
 		return err
 	}
@@ -104,16 +105,28 @@ func cmdInbox(ctx context.Context, e *env, g globals, args []string) error {
 	if *dir == "" {
 		return fmt.Errorf("%w: no inbox: set `inbox: DIR` in the config or give --dir", errUsage)
 	}
-	w, err := inbox.New(inbox.Options{Dir: *dir, DB: db, Now: e.now})
+	if *settle < 0 {
+		return fmt.Errorf("%w: --settle must not be negative", errUsage)
+	}
+	w, err := inbox.New(inbox.Options{Dir: *dir, DB: db, Now: e.now, Settle: *settle})
 	if err != nil {
 		return err
+	}
+	// A file is taken when two scans --settle apart see it unchanged.
+	if _, err := w.Scan(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(*settle):
 	}
 	results, err := w.Scan(ctx)
 	if err != nil {
 		return err
 	}
 	if len(results) == 0 {
-		fmt.Fprintf(e.stdout, "nothing to import in %s (files changed in the last %s wait for the next run)\n", *dir, inbox.DefaultSettle)
+		fmt.Fprintf(e.stdout, "nothing to import in %s (files still changing, or changed in the last %s, wait for the next run)\n", *dir, w.Settle())
 	}
 	failed := 0
 	for _, r := range results {

@@ -138,7 +138,7 @@ func TestInboxCommand(t *testing.T) {
 	for _, p := range []string{good, bad} {
 		os.Chtimes(p, old, old)
 	}
-	r := MustRunMain(t, env, "inbox")
+	r := MustRunMain(t, env, "inbox", "--settle", "0")
 	if r.code != 1 || !strings.Contains(r.stdout, "reviews.csv: reviews, 1 rows imported") || !strings.Contains(r.stdout, "returns.csv: FAILED") {
 		t.Fatalf("code %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -146,7 +146,7 @@ func TestInboxCommand(t *testing.T) {
 	if err != nil || !strings.Contains(string(report), `returns.csv:2: created_at: "yesterday"`) {
 		t.Fatalf("report: %s %v", report, err)
 	}
-	if r := MustRunMain(t, env, "inbox"); r.code != 0 || !strings.Contains(r.stdout, "nothing to import") {
+	if r := MustRunMain(t, env, "inbox", "--settle", "0"); r.code != 0 || !strings.Contains(r.stdout, "nothing to import") {
 		t.Fatalf("second run: code %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

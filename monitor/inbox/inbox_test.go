@@ -85,6 +85,9 @@ func TestScan(t *testing.T) {
 	drop(t, dir, ".partial.csv", goodReviews, time.Minute)
 	drop(t, dir, "notes.txt", "hello", time.Minute)
 
+	if results, err := w.Scan(t.Context()); err != nil || len(results) != 0 {
+		t.Fatalf("first scan: %+v, %v; want nothing taken before a second scan sees the files unchanged", results, err)
+	}
 	results, err := w.Scan(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -150,6 +153,7 @@ func TestScan(t *testing.T) {
 
 	t.Run("a second file of the same name", func(t *testing.T) {
 		drop(t, dir, "reviews-good.CSV", goodReviews, time.Minute)
+		w.Scan(t.Context())
 		results, err := w.Scan(t.Context())
 		if err != nil || len(results) != 1 || results[0].MovedTo != filepath.Join(dir, "done", "reviews-good-2.CSV") {
 			t.Fatalf("results = %+v, %v", results, err)
