@@ -93,6 +93,28 @@ func ParseNotification(body []byte) (Notification, error) {
 // Time returns the notification's timestamp.
 func (n Notification) Time() time.Time { return unixTime(n.Timestamp) }
 
+// WebhookWindow is how far a notification's timestamp may be from now,
+// either way. A signed body from further away is a replay (or comes from a
+// badly wrong clock): it is refused, as Slack refuses requests more than
+// five minutes old.
+const WebhookWindow = 5 * time.Minute
+
+// ErrStaleNotification is returned by CheckTime for a notification with
+// no timestamp or one outside WebhookWindow.
+var ErrStaleNotification = errors.New("tiktok: notification timestamp outside the accepted window")
+
+// CheckTime returns an error wrapping ErrStaleNotification unless the
+// notification's timestamp is within WebhookWindow of now.
+func (n Notification) CheckTime(now time.Time) error {
+	if n.Timestamp == 0 {
+		return fmt.Errorf("%w: no timestamp", ErrStaleNotification)
+	}
+	if d := now.Sub(n.Time()); d > WebhookWindow || d < -WebhookWindow {
+		return fmt.Errorf("%w: sent %s, %v from now (at most %v either way)", ErrStaleNotification, n.Time().UTC().Format(time.RFC3339), d.Round(time.Second), WebhookWindow)
+	}
+	return nil
+}
+
 // OrderStatusChangeData is the data of an ORDER_STATUS_CHANGE (type 1)
 // notification.
 type OrderStatusChangeData struct {

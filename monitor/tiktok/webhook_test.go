@@ -3,6 +3,7 @@ package tiktok_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/shopwatch/shopwatch/monitor/tiktok"
 	"github.com/shopwatch/shopwatch/monitor/tiktok/tiktoktest"
@@ -138,5 +139,29 @@ func TestClientVerifyWebhook(t *testing.T) {
 	other := MustClient(t, srv, func(o *tiktok.Options) { o.AppSecret = "another secret" })
 	if other.VerifyWebhook(auth, body) {
 		t.Fatal("a webhook verifies with another app secret")
+	}
+}
+
+func TestNotificationCheckTime(t *testing.T) {
+	now := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name string
+		at   int64
+		ok   bool
+	}{
+		{"now", now.Unix(), true},
+		{"five minutes ago", now.Add(-5 * time.Minute).Unix(), true},
+		{"five minutes ahead", now.Add(5 * time.Minute).Unix(), true},
+		{"a second too old", now.Add(-5*time.Minute - time.Second).Unix(), false},
+		{"a second too far ahead", now.Add(5*time.Minute + time.Second).Unix(), false},
+		{"a year ago", now.AddDate(-1, 0, 0).Unix(), false},
+		{"no timestamp", 0, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tiktok.Notification{Type: tiktok.NewMessage, Timestamp: tt.at}.CheckTime(now)
+			if (err == nil) != tt.ok || (err != nil && !errors.Is(err, tiktok.ErrStaleNotification)) {
+				t.Fatalf("CheckTime = %v, want ok %v", err, tt.ok)
+			}
+		})
 	}
 }

@@ -2,6 +2,8 @@ package tiktoksync
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -14,8 +16,19 @@ import (
 
 // note is a verified webhook notification waiting for the worker.
 type note struct {
-	n  tiktok.Notification
-	at time.Time
+	n   tiktok.Notification
+	key string // what repeats are recognised by: the notification id, or a hash of the body
+	at  time.Time
+}
+
+// noteKey is the de-duplication key of a notification: its id, or for a
+// body without one, a hash of the body.
+func noteKey(n tiktok.Notification, body []byte) string {
+	if n.ID != "" {
+		return n.ID
+	}
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // maxNoteBatch is how many queued notifications the worker takes at once.
@@ -23,8 +36,10 @@ const maxNoteBatch = 200
 
 // WebhookHandler returns the handler of POST /tiktok/webhook. It answers at
 // once: 401 for a missing or bad signature (and does nothing else), 400 for
-// a body that is not a notification, 503 when the queue is full (TikTok
-// delivers again later), and 200 otherwise. Notifications are handled by
+// a body that is not a notification or is dated more than
+// tiktok.WebhookWindow from now (a replay; the scheduled sync fetches
+// whatever a refused notification was about), 503 when the queue is full
+// (TikTok delivers again later), and 200 otherwise. Notifications are handled by
 // Run's worker, so the handler is only useful while Run runs.
 func (s *Syncer) WebhookHandler() http.Handler { return http.HandlerFunc(s.serveWebhook) }
 
@@ -50,10 +65,16 @@ func (s *Syncer) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not a notification", http.StatusBadRequest)
 		return
 	}
+	now := s.now()
+	if err := n.CheckTime(now); err != nil {
+		s.log.Warn("TikTok webhook outside the time window rejected", "shop", n.ShopID, "notification", n.ID, "err", err)
+		http.Error(w, "timestamp outside the accepted window", http.StatusBadRequest)
+		return
+	}
 	switch n.Type {
 	case tiktok.OrderStatusChange, tiktok.ReturnStatusChange, tiktok.NewMessage:
 		select {
-		case s.notes <- note{n: n, at: s.now()}:
+		case s.notes <- note{n: n, key: noteKey(n, body), at: now}:
 		default:
 			s.log.Warn("TikTok webhook queue full: asking TikTok to deliver again later", "shop", n.ShopID, "type", n.Type)
 			w.Header().Set("Retry-After", "60")
@@ -108,14 +129,11 @@ func (s *Syncer) handle(ctx context.Context, batch []note) {
 	for _, nt := range batch {
 		n := nt.n
 		log := s.log.With("shop", n.ShopID, "notification", n.ID, "type", n.Type)
-		if n.ID != "" {
-			first, err := s.db.FirstNotification(ctx, n.ID, n.ShopID, int(n.Type), nt.at)
-			if err != nil {
-				log.Warn("TikTok webhook de-duplication", "err", err) // handled anyway: it is idempotent
-			} else if !first {
-				log.Debug("repeated TikTok webhook dropped")
-				continue
-			}
+		if first, err := s.db.FirstNotification(ctx, nt.key, n.ShopID, int(n.Type), nt.at); err != nil {
+			log.Warn("TikTok webhook de-duplication", "err", err) // handled anyway: it is idempotent
+		} else if !first {
+			log.Debug("repeated TikTok webhook dropped")
+			continue
 		}
 		if _, ok := s.db.Config().Shop(n.ShopID); !ok {
 			log.Warn("TikTok webhook for a shop not in the config ignored")

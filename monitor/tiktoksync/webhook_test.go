@@ -3,6 +3,7 @@ package tiktoksync_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -135,6 +136,59 @@ func TestWebhook(t *testing.T) {
 		handled(t)
 		if c := f.srv.Count(routeDetail); c != 1 {
 			t.Fatalf("%d order fetches, want 1: repeats are dropped", c)
+		}
+	})
+	// signed builds a signed body of an order notification by hand.
+	signed := func(t *testing.T, n tiktok.Notification) ([]byte, string) {
+		t.Helper()
+		body, err := json.Marshal(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return body, tiktok.SignWebhook(f.srv.AppKey(), f.srv.AppSecret(), body)
+	}
+	t.Run("timestamp outside the window", func(t *testing.T) {
+		fetches := f.srv.Count(routeDetail)
+		for _, tt := range []struct {
+			name string
+			at   int64
+		}{
+			{"a year ago", now.AddDate(-1, 0, 0).Unix()},
+			{"six minutes ago", now.Add(-6 * time.Minute).Unix()},
+			{"six minutes ahead", now.Add(6 * time.Minute).Unix()},
+			{"no timestamp", 0},
+		} {
+			body, auth := signed(t, tiktok.Notification{Type: tiktok.OrderStatusChange, ID: "late-" + tt.name, ShopID: shopID, Timestamp: tt.at,
+				Data: json.RawMessage(`{"order_id":"o-hook"}`)})
+			if code := post(t, http.MethodPost, body, auth); code != http.StatusBadRequest {
+				t.Fatalf("%s: HTTP %d, want 400", tt.name, code)
+			}
+		}
+		nothingHandled(t)
+		if c := f.srv.Count(routeDetail); c != fetches {
+			t.Fatalf("%d order fetches for refused notifications", c-fetches)
+		}
+	})
+	t.Run("within the window", func(t *testing.T) {
+		fetches := f.srv.Count(routeDetail)
+		body, auth := signed(t, tiktok.Notification{Type: tiktok.OrderStatusChange, ID: "n-4min", ShopID: shopID, Timestamp: now.Add(-4 * time.Minute).Unix(),
+			Data: json.RawMessage(`{"order_id":"o-hook"}`)})
+		accepted(t, body, auth)
+		handled(t)
+		if c := f.srv.Count(routeDetail); c != fetches+1 {
+			t.Fatalf("%d order fetches, want 1", c-fetches)
+		}
+	})
+	t.Run("repeats without an id", func(t *testing.T) {
+		fetches := f.srv.Count(routeDetail)
+		body, auth := signed(t, tiktok.Notification{Type: tiktok.OrderStatusChange, ShopID: shopID, Timestamp: now.Unix(),
+			Data: json.RawMessage(`{"order_id":"o-hook","update_time":1}`)})
+		for range 3 {
+			accepted(t, body, auth)
+		}
+		handled(t)
+		if c := f.srv.Count(routeDetail); c != fetches+1 {
+			t.Fatalf("%d order fetches, want 1: a body repeated without an id is dropped by its hash", c-fetches)
 		}
 	})
 	t.Run("return status change", func(t *testing.T) {
