@@ -254,7 +254,7 @@ func (cl *Client) EachMessage(ctx context.Context, shop ShopAuth, conversationID
 			return ErrStopPaging
 		}
 		if _, ok := m.SpecSender(); !ok {
-			cl.log.WarnContext(ctx, "unknown TikTok sender role, mapped to system",
+			cl.log.WarnContext(ctx, "unknown TikTok sender role",
 				"shop", shop, "conversation_id", conversationID, "message_id", m.ID, "role", m.Sender.Role)
 		}
 		if err := fn(m); err != nil {

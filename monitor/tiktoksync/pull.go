@@ -188,9 +188,15 @@ func (s *Syncer) pullChats(ctx context.Context, j *job) error {
 
 // addMessage writes one chat message. Messages TikTok marks invisible (such
 // as the rating request at the end) are written as system messages, which
-// neither start nor answer a buyer turn.
+// neither start nor answer a buyer turn. A visible message from a sender
+// role SenderFromRole does not know keeps the role as its sender, so that
+// the import rejects it (and `tiktok status` lists it) rather than storing
+// a guess.
 func (s *Syncer) addMessage(c *chunk, shopID, conversationID string, m tiktok.Message) {
-	sender, _ := m.SpecSender()
+	sender, known := m.SpecSender()
+	if !known {
+		sender = m.Sender.Role
+	}
 	if !m.IsVisible {
 		sender = tiktok.SenderSystem
 	}

@@ -357,6 +357,31 @@ func TestRejectedRecordsAreVisible(t *testing.T) {
 	}
 }
 
+// TestRejectedMessages: a message from a sender role shopwatch does not
+// know, or dated far ahead, is rejected and listed, not stored.
+func TestRejectedMessages(t *testing.T) {
+	f := MustFixture(t, fixtureOptions{})
+	f.MustAuthorize(t, shopID)
+	now := f.now()
+	f.srv.AddMessages(shopID, "conv-r",
+		tiktoktest.Message{ID: "m-ok", Role: "BUYER", Text: "hello", CreateTime: now.Add(-time.Hour)},
+		tiktoktest.Message{ID: "m-mod", Role: "MODERATOR", Text: "warning", CreateTime: now.Add(-time.Hour + time.Minute)},
+		tiktoktest.Message{ID: "m-2100", Role: "SHOP", Text: "from the future", CreateTime: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)},
+	)
+	f.MustSync(t)
+	st := f.status(t, store.Chats)
+	problems := map[string]string{}
+	for _, r := range st.RejectedRecords {
+		problems[r.RecordID] = r.Problem
+	}
+	if st.Rejected != 2 || !strings.Contains(problems["m-mod"], `sender: unknown sender "MODERATOR"`) || !strings.Contains(problems["m-2100"], "sent_at: ") || !strings.Contains(problems["m-2100"], "out of range") {
+		t.Fatalf("chats status = %+v", st)
+	}
+	if c := f.count(t, `SELECT COUNT(*) FROM chat_messages`); c != 1 {
+		t.Fatalf("%d chat messages stored, want only m-ok", c)
+	}
+}
+
 func TestNotAuthorized(t *testing.T) {
 	f := MustFixture(t, fixtureOptions{})
 	if _, err := f.s.SyncShop(t.Context(), shopID); !errors.Is(err, tiktoksync.ErrNotAuthorized) {
