@@ -5,7 +5,7 @@ DEMO      := demo-data
 DB        ?= shopwatch.db
 BENCHDATA := bench-data
 
-.PHONY: run test fmt bench lint build clean
+.PHONY: run test fmt bench lint build clean fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/shopwatch
@@ -26,6 +26,17 @@ run: build
 test: fmt
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+# fuzz: each fuzz target of the CSV import for $(FUZZTIME) (the seeds under
+# store/testdata/fuzz/ also run in `make test`). A crasher is written to
+# store/testdata/fuzz/TARGET/; keep it there as a seed once it is fixed.
+FUZZTIME    ?= 30s
+FUZZTARGETS := FuzzBoundedReader FuzzImportOrders FuzzImportReviews FuzzImportReturns FuzzImportChats
+fuzz:
+	@for t in $(FUZZTARGETS); do \
+		echo "== $$t for $(FUZZTIME)"; \
+		$(GO) test ./store/ -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 fmt:
 	@out=$$(gofmt -l cmd bot monitor rules store templates); if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi

@@ -37,7 +37,7 @@ commands:
   ask '/shopwatch ...'     answer a slash command locally, as the bot would [--channel C] (default: the admin channel)
   tiktok authorize|status  connect a shop to TikTok Shop [--shop ID --code AUTH_CODE], or show the shops' sync state [--shop ID]
   sync                     pull the orders, returns and chats changed since the last sync from TikTok Shop [--shop ID] [--full]
-  inbox                    import the CSV files dropped into the config's inbox folder, once [--dir DIR]
+  inbox                    import the CSV files dropped into the config's inbox folder, once [--dir DIR] [--settle 5s]
   evaluate                 the daily job: metrics, alerts, delivery [--date D] [--from D0] [--shop ID]
   digest                   the weekly digest for the week ending a date [--shop ID] [--date D]
 
