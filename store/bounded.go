@@ -70,6 +70,9 @@ type boundedReader struct {
 	cutEnded bool // the line the row was cut on has ended
 }
 
+// special marks the bytes that may change a boundedReader's state.
+var special = [256]bool{',': true, '"': true, '\n': true, '\r': true}
+
 func newBoundedReader(r io.Reader, max int) *boundedReader {
 	return &boundedReader{r: r, max: max, buf: make([]byte, 64<<10), line: 1, start: 1}
 }
@@ -156,6 +159,21 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 func (b *boundedReader) fill(p []byte) (int, error) {
 	w := 0
 	for b.pos < b.end && w < len(p) {
+		if !b.skipping && (b.state == stUnquoted || b.state == stQuoted) {
+			// Inside a field, bytes other than these leave the state as
+			// it is: copy a run of them at once.
+			run := b.buf[b.pos:b.end]
+			run = run[:min(len(run), len(p)-w, b.max-b.n)]
+			k := 0
+			for k < len(run) && !special[run[k]] {
+				k++
+			}
+			if k > 0 {
+				copy(p[w:], run[:k])
+				w, b.pos, b.n = w+k, b.pos+k, b.n+k
+				continue
+			}
+		}
 		c := b.buf[b.pos]
 		b.pos++
 		end := b.step(c)

@@ -87,3 +87,44 @@ func FuzzBoundedReader(f *testing.F) {
 func equalRead(a, b csvRead) bool {
 	return a.line == b.line && a.err == b.err && slices.Equal(a.rec, b.rec)
 }
+
+// BenchmarkBoundedReader measures what the row limit costs on typical
+// order lines, beside encoding/csv alone.
+func BenchmarkBoundedReader(b *testing.B) {
+	for _, bounded := range []bool{false, true} {
+		name := "csv"
+		if bounded {
+			name = "bounded+csv"
+		}
+		b.Run(name, func(b *testing.B) {
+			var size int64
+			for range b.N {
+				var r io.Reader = &countingReader{r: &ordersReader{n: 100000}, n: &size}
+				if bounded {
+					r = newBoundedReader(r, MaxRowBytes)
+				}
+				cr := csv.NewReader(r)
+				cr.ReuseRecord = true
+				for {
+					if _, err := cr.Read(); err == io.EOF {
+						break
+					} else if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.SetBytes(size / int64(b.N))
+		})
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
+}
