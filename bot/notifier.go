@@ -378,7 +378,10 @@ func (n *Notifier) alertData(m *monitor.Message, s *rules.Shop) templates.Alert 
 	res := a.Figure.Result()
 	d := templates.Alert{Command: n.o.Command, Shop: templates.Shop{ID: s.ID, Name: s.Name}, Metric: strings.TrimPrefix(shortName(a.Metric), "the "), Title: title(a.Metric),
 		Transition: string(a.Transition), Level: levelText(a.To), From: levelText(a.From), Value: value(res),
-		Date: dateText(a.Day), Since: dateText(a.Since), Days: int(a.Day-a.Since) + 1, RepeatDays: a.RepeatDays, Group: enforcementGroup(a)}
+		Date: dateText(a.Day), Since: dateText(a.Since), Days: int(a.Day - a.Since), RepeatDays: a.RepeatDays, Group: enforcementGroup(a)}
+	if a.Changed > a.Since {
+		d.Changed = dateText(a.Changed)
+	}
 	if a.HasData {
 		d.LastData = dateText(a.LastData)
 	}
@@ -495,7 +498,7 @@ func (n *Notifier) renderAlert(m *monitor.Message) (Reply, error) {
 	b.header(alertHeadline(a, s.Name))
 	b.section(intro)
 	if a.Transition == rules.TransitionResolved {
-		b.context(fmt.Sprintf("Shop `%s` · %s · alert open since %s", s.ID, title(a.Metric), dateText(a.Since)))
+		b.context(fmt.Sprintf("Shop `%s` · %s · %s", s.ID, title(a.Metric), openText(&monitor.Alert{Day: a.Day, Since: a.Since, To: a.From})))
 		return b.reply(KindAnswer), nil
 	}
 	fields := []string{"*Now*\n" + figures(s, res), "*Thresholds*\n" + thresholdsText(res)}
@@ -515,12 +518,26 @@ func (n *Notifier) renderAlert(m *monitor.Message) (Reply, error) {
 	if text, err := n.tmpl.Render("alert.enforcement."+data.Group, data); err == nil && text != "" {
 		b.section(text)
 	}
-	b.context(fmt.Sprintf("Shop `%s` · %d-day window to %s · at %s since %s · `%s status %s`",
-		s.ID, a.Figure.WindowDays, a.Day, levelText(a.To), dateText(a.Since), n.o.Command, s.ID))
+	b.context(fmt.Sprintf("Shop `%s` · %d-day window to %s · %s · `%s status %s`",
+		s.ID, a.Figure.WindowDays, a.Day, openText(a), n.o.Command, s.ID))
 	r := b.reply(KindAnswer)
 	r.InChannel = true
 	r.Blocks = append(r.Blocks, n.alertButtons(a, s)...)
 	return r, nil
+}
+
+// openText says since when an alert is open and, if it changed level
+// since, since when it is at its level: "at critical since Mon 30 Nov 2026,
+// alert open since Fri 20 Nov 2026 (12 days)".
+func openText(a *monitor.Alert) string {
+	open := fmt.Sprintf("alert open since %s", dateText(a.Since))
+	if days := int(a.Day - a.Since); days > 0 {
+		open += " (" + templates.Plural(days, "day", "days") + ")"
+	}
+	if a.Changed > a.Since {
+		return fmt.Sprintf("at %s since %s, %s", levelText(a.To), dateText(a.Changed), open)
+	}
+	return open
 }
 
 // behind lists the top causes and products, or for chat the slowest hours.

@@ -55,7 +55,7 @@ var (
 		Level: rules.LevelWarn, Thresholds: &rules.Thresholds{Warn: 0.004, Critical: 0.005}}
 	criticalAlert = &monitor.Message{Kind: monitor.KindAlert, Key: "7495001/nrr/2026-11-20/critical", Channel: "C0BEAUTY01",
 		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Alert: &monitor.Alert{
-			Metric: rules.NRR, Day: d20, Transition: rules.TransitionCritical, From: rules.LevelWarn, To: rules.LevelCritical, Since: d20,
+			Metric: rules.NRR, Day: d20, Transition: rules.TransitionCritical, From: rules.LevelWarn, To: rules.LevelCritical, Since: d20 - 3, Changed: d20,
 			Figure: nrr, WeekAgo: &nrrWeekAgo, ClearAt: 0.0036, RepeatDays: 7,
 			Causes: []monitor.Cause{{Name: "damaged", Group: "service", Count: 30, Share: 0.49, Metric: rules.NRR},
 				{Name: "not_as_described", Group: "product", Count: 20, Share: 0.33, Metric: rules.NRR}},
@@ -70,7 +70,7 @@ var (
 		}}
 	chatReminder = &monitor.Message{Kind: monitor.KindAlert, Key: "7495002/chat_response_rate/2026-11-20/reminder", Channel: "C0HOMEUS01",
 		ShopID: "7495002", ShopName: "Acme Home US", Alert: &monitor.Alert{
-			Metric: rules.ChatResponseRate, Day: d20, Transition: rules.TransitionReminder, From: rules.LevelWarn, To: rules.LevelWarn, Since: d20 - 7,
+			Metric: rules.ChatResponseRate, Day: d20, Transition: rules.TransitionReminder, From: rules.LevelWarn, To: rules.LevelWarn, Since: d20 - 12, Changed: d20 - 7,
 			Root: "7495002/chat_response_rate/2026-11-13/warn", ClearAt: 0.91, RepeatDays: 7,
 			Figure: monitor.Figure{Metric: rules.ChatResponseRate, Valid: true, Value: 0.88, Numerator: 88, Denominator: 100, Pending: 2,
 				WindowDays: 60, TargetHours: 24, Level: rules.LevelWarn, Thresholds: &rules.Thresholds{Warn: 0.90, Critical: 0.85}, Headroom: ptr(2)},

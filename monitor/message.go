@@ -106,8 +106,9 @@ type Alert struct {
 	Day        rules.Day
 	Transition rules.Transition
 	From, To   rules.Level
-	Since      rules.Day
-	Root       string // key of the episode's first message
+	Since      rules.Day // the date the alert first opened (stale data: the first stale date)
+	Changed    rules.Day `json:",omitempty"` // the first date at To
+	Root       string    // key of the episode's first message
 	Figure     Figure
 	WeekAgo    *Figure          `json:",omitempty"` // the metric 7 days earlier: the trend
 	ClearAt    float64          // the value at which the alert resolves (hysteresis)
