@@ -81,6 +81,20 @@ var (
 			Metric: rules.MetricData, Day: d20, Transition: rules.TransitionStale, From: rules.LevelOK, To: rules.LevelWarn, Since: d20,
 			LastData: d20 - 2, HasData: true,
 		}}
+	reviewsStale = &monitor.Message{Kind: monitor.KindAlert, Key: "7495001/data_reviews/2026-12-02/stale", Channel: "C0BEAUTY01",
+		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Alert: &monitor.Alert{
+			Metric: rules.KindMetric(rules.KindReviews), Day: d20 + 12, Transition: rules.TransitionStale, From: rules.LevelOK, To: rules.LevelWarn, Since: d20 + 12,
+			LastData: d20 - 13, HasData: true,
+		}}
+	returnsMissing = &monitor.Message{Kind: monitor.KindAlert, Key: "7495002/data_returns/2026-11-20/stale", Channel: "C0HOMEUS01",
+		ShopID: "7495002", ShopName: "Acme Home US", Alert: &monitor.Alert{
+			Metric: rules.KindMetric(rules.KindReturns), Day: d20, Transition: rules.TransitionStale, From: rules.LevelOK, To: rules.LevelWarn, Since: d20,
+		}}
+	reviewsBack = &monitor.Message{Kind: monitor.KindAlert, Key: "7495001/data_reviews/2026-12-04/resolved", Channel: "C0BEAUTY01",
+		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Alert: &monitor.Alert{
+			Metric: rules.KindMetric(rules.KindReviews), Day: d20 + 14, Transition: rules.TransitionResolved, From: rules.LevelWarn, To: rules.LevelOK, Since: d20 + 14,
+			LastData: d20 + 14, HasData: true, Root: "7495001/data_reviews/2026-12-02/stale",
+		}}
 	digestMsg = &monitor.Message{Kind: monitor.KindDigest, Key: "7495001/digest/2026-11-22/weekly", Channel: "C0BEAUTY01",
 		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Digest: &monitor.Digest{
 			Day: d20 + 2, First: d20 + 2 - 55, WindowDays: 30,
@@ -123,6 +137,9 @@ func TestNotifierTextGolden(t *testing.T) {
 		{Message: chatReminder, Root: &monitor.Posted{Message: chatReminder, Channel: "C0HOMEUS01", TS: "1.000002"}},
 		{Message: resolvedAlert, Root: root},
 		{Message: staleAlert},
+		{Message: reviewsStale},
+		{Message: returnsMissing},
+		{Message: reviewsBack, Root: &monitor.Posted{Message: reviewsStale, Channel: "C0BEAUTY01", TS: "1.000004"}},
 		{Message: digestMsg},
 		{Message: overviewMsg},
 		{Message: nudgeMsg},

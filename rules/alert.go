@@ -101,8 +101,8 @@ type Notification struct {
 	Changed    Day    // the first date at To: the last level change
 	Root       string // key of the episode's first message, which a follow-up threads under and resolved updates; "" for the first
 	Result     Result // the metric on Day (zero for MetricData)
-	LastData   Day    // MetricData: the last date with records (0 with HasData false)
-	HasData    bool   // MetricData: the shop has records at all
+	LastData   Day    // MetricData, KindMetric: the last date with records (of the kind) (0 with HasData false)
+	HasData    bool   // MetricData, KindMetric: the shop has records (of the kind) at all
 }
 
 // Key identifies the notification: posting it twice is a duplicate.
@@ -161,9 +161,11 @@ func (p AlertPolicy) Stale(o Observation) bool {
 
 // Step advances a shop's alert states, prev (by metric, as after the
 // previous evaluated date; missing metrics start at ok), to the
-// observation's date. It returns the new states, MetricData first and then
-// the metrics with thresholds in report order, and the notifications to
-// post, in the same order.
+// observation's date. It returns the new states, MetricData first, then
+// the KindMetric of each of the report's Inputs, then the metrics with
+// thresholds in report order, and the notifications to post, in the same
+// order. A metric whose inputs are stale or missing (LevelStale,
+// LevelNoData) holds like one with insufficient data.
 //
 // While the data is stale every metric holds: its level, its announcement
 // and its reminders wait for fresh data, and only the stale alert itself
@@ -174,34 +176,22 @@ func (p AlertPolicy) Step(prev map[Metric]AlertState, o Observation) ([]AlertSta
 	var states []AlertState
 	var out []Notification
 
-	// Data freshness.
-	data := start(prev, MetricData)
-	next := data
-	next.Metric, next.Day, next.Fresh = MetricData, o.Day, !stale
-	next.Observed = LevelOK
-	if stale {
-		next.Observed = LevelWarn
+	// Data freshness: of the shop as a whole, then of each record kind
+	// while the whole is fresh (a kind's episode holds while it is not).
+	data, n := p.stepData(start(prev, MetricData), o, stale, false, o.LastData, o.HasData, muted(MetricData))
+	states = append(states, data)
+	if n != nil {
+		out = append(out, *n)
 	}
-	next.Level = next.Observed
-	if next.Level != data.Level {
-		next.Since, next.Changed = o.Day, o.Day
-	}
-	if !muted(MetricData) {
-		var t Transition
-		switch {
-		case next.Level == LevelWarn && next.Announced != LevelWarn:
-			t = TransitionStale
-		case next.Level == LevelOK && next.Announced == LevelWarn:
-			t = TransitionResolved
-		}
-		if t != "" {
-			n := Notification{ShopID: o.ShopID, Metric: MetricData, Day: o.Day, Transition: t, From: next.Announced, To: next.Level,
-				Since: next.Since, Changed: next.Changed, Root: next.Root, LastData: o.LastData, HasData: o.HasData}
-			next = announce(next, n)
-			out = append(out, n)
+	for _, in := range o.Report.Inputs {
+		m := KindMetric(in.Kind)
+		bad := in.State == Stale || in.State == NoData && o.Report.missing(in.Kind)
+		s, n := p.stepData(start(prev, m), o, bad, stale, in.Last, in.Has, muted(m))
+		states = append(states, s)
+		if n != nil {
+			out = append(out, *n)
 		}
 	}
-	states = append(states, next)
 
 	for _, m := range Metrics {
 		res, ok := o.Report.Results[m]
@@ -216,6 +206,40 @@ func (p AlertPolicy) Step(prev map[Metric]AlertState, o Observation) ([]AlertSta
 		}
 	}
 	return states, out
+}
+
+// stepData advances the pseudo metric of prev (MetricData or a
+// KindMetric): warn while bad, ok otherwise; hold freezes it. Its first
+// move to warn posts a stale notice, its return to ok a resolved one.
+func (p AlertPolicy) stepData(prev AlertState, o Observation, bad, hold bool, last Day, has, muted bool) (AlertState, *Notification) {
+	next := prev
+	next.Day, next.Fresh = o.Day, !bad
+	next.Observed = LevelOK
+	if bad {
+		next.Observed = LevelWarn
+	}
+	if hold {
+		return next, nil
+	}
+	next.Level = next.Observed
+	if next.Level != prev.Level {
+		next.Since, next.Changed = o.Day, o.Day
+	}
+	if muted {
+		return next, nil
+	}
+	var t Transition
+	switch {
+	case next.Level == LevelWarn && next.Announced != LevelWarn:
+		t = TransitionStale
+	case next.Level == LevelOK && next.Announced == LevelWarn:
+		t = TransitionResolved
+	default:
+		return next, nil
+	}
+	n := Notification{ShopID: o.ShopID, Metric: prev.Metric, Day: o.Day, Transition: t, From: next.Announced, To: next.Level,
+		Since: next.Since, Changed: next.Changed, Root: next.Root, LastData: last, HasData: has}
+	return announce(next, n), &n
 }
 
 // start is the state a metric starts from: its previous one, or ok.

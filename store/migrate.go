@@ -249,6 +249,18 @@ ALTER TABLE shops ADD COLUMN changes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE alert_states ADD COLUMN changed INTEGER NOT NULL DEFAULT 0;
 UPDATE alert_states SET changed = since;
 `,
+	8: `
+-- Per shop and record kind: when an import (CSV, inbox or TikTok sync)
+-- last brought records of the kind, and the newest record's local date
+-- after it. Written in the import's transaction.
+CREATE TABLE record_imports (
+	shop        INTEGER NOT NULL,
+	kind        TEXT NOT NULL,
+	imported_at INTEGER NOT NULL,
+	newest_day  INTEGER,
+	PRIMARY KEY (shop, kind)
+) WITHOUT ROWID;
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -24,6 +24,13 @@ type Alert struct {
 	RepeatDays int    // days between reminders
 	Group      string // "product" or "service": which enforcement actions apply
 	LastData   string // stale data: the last date with records; "" when there are none
+	// A record kind that stopped arriving (alert.kind.*):
+	Kind      string // "reviews"
+	KindOne   string // "review"
+	DaysSince int    // days since the kind's newest record
+	Affects   string // the metrics computed from it: "NRR"
+	Inbox     string // the inbox folder that imports dropped exports; "" for none
+	Synced    bool   // the TikTok Shop sync can bring the kind (all but reviews)
 }
 
 // Nudge is the data of the "nudge" block.
