@@ -469,3 +469,27 @@ func TestDeliveryCrashHelper(t *testing.T) {
 	_, _ = d.Drain(context.Background())
 	t.Fatal("the helper should have died")
 }
+
+func TestOverviewLineNeverFineWhileUnjudged(t *testing.T) {
+	th := &rules.Thresholds{Warn: 0.004, Critical: 0.005}
+	for _, tt := range []struct {
+		name       string
+		line       monitor.ShopLine
+		want, lack string
+	}{
+		{"all within thresholds", monitor.ShopLine{ShopID: "1", Name: "A", Worst: rules.LevelOK}, "🟢 *A* `1`: all within thresholds", ""},
+		{"NRR stale, the rest ok", monitor.ShopLine{ShopID: "1", Name: "A", Worst: rules.LevelStale,
+			Figures: []monitor.Figure{{Metric: rules.NRR, Valid: true, Value: 0.0032, Level: rules.LevelStale, Thresholds: th}}},
+			"⏸ *A* `1`: NRR stale", "within thresholds"},
+		{"SFRR critical, NRR no data", monitor.ShopLine{ShopID: "1", Name: "A", Worst: rules.LevelCritical, Critical: 1,
+			Figures: []monitor.Figure{{Metric: rules.NRR, Level: rules.LevelNoData, Thresholds: th}, {Metric: rules.SFRR, Valid: true, Value: 0.02, Level: rules.LevelCritical, Thresholds: th}}},
+			"🔴 *A* `1`: NRR no data, SFRR 2.00% critical", "within thresholds"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := overviewLine(tt.line)
+			if !strings.Contains(got, tt.want) || (tt.lack != "" && strings.Contains(got, tt.lack)) {
+				t.Errorf("got %q, want %q without %q", got, tt.want, tt.lack)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/shopwatch/shopwatch/rules"
@@ -90,6 +91,12 @@ func TestReplayReviewsStop(t *testing.T) {
 			t.Errorf("%s: SFRR %s, but its orders and returns are fresh", r.Date, sfrr.Level)
 		}
 	}
+	// The overview never calls the shop fine while NRR cannot be judged.
+	s, _ := db.Config().Shop(shop)
+	if l := m.shopLine(ctx, s, end); !slices.ContainsFunc(l.Figures, func(f Figure) bool { return f.Metric == rules.NRR && f.Level == rules.LevelStale }) {
+		t.Errorf("overview line %+v: NRR not listed as stale", l)
+	}
+
 	// The alert state holds the level of the last judged date.
 	states, err := db.AlertStates(ctx, shop, end+1)
 	if err != nil {
