@@ -86,6 +86,9 @@ func (h *Handler) digestShop(ctx context.Context, req Request, shop *rules.Shop)
 	var m msg
 	m.header(fmt.Sprintf("%s · weekly digest to %s", shop.Name, dateText(day)))
 	m.section(intro)
+	if text := gapText(shop, cur, h.cfg.Inbox); text != "" {
+		m.section(text)
+	}
 	if len(fields) > 0 {
 		m.fields(fields...)
 	}

@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,6 +102,8 @@ func levelIcon(l rules.Level) string {
 		return "🟢"
 	case rules.LevelInsufficient:
 		return "⚪"
+	case rules.LevelStale, rules.LevelNoData:
+		return "⏸"
 	}
 	return "ℹ️"
 }
@@ -116,6 +119,10 @@ func levelText(l rules.Level) string {
 		return "ok"
 	case rules.LevelInsufficient:
 		return "not enough data"
+	case rules.LevelStale:
+		return "stale"
+	case rules.LevelNoData:
+		return "no data"
 	}
 	return "informational"
 }
@@ -275,4 +282,43 @@ func insufficient(s *rules.Shop, r rules.Result) string {
 		min = s.Profile.MinTurns
 	}
 	return fmt.Sprintf("Not enough data to judge: %s in the window, %s needed.", plural(r.Denominator, strings.TrimSuffix(what, "s"), what), num(min))
+}
+
+// gapText says which record kinds keep a report's metrics from being
+// judged, with the fix, one line each: "⏸ No reviews imported since Sat 7
+// Nov 2026 (25 days; last import Sun 8 Nov 09:12 (+07)): NRR is not judged
+// until they are. To fix: run `shopwatch import reviews FILE`."; "" when
+// every kind is fresh.
+func gapText(s *rules.Shop, r rules.Report, inbox string) string {
+	var lines []string
+	for _, in := range r.Inputs {
+		if in.State == rules.Fresh {
+			continue
+		}
+		var names []string
+		for _, m := range []rules.Metric{rules.NRR, rules.SFRR, rules.ChatResponseRate} {
+			if slices.Contains(m.InputKinds(), in.Kind) {
+				names = append(names, shortName(m))
+			}
+		}
+		var what string
+		switch {
+		case !in.Has:
+			what = fmt.Sprintf("⏸ No %s have been imported", in.Kind)
+		case in.Imported.IsZero():
+			what = fmt.Sprintf("⏸ No %s imported since %s (%s)", in.Kind, dateText(in.Last), templates.Plural(in.DaysSince(r.Date), "day", "days"))
+		default:
+			what = fmt.Sprintf("⏸ No %s imported since %s (%s; last import %s)", in.Kind, dateText(in.Last), templates.Plural(in.DaysSince(r.Date), "day", "days"), timeText(in.Imported, s.Location))
+		}
+		fix := fmt.Sprintf("run `shopwatch import %s FILE`", in.Kind)
+		if inbox != "" {
+			fix = fmt.Sprintf("drop the export into `%s` or %s", esc(inbox), fix)
+		}
+		verb := "is"
+		if len(names) > 1 {
+			verb = "are"
+		}
+		lines = append(lines, fmt.Sprintf("%s: %s %s not judged until they are. To fix: %s.", what, strings.Join(names, " and "), verb, fix))
+	}
+	return strings.Join(lines, "\n")
 }

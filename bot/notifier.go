@@ -337,6 +337,9 @@ func (n *Notifier) Render(out monitor.Outgoing) (Reply, error) {
 		if m.Alert.Metric == rules.MetricData {
 			return n.renderData(m)
 		}
+		if _, ok := m.Alert.Metric.DataKind(); ok {
+			return n.renderKind(m)
+		}
 		return n.renderAlert(m)
 	case monitor.KindDigest:
 		if m.Digest == nil {
@@ -378,7 +381,10 @@ func (n *Notifier) alertData(m *monitor.Message, s *rules.Shop) templates.Alert 
 	res := a.Figure.Result()
 	d := templates.Alert{Command: n.o.Command, Shop: templates.Shop{ID: s.ID, Name: s.Name}, Metric: strings.TrimPrefix(shortName(a.Metric), "the "), Title: title(a.Metric),
 		Transition: string(a.Transition), Level: levelText(a.To), From: levelText(a.From), Value: value(res),
-		Date: dateText(a.Day), Since: dateText(a.Since), Days: int(a.Day-a.Since) + 1, RepeatDays: a.RepeatDays, Group: enforcementGroup(a)}
+		Date: dateText(a.Day), Since: dateText(a.Since), Days: int(a.Day - a.Since), RepeatDays: a.RepeatDays, Group: enforcementGroup(a)}
+	if a.Changed > a.Since {
+		d.Changed = dateText(a.Changed)
+	}
 	if a.HasData {
 		d.LastData = dateText(a.LastData)
 	}
@@ -495,7 +501,7 @@ func (n *Notifier) renderAlert(m *monitor.Message) (Reply, error) {
 	b.header(alertHeadline(a, s.Name))
 	b.section(intro)
 	if a.Transition == rules.TransitionResolved {
-		b.context(fmt.Sprintf("Shop `%s` · %s · alert open since %s", s.ID, title(a.Metric), dateText(a.Since)))
+		b.context(fmt.Sprintf("Shop `%s` · %s · %s", s.ID, title(a.Metric), openText(&monitor.Alert{Day: a.Day, Since: a.Since, To: a.From})))
 		return b.reply(KindAnswer), nil
 	}
 	fields := []string{"*Now*\n" + figures(s, res), "*Thresholds*\n" + thresholdsText(res)}
@@ -515,12 +521,26 @@ func (n *Notifier) renderAlert(m *monitor.Message) (Reply, error) {
 	if text, err := n.tmpl.Render("alert.enforcement."+data.Group, data); err == nil && text != "" {
 		b.section(text)
 	}
-	b.context(fmt.Sprintf("Shop `%s` · %d-day window to %s · at %s since %s · `%s status %s`",
-		s.ID, a.Figure.WindowDays, a.Day, levelText(a.To), dateText(a.Since), n.o.Command, s.ID))
+	b.context(fmt.Sprintf("Shop `%s` · %d-day window to %s · %s · `%s status %s`",
+		s.ID, a.Figure.WindowDays, a.Day, openText(a), n.o.Command, s.ID))
 	r := b.reply(KindAnswer)
 	r.InChannel = true
 	r.Blocks = append(r.Blocks, n.alertButtons(a, s)...)
 	return r, nil
+}
+
+// openText says since when an alert is open and, if it changed level
+// since, since when it is at its level: "at critical since Mon 30 Nov 2026,
+// alert open since Fri 20 Nov 2026 (12 days)".
+func openText(a *monitor.Alert) string {
+	open := fmt.Sprintf("alert open since %s", dateText(a.Since))
+	if days := int(a.Day - a.Since); days > 0 {
+		open += " (" + templates.Plural(days, "day", "days") + ")"
+	}
+	if a.Changed > a.Since {
+		return fmt.Sprintf("at %s since %s, %s", levelText(a.To), dateText(a.Changed), open)
+	}
+	return open
 }
 
 // behind lists the top causes and products, or for chat the slowest hours.
@@ -600,6 +620,49 @@ func (n *Notifier) renderData(m *monitor.Message) (Reply, error) {
 	return r, nil
 }
 
+// kindData completes the template data of a record kind's notice.
+func (n *Notifier) kindData(d templates.Alert, a *monitor.Alert) templates.Alert {
+	kind, _ := a.Metric.DataKind()
+	d.Kind, d.KindOne = kind, strings.TrimSuffix(kind, "s")
+	d.DaysSince = int(a.Day - a.LastData)
+	d.Inbox = n.cfg.Inbox
+	d.Synced = kind != rules.KindReviews
+	var names []string
+	for _, m := range []rules.Metric{rules.NRR, rules.SFRR, rules.ChatResponseRate} {
+		if slices.Contains(m.InputKinds(), kind) {
+			names = append(names, shortName(m))
+		}
+	}
+	d.Affects = upperFirst(strings.Join(names, " and "))
+	return d
+}
+
+// renderKind renders the notice that a record kind stopped arriving (or
+// was never imported), and its end.
+func (n *Notifier) renderKind(m *monitor.Message) (Reply, error) {
+	a, s := m.Alert, n.shopOf(m)
+	kind, _ := a.Metric.DataKind()
+	data := n.kindData(n.alertData(m, s), a)
+	name, header := "alert.kind.stale", fmt.Sprintf("📭 No new %s · %s", kind, s.Name)
+	if !a.HasData {
+		header = fmt.Sprintf("📭 No %s imported · %s", kind, s.Name)
+	}
+	if a.Transition == rules.TransitionResolved {
+		name, header = "alert.kind.fresh", fmt.Sprintf("✅ %s arriving again · %s", upperFirst(kind), s.Name)
+	}
+	text, err := n.tmpl.Render(name, data)
+	if err != nil {
+		return Reply{}, err
+	}
+	var b msg
+	b.header(header)
+	b.section(text)
+	b.context(fmt.Sprintf("Shop `%s` · evaluated %s · `%s status %s`", s.ID, a.Day, n.o.Command, s.ID))
+	r := b.reply(KindAnswer)
+	r.InChannel = true
+	return r, nil
+}
+
 // renderResolvedRoot is what an episode's first message becomes once it is
 // resolved: a short, closed version.
 func (n *Notifier) renderResolvedRoot(root *monitor.Message, resolved *monitor.Message) (Reply, error) {
@@ -607,6 +670,15 @@ func (n *Notifier) renderResolvedRoot(root *monitor.Message, resolved *monitor.M
 	a := resolved.Alert
 	data := n.alertData(resolved, s)
 	var b msg
+	if kind, ok := a.Metric.DataKind(); ok {
+		b.header(fmt.Sprintf("✅ %s arriving again · %s", upperFirst(kind), s.Name))
+		text, err := n.tmpl.Render("alert.kind.fresh", n.kindData(data, a))
+		if err != nil {
+			return Reply{}, err
+		}
+		b.section(text)
+		return b.reply(KindAnswer), nil
+	}
 	if a.Metric == rules.MetricData {
 		b.header("✅ Data arriving again · " + s.Name)
 		text, err := n.tmpl.Render("alert.fresh", data)
@@ -655,7 +727,7 @@ func (n *Notifier) renderDigest(m *monitor.Message) (Reply, error) {
 		field := fmt.Sprintf("*%s*\n%s %s %s · a week ago %s", title(c.Metric), levelIcon(c.Level), value(c), levelText(c.Level), value(p))
 		if days := d.LevelDays[c.Metric]; len(days) > 0 {
 			var parts []string
-			for _, l := range []rules.Level{rules.LevelCritical, rules.LevelWarn, rules.LevelOK, rules.LevelInsufficient} {
+			for _, l := range []rules.Level{rules.LevelCritical, rules.LevelWarn, rules.LevelOK, rules.LevelStale, rules.LevelNoData, rules.LevelInsufficient} {
 				if days[l] > 0 {
 					parts = append(parts, fmt.Sprintf("%s %d", levelIcon(l), days[l]))
 				}
@@ -671,6 +743,9 @@ func (n *Notifier) renderDigest(m *monitor.Message) (Reply, error) {
 	var b msg
 	b.header(fmt.Sprintf("%s · weekly digest to %s", s.Name, dateText(d.Day)))
 	b.section(intro)
+	if text := gapText(s, rules.Report{Date: d.Day, Inputs: d.Inputs}, n.cfg.Inbox); text != "" {
+		b.section(text)
+	}
 	if len(fields) > 0 {
 		b.fields(fields...)
 	}
@@ -854,6 +929,10 @@ func overviewLine(l monitor.ShopLine) string {
 	head := fmt.Sprintf("%s *%s* `%s`", levelIcon(l.Worst), esc(l.Name), l.ShopID)
 	var parts []string
 	for _, f := range l.Figures {
+		if f.Level.Severity() < 0 { // stale, no data: its value is not to be trusted
+			parts = append(parts, fmt.Sprintf("%s %s", abbrev(f.Metric), levelText(f.Level)))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s %s %s", abbrev(f.Metric), value(f.Result()), levelText(f.Level)))
 	}
 	switch {

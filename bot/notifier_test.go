@@ -55,7 +55,7 @@ var (
 		Level: rules.LevelWarn, Thresholds: &rules.Thresholds{Warn: 0.004, Critical: 0.005}}
 	criticalAlert = &monitor.Message{Kind: monitor.KindAlert, Key: "7495001/nrr/2026-11-20/critical", Channel: "C0BEAUTY01",
 		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Alert: &monitor.Alert{
-			Metric: rules.NRR, Day: d20, Transition: rules.TransitionCritical, From: rules.LevelWarn, To: rules.LevelCritical, Since: d20,
+			Metric: rules.NRR, Day: d20, Transition: rules.TransitionCritical, From: rules.LevelWarn, To: rules.LevelCritical, Since: d20 - 3, Changed: d20,
 			Figure: nrr, WeekAgo: &nrrWeekAgo, ClearAt: 0.0036, RepeatDays: 7,
 			Causes: []monitor.Cause{{Name: "damaged", Group: "service", Count: 30, Share: 0.49, Metric: rules.NRR},
 				{Name: "not_as_described", Group: "product", Count: 20, Share: 0.33, Metric: rules.NRR}},
@@ -70,7 +70,7 @@ var (
 		}}
 	chatReminder = &monitor.Message{Kind: monitor.KindAlert, Key: "7495002/chat_response_rate/2026-11-20/reminder", Channel: "C0HOMEUS01",
 		ShopID: "7495002", ShopName: "Acme Home US", Alert: &monitor.Alert{
-			Metric: rules.ChatResponseRate, Day: d20, Transition: rules.TransitionReminder, From: rules.LevelWarn, To: rules.LevelWarn, Since: d20 - 7,
+			Metric: rules.ChatResponseRate, Day: d20, Transition: rules.TransitionReminder, From: rules.LevelWarn, To: rules.LevelWarn, Since: d20 - 12, Changed: d20 - 7,
 			Root: "7495002/chat_response_rate/2026-11-13/warn", ClearAt: 0.91, RepeatDays: 7,
 			Figure: monitor.Figure{Metric: rules.ChatResponseRate, Valid: true, Value: 0.88, Numerator: 88, Denominator: 100, Pending: 2,
 				WindowDays: 60, TargetHours: 24, Level: rules.LevelWarn, Thresholds: &rules.Thresholds{Warn: 0.90, Critical: 0.85}, Headroom: ptr(2)},
@@ -80,6 +80,20 @@ var (
 		ShopID: "7495002", ShopName: "Acme Home US", Alert: &monitor.Alert{
 			Metric: rules.MetricData, Day: d20, Transition: rules.TransitionStale, From: rules.LevelOK, To: rules.LevelWarn, Since: d20,
 			LastData: d20 - 2, HasData: true,
+		}}
+	reviewsStale = &monitor.Message{Kind: monitor.KindAlert, Key: "7495001/data_reviews/2026-12-02/stale", Channel: "C0BEAUTY01",
+		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Alert: &monitor.Alert{
+			Metric: rules.KindMetric(rules.KindReviews), Day: d20 + 12, Transition: rules.TransitionStale, From: rules.LevelOK, To: rules.LevelWarn, Since: d20 + 12,
+			LastData: d20 - 13, HasData: true,
+		}}
+	returnsMissing = &monitor.Message{Kind: monitor.KindAlert, Key: "7495002/data_returns/2026-11-20/stale", Channel: "C0HOMEUS01",
+		ShopID: "7495002", ShopName: "Acme Home US", Alert: &monitor.Alert{
+			Metric: rules.KindMetric(rules.KindReturns), Day: d20, Transition: rules.TransitionStale, From: rules.LevelOK, To: rules.LevelWarn, Since: d20,
+		}}
+	reviewsBack = &monitor.Message{Kind: monitor.KindAlert, Key: "7495001/data_reviews/2026-12-04/resolved", Channel: "C0BEAUTY01",
+		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Alert: &monitor.Alert{
+			Metric: rules.KindMetric(rules.KindReviews), Day: d20 + 14, Transition: rules.TransitionResolved, From: rules.LevelWarn, To: rules.LevelOK, Since: d20 + 14,
+			LastData: d20 + 14, HasData: true, Root: "7495001/data_reviews/2026-12-02/stale",
 		}}
 	digestMsg = &monitor.Message{Kind: monitor.KindDigest, Key: "7495001/digest/2026-11-22/weekly", Channel: "C0BEAUTY01",
 		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Digest: &monitor.Digest{
@@ -123,6 +137,9 @@ func TestNotifierTextGolden(t *testing.T) {
 		{Message: chatReminder, Root: &monitor.Posted{Message: chatReminder, Channel: "C0HOMEUS01", TS: "1.000002"}},
 		{Message: resolvedAlert, Root: root},
 		{Message: staleAlert},
+		{Message: reviewsStale},
+		{Message: returnsMissing},
+		{Message: reviewsBack, Root: &monitor.Posted{Message: reviewsStale, Channel: "C0BEAUTY01", TS: "1.000004"}},
 		{Message: digestMsg},
 		{Message: overviewMsg},
 		{Message: nudgeMsg},
@@ -451,4 +468,28 @@ func TestDeliveryCrashHelper(t *testing.T) {
 		Lease: 50 * time.Millisecond})
 	_, _ = d.Drain(context.Background())
 	t.Fatal("the helper should have died")
+}
+
+func TestOverviewLineNeverFineWhileUnjudged(t *testing.T) {
+	th := &rules.Thresholds{Warn: 0.004, Critical: 0.005}
+	for _, tt := range []struct {
+		name       string
+		line       monitor.ShopLine
+		want, lack string
+	}{
+		{"all within thresholds", monitor.ShopLine{ShopID: "1", Name: "A", Worst: rules.LevelOK}, "🟢 *A* `1`: all within thresholds", ""},
+		{"NRR stale, the rest ok", monitor.ShopLine{ShopID: "1", Name: "A", Worst: rules.LevelStale,
+			Figures: []monitor.Figure{{Metric: rules.NRR, Valid: true, Value: 0.0032, Level: rules.LevelStale, Thresholds: th}}},
+			"⏸ *A* `1`: NRR stale", "within thresholds"},
+		{"SFRR critical, NRR no data", monitor.ShopLine{ShopID: "1", Name: "A", Worst: rules.LevelCritical, Critical: 1,
+			Figures: []monitor.Figure{{Metric: rules.NRR, Level: rules.LevelNoData, Thresholds: th}, {Metric: rules.SFRR, Valid: true, Value: 0.02, Level: rules.LevelCritical, Thresholds: th}}},
+			"🔴 *A* `1`: NRR no data, SFRR 2.00% critical", "within thresholds"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := overviewLine(tt.line)
+			if !strings.Contains(got, tt.want) || (tt.lack != "" && strings.Contains(got, tt.lack)) {
+				t.Errorf("got %q, want %q without %q", got, tt.want, tt.lack)
+			}
+		})
+	}
 }

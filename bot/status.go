@@ -47,6 +47,9 @@ func (h *Handler) status(ctx context.Context, req Request, args []string) (Reply
 	m.context(fmt.Sprintf("Shop `%s` · %s profile · %d-day window %s to %s · trends against %s",
 		shop.ID, cur.Profile, cur.Window.Days(), cur.Window.First, cur.Window.Last, day-7))
 	m.section(levelSummary(cur))
+	if text := gapText(shop, cur, h.cfg.Inbox); text != "" {
+		m.section(text)
+	}
 	if text := syncText(shop, syncs); text != "" {
 		m.section(text)
 	}
@@ -90,7 +93,7 @@ func levelSummary(r rules.Report) string {
 		counts[res.Level]++
 	}
 	var parts []string
-	for _, l := range []rules.Level{rules.LevelCritical, rules.LevelWarn, rules.LevelOK, rules.LevelInsufficient} {
+	for _, l := range []rules.Level{rules.LevelCritical, rules.LevelWarn, rules.LevelOK, rules.LevelStale, rules.LevelNoData, rules.LevelInsufficient} {
 		if counts[l] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d %s", levelIcon(l), counts[l], levelText(l)))
 		}

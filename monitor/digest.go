@@ -95,7 +95,7 @@ func (m *Monitor) digestOf(ctx context.Context, s *rules.Shop, day rules.Day, no
 		return nil, err
 	}
 	cur, before := series[len(series)-1], series[len(series)-8]
-	d := &Digest{Day: day, First: first, WindowDays: s.Profile.WindowDays, LevelDays: map[rules.Metric]map[rules.Level]int{}}
+	d := &Digest{Day: day, First: first, WindowDays: s.Profile.WindowDays, LevelDays: map[rules.Metric]map[rules.Level]int{}, Inputs: cur.Inputs}
 	for _, metric := range rules.Metrics {
 		c, ok := cur.Results[metric]
 		if !ok {
@@ -213,6 +213,7 @@ func (m *Monitor) shopLine(ctx context.Context, s *rules.Shop, day rules.Day) Sh
 		return l
 	}
 	worst := -1
+	var unjudged rules.Level
 	for _, metric := range rules.Metrics {
 		res, ok := r.Results[metric]
 		if !ok || res.Thresholds == nil {
@@ -226,10 +227,15 @@ func (m *Monitor) shopLine(ctx context.Context, s *rules.Shop, day rules.Day) Sh
 			l.Critical++
 		case rules.LevelWarn:
 			l.Warn++
+		case rules.LevelStale, rules.LevelNoData:
+			unjudged = res.Level
 		default:
 			continue
 		}
 		l.Figures = append(l.Figures, FigureOf(res))
+	}
+	if unjudged != "" && worst <= 0 {
+		l.Worst = unjudged // never "all within thresholds" while a metric cannot be judged
 	}
 	if last, has, err := m.db.LastDataDay(ctx, s.ID, day); err == nil {
 		l.Stale = m.cfg.Alerts.Stale(rules.Observation{Day: day, LastData: last, HasData: has})

@@ -203,9 +203,9 @@ func (m *Monitor) alertMessages(ctx context.Context, s *rules.Shop, day rules.Da
 		if queued[n.Key()] {
 			continue // an earlier run of the date wrote it: nothing to explain again
 		}
-		a := &Alert{Metric: n.Metric, Day: n.Day, Transition: n.Transition, From: n.From, To: n.To, Since: n.Since, Root: n.Root,
+		a := &Alert{Metric: n.Metric, Day: n.Day, Transition: n.Transition, From: n.From, To: n.To, Since: n.Since, Changed: n.Changed, Root: n.Root,
 			LastData: n.LastData, HasData: n.HasData, RepeatDays: m.cfg.Alerts.RepeatEvery}
-		if n.Metric != rules.MetricData {
+		if _, kind := n.Metric.DataKind(); n.Metric != rules.MetricData && !kind {
 			a.Figure = FigureOf(n.Result)
 			if th := n.Result.Thresholds; th != nil {
 				a.ClearAt = m.cfg.Alerts.ClearAt(n.Metric, *th)

@@ -28,6 +28,13 @@ func MustDemo(tb testing.TB, shops, days int, extra string) *store.DB {
 	if _, err := demo.Generate(dir, demo.Options{Shops: shops, Days: days, OrdersPerDay: 60, Seed: 1, End: demoEnd}); err != nil {
 		tb.Fatal(err)
 	}
+	return MustImportDemo(tb, dir, extra)
+}
+
+// MustImportDemo opens a fresh database in dir, a generated demo data set
+// (perhaps edited), with extra appended to its config, and imports it.
+func MustImportDemo(tb testing.TB, dir, extra string) *store.DB {
+	tb.Helper()
 	cfgText, err := os.ReadFile(filepath.Join(dir, demo.ConfigFile))
 	if err != nil {
 		tb.Fatal(err)

@@ -106,8 +106,9 @@ type Alert struct {
 	Day        rules.Day
 	Transition rules.Transition
 	From, To   rules.Level
-	Since      rules.Day
-	Root       string // key of the episode's first message
+	Since      rules.Day // the date the alert first opened (stale data: the first stale date)
+	Changed    rules.Day `json:",omitempty"` // the first date at To
+	Root       string    // key of the episode's first message
 	Figure     Figure
 	WeekAgo    *Figure          `json:",omitempty"` // the metric 7 days earlier: the trend
 	ClearAt    float64          // the value at which the alert resolves (hysteresis)
@@ -137,8 +138,9 @@ type Digest struct {
 	// LevelDays counts, per metric with thresholds, the dates of the last
 	// 30 at each level.
 	LevelDays  map[rules.Metric]map[rules.Level]int
-	Products   []Product // top products behind NRR and SFRR
-	Causes     []Cause   // top causes, NRR and SFRR merged (late chats as slow_response)
+	Inputs     []rules.Input `json:",omitempty"` // the freshness of each record kind on Day
+	Products   []Product     // top products behind NRR and SFRR
+	Causes     []Cause       // top causes, NRR and SFRR merged (late chats as slow_response)
 	WindowDays int
 	Muted      []store.Mute `json:",omitempty"`
 }
@@ -152,7 +154,7 @@ type ShopLine struct {
 	Critical int         // metrics at critical
 	Warn     int
 	Stale    bool     // no new records for the stale-data period
-	Figures  []Figure // metrics at warn or critical
+	Figures  []Figure // metrics at warn or critical, or that cannot be judged (stale, no data)
 	Err      string   `json:",omitempty"`
 }
 

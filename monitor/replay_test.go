@@ -24,7 +24,8 @@ type post struct {
 	metric     rules.Metric
 	day        rules.Day
 	transition rules.Transition
-	root       string // the thread root's timestamp, if it was threaded
+	root       string    // the thread root's timestamp, if it was threaded
+	since      rules.Day // the date the alert opened, as the message says
 }
 
 // TestReplay replays 64 days of generated data (12 shops in the demo's
@@ -83,7 +84,7 @@ func TestReplay(t *testing.T) {
 			if a == nil || a.Day != d || p.Message.Key != rules.NotificationKey(p.Message.ShopID, a.Metric, a.Day, a.Transition) {
 				t.Fatalf("%s: unexpected post %+v", d, p.Message)
 			}
-			pp := post{shop: p.Message.ShopID, metric: a.Metric, day: d, transition: a.Transition}
+			pp := post{shop: p.Message.ShopID, metric: a.Metric, day: d, transition: a.Transition, since: a.Since}
 			if p.Root != nil {
 				pp.root = p.Root.TS
 			}
@@ -125,6 +126,7 @@ func TestReplay(t *testing.T) {
 		last      rules.Day // last post
 		rootTS    string
 		open      bool
+		opened    rules.Day // the date the open episode's first post announced
 	}
 	tracks := map[string]*track{}
 	byDay := map[string][]post{}
@@ -206,8 +208,9 @@ func TestReplay(t *testing.T) {
 						t.Errorf("%s: posted %s", where, p.transition)
 					}
 				case rules.TransitionImproving:
-					if tr.announced != rules.LevelCritical || res.Level == rules.LevelCritical || res.Level.Severity() < 0 || policy.Clear(res) && res.Level == rules.LevelOK {
-						t.Errorf("%s: posted improving", where)
+					if tr.announced != rules.LevelCritical || res.Level == rules.LevelCritical || res.Level.Severity() < 0 || policy.Clear(res) && res.Level == rules.LevelOK ||
+						!policy.ClearOfCritical(res) {
+						t.Errorf("%s: posted improving (improves at %.5f)", where, policy.ImprovesAt(metric, *res.Thresholds))
 					}
 				case rules.TransitionResolved:
 					if tr.announced.Severity() <= 0 || !policy.Clear(res) {
@@ -238,9 +241,13 @@ func TestReplay(t *testing.T) {
 				case rules.TransitionWarn, rules.TransitionCritical:
 					tr.announced = res.Level
 				}
+				// Every post of an episode counts from its opening.
+				if tr.open && p.since != tr.opened {
+					t.Errorf("%s: %s says open since %s, want %s", where, p.transition, p.since, tr.opened)
+				}
 				if !tr.open {
 					if p.transition != rules.TransitionResolved {
-						tr.open = true
+						tr.open, tr.opened = true, p.since
 						tr.rootTS = rootTSOf(t, db, rules.NotificationKey(s.ID, metric, d, p.transition))
 					}
 				}

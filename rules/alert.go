@@ -56,7 +56,7 @@ type Transition string
 const (
 	TransitionWarn      Transition = "warn"      // to warn, from ok
 	TransitionCritical  Transition = "critical"  // to critical, from ok or warn
-	TransitionImproving Transition = "improving" // from critical to warn
+	TransitionImproving Transition = "improving" // from critical to warn (past the hysteresis margin)
 	TransitionResolved  Transition = "resolved"  // back to ok (past the hysteresis margin), or data fresh again
 	TransitionReminder  Transition = "reminder"  // still at warn or critical after RepeatEvery days
 	TransitionStale     Transition = "stale"     // no new records for StaleDays days
@@ -68,7 +68,13 @@ type AlertState struct {
 	Metric Metric
 	Day    Day   // the evaluated date
 	Level  Level // the held level: ok, warn or critical
-	Since  Day   // the first date at Level
+	// Since is the date the current (or last) alert episode first opened:
+	// its first move from ok to warn or critical. It holds through
+	// worsening and improving, so that durations count from the opening.
+	// For MetricData it is the first date at Level.
+	Since Day
+	// Changed is the first date at Level: the last level change.
+	Changed Day
 	// Observed is the date's own level, which may be insufficient_data: it
 	// differs from Level while an alert holds (no fresh data, too little
 	// volume, or inside the hysteresis margin).
@@ -91,11 +97,12 @@ type Notification struct {
 	Day        Day
 	Transition Transition
 	From, To   Level  // the level announced before and the one announced now
-	Since      Day    // the first date at To
+	Since      Day    // the date the alert episode first opened (MetricData: the first date at To)
+	Changed    Day    // the first date at To: the last level change
 	Root       string // key of the episode's first message, which a follow-up threads under and resolved updates; "" for the first
 	Result     Result // the metric on Day (zero for MetricData)
-	LastData   Day    // MetricData: the last date with records (0 with HasData false)
-	HasData    bool   // MetricData: the shop has records at all
+	LastData   Day    // MetricData, KindMetric: the last date with records (of the kind) (0 with HasData false)
+	HasData    bool   // MetricData, KindMetric: the shop has records (of the kind) at all
 }
 
 // Key identifies the notification: posting it twice is a duplicate.
@@ -154,9 +161,11 @@ func (p AlertPolicy) Stale(o Observation) bool {
 
 // Step advances a shop's alert states, prev (by metric, as after the
 // previous evaluated date; missing metrics start at ok), to the
-// observation's date. It returns the new states, MetricData first and then
-// the metrics with thresholds in report order, and the notifications to
-// post, in the same order.
+// observation's date. It returns the new states, MetricData first, then
+// the KindMetric of each of the report's Inputs, then the metrics with
+// thresholds in report order, and the notifications to post, in the same
+// order. A metric whose inputs are stale or missing (LevelStale,
+// LevelNoData) holds like one with insufficient data.
 //
 // While the data is stale every metric holds: its level, its announcement
 // and its reminders wait for fresh data, and only the stale alert itself
@@ -167,34 +176,22 @@ func (p AlertPolicy) Step(prev map[Metric]AlertState, o Observation) ([]AlertSta
 	var states []AlertState
 	var out []Notification
 
-	// Data freshness.
-	data := start(prev, MetricData)
-	next := data
-	next.Metric, next.Day, next.Fresh = MetricData, o.Day, !stale
-	next.Observed = LevelOK
-	if stale {
-		next.Observed = LevelWarn
+	// Data freshness: of the shop as a whole, then of each record kind
+	// while the whole is fresh (a kind's episode holds while it is not).
+	data, n := p.stepData(start(prev, MetricData), o, stale, false, o.LastData, o.HasData, muted(MetricData))
+	states = append(states, data)
+	if n != nil {
+		out = append(out, *n)
 	}
-	next.Level = next.Observed
-	if next.Level != data.Level {
-		next.Since = o.Day
-	}
-	if !muted(MetricData) {
-		var t Transition
-		switch {
-		case next.Level == LevelWarn && next.Announced != LevelWarn:
-			t = TransitionStale
-		case next.Level == LevelOK && next.Announced == LevelWarn:
-			t = TransitionResolved
-		}
-		if t != "" {
-			n := Notification{ShopID: o.ShopID, Metric: MetricData, Day: o.Day, Transition: t, From: next.Announced, To: next.Level,
-				Since: next.Since, Root: next.Root, LastData: o.LastData, HasData: o.HasData}
-			next = announce(next, n)
-			out = append(out, n)
+	for _, in := range o.Report.Inputs {
+		m := KindMetric(in.Kind)
+		bad := in.State == Stale || in.State == NoData && o.Report.missing(in.Kind)
+		s, n := p.stepData(start(prev, m), o, bad, stale, in.Last, in.Has, muted(m))
+		states = append(states, s)
+		if n != nil {
+			out = append(out, *n)
 		}
 	}
-	states = append(states, next)
 
 	for _, m := range Metrics {
 		res, ok := o.Report.Results[m]
@@ -209,6 +206,40 @@ func (p AlertPolicy) Step(prev map[Metric]AlertState, o Observation) ([]AlertSta
 		}
 	}
 	return states, out
+}
+
+// stepData advances the pseudo metric of prev (MetricData or a
+// KindMetric): warn while bad, ok otherwise; hold freezes it. Its first
+// move to warn posts a stale notice, its return to ok a resolved one.
+func (p AlertPolicy) stepData(prev AlertState, o Observation, bad, hold bool, last Day, has, muted bool) (AlertState, *Notification) {
+	next := prev
+	next.Day, next.Fresh = o.Day, !bad
+	next.Observed = LevelOK
+	if bad {
+		next.Observed = LevelWarn
+	}
+	if hold {
+		return next, nil
+	}
+	next.Level = next.Observed
+	if next.Level != prev.Level {
+		next.Since, next.Changed = o.Day, o.Day
+	}
+	if muted {
+		return next, nil
+	}
+	var t Transition
+	switch {
+	case next.Level == LevelWarn && next.Announced != LevelWarn:
+		t = TransitionStale
+	case next.Level == LevelOK && next.Announced == LevelWarn:
+		t = TransitionResolved
+	default:
+		return next, nil
+	}
+	n := Notification{ShopID: o.ShopID, Metric: prev.Metric, Day: o.Day, Transition: t, From: next.Announced, To: next.Level,
+		Since: next.Since, Changed: next.Changed, Root: next.Root, LastData: last, HasData: has}
+	return announce(next, n), &n
 }
 
 // start is the state a metric starts from: its previous one, or ok.
@@ -239,6 +270,12 @@ func (p AlertPolicy) stepMetric(prev AlertState, res Result, o Observation, hold
 	}
 	next.Level = p.held(prev.Level, res)
 	if next.Level != prev.Level {
+		next.Changed = o.Day
+	}
+	// An episode opens at the first move from ok to warn or critical; a
+	// level that went back to ok while muted, unannounced, does not end
+	// the episode the channel knows about (Root).
+	if next.Level.Severity() > 0 && prev.Level.Severity() <= 0 && prev.Root == "" {
 		next.Since = o.Day
 	}
 	if muted {
@@ -265,7 +302,7 @@ func (p AlertPolicy) stepMetric(prev AlertState, res Result, o Observation, hold
 		return next, nil
 	}
 	n := Notification{ShopID: o.ShopID, Metric: prev.Metric, Day: o.Day, Transition: t, From: next.Announced, To: next.Level,
-		Since: next.Since, Root: next.Root, Result: res}
+		Since: next.Since, Changed: next.Changed, Root: next.Root, Result: res}
 	return announce(next, n), &n
 }
 
@@ -282,8 +319,10 @@ func announce(s AlertState, n Notification) AlertState {
 }
 
 // held is the level a metric holds after a date whose result is res.
-// Insufficient data never moves it; a better level than critical moves it
-// to warn at once, but to ok only past the hysteresis margin.
+// Insufficient data never moves it; a worse level moves it at once. From
+// critical it moves down only past the hysteresis margin of the critical
+// threshold (so that a value hovering around it does not flap between
+// critical and warn), and to ok only past the margin of the warn one.
 func (p AlertPolicy) held(prev Level, res Result) Level {
 	obs := res.Level
 	switch {
@@ -291,6 +330,8 @@ func (p AlertPolicy) held(prev Level, res Result) Level {
 		return prev // insufficient data (or none): no alert, no resolve
 	case obs.Severity() >= prev.Severity():
 		return obs
+	case prev == LevelCritical && !p.ClearOfCritical(res):
+		return LevelCritical // within the critical margin: holds
 	case obs == LevelWarn:
 		return LevelWarn // critical → warn
 	case p.Clear(res):
@@ -312,13 +353,34 @@ func (p AlertPolicy) Clear(res Result) bool {
 	return res.Metric.Better(res.Value, p.ClearAt(res.Metric, *res.Thresholds), clearEpsilon)
 }
 
+// ClearOfCritical reports whether res is better than its critical
+// threshold by the hysteresis margin: the value at which a critical alert
+// improves to warn.
+func (p AlertPolicy) ClearOfCritical(res Result) bool {
+	if !res.Valid || res.Thresholds == nil {
+		return false
+	}
+	return res.Metric.Better(res.Value, p.marginOf(res.Metric, res.Thresholds.Critical), clearEpsilon)
+}
+
+// ImprovesAt is the value at or past which a critical metric with
+// thresholds th improves to warn.
+func (p AlertPolicy) ImprovesAt(m Metric, th Thresholds) float64 {
+	return p.marginOf(m, th.Critical)
+}
+
+// marginOf is threshold moved to the good side by the hysteresis margin.
+func (p AlertPolicy) marginOf(m Metric, threshold float64) float64 {
+	if m.LowerIsWorse() {
+		return 1 - (1-threshold)*(1-p.Hysteresis)
+	}
+	return threshold * (1 - p.Hysteresis)
+}
+
 // ClearAt is the value at or past which a metric with thresholds th is
 // clear of its warn threshold by the hysteresis margin.
 func (p AlertPolicy) ClearAt(m Metric, th Thresholds) float64 {
-	if m.LowerIsWorse() {
-		return 1 - (1-th.Warn)*(1-p.Hysteresis)
-	}
-	return th.Warn * (1 - p.Hysteresis)
+	return p.marginOf(m, th.Warn)
 }
 
 // Better reports whether value is at or on the good side of bound, within

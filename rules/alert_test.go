@@ -162,8 +162,8 @@ func TestAlertEpisodeRoots(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("notifications:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if notes[1].Since != DateDay(2026, 11, 2) || notes[1].Result.Value != 0.006 {
-		t.Errorf("critical notification: since %s, value %v", notes[1].Since, notes[1].Result.Value)
+	if notes[1].Since != DateDay(2026, 11, 1) || notes[1].Changed != DateDay(2026, 11, 2) || notes[1].Result.Value != 0.006 {
+		t.Errorf("critical notification: since %s, changed %s, value %v", notes[1].Since, notes[1].Changed, notes[1].Result.Value)
 	}
 }
 
@@ -262,5 +262,114 @@ func TestAlertPolicyValidate(t *testing.T) {
 		if p.Validate() == nil {
 			t.Errorf("%+v accepted", p)
 		}
+	}
+}
+
+func TestAlertDurationsCountFromOpening(t *testing.T) {
+	const (
+		ok   = 0.0030
+		band = 0.0038
+		warn = 0.0042
+		crit = 0.0060
+		low  = -1.0
+	)
+	on := func(d int) Day { return DateDay(2026, 11, 1) + Day(d) }
+	// note is "day transition since changed" of one notification, with
+	// days counted from 2026-11-01 (day 0).
+	type note struct {
+		day, since, changed int
+		transition          Transition
+	}
+	tests := []struct {
+		name   string
+		policy AlertPolicy
+		values []float64
+		want   []note
+	}{
+		{"warn, critical, improving, resolved: every message counts from the first opening",
+			AlertPolicy{Hysteresis: 0.1, RepeatEvery: 0, StaleDays: 2},
+			[]float64{ok, warn, warn, crit, crit, warn, band, ok},
+			[]note{{1, 1, 1, TransitionWarn}, {3, 1, 3, TransitionCritical}, {5, 1, 5, TransitionImproving}, {7, 1, 7, TransitionResolved}}},
+		{"reminders after worsening and improving still count from the opening",
+			AlertPolicy{Hysteresis: 0.1, RepeatEvery: 3, StaleDays: 2},
+			[]float64{warn, warn, crit, crit, crit, warn, warn, warn, warn, ok},
+			[]note{{0, 0, 0, TransitionWarn}, {2, 0, 2, TransitionCritical}, {5, 0, 5, TransitionImproving},
+				{8, 0, 5, TransitionReminder}, {9, 0, 9, TransitionResolved}}},
+		{"insufficient data inside an episode does not restart it",
+			AlertPolicy{Hysteresis: 0.1, RepeatEvery: 0, StaleDays: 2},
+			[]float64{ok, crit, low, low, warn, ok},
+			[]note{{1, 1, 1, TransitionCritical}, {4, 1, 4, TransitionImproving}, {5, 1, 5, TransitionResolved}}},
+		{"a new episode after a resolve opens again",
+			AlertPolicy{Hysteresis: 0.1, RepeatEvery: 0, StaleDays: 2},
+			[]float64{warn, ok, ok, crit, ok},
+			[]note{{0, 0, 0, TransitionWarn}, {1, 0, 1, TransitionResolved}, {3, 3, 3, TransitionCritical}, {4, 3, 4, TransitionResolved}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			days := make([]day, len(tt.values))
+			for i, v := range tt.values {
+				days[i] = day{nrr: v}
+			}
+			_, notes := runScenario(t, tt.policy, days)
+			var got, want []string
+			for _, n := range notes {
+				got = append(got, fmt.Sprintf("%s %s since %s changed %s", n.Day, n.Transition, n.Since, n.Changed))
+			}
+			for _, n := range tt.want {
+				want = append(want, fmt.Sprintf("%s %s since %s changed %s", on(n.day), n.transition, on(n.since), on(n.changed)))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("notifications:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+func TestAlertCriticalHysteresis(t *testing.T) {
+	// Values hovering around the critical threshold post once per real
+	// change: critical → warn only past the margin (0.5% less 10%: 0.45%;
+	// for the chat rate at 90%: 91%).
+	chatTh := Thresholds{Warn: 0.95, Critical: 0.90}
+	chat := func(v float64) Result {
+		return Result{Metric: ChatResponseRate, Valid: true, Value: v, Thresholds: &chatTh, Level: LevelOf(ChatResponseRate, v, true, 100, 10, &chatTh)}
+	}
+	tests := []struct {
+		name   string
+		metric Metric
+		result func(float64) Result
+		values []float64
+		want   []string
+	}{
+		{"nrr oscillating around critical stays critical", NRR, nrrResult,
+			[]float64{0.0051, 0.0049, 0.0052, 0.0048, 0.0046, 0.0051},
+			[]string{"0.0051:critical"}},
+		{"nrr improves past the critical margin, then worsens again", NRR, nrrResult,
+			[]float64{0.0051, 0.0049, 0.0045, 0.0049, 0.0051, 0.0047, 0.0044, 0.0030},
+			[]string{"0.0051:critical", "0.0045:improving", "0.0051:critical", "0.0044:improving", "0.003:resolved"}},
+		{"chat rate oscillating around critical stays critical", ChatResponseRate, chat,
+			[]float64{0.89, 0.905, 0.895, 0.909, 0.91, 0.899},
+			[]string{"0.89:critical", "0.91:improving", "0.899:critical"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := DefaultAlertPolicy()
+			prev := map[Metric]AlertState{}
+			var got []string
+			for i, v := range tt.values {
+				d := DateDay(2026, 11, 1) + Day(i)
+				o := Observation{ShopID: "1", Day: d, HasData: true, LastData: d,
+					Report: Report{Results: map[Metric]Result{tt.metric: tt.result(v)}}}
+				states, notes := p.Step(prev, o)
+				for _, s := range states {
+					prev[s.Metric] = s
+				}
+				for _, n := range notes {
+					got = append(got, fmt.Sprintf("%v:%s", v, n.Transition))
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

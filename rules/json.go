@@ -19,6 +19,16 @@ type resultJSON struct {
 	Critical    *float64 `json:"critical"`
 	Headroom    *int     `json:"headroom"`
 	RecoversOn  *Day     `json:"recovers_on"`
+	// Added to SPEC section 5's shape: the level of the figures when level
+	// is stale or no_data, and the record kinds at fault.
+	ComputedLevel Level    `json:"computed_level,omitempty"`
+	StaleInputs   []string `json:"stale_inputs,omitempty"`
+}
+
+// inputJSON is the wire form of an Input.
+type inputJSON struct {
+	State      Freshness `json:"state"`
+	LastRecord *Day      `json:"last_record"`
 }
 
 // MarshalJSON writes the result as in `shopwatch metrics --json`.
@@ -38,6 +48,10 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}
 	if r.Thresholds != nil {
 		j.Warn, j.Critical = &r.Thresholds.Warn, &r.Thresholds.Critical
+	}
+	j.ComputedLevel = r.Computed
+	for _, in := range r.Gaps {
+		j.StaleInputs = append(j.StaleInputs, in.Kind)
 	}
 	return json.Marshal(j)
 }
@@ -75,6 +89,28 @@ func (r Report) MarshalJSON() ([]byte, error) {
 		}
 		b.Write(v)
 	}
-	b.WriteString("}}")
+	b.WriteByte('}')
+	if r.Inputs != nil {
+		b.WriteString(`,"inputs":{`)
+		for i, in := range r.Inputs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			j := inputJSON{State: in.State}
+			if in.Has {
+				j.LastRecord = &in.Last
+			}
+			v, err := json.Marshal(j)
+			if err != nil {
+				return nil, err
+			}
+			name, _ := json.Marshal(in.Kind)
+			b.Write(name)
+			b.WriteByte(':')
+			b.Write(v)
+		}
+		b.WriteByte('}')
+	}
+	b.WriteByte('}')
 	return b.Bytes(), nil
 }

@@ -53,6 +53,11 @@ type Result struct {
 	Thresholds  *Thresholds // nil for informational metrics
 	Headroom    *int        // more counted records the rate can take before passing critical
 	RecoversOn  *Day        // first date the rate is back within warn, if it is past warn
+	// Computed is the level of the figures when Level is LevelStale or
+	// LevelNoData (AlertPolicy.ApplyInputs), and Gaps the input kinds at
+	// fault; both empty otherwise.
+	Computed Level
+	Gaps     []Input
 }
 
 // Report is every metric of one shop for one date.
@@ -62,6 +67,7 @@ type Report struct {
 	Profile string
 	Window  Window
 	Results map[Metric]Result
+	Inputs  []Input // the freshness of each record kind, when judged (AlertPolicy.ApplyInputs)
 }
 
 // rateSeries is the day-by-day material of a rate: per window date, the

@@ -42,7 +42,7 @@ func (db *DB) shopIDOf(key int64) string {
 // the primary key however long the history.
 const (
 	qLastStateDay = `SELECT MAX(day) FROM alert_states WHERE shop = ? AND metric = 'data' AND day < ?`
-	qStatesOfDay  = `SELECT metric, day, level, since, observed, fresh, announced, notified_on, root, value
+	qStatesOfDay  = `SELECT metric, day, level, since, changed, observed, fresh, announced, notified_on, root, value
 FROM alert_states WHERE shop = ? AND day = ?`
 )
 
@@ -74,7 +74,7 @@ func (db *DB) AlertStates(ctx context.Context, shopID string, before rules.Day) 
 		var s rules.AlertState
 		var fresh int
 		var value sql.NullFloat64
-		if err := rows.Scan(&s.Metric, &s.Day, &s.Level, &s.Since, &s.Observed, &fresh, &s.Announced, &s.NotifiedOn, &s.Root, &value); err != nil {
+		if err := rows.Scan(&s.Metric, &s.Day, &s.Level, &s.Since, &s.Changed, &s.Observed, &fresh, &s.Announced, &s.NotifiedOn, &s.Root, &value); err != nil {
 			return nil, fmt.Errorf("store: alert states %s: %w", shopID, err)
 		}
 		s.Fresh, s.Value, s.Valid = fresh != 0, value.Float64, value.Valid
@@ -84,9 +84,9 @@ func (db *DB) AlertStates(ctx context.Context, shopID string, before rules.Day) 
 }
 
 const qSaveState = `INSERT INTO alert_states
-	(shop, metric, day, level, since, observed, fresh, announced, notified_on, root, value, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (shop, metric, day) DO UPDATE SET level = excluded.level, since = excluded.since,
+	(shop, metric, day, level, since, changed, observed, fresh, announced, notified_on, root, value, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (shop, metric, day) DO UPDATE SET level = excluded.level, since = excluded.since, changed = excluded.changed,
 	observed = excluded.observed, fresh = excluded.fresh, announced = excluded.announced,
 	notified_on = excluded.notified_on, root = excluded.root, value = excluded.value, updated_at = excluded.updated_at`
 
@@ -132,7 +132,7 @@ func (db *DB) SaveEvaluation(ctx context.Context, ev Evaluation) (added int, err
 				if s.Valid {
 					value = s.Value
 				}
-				if _, err := stmt.ExecContext(ctx, ref.key, string(s.Metric), int64(ev.Day), string(s.Level), int64(s.Since),
+				if _, err := stmt.ExecContext(ctx, ref.key, string(s.Metric), int64(ev.Day), string(s.Level), int64(s.Since), int64(s.Changed),
 					string(s.Observed), boolInt(s.Fresh), string(s.Announced), int64(s.NotifiedOn), s.Root, value, ev.At.UnixMilli()); err != nil {
 					return err
 				}

@@ -107,6 +107,9 @@ func (db *DB) Daily(ctx context.Context, shopID string, day rules.Day) (*Daily, 
 	d := &Daily{Report: rules.Evaluate(s, w, narrow(in, span, w))}
 	before := s.Window(day - 7)
 	d.WeekAgo = rules.Evaluate(s, before, narrow(in, span, before))
+	if err := db.judge(ctx, ref, &d.Report, &d.WeekAgo); err != nil {
+		return nil, fmt.Errorf("store: daily %s %s: %w", shopID, day, err)
+	}
 	if d.Report.Results[rules.ChatResponseRate].Level.Severity() > 0 {
 		b := &Breakdown{ShopID: shopID, Metric: rules.ChatResponseRate, Window: w}
 		if err := db.chatBreakdown(ctx, ref, w, b, in.Turns); err != nil {

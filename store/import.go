@@ -95,6 +95,9 @@ type ImportOptions struct {
 	// SkipInvalid imports the valid rows and reports the rejected ones,
 	// instead of importing nothing when a row is invalid.
 	SkipInvalid bool
+	// At is when the import happens, recorded as the shops' last import of
+	// the kind (zero: now).
+	At time.Time
 }
 
 // FileStats counts one file's rows: Rows = Imported + Rejected.
@@ -182,6 +185,9 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	}
 	if writeErr == nil {
 		writeErr = touchShops(ctx, w.tx, slices.Collect(maps.Keys(res.touched)))
+	}
+	if writeErr == nil {
+		writeErr = recordImports(ctx, w.tx, kind, slices.Collect(maps.Keys(res.touched)), opts.At)
 	}
 	if writeErr != nil {
 		w.rollback()

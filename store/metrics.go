@@ -49,7 +49,8 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	return s.QueryContext(ctx, args...)
 }
 
-// Report computes every metric of the shop for its local date day.
+// Report computes every metric of the shop for its local date day, judged
+// on the freshness of the record kinds each is computed from.
 func (db *DB) Report(ctx context.Context, shopID string, day rules.Day) (rules.Report, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
@@ -60,7 +61,11 @@ func (db *DB) Report(ctx context.Context, shopID string, day rules.Day) (rules.R
 	if err != nil {
 		return rules.Report{}, fmt.Errorf("store: report %s %s: %w", shopID, day, err)
 	}
-	return rules.Evaluate(ref.shop, w, in), nil
+	r := rules.Evaluate(ref.shop, w, in)
+	if err := db.judge(ctx, ref, &r); err != nil {
+		return rules.Report{}, fmt.Errorf("store: report %s %s: %w", shopID, day, err)
+	}
+	return r, nil
 }
 
 // inputs loads the records of one shop and window that a report needs.

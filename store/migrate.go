@@ -241,6 +241,26 @@ CREATE INDEX orders_shop_delivered ON orders (shop, delivered_day, created_day, 
 -- answers do not read (alerts, the outbox, sync state) leave it.
 ALTER TABLE shops ADD COLUMN changes INTEGER NOT NULL DEFAULT 0;
 `,
+	7: `
+-- alert_states.since becomes the date the alert episode first opened (its
+-- first move from ok to warn or critical), kept through worsening and
+-- improving; changed is the first date at the level, which since used to
+-- be. Open episodes of earlier versions keep their last change as opening.
+ALTER TABLE alert_states ADD COLUMN changed INTEGER NOT NULL DEFAULT 0;
+UPDATE alert_states SET changed = since;
+`,
+	8: `
+-- Per shop and record kind: when an import (CSV, inbox or TikTok sync)
+-- last brought records of the kind, and the newest record's local date
+-- after it. Written in the import's transaction.
+CREATE TABLE record_imports (
+	shop        INTEGER NOT NULL,
+	kind        TEXT NOT NULL,
+	imported_at INTEGER NOT NULL,
+	newest_day  INTEGER,
+	PRIMARY KEY (shop, kind)
+) WITHOUT ROWID;
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -82,6 +82,9 @@ func (db *DB) ReportDays(ctx context.Context, shopID string, days ...rules.Day) 
 	for i, d := range days {
 		w := ref.shop.Window(d)
 		out[i] = rules.Evaluate(ref.shop, w, narrow(in, span, w))
+		if err := db.judge(ctx, ref, &out[i]); err != nil {
+			return nil, fmt.Errorf("store: reports %s: %w", shopID, err)
+		}
 	}
 	return out, nil
 }
@@ -122,6 +125,9 @@ func (db *DB) Feedback(ctx context.Context, shopID string, day rules.Day) (*Feed
 		return nil, fmt.Errorf("store: feedback %s: %w", shopID, err)
 	}
 	f := &Feedback{Report: rules.Evaluate(ref.shop, w, in)}
+	if err := db.judge(ctx, ref, &f.Report); err != nil {
+		return nil, fmt.Errorf("store: feedback %s: %w", shopID, err)
+	}
 	reviews := newTally()
 	for _, rv := range in.Reviews {
 		if !w.Contains(rv.Day) || !rules.NRR.CountsReview(rv.Causes) {

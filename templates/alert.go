@@ -18,11 +18,19 @@ type Alert struct {
 	Warn       string // "0.4%"
 	ClearAt    string // the value at which the alert resolves: "0.36%"
 	Date       string // the evaluated date: "Fri 20 Nov 2026"
-	Since      string // the first date at the level
-	Days       int    // days at the level, the evaluated date included
+	Since      string // the date the alert first opened: "Fri 20 Nov 2026"
+	Days       int    // days since the alert opened, to the evaluated date
+	Changed    string // the first date at the level, when later than Since; "" otherwise
 	RepeatDays int    // days between reminders
 	Group      string // "product" or "service": which enforcement actions apply
 	LastData   string // stale data: the last date with records; "" when there are none
+	// A record kind that stopped arriving (alert.kind.*):
+	Kind      string // "reviews"
+	KindOne   string // "review"
+	DaysSince int    // days since the kind's newest record
+	Affects   string // the metrics computed from it: "NRR"
+	Inbox     string // the inbox folder that imports dropped exports; "" for none
+	Synced    bool   // the TikTok Shop sync can bring the kind (all but reviews)
 }
 
 // Nudge is the data of the "nudge" block.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -56,8 +57,12 @@ func TestMetricsJSON(t *testing.T) {
 	env, dir := cliEnv(t)
 	var orders strings.Builder
 	orders.WriteString("order_id,shop_id,product_id,created_at,delivered_at\n")
-	for i := range 40 { // 40 orders delivered on 2026-11-10, Bangkok time
-		orders.WriteString("o" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ",7495001,p1,2026-11-05T10:00:00+07:00,2026-11-10T10:00:00+07:00\n")
+	for i := range 40 { // 40 orders delivered on 2026-11-10, Bangkok time, the last on 11-19 (orders are fresh on 11-20)
+		delivered := "2026-11-10T10:00:00+07:00"
+		if i == 39 {
+			delivered = "2026-11-19T10:00:00+07:00"
+		}
+		orders.WriteString("o" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ",7495001,p1,2026-11-05T10:00:00+07:00," + delivered + "\n")
 	}
 	files := map[string]string{
 		"orders":  orders.String(),
@@ -136,6 +141,40 @@ func TestMetricsJSON(t *testing.T) {
 	r = MustRunMain(t, env, "metrics", "--shop", "7495001", "--date", "2026-11-20")
 	if r.code != 0 || !strings.Contains(r.stdout, "2.50%") || !strings.Contains(r.stdout, "1/40") {
 		t.Errorf("metrics table:\n%s%s", r.stdout, r.stderr)
+	}
+
+	// Ten days later no order has arrived for 11 days: NRR and SFRR are
+	// stale, never ok or critical, with the figures' level beside; the
+	// chats, never more than one a day, are not overdue.
+	r = MustRunMain(t, env, "metrics", "--shop", "7495001", "--date", "2026-11-30", "--json")
+	var later struct {
+		Metrics map[string]struct {
+			Level         string   `json:"level"`
+			ComputedLevel string   `json:"computed_level"`
+			StaleInputs   []string `json:"stale_inputs"`
+		} `json:"metrics"`
+		Inputs map[string]struct {
+			State      string  `json:"state"`
+			LastRecord *string `json:"last_record"`
+		} `json:"inputs"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &later); err != nil {
+		t.Fatalf("metrics --json: %v\n%s", err, r.stdout)
+	}
+	for _, m := range []string{"nrr", "sfrr"} {
+		if got := later.Metrics[m]; got.Level != "stale" || got.ComputedLevel == "" || !slices.Equal(got.StaleInputs, []string{"orders"}) {
+			t.Errorf("%s on 2026-11-30 = %+v, want stale for orders", m, got)
+		}
+	}
+	if got := later.Metrics["chat_response_rate"]; got.Level == "stale" || got.ComputedLevel != "" {
+		t.Errorf("chat_response_rate on 2026-11-30 = %+v", got)
+	}
+	if in := later.Inputs["orders"]; in.State != "stale" || in.LastRecord == nil || *in.LastRecord != "2026-11-19" {
+		t.Errorf("inputs.orders = %+v", in)
+	}
+	r = MustRunMain(t, env, "metrics", "--shop", "7495001", "--date", "2026-11-30")
+	if !strings.Contains(r.stdout, "stale") || !strings.Contains(r.stdout, "no orders since Thu 19 Nov 2026") {
+		t.Errorf("metrics table on 2026-11-30:\n%s%s", r.stdout, r.stderr)
 	}
 
 	r = MustRunMain(t, env, "breakdown", "--shop", "7495001", "--metric", "nrr", "--date", "2026-11-20", "--json")

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
@@ -64,6 +65,31 @@ func printReport(w io.Writer, s *rules.Shop, r rules.Report) {
 			thresholdText(res, true), thresholdText(res, false), intText(res.Headroom), dayText(res.RecoversOn))
 	}
 	tw.Flush()
+	for _, in := range r.Inputs {
+		if in.State == rules.Fresh {
+			continue
+		}
+		var affected []string
+		for _, m := range rules.Metrics {
+			if slices.Contains(m.InputKinds(), in.Kind) {
+				affected = append(affected, string(m))
+			}
+		}
+		what := fmt.Sprintf("no %s imported", in.Kind)
+		if in.Has {
+			what = fmt.Sprintf("no %s since %s (%d days)", in.Kind, dayName(in.Last), in.DaysSince(r.Date))
+		}
+		fmt.Fprintf(w, "\n%s: %s; %s not judged (shopwatch import %s FILE)", strings.ReplaceAll(string(in.State), "_", " "), what, strings.Join(affected, ", "), in.Kind)
+	}
+	if slices.ContainsFunc(r.Inputs, func(in rules.Input) bool { return in.State != rules.Fresh }) {
+		fmt.Fprintln(w)
+	}
+}
+
+// dayName is "Thu 19 Nov 2026".
+func dayName(d rules.Day) string {
+	y, m, dd := d.Date()
+	return time.Date(y, m, dd, 0, 0, 0, 0, time.UTC).Format("Mon 2 Jan 2006")
 }
 
 // allShops prints one line per shop, worst first.
