@@ -47,7 +47,7 @@ type cachedStore struct {
 }
 
 type cacheKey struct {
-	kind      byte // 'r' report, 'f' feedback, 'b' breakdown, 'm' mutes
+	kind      byte // 'r' report, 'f' feedback, 'b' breakdown, 'm' mutes, 'e' evidence (metric: the product)
 	shop      string
 	metric    string
 	day       rules.Day
@@ -207,6 +207,13 @@ func (c *cachedStore) Mutes(ctx context.Context, shopID string, now time.Time) (
 func (c *cachedStore) Feedback(ctx context.Context, shopID string, day rules.Day) (*store.Feedback, error) {
 	return cached(ctx, c, cacheKey{kind: 'f', shop: shopID, day: day}, func() (*store.Feedback, error) {
 		return c.Store.Feedback(ctx, shopID, day)
+	})
+}
+
+// Evidence caches an appeal's evidence per shop, product and day.
+func (c *cachedStore) Evidence(ctx context.Context, shopID, productID string, day rules.Day) (*store.Evidence, error) {
+	return cached(ctx, c, cacheKey{kind: 'e', shop: shopID, metric: productID, day: day}, func() (*store.Evidence, error) {
+		return c.Store.Evidence(ctx, shopID, productID, day)
 	})
 }
 

@@ -48,17 +48,18 @@ type Evidence struct {
 type RecordCount struct {
 	Count  int
 	Orders []string
+	More   bool // the records have more orders than Orders keeps
 }
 
 // MaxEvidenceOrders is how many order ids a RecordCount keeps.
-const MaxEvidenceOrders = 5
+const MaxEvidenceOrders = 3
 
 func (c *RecordCount) add(order string) {
 	c.Count++
 	if i, found := slices.BinarySearch(c.Orders, order); !found {
 		c.Orders = slices.Insert(c.Orders, i, order)
 		if len(c.Orders) > MaxEvidenceOrders {
-			c.Orders = c.Orders[:MaxEvidenceOrders]
+			c.Orders, c.More = c.Orders[:MaxEvidenceOrders], true
 		}
 	}
 }

@@ -33,11 +33,11 @@ func TestEvidenceScenario(t *testing.T) {
 		reasons         map[string]int
 		top             []string
 	}{
-		{"whole shop", "", 5, RecordCount{1, []string{"B"}}, map[string]int{"damaged": 2, "other": 1, "counterfeit": 1},
-			7, RecordCount{1, []string{"B"}}, RecordCount{1, []string{"C"}}, RecordCount{1, []string{"D"}},
+		{"whole shop", "", 5, RecordCount{Count: 1, Orders: []string{"B"}}, map[string]int{"damaged": 2, "other": 1, "counterfeit": 1},
+			7, RecordCount{Count: 1, Orders: []string{"B"}}, RecordCount{Count: 1, Orders: []string{"C"}}, RecordCount{Count: 1, Orders: []string{"D"}},
 			map[string]int{"damaged": 1, "missing_item": 1, "Something weird": 1}, []string{"p1", "p2", "p3"}},
-		{"product with disputed feedback", "p1", 3, RecordCount{1, []string{"B"}}, map[string]int{"damaged": 1, "other": 1},
-			5, RecordCount{1, []string{"B"}}, RecordCount{1, []string{"C"}}, RecordCount{1, []string{"D"}},
+		{"product with disputed feedback", "p1", 3, RecordCount{Count: 1, Orders: []string{"B"}}, map[string]int{"damaged": 1, "other": 1},
+			5, RecordCount{Count: 1, Orders: []string{"B"}}, RecordCount{Count: 1, Orders: []string{"C"}}, RecordCount{Count: 1, Orders: []string{"D"}},
 			map[string]int{"damaged": 1}, nil},
 		{"product with seller feedback only", "p2", 1, RecordCount{}, map[string]int{"damaged": 1},
 			2, RecordCount{}, RecordCount{}, RecordCount{}, map[string]int{"missing_item": 1, "Something weird": 1}, nil},
@@ -72,7 +72,9 @@ func TestEvidenceScenario(t *testing.T) {
 	}
 }
 
-func equalCount(a, b RecordCount) bool { return a.Count == b.Count && slices.Equal(a.Orders, b.Orders) }
+func equalCount(a, b RecordCount) bool {
+	return a.Count == b.Count && slices.Equal(a.Orders, b.Orders) && a.More == b.More
+}
 
 // The evidence's figures are the store's own: its report is Report's, the
 // reviews it sets aside as logistics-only are exactly the negative reviews
@@ -188,5 +190,16 @@ func TestFindProducts(t *testing.T) {
 				t.Errorf("FindProducts(%q) = %v, want %v", tt.q, ids, tt.want)
 			}
 		})
+	}
+}
+
+func TestRecordCountKeepsFirstOrders(t *testing.T) {
+	var c RecordCount
+	for _, o := range []string{"o9", "o3", "o3", "o7", "o1", "o5", "o8", "o2"} { // MaxEvidenceOrders is 3
+		c.add(o)
+	}
+	want := RecordCount{Count: 8, Orders: []string{"o1", "o2", "o3"}, More: true}
+	if !equalCount(c, want) {
+		t.Errorf("= %+v, want %+v", c, want)
 	}
 }
