@@ -121,6 +121,15 @@ func TestAppealEvidenceMatchesStore(t *testing.T) {
 					t.Errorf("letter says %q:\n%s", n, letter)
 				}
 			}
+			// Each rectification line names a cause with feedback, counted in labelled units.
+			_, rect, _ := strings.Cut(letter, "\n3. Rectifications made\n")
+			rect, _, _ = strings.Cut(rect, "\n\n")
+			line := regexp.MustCompile(`^- [A-Z][^(]* \(\d+ (negative reviews?|returns?|late chats?)(, \d+ (returns?|late chats?))*\): \[CONFIRM: [^\]]+\]$`)
+			for _, l := range strings.Split(rect, "\n") {
+				if !line.MatchString(l) && !strings.HasPrefix(l, "- [CONFIRM: what you changed") {
+					t.Errorf("rectification line %q", l)
+				}
+			}
 			// Each cause line's counts, in their own units, add up to the evidence.
 			reviews, returns := 0, 0
 			for _, m := range regexp.MustCompile(`\((\d+) negative reviews?(?:, (\d+) returns?)?\): \[CONFIRM`).FindAllStringSubmatch(letter, -1) {
