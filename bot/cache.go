@@ -267,7 +267,7 @@ func (c *cachedStore) warmShop(ctx context.Context, s *rules.Shop, day rules.Day
 	for _, key := range []cacheKey{
 		{kind: 'r', shop: s.ID, day: day}, {kind: 'r', shop: s.ID, day: day - 7}, {kind: 'f', shop: s.ID, day: day},
 		{kind: 'b', shop: s.ID, metric: "nrr", day: day}, {kind: 'b', shop: s.ID, metric: "sfrr", day: day}, {kind: 'b', shop: s.ID, metric: "chat", day: day},
-		{kind: 'm', shop: s.ID},
+		{kind: 'm', shop: s.ID}, {kind: 'e', shop: s.ID, day: day},
 	} {
 		if _, hit := c.lookup(key); hit {
 			continue
@@ -283,6 +283,8 @@ func (c *cachedStore) warmShop(ctx context.Context, s *rules.Shop, day rules.Day
 			_, err = c.BreakdownWindow(ctx, s.ID, key.metric, day, 0, 0)
 		case 'm':
 			_, err = c.Mutes(ctx, s.ID, time.Time{})
+		case 'e':
+			_, err = c.Evidence(ctx, s.ID, "", day)
 		}
 		if err != nil {
 			return computed, err
