@@ -9,47 +9,49 @@ import (
 	"unicode/utf8"
 
 	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/templates"
 )
 
-// How many causes and products an appeal names (before any cut).
-const (
-	appealCauses   = 3
-	appealProducts = 3
-)
+// appealForm is the appeal command's usage.
+const appealForm = "appeal <kind> [shop] [product]"
 
-// appeal: a ready-to-edit appeal letter for an enforcement action,
-// pre-filled with the shop's figures, top causes and products.
+// appealProducts is how many products an appeal without one suggests.
+const appealProducts = 3
+
+// appeal: a draft appeal letter for an enforcement action, on the shop or
+// one of its products, that states only what the shop's records show and
+// leaves every other claim to the seller as a placeholder.
 func (h *Handler) appeal(ctx context.Context, req Request, args []string) (Reply, error) {
-	const form = "appeal <kind> [shop]"
 	kinds := make([]string, len(templates.AppealKinds))
 	for i, k := range templates.AppealKinds {
 		kinds[i] = k.Name
 	}
 	if len(args) == 0 {
-		return h.commandUsage(req, form, "Which enforcement action? Kinds: "+codeList(kinds)+".")
+		return h.commandUsage(req, appealForm, "Which enforcement action? Kinds: "+codeList(kinds)+".")
 	}
 	kind, rest, ok := appealKind(args)
 	if !ok {
-		return h.commandUsage(req, form, fmt.Sprintf("I have no appeal for `%s`. Kinds: %s.", esc(truncateRunes(args[0], 40)), codeList(kinds)))
-	}
-	if len(rest) > 1 {
-		return h.commandUsage(req, form, "Give at most one shop after the kind.")
+		return h.commandUsage(req, appealForm, fmt.Sprintf("I have no appeal for `%s`. Kinds: %s.", esc(truncateRunes(args[0], 40)), codeList(kinds)))
 	}
 	sc, err := h.scope(req)
 	if err != nil {
 		return Reply{}, err
 	}
-	shop, err := h.shop(req, sc, first(rest), "appeal "+kind.Name+" SHOP")
+	shop, product, err := h.appealTarget(ctx, req, sc, kind, rest)
 	if err != nil {
 		return Reply{}, err
 	}
 	day := shopDay(shop, req.At)
-	f, err := h.feedback(ctx, shop, day, true)
+	var productID string
+	if product != nil {
+		productID = product.ID
+	}
+	ev, err := h.db.Evidence(ctx, shop.ID, productID, day)
 	if err != nil {
 		return Reply{}, err
 	}
-	data := appealData(kind, shop, f.report, f)
+	data := appealData(kind, shop, ev)
 	letter, cut, err := h.tmpl.Appeal(data, templates.AppealLimit)
 	if err != nil {
 		return Reply{}, err
@@ -57,9 +59,22 @@ func (h *Handler) appeal(ctx context.Context, req Request, args []string) (Reply
 
 	var m msg
 	m.header("Appeal draft · " + upperFirst(kind.Label))
-	m.section(fmt.Sprintf("Pre-filled for *%s* with its figures to %s. Fill in the [brackets], check that the product and dates match the notice, attach the proof, then send it from Seller Center by raising a ticket.",
-		esc(shop.Name), day))
+	about := "*" + esc(shop.Name) + "*"
+	if product != nil {
+		about = "*" + esc(productLabel(*product)) + "* of " + about
+	}
+	cites := "It cites what shopwatch's records show for %s, %s to %s."
+	if !data.Evidence.Any() {
+		cites = "shopwatch's records for %s, %s to %s, hold no feedback it can cite in your favour."
+	}
+	m.section(fmt.Sprintf("*This is a draft to review, not a letter to send as it is.* "+cites+" "+
+		"Each `[CONFIRM: …]` is a claim only you can make: replace it with what is true, or delete the line. Each `[ATTACH: …]` is proof to add. "+
+		"Check the action and its date against TikTok's notice, then send it from Seller Center by raising a ticket.",
+		about, ev.Window.First, ev.Window.Last))
 	m.section("```\n" + esc(letter) + "\n```")
+	if kind.Group == "product" && product == nil {
+		m.context(h.suggestProducts(req, kind, shop, ev))
+	}
 	n := utf8.RuneCountInString(letter)
 	if cut.Any() {
 		m.context(fmt.Sprintf("✂️ Cut to stay within %s characters (now %s): left out %s.", num(templates.AppealLimit), num(n), cut))
@@ -67,8 +82,27 @@ func (h *Handler) appeal(ctx context.Context, req Request, args []string) (Reply
 		m.context(fmt.Sprintf("%s of %s characters · shop `%s` · other kinds: `%s appeal &lt;kind&gt;`", num(n), num(templates.AppealLimit), shop.ID, req.Command))
 	}
 	r := m.reply(KindAnswer)
-	r.Share = shareValue{Text: "appeal " + kind.Name + " " + shop.ID, At: req.At.Unix()}.encode()
+	share := "appeal " + kind.Name + " " + shop.ID
+	if product != nil {
+		share += " " + product.ID
+	}
+	r.Share = shareValue{Text: share, At: req.At.Unix()}.encode()
 	return r, nil
+}
+
+// suggestProducts tells how to name the product of a product action, with
+// the products that drew the most negative feedback.
+func (h *Handler) suggestProducts(req Request, kind templates.AppealKind, shop *rules.Shop, ev *store.Evidence) string {
+	s := fmt.Sprintf("Name the product for a letter on its own reviews and returns: `%s appeal %s %s PRODUCT` (its ID or part of its name).", req.Command, kind.Name, shop.ID)
+	var items []string
+	for _, p := range ev.TopProducts[:min(appealProducts, len(ev.TopProducts))] {
+		counts := templates.AppealCause{Reviews: p.NegativeReviews, Returns: p.Returns}.Counts()
+		items = append(items, fmt.Sprintf("`%s` %s (%s)", p.ID, esc(cmp.Or(p.Name, "unnamed")), counts))
+	}
+	if len(items) > 0 {
+		s += " Most feedback: " + strings.Join(items, "; ") + "."
+	}
+	return s
 }
 
 // appealKind reads the kind from the first one or two arguments ("order
@@ -83,57 +117,167 @@ func appealKind(args []string) (templates.AppealKind, []string, bool) {
 	return k, args[1:], ok
 }
 
-// appealData builds the letter's data. Product actions cite the product
-// metrics and products; service actions the service and chat metrics, with
-// service causes first.
-func appealData(kind templates.AppealKind, shop *rules.Shop, r rules.Report, f *feedback) templates.Appeal {
-	a := templates.Appeal{Kind: kind, Shop: templates.Shop{ID: shop.ID, Name: shop.Name}, Date: r.Date.String(),
-		WindowDays: r.Window.Days(), TargetHours: shop.Profile.ChatTargetHours}
-	metrics := []rules.Metric{rules.NRR, rules.NRRProduct, rules.SFRR}
-	if kind.Group == "service" {
-		metrics = []rules.Metric{rules.NRR, rules.NRRService, rules.SFRR, rules.ChatResponseRate}
+// appealTarget resolves the `[shop] [product]` words after the kind. A
+// shop is a shop id, or the longest run of leading words that names one
+// visible shop; the words after it name a product. When the words name no
+// shop and the channel sees one, they all name a product of that shop.
+func (h *Handler) appealTarget(ctx context.Context, req Request, sc scope, kind templates.AppealKind, rest []string) (*rules.Shop, *store.ProductRef, error) {
+	example := "appeal " + kind.Name + " SHOP"
+	if len(rest) == 0 {
+		shop, err := h.shop(req, sc, "", example)
+		return shop, nil, err
 	}
-	for _, m := range metrics {
-		res := r.Results[m]
-		if (m == rules.NRRProduct || m == rules.NRRService) && res.Thresholds == nil {
-			continue // the profile does not judge this part on its own
+	var shop *rules.Shop
+	var words []string
+	if _, ok := h.cfg.Shop(rest[0]); ok {
+		s, err := h.shop(req, sc, rest[0], example) // refuses a shop the channel may not see
+		if err != nil {
+			return nil, nil, err
 		}
-		a.Rates = append(a.Rates, templates.Rate{Name: rateName(m, shop), Valid: res.Valid, Value: res.Value,
-			Count: res.Numerator, Of: res.Denominator, Base: base(shop, m), Level: string(res.Level)})
-	}
-	var causes []templates.Cause
-	for _, c := range f.causes {
-		if kind.Group == "product" && c.Unit != "" {
-			continue // late chats are not what a product action is about
+		shop, words = s, rest[1:]
+	} else {
+		ambiguous := ""
+		for i := len(rest); i > 0 && shop == nil; i-- {
+			arg := strings.Join(rest[:i], " ")
+			switch found, _ := sc.find(h.cfg, arg); {
+			case len(found) == 1:
+				shop, words = found[0], rest[i:]
+			case len(found) > 1 && ambiguous == "":
+				ambiguous = arg
+			}
 		}
-		causes = append(causes, c)
+		switch {
+		case shop != nil:
+		case len(sc.shops) == 1:
+			shop, words = sc.shops[0], rest
+		default:
+			s, err := h.shop(req, sc, cmp.Or(ambiguous, rest[0]), example) // asks which, or refuses
+			if err != nil {
+				return nil, nil, err
+			}
+			shop, words = s, rest[1:]
+		}
 	}
-	if kind.Group == "service" {
-		slices.SortStableFunc(causes, func(x, y templates.Cause) int {
-			return cmp.Compare(b2i(x.Group != "service"), b2i(y.Group != "service"))
-		})
+	if len(words) == 0 {
+		return shop, nil, nil
 	}
-	a.Causes = causes[:min(appealCauses, len(causes))]
-	products := f.products
-	for _, p := range products[:min(appealProducts, len(products))] {
-		a.Products = append(a.Products, templates.Product{ID: p.ProductID, Name: p.Name, Count: p.Count, Base: p.Base, Rate: p.Rate})
+	p, err := h.appealProduct(ctx, req, kind, shop, strings.Join(words, " "))
+	return shop, p, err
+}
+
+// appealProduct finds the product q names among the shop's products, or
+// says why it cannot.
+func (h *Handler) appealProduct(ctx context.Context, req Request, kind templates.AppealKind, shop *rules.Shop, q string) (*store.ProductRef, error) {
+	found, err := h.db.FindProducts(ctx, shop.ID, q)
+	if err != nil {
+		return nil, err
 	}
-	if kind.Group == "product" && len(a.Products) > 0 {
-		t := a.Products[0]
-		a.Target = &t
+	switch len(found) {
+	case 1:
+		return &found[0], nil
+	case 0:
+		return nil, usageErr("I can't find a product matching \"%s\" in the orders of %s. Give its product ID or part of its name as in its orders; `%s breakdown nrr %s` lists the products with negative reviews. Usage: `%s %s`.",
+			esc(truncateRunes(q, 60)), esc(shop.Name), req.Command, shop.ID, req.Command, esc(appealForm))
 	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Which product? %s of %s match \"%s\":\n", templates.Plural(len(found), "product", "products"), esc(shop.Name), esc(truncateRunes(q, 60)))
+	for i, p := range found {
+		if i == maxListed {
+			fmt.Fprintf(&b, "…and %d more: give more of the name, or the product ID.\n", len(found)-i)
+			break
+		}
+		fmt.Fprintf(&b, "• `%s` %s\n", p.ID, esc(cmp.Or(p.Name, "unnamed")))
+	}
+	fmt.Fprintf(&b, "For example: `%s appeal %s %s %s`", req.Command, kind.Name, shop.ID, found[0].ID)
+	return nil, &userError{kind: KindUsage, md: b.String()}
+}
+
+// productLabel names a product: "Name (ID 123)", or "product ID 123".
+func productLabel(p store.ProductRef) string {
+	if p.Name == "" {
+		return "product ID " + p.ID
+	}
+	return p.Name + " (ID " + p.ID + ")"
+}
+
+// otherDescription describes the cause "other" in a letter: reviews
+// without a cause, and returns whose reason matched no rule.
+const otherDescription = "feedback without a clear cause"
+
+// appealData builds the letter's data from the evidence. Product actions
+// address product and service causes of reviews and returns; service
+// actions also address late chats when the chat rate is past warn. Chat
+// replies are cited as evidence only when the rate is within its target
+// level: a letter never quotes a rate that tells against the shop.
+func appealData(kind templates.AppealKind, shop *rules.Shop, ev *store.Evidence) templates.Appeal {
+	a := templates.Appeal{Kind: kind, Shop: templates.Shop{ID: shop.ID, Name: shop.Name},
+		From: ev.Window.First.String(), Date: ev.Window.Last.String(), WindowDays: ev.Window.Days(),
+		TargetHours: shop.Profile.ChatTargetHours, SizeChart: ev.SizeComplaints > 0}
+	if ev.Product != nil {
+		a.Target = &templates.Product{ID: ev.Product.ID, Name: ev.Product.Name}
+	}
+	a.Evidence = templates.AppealEvidence{
+		NegativeReviews: ev.NegativeReviews, LogisticsReviews: ev.LogisticsReviews.Count,
+		LogisticsOrders: ev.LogisticsReviews.Orders, MoreLogistics: ev.LogisticsReviews.More,
+		Returns: ev.Returns, BuyerReturns: ev.BuyerReturns.Count, Withdrawn: ev.Withdrawn.Count, SellerWon: ev.SellerWon.Count,
+	}
+	var returnOrders []string
+	for _, rc := range []store.RecordCount{ev.BuyerReturns, ev.Withdrawn, ev.SellerWon} {
+		returnOrders = append(returnOrders, rc.Orders...)
+		a.Evidence.MoreReturns = a.Evidence.MoreReturns || rc.More
+	}
+	slices.Sort(returnOrders)
+	returnOrders = slices.Compact(returnOrders)
+	if len(returnOrders) > store.MaxEvidenceOrders {
+		returnOrders, a.Evidence.MoreReturns = returnOrders[:store.MaxEvidenceOrders], true
+	}
+	a.Evidence.ReturnOrders = returnOrders
+	chat := ev.Report.Results[rules.ChatResponseRate]
+	if chat.Valid && chat.Level == rules.LevelOK {
+		a.Evidence.ChatOnTime, a.Evidence.ChatTurns, a.Evidence.ChatShare = chat.Numerator, chat.Denominator, chat.Value
+	}
+
+	causes := map[string]*templates.AppealCause{}
+	get := func(name string) *templates.AppealCause {
+		c := causes[name]
+		if c == nil {
+			c = &templates.AppealCause{Name: name, Description: otherDescription}
+			if cause, err := rules.ParseCause(name); err == nil {
+				c.Description = cause.Description()
+			}
+			causes[name] = c
+		}
+		return c
+	}
+	for name, n := range ev.ReviewCauses {
+		get(name).Reviews += n
+	}
+	for reason, n := range ev.ReturnReasons {
+		name := rules.CauseOther.String()
+		if cause, ok := reasonCauses[reason]; ok && !ev.Unclassified[reason] {
+			name = cause.String()
+		}
+		get(name).Returns += n
+	}
+	if late := chat.Denominator - chat.Numerator; kind.Group == "service" && chat.Level.Severity() > 0 && late > 0 {
+		get(rules.CauseSlowResponse.String()).LateChats = late
+	}
+	for _, c := range causes {
+		a.Causes = append(a.Causes, *c)
+	}
+	// Service actions address service causes first.
+	rank := func(c templates.AppealCause) int { return b2i(kind.Group == "service" && !isServiceCause(c.Name)) }
+	slices.SortFunc(a.Causes, func(x, y templates.AppealCause) int {
+		return cmp.Or(cmp.Compare(rank(x), rank(y)),
+			cmp.Compare(y.Reviews+y.Returns+y.LateChats, x.Reviews+x.Returns+x.LateChats),
+			cmp.Compare(b2i(x.Name == "other"), b2i(y.Name == "other")), // a known cause says more
+			cmp.Compare(x.Name, y.Name))
+	})
 	return a
 }
 
-// rateName names a rate in a letter.
-func rateName(m rules.Metric, s *rules.Shop) string {
-	switch m {
-	case rules.ChatResponseRate:
-		return "chats answered within " + templates.Hours(s.Profile.ChatTargetHours)
-	case rules.NRRProduct:
-		return "product-related NRR"
-	case rules.NRRService:
-		return "service-related NRR"
-	}
-	return strings.ToUpper(string(m))
+// isServiceCause reports whether a cause is in the service group.
+func isServiceCause(name string) bool {
+	c, err := rules.ParseCause(name)
+	return err == nil && c.Group() == rules.GroupService
 }

@@ -47,7 +47,7 @@ type cachedStore struct {
 }
 
 type cacheKey struct {
-	kind      byte // 'r' report, 'f' feedback, 'b' breakdown, 'm' mutes
+	kind      byte // 'r' report, 'f' feedback, 'b' breakdown, 'm' mutes, 'e' evidence (metric: the product)
 	shop      string
 	metric    string
 	day       rules.Day
@@ -210,6 +210,13 @@ func (c *cachedStore) Feedback(ctx context.Context, shopID string, day rules.Day
 	})
 }
 
+// Evidence caches an appeal's evidence per shop, product and day.
+func (c *cachedStore) Evidence(ctx context.Context, shopID, productID string, day rules.Day) (*store.Evidence, error) {
+	return cached(ctx, c, cacheKey{kind: 'e', shop: shopID, metric: productID, day: day}, func() (*store.Evidence, error) {
+		return c.Store.Evidence(ctx, shopID, productID, day)
+	})
+}
+
 func (c *cachedStore) BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*store.Breakdown, error) {
 	key := cacheKey{kind: 'b', shop: shopID, metric: metric, day: day, days: days, top: top}
 	return cached(ctx, c, key, func() (*store.Breakdown, error) {
@@ -260,7 +267,7 @@ func (c *cachedStore) warmShop(ctx context.Context, s *rules.Shop, day rules.Day
 	for _, key := range []cacheKey{
 		{kind: 'r', shop: s.ID, day: day}, {kind: 'r', shop: s.ID, day: day - 7}, {kind: 'f', shop: s.ID, day: day},
 		{kind: 'b', shop: s.ID, metric: "nrr", day: day}, {kind: 'b', shop: s.ID, metric: "sfrr", day: day}, {kind: 'b', shop: s.ID, metric: "chat", day: day},
-		{kind: 'm', shop: s.ID},
+		{kind: 'm', shop: s.ID}, {kind: 'e', shop: s.ID, day: day},
 	} {
 		if _, hit := c.lookup(key); hit {
 			continue
@@ -276,6 +283,8 @@ func (c *cachedStore) warmShop(ctx context.Context, s *rules.Shop, day rules.Day
 			_, err = c.BreakdownWindow(ctx, s.ID, key.metric, day, 0, 0)
 		case 'm':
 			_, err = c.Mutes(ctx, s.ID, time.Time{})
+		case 'e':
+			_, err = c.Evidence(ctx, s.ID, "", day)
 		}
 		if err != nil {
 			return computed, err

@@ -29,6 +29,11 @@ func (c *countingStore) Feedback(ctx context.Context, shopID string, day rules.D
 	return c.Store.Feedback(ctx, shopID, day)
 }
 
+func (c *countingStore) Evidence(ctx context.Context, shopID, productID string, day rules.Day) (*store.Evidence, error) {
+	c.reads.Add(1)
+	return c.Store.Evidence(ctx, shopID, productID, day)
+}
+
 func (c *countingStore) BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*store.Breakdown, error) {
 	c.reads.Add(1)
 	return c.Store.BreakdownWindow(ctx, shopID, metric, day, days, top)
@@ -91,7 +96,8 @@ func TestCache(t *testing.T) {
 		{"first status reads", "status", nil, 1},
 		{"second status is cached", "status", nil, 0},
 		{"digest reuses the status reports", "digest", nil, 2}, // feedback + nrr products
-		{"appeal reuses the digest's reads", "appeal warning", nil, 0},
+		{"appeal reads its evidence", "appeal warning", nil, 1},
+		{"a second appeal is cached", "appeal removal", nil, 0},
 		{"tips reuse them too", "tips", nil, 0},
 		{"a write no answer reads keeps the cache", "status", []string{}, 0},
 		{"a change to another shop keeps it", "status", []string{other}, 0},

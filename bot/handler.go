@@ -24,6 +24,8 @@ type Store interface {
 	Report(ctx context.Context, shopID string, day rules.Day) (rules.Report, error)
 	ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error)
 	Feedback(ctx context.Context, shopID string, day rules.Day) (*store.Feedback, error)
+	Evidence(ctx context.Context, shopID, productID string, day rules.Day) (*store.Evidence, error)
+	FindProducts(ctx context.Context, shopID, q string) ([]store.ProductRef, error)
 	BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*store.Breakdown, error)
 	Mutes(ctx context.Context, shopID string, now time.Time) ([]store.Mute, error)
 	SetMute(ctx context.Context, m store.Mute) error

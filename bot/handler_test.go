@@ -63,7 +63,7 @@ func TestAnswersGolden(t *testing.T) {
 		share               string // the share button's command, "" for none
 		want                []string
 	}{
-		{"help", chanBeauty, "help", KindAnswer, "", []string{"status [shop]", "appeal <kind> [shop]"}},
+		{"help", chanBeauty, "help", KindAnswer, "", []string{"status [shop]", "appeal <kind> [shop] [product]"}},
 		{"empty", chanBeauty, "", KindAnswer, "", []string{"breakdown nrr|sfrr|chat"}},
 		{"unknown", chanBeauty, "frobnicate now", KindUsage, "", []string{"I don't know the command frobnicate", "status [shop]"}},
 		{"status", chanBeauty, "status", KindAnswer, "status 7495001", []string{"Acme Beauty TH", "status on Fri 20 Nov 2026", "a week ago", "critical line", "Back within warn"}},
@@ -78,9 +78,9 @@ func TestAnswersGolden(t *testing.T) {
 		{"tips topic", chanBeauty, "tips monitoring", KindAnswer, "tips monitoring", []string{"Monitor your feedback regularly", "Data Compass > Post Purchase"}},
 		{"tips guide", chanUS, "tips", KindAnswer, "tips", []string{"Optimise your listings", "Pack and ship carefully", "Provide great service", "Monitor your feedback regularly"}},
 		{"tips unknown", chanBeauty, "tips glitter", KindUsage, "", []string{"I have no tips for glitter"}},
-		{"appeal warning", chanBeauty, "appeal warning", KindAnswer, "appeal warning 7495001", []string{"1. Reason for appeal", "2. Proof and documentation", "3. Rectifications made", "4. Prevention plan", "Vitamin C Serum 30ml", "1,800 characters"}},
+		{"appeal warning", chanBeauty, "appeal warning", KindAnswer, "appeal warning 7495001", []string{"1. Reason for appeal", "2. Proof and documentation", "3. Rectifications made", "4. Prevention plan", "[CONFIRM: product name and ID from the notice]", "This is a draft to review", "Vitamin C Serum 30ml", "1,800 characters"}},
 		{"appeal order limit", chanBeauty, "appeal order limit", KindAnswer, "appeal order-limit 7495001", []string{"order volume limit on"}},
-		{"appeal suspension", chanUS, "appeal suspension 7495002", KindAnswer, "appeal suspension 7495002", []string{"suspension of our shop", "chats answered within 24 h"}},
+		{"appeal suspension", chanUS, "appeal suspension 7495002", KindAnswer, "appeal suspension 7495002", []string{"suspension of our shop", "292 of our 299 buyer chats (97.66%) got a reply within 24 h"}},
 		{"appeal unknown kind", chanBeauty, "appeal jail", KindUsage, "", []string{"I have no appeal for jail", "order-limit"}},
 		{"digest shop", chanBeauty, "digest", KindAnswer, "digest 7495001", []string{"weekly digest", "a week ago", "Top causes"}},
 		{"digest all", chanAdmin, "digest", KindAnswer, "digest", []string{"across 3 shops", "Acme Beauty TH"}},
@@ -269,6 +269,11 @@ func (f faultyStore) ReportDays(ctx context.Context, shopID string, days ...rule
 func (f faultyStore) Feedback(ctx context.Context, shopID string, day rules.Day) (*store.Feedback, error) {
 	r, err := f.report()
 	return &store.Feedback{Report: r}, err
+}
+
+func (f faultyStore) Evidence(ctx context.Context, shopID, productID string, day rules.Day) (*store.Evidence, error) {
+	r, err := f.report()
+	return &store.Evidence{Report: r}, err
 }
 
 func TestInternalErrors(t *testing.T) {

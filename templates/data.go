@@ -3,7 +3,6 @@ package templates
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/shopwatch/shopwatch/rules"
 )
@@ -134,110 +133,6 @@ func LookupAppealKind(s string) (AppealKind, bool) {
 		}
 	}
 	return AppealKind{}, false
-}
-
-// Appeal is the data of the "appeal" block.
-type Appeal struct {
-	Kind        AppealKind
-	Shop        Shop
-	Date        string // the last date of the figures, YYYY-MM-DD
-	WindowDays  int
-	Rates       []Rate
-	Causes      []Cause   // top causes, most orders first
-	Products    []Product // top products, most orders first
-	Target      *Product  // product actions: the product the action is about, if known
-	TargetHours float64   // chat response target
-}
-
-// AppealLimit is the longest appeal letter, in characters.
-const AppealLimit = 1800
-
-// Cut says what Appeal left out to keep the letter within the limit.
-type Cut struct {
-	Products  int  // products left out
-	Causes    int  // causes left out
-	Truncated bool // the text itself was cut
-}
-
-// Any reports whether anything was left out.
-func (c Cut) Any() bool { return c.Products > 0 || c.Causes > 0 || c.Truncated }
-
-// String describes the cut for the reader.
-func (c Cut) String() string {
-	var parts []string
-	if c.Products > 0 {
-		parts = append(parts, Plural(c.Products, "product", "products"))
-	}
-	if c.Causes > 0 {
-		parts = append(parts, Plural(c.Causes, "cause", "causes"))
-	}
-	if c.Truncated {
-		parts = append(parts, "the end of the text")
-	}
-	return strings.Join(parts, ", ")
-}
-
-// truncMark ends a letter that had to be cut.
-const truncMark = "\n[… draft cut here to stay within 1,800 characters]"
-
-// Appeal renders the appeal letter of data within limit characters
-// (AppealLimit when limit is 0). It first leaves out the least important
-// products, then causes, and only then cuts the text at a line end, and it
-// reports what it left out.
-func (s *Set) Appeal(data Appeal, limit int) (string, Cut, error) {
-	if limit <= 0 {
-		limit = AppealLimit
-	}
-	products, causes := data.Products, data.Causes
-	try := func(np, nc int) (string, error) {
-		d := data
-		d.Products, d.Causes = products[:np], causes[:nc]
-		return s.Render("appeal", d)
-	}
-	np, nc := len(products), len(causes)
-	for {
-		text, err := try(np, nc)
-		if err != nil {
-			return "", Cut{}, err
-		}
-		cut := Cut{Products: len(products) - np, Causes: len(causes) - nc}
-		if utf8.RuneCountInString(text) <= limit {
-			return text, cut, nil
-		}
-		switch {
-		case np > 1:
-			np--
-		case nc > 1:
-			nc--
-		case np > 0:
-			np--
-		case nc > 0:
-			nc--
-		default:
-			cut.Truncated = true
-			return truncate(text, limit-utf8.RuneCountInString(truncMark)) + truncMark, cut, nil
-		}
-	}
-}
-
-// truncate cuts s to at most n characters, at the last line end if there is
-// one in the second half, else at the last space.
-func truncate(s string, n int) string {
-	if n <= 0 {
-		return ""
-	}
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	head := string(r[:n])
-	if i := strings.LastIndexByte(head, '\n'); i > len(head)/2 {
-		return strings.TrimRight(head[:i], " ")
-	}
-	if i := strings.LastIndexByte(head, ' '); i > 0 {
-		return head[:i]
-	}
-	return head
 }
 
 // Digest is the data of the "digest.intro" block.

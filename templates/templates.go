@@ -87,7 +87,7 @@ func Required() []string {
 		names = append(names, "tips."+t)
 	}
 	for _, c := range tipCauses {
-		names = append(names, "tips."+c, "appeal.fix."+c, "appeal.proof."+c)
+		names = append(names, "tips."+c, "appeal.fix."+c, "appeal.proof."+c, "appeal.cause."+c)
 	}
 	for _, k := range AppealKinds {
 		names = append(names, "appeal."+k.Name+".action", "appeal."+k.Name+".outcome")

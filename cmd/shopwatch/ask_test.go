@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -61,7 +62,7 @@ func TestAsk(t *testing.T) {
 		{"mute", []string{"/shopwatch mute sfrr 2d " + id}, 0, []string{"Muted SFRR alerts for " + shop.Name}},
 		{"status shows the mute", []string{"/shopwatch status " + id}, 0, []string{"Alerts muted until"}},
 		{"unmute", []string{"/shopwatch unmute " + id}, 0, []string{"Unmuted all alerts"}},
-		{"help", []string{"/shopwatch help"}, 0, []string{"status [shop]", "appeal <kind> [shop]"}},
+		{"help", []string{"/shopwatch help"}, 0, []string{"status [shop]", "appeal <kind> [shop] [product]"}},
 		{"which shop", []string{"/shopwatch status"}, 2, []string{"Which shop?", cfg.Shops[2].ID}},
 		{"unknown command", []string{"/shopwatch explode"}, 2, []string{"I don't know the command explode"}},
 		{"as the shop's channel", []string{"/shopwatch status", "--channel", shop.Channel}, 0, []string{shop.Name}},
@@ -93,6 +94,22 @@ func TestAsk(t *testing.T) {
 			}
 		})
 	}
+	// `ask` names a product the way Slack does: the most-complained-about
+	// product that the shop-wide letter suggests, by its name of several words.
+	t.Run("appeal naming a product", func(t *testing.T) {
+		r := MustRunMain(t, env, "ask", "/shopwatch appeal warning "+id)
+		m := regexp.MustCompile(`Most feedback: (\S+) ([^(;]+) \(`).FindStringSubmatch(r.stdout)
+		if r.code != 0 || m == nil {
+			t.Fatalf("exit %d, no product suggested:\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		product, name := m[1], m[2]
+		r = MustRunMain(t, env, "ask", "/shopwatch appeal deactivation "+id+" "+name)
+		for _, w := range []string{"on product ID " + product, name + " (ID " + product + ")", "This is a draft to review"} {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("answer lacks %q:\n%s%s", w, r.stdout, r.stderr)
+			}
+		}
+	})
 }
 
 func TestAskErrors(t *testing.T) {
