@@ -103,6 +103,8 @@ var (
 			Series: []monitor.Series{{Metric: rules.NRR, Thresholds: nrr.Thresholds,
 				Values: []*float64{ptr(0.003), nil, ptr(0.0045), ptr(0.0061)}, Levels: []rules.Level{rules.LevelOK, rules.LevelInsufficient, rules.LevelWarn, rules.LevelCritical}}},
 			LevelDays: map[rules.Metric]map[rules.Level]int{rules.NRR: {rules.LevelCritical: 10, rules.LevelWarn: 8, rules.LevelOK: 12}},
+			Inputs: []rules.Input{{Kind: rules.KindOrders, Has: true, Last: d20 + 2, State: rules.Fresh},
+				{Kind: rules.KindReturns, State: rules.NoData}},
 			Causes: []monitor.Cause{{Name: "damaged", Group: "service", Count: 30, Metric: rules.NRR},
 				{Name: "damaged", Group: "seller", Count: 12, Metric: rules.SFRR},
 				{Name: "wrong_item", Group: "seller", Count: 9, Metric: rules.SFRR}},

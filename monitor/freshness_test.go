@@ -77,6 +77,14 @@ func TestReplayReviewsStop(t *testing.T) {
 		t.Fatalf("reviews notices %v: want one stale notice within 5 days after %s", notices, cut)
 	}
 
+	var after []string
+	for _, p := range posts {
+		if p.day > cut {
+			after = append(after, p.day.String()+" "+string(p.metric)+" "+string(p.transition))
+		}
+	}
+	t.Logf("reviews end %s; posts after that: %q", cut, after)
+
 	// From the notice on, NRR shows as stale, its figures' level kept apart.
 	reports, err := db.ReportDays(ctx, shop, notices[0].day, end)
 	if err != nil {
