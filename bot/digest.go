@@ -94,8 +94,8 @@ func (h *Handler) digestShop(ctx context.Context, req Request, shop *rules.Shop)
 	}
 	if len(f.causes) > 0 {
 		lines := []string{fmt.Sprintf("*Top causes* (%d days)", cur.Window.Days())}
-		for _, c := range f.causes[:min(3, len(f.causes))] {
-			lines = append(lines, fmt.Sprintf("• %s: %s", upperFirst(c.Description), c.Count()))
+		for _, c := range f.causes[:min(topTipCauses, len(f.causes))] {
+			lines = append(lines, "• "+tallyLine(c))
 		}
 		if len(f.products) > 0 {
 			p := f.products[0]
@@ -106,6 +106,9 @@ func (h *Handler) digestShop(ctx context.Context, req Request, shop *rules.Shop)
 	}
 	if text := mutesText(shop, mutes); text != "" {
 		m.context(text)
+	}
+	if len(f.causes) > 0 {
+		m.context(upperFirst(tallyNote(shop, day)))
 	}
 	m.context(fmt.Sprintf("Shop `%s` · details: `%s status %s` · `%s breakdown %s %s` · `%s tips %s`",
 		shop.ID, req.Command, shop.ID, req.Command, worstBreakdown(cur), shop.ID, req.Command, shop.ID))

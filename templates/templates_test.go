@@ -50,9 +50,9 @@ func sampleAppeal(kind string) Appeal {
 			{Name: "SFRR", Valid: true, Value: 14.0 / 1012, Count: 14, Of: 1012, Base: "orders", Level: "warn"},
 		},
 		Causes: []Cause{
-			{Name: "damaged", Description: "damaged item or package", Group: "service", Orders: 4, Share: 0.5},
-			{Name: "not_as_described", Description: "products that don't match the description, misleading images or claims", Group: "product", Orders: 2, Share: 0.25},
-			{Name: "other", Description: "no cause found in the review", Group: "other", Orders: 1, Share: 0.125},
+			{Name: "damaged", Description: "damaged item or package", Group: "service", Reviews: 4},
+			{Name: "not_as_described", Description: "products that don't match the description, misleading images or claims", Group: "product", Reviews: 2},
+			{Name: "other", Description: "no cause found in the review", Group: "other", Reviews: 1},
 		},
 		Products: []Product{
 			{ID: "1729000000000000001", Name: "Vitamin C Serum 30ml", Count: 4, Base: 220, Rate: 4.0 / 220},
@@ -65,7 +65,7 @@ func sampleAppeal(kind string) Appeal {
 		a.Target = &a.Products[0]
 	} else {
 		a.Rates = append(a.Rates, Rate{Name: "chat replies within 12 h", Valid: true, Value: 96.0 / 102, Count: 96, Of: 102, Base: "buyer chats", Level: "ok"})
-		a.Causes[0] = Cause{Name: "slow_response", Description: "slow or unhelpful chat replies", Group: "service", Orders: 4, Share: 0.5}
+		a.Causes[0] = Cause{Name: "slow_response", Description: "slow or unhelpful chat replies", Group: "service", Late: 4, Unit: "late chat replies"}
 	}
 	return a
 }
@@ -93,9 +93,9 @@ func TestAppealGolden(t *testing.T) {
 				}
 				last = i
 			}
-			for _, want := range []string{"Acme Beauty TH", "7495001", "0.61% (6 of 981 delivered orders)", "damaged item or package (4 orders)"} {
+			for _, want := range []string{"Acme Beauty TH", "7495001", "0.61% (6 of 981 delivered orders)", "damaged item or package (4 orders with a negative review)"} {
 				if k.Group == "service" && strings.HasPrefix(want, "damaged") {
-					want = "slow or unhelpful chat replies (4 orders)"
+					want = "slow or unhelpful chat replies (4 late chat replies)"
 				}
 				if !strings.Contains(text, want) {
 					t.Errorf("appeal lacks %q", want)
