@@ -347,3 +347,37 @@ func TestDigestCount(t *testing.T) {
 		t.Errorf("counted %+v, want %+v", d, want)
 	}
 }
+
+// TestTipsChatTarget: tips quote TikTok's guides (12 hours) as the guides,
+// and say separately what a shop's own program measures when it differs.
+func TestTipsChatTarget(t *testing.T) {
+	s := Default()
+	tests := []struct {
+		name, block string
+		target      float64
+		want, not   []string
+	}{
+		{"guides shop", "tips.slow_response", 12, []string{"guides ask for a reply within 12 hours."}, []string{"24 h", "program measures"}},
+		{"us shop", "tips.slow_response", 24, []string{"guides ask for a reply within 12 hours.", "counts a reply as on time within 24 h"}, []string{"reply within 24"}},
+		{"us service topic", "tips.service", 24, []string{"within 12 hours.", "on time within 24 h"}, []string{"reply within 24"}},
+		{"no shop", "tips.service", 0, []string{"within 12 hours."}, []string{"program measures"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text, err := s.Render(tt.block, Tips{Command: "/shopwatch", TargetHours: tt.target})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("lacks %q:\n%s", w, text)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(text, w) {
+					t.Errorf("has %q:\n%s", w, text)
+				}
+			}
+		})
+	}
+}
