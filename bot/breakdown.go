@@ -140,7 +140,7 @@ func countBreakdown(m *msg, s *rules.Shop, b *store.Breakdown) {
 			name = "(no name)"
 		}
 		lines = append(lines, fmt.Sprintf("%d. *%s* (`%s`): %s of %s %s, %s own rate",
-			i+1, esc(name), esc(p.ProductID), counted(b.Metric, p.Count), num(p.Base), base(s, b.Metric), pct(p.Rate)))
+			i+1, esc(name), esc(p.ProductID), counted(s, b.Metric, p.Count), num(p.Base), base(s, b.Metric), pct(p.Rate)))
 	}
 	m.section(strings.Join(lines, "\n"))
 	if len(b.Causes) == 0 {
@@ -148,12 +148,22 @@ func countBreakdown(m *msg, s *rules.Shop, b *store.Breakdown) {
 	}
 	lines = []string{"*Top causes*"}
 	if b.Metric == rules.SFRR {
-		lines = []string{"*Top return reasons*"}
+		lines = []string{fmt.Sprintf("*Top return reasons* (the SFRR counts %s returns)", faultWords(s.Profile))}
 	}
 	for _, c := range b.Causes[:min(topCauses, len(b.Causes))] {
 		lines = append(lines, "• "+causeLine(b.Metric, c))
 	}
 	m.section(strings.Join(lines, "\n"))
+}
+
+// faultWords names the return faults a profile's SFRR counts:
+// "seller-fault", "seller- and logistics-fault".
+func faultWords(p rules.Profile) string {
+	var names []string
+	for _, f := range p.SFRRFaults {
+		names = append(names, f.String()+"-")
+	}
+	return strings.TrimSuffix(strings.Join(names, " and "), "-") + "-fault"
 }
 
 func causeLine(metric rules.Metric, c store.CauseCount) string {
@@ -174,6 +184,10 @@ func causeLine(metric rules.Metric, c store.CauseCount) string {
 	}
 	if c.Name == rules.CauseOther.String() {
 		return fmt.Sprintf("%s (`other`): %s", upperFirst(desc), share)
+	}
+	if c.Group == rules.GroupLogistics.String() {
+		// A logistics cause alone does not count in NRR: say why it is here.
+		share += "; counted only because each of these reviews also names a seller-related cause"
 	}
 	return fmt.Sprintf("%s (`%s`, %s): %s", upperFirst(desc), c.Name, c.Group, share)
 }

@@ -100,7 +100,7 @@ func (h *Handler) digestShop(ctx context.Context, req Request, shop *rules.Shop)
 		if len(f.products) > 0 {
 			p := f.products[0]
 			lines = append(lines, fmt.Sprintf("Product to watch: *%s* (`%s`), %s of %s delivered (%s)",
-				esc(cmp.Or(p.Name, "(no name)")), esc(p.ProductID), counted(rules.NRR, p.Count), num(p.Base), pct(p.Rate)))
+				esc(cmp.Or(p.Name, "(no name)")), esc(p.ProductID), counted(shop, rules.NRR, p.Count), num(p.Base), pct(p.Rate)))
 		}
 		m.section(strings.Join(lines, "\n"))
 	}

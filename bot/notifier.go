@@ -554,9 +554,9 @@ func round1(h float64) float64 {
 func productLine(s *rules.Shop, m rules.Metric, p monitor.Product) string {
 	name := cmp.Or(p.Name, "(no name)")
 	if p.Base == 0 { // none of its orders in the window (reviews and returns may come later)
-		return fmt.Sprintf("*%s* `%s`: %s", esc(name), esc(p.ID), counted(m, p.Count))
+		return fmt.Sprintf("*%s* `%s`: %s", esc(name), esc(p.ID), counted(s, m, p.Count))
 	}
-	return fmt.Sprintf("*%s* `%s`: %s of %s %s (%s)", esc(name), esc(p.ID), counted(m, p.Count), num(p.Base), base(s, m), pct(p.Rate))
+	return fmt.Sprintf("*%s* `%s`: %s of %s %s (%s)", esc(name), esc(p.ID), counted(s, m, p.Count), num(p.Base), base(s, m), pct(p.Rate))
 }
 
 // renderData renders the stale-data alert and its end.
@@ -706,9 +706,9 @@ func mergeProducts(s *rules.Shop, products []monitor.Product) []string {
 	var out []merged
 	for _, p := range products {
 		m := cmp.Or(p.Metric, rules.NRR)
-		part := counted(m, p.Count)
+		part := counted(s, m, p.Count)
 		if p.Base > 0 {
-			part = fmt.Sprintf("%s of %s %s (%s)", counted(m, p.Count), num(p.Base), base(s, m), pct(p.Rate))
+			part = fmt.Sprintf("%s of %s %s (%s)", counted(s, m, p.Count), num(p.Base), base(s, m), pct(p.Rate))
 		}
 		if i, ok := idx[p.ID]; ok {
 			out[i].total += p.Count
