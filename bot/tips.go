@@ -107,10 +107,8 @@ func (h *Handler) tips(ctx context.Context, req Request, args []string) (Reply, 
 	if err != nil {
 		return Reply{}, err
 	}
-	if len(args) > 1 {
-		return h.commandUsage(req, "tips [cause|topic|shop]", "`tips` takes one cause, topic or shop.")
-	}
-	arg := strings.ToLower(first(args))
+	raw := strings.Join(args, " ") // a shop's name may have several words
+	arg := strings.ToLower(raw)
 	switch {
 	case arg == "":
 		if len(sc.shops) == 1 {
@@ -125,15 +123,15 @@ func (h *Handler) tips(ctx context.Context, req Request, args []string) (Reply, 
 	if cause, err := rules.ParseCause(arg); err == nil {
 		return h.causeTips(req, cause.String(), cause.Description())
 	}
-	if found, known := sc.find(h.cfg, first(args)); known || len(found) > 0 {
-		shop, err := h.shop(req, sc, first(args), "tips SHOP")
+	if found, known := sc.find(h.cfg, raw); known || len(found) > 0 {
+		shop, err := h.shop(req, sc, raw, "tips SHOP")
 		if err != nil {
 			return Reply{}, err
 		}
 		return h.shopTips(ctx, req, shop)
 	}
 	return h.commandUsage(req, "tips [cause|topic|shop]", fmt.Sprintf("I have no tips for `%s`. Causes: %s. Topics: %s.",
-		esc(truncateRunes(first(args), 40)), codeList(causeNames()), codeList(templates.TipTopics)))
+		esc(truncateRunes(raw, 40)), codeList(causeNames()), codeList(templates.TipTopics)))
 }
 
 func codeList(items []string) string {
