@@ -203,12 +203,13 @@ func chatBreakdown(m *msg, s *rules.Shop, b *store.Breakdown) {
 		lines = append(lines, "No buyer chats in this window.")
 	}
 	m.section(strings.Join(lines, "\n"))
-	lines = []string{fmt.Sprintf("*Chats waiting for a reply* at the end of %s", b.Window.Last)}
+	// The window ends at the end of yesterday: these chats were waiting then, not necessarily now.
+	lines = []string{fmt.Sprintf("*Chats still waiting for a reply at the end of %s* (within the %s target then)", dateText(b.Window.Last), templates.Hours(s.Profile.ChatTargetHours))}
 	for _, w := range b.Waiting[:min(topWaiting, len(b.Waiting))] {
 		lines = append(lines, fmt.Sprintf("• `%s` since %s, reply by %s", esc(w.ConversationID), timeText(w.Since, s.Location), timeText(w.Deadline, s.Location)))
 	}
 	if len(b.Waiting) == 0 {
-		lines = append(lines, "None: every buyer chat in the window had a reply or is already late.")
+		lines = append(lines, fmt.Sprintf("None: at the end of %s every buyer chat of the window had a reply or was already late.", dateText(b.Window.Last)))
 	}
 	m.section(strings.Join(lines, "\n"))
 }

@@ -75,7 +75,7 @@ func TestAnswersGolden(t *testing.T) {
 		{"status several shops match", chanAdmin, "status acme", KindUsage, "", []string{"Which shop? 3 shops match"}},
 		{"breakdown nrr", chanBeauty, "breakdown nrr", KindAnswer, "breakdown nrr 7495001", []string{"Top products", "Vitamin C Serum 30ml", "own rate", "Top causes", "Damaged item or package (damaged, service)"}},
 		{"breakdown sfrr 14 days", chanAdmin, "breakdown sfrr 7495001 14", KindAnswer, "breakdown sfrr 7495001 14", []string{"14 days, 2026-11-07 to 2026-11-20", "Top return reasons (the SFRR counts seller- and logistics-fault returns)", "unclassified, counted as seller fault"}},
-		{"breakdown chat", chanBeauty, "breakdown chat", KindAnswer, "breakdown chat 7495001", []string{"Slowest hours", "Chats waiting for a reply", "c1-69-7"}},
+		{"breakdown chat", chanBeauty, "breakdown chat", KindAnswer, "breakdown chat 7495001", []string{"Slowest hours", "Chats still waiting for a reply at the end of Fri 20 Nov 2026", "c1-69-7"}},
 		{"tips shop", chanBeauty, "tips", KindAnswer, "tips 7495001", []string{"Tips for the top causes", "Damaged item or package"}},
 		{"tips cause", chanUS, "tips damaged", KindAnswer, "tips damaged", []string{"Use proper packaging"}},
 		{"tips topic", chanBeauty, "tips monitoring", KindAnswer, "tips monitoring", []string{"Monitor your feedback regularly", "Data Compass > Post Purchase"}},
