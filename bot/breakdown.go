@@ -151,7 +151,7 @@ func countBreakdown(m *msg, s *rules.Shop, b *store.Breakdown) {
 		lines = []string{fmt.Sprintf("*Top return reasons* (the SFRR counts %s returns)", faultWords(s.Profile))}
 	}
 	for _, c := range b.Causes[:min(topCauses, len(b.Causes))] {
-		lines = append(lines, "• "+causeLine(b.Metric, c))
+		lines = append(lines, "• "+causeLine(s, b.Metric, c))
 	}
 	m.section(strings.Join(lines, "\n"))
 }
@@ -166,8 +166,8 @@ func faultWords(p rules.Profile) string {
 	return strings.TrimSuffix(strings.Join(names, " and "), "-") + "-fault"
 }
 
-func causeLine(metric rules.Metric, c store.CauseCount) string {
-	share := fmt.Sprintf("%s, %s", plural(c.Count, "order", "orders"), pct(c.Share))
+func causeLine(s *rules.Shop, metric rules.Metric, c store.CauseCount) string {
+	share := fmt.Sprintf("%s, %s", counted(s, metric, c.Count), pct(c.Share))
 	if metric == rules.SFRR {
 		name := strings.ReplaceAll(c.Name, "_", " ")
 		note := c.Group + " fault"

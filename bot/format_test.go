@@ -54,13 +54,20 @@ func TestHeadroomText(t *testing.T) {
 // TestCoTaggedCauses: a logistics cause shows in NRR only beside another
 // cause, and every list that shows it says so.
 func TestCoTaggedCauses(t *testing.T) {
+	cfg, err := rules.ParseConfig([]byte(fixtureConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sea, _ := cfg.Shop("7495001")
 	tests := []struct {
 		name, got, want string
 	}{
-		{"breakdown", causeLine(rules.NRR, store.CauseCount{Name: "late_delivery", Group: "logistics", Count: 2, Share: 0.1}),
-			"Late delivery (`late_delivery`, logistics): 2 orders, 10.00%; counted only because each of these reviews also names a seller-related cause"},
-		{"breakdown of a seller cause", causeLine(rules.NRR, store.CauseCount{Name: "damaged", Group: "service", Count: 2, Share: 0.1}),
-			"Damaged item or package (`damaged`, service): 2 orders, 10.00%"},
+		{"breakdown", causeLine(sea, rules.NRR, store.CauseCount{Name: "late_delivery", Group: "logistics", Count: 2, Share: 0.1}),
+			"Late delivery (`late_delivery`, logistics): 2 orders with a negative review, 10.00%; counted only because each of these reviews also names a seller-related cause"},
+		{"breakdown of a seller cause", causeLine(sea, rules.NRR, store.CauseCount{Name: "damaged", Group: "service", Count: 2, Share: 0.1}),
+			"Damaged item or package (`damaged`, service): 2 orders with a negative review, 10.00%"},
+		{"sea return reason", causeLine(sea, rules.SFRR, store.CauseCount{Name: "not_received", Group: "logistics", Count: 4, Share: 0.05}),
+			"not received (logistics fault): 4 counted returns, 5.00%"},
 		{"tally", tallyLine(causeOf(rules.TallyEntry{Cause: "late_delivery", Group: "logistics", Reviews: 2, Returns: 1, Logistics: 1})),
 			"*Late delivery*: 2 orders with a negative review (counted in NRR only because the review also names another cause), 1 counted return (logistics fault)"},
 	}
