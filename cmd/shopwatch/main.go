@@ -109,7 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if err := cmd(ctx, e, g, rest); err != nil {
 		var help *helpError
 		if errors.As(err, &help) {
-			fmt.Fprintf(stdout, "usage: shopwatch %s [flags]\n\nflags:\n", name)
+			fmt.Fprintf(stdout, "usage: shopwatch %s [flags]\n\nflags:\n", help.fs.Name()) // "tiktok status"
 			help.fs.SetOutput(stdout)
 			help.fs.PrintDefaults()
 			fmt.Fprint(stdout, "\n"+usage)

@@ -234,6 +234,8 @@ func TestHelp(t *testing.T) {
 		{"--help", []string{"--help"}, []string{"import KIND FILE...", "global flags"}},
 		{"-h", []string{"-h"}, []string{"import KIND FILE...", "global flags"}},
 		{"command --help", []string{"metrics", "--help"}, []string{"usage: shopwatch metrics [flags]", "-shop", "-json"}},
+		{"subcommand --help", []string{"tiktok", "status", "--help"}, []string{"usage: shopwatch tiktok status [flags]", "-shop"}},
+		{"tiktok --help", []string{"tiktok", "--help"}, []string{"usage: shopwatch tiktok authorize"}},
 		{"command -h after an argument", []string{"import", "orders", "-h"}, []string{"usage: shopwatch import [flags]", "-skip-invalid"}},
 	}
 	for _, tt := range tests {
