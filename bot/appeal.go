@@ -96,8 +96,14 @@ func (h *Handler) suggestProducts(req Request, kind templates.AppealKind, shop *
 	s := fmt.Sprintf("Name the product for a letter on its own reviews and returns: `%s appeal %s %s PRODUCT` (its ID or part of its name).", req.Command, kind.Name, shop.ID)
 	var items []string
 	for _, p := range ev.TopProducts[:min(appealProducts, len(ev.TopProducts))] {
-		counts := templates.AppealCause{Reviews: p.NegativeReviews, Returns: p.Returns}.Counts()
-		items = append(items, fmt.Sprintf("`%s` %s (%s)", p.ID, esc(cmp.Or(p.Name, "unnamed")), counts))
+		var counts []string
+		if p.NegativeReviews > 0 {
+			counts = append(counts, templates.Plural(p.NegativeReviews, "negative review", "negative reviews"))
+		}
+		if p.Returns > 0 {
+			counts = append(counts, templates.Plural(p.Returns, "return", "returns"))
+		}
+		items = append(items, fmt.Sprintf("`%s` %s (%s)", p.ID, esc(cmp.Or(p.Name, "unnamed")), strings.Join(counts, ", ")))
 	}
 	if len(items) > 0 {
 		s += " Most feedback: " + strings.Join(items, "; ") + "."
@@ -237,47 +243,36 @@ func appealData(kind templates.AppealKind, shop *rules.Shop, ev *store.Evidence)
 		a.Evidence.ChatOnTime, a.Evidence.ChatTurns, a.Evidence.ChatShare = chat.Numerator, chat.Denominator, chat.Value
 	}
 
-	causes := map[string]*templates.AppealCause{}
-	get := func(name string) *templates.AppealCause {
-		c := causes[name]
-		if c == nil {
-			c = &templates.AppealCause{Name: name, Description: otherDescription}
-			if cause, err := rules.ParseCause(name); err == nil {
-				c.Description = cause.Description()
+	// The rectifications follow the shop's tally (rules.Tally), as tips and
+	// digests do, in the same units. Delivery causes are evidence above, not
+	// something the seller fixes; return reasons that stand for no cause are
+	// "other"; late chats are addressed by service actions while the chat
+	// rate is past warn.
+	lateChats := kind.Group == "service" && chat.Level.Severity() > 0
+	var other *templates.Cause
+	for _, e := range ev.Tally.Entries {
+		c := causeOf(e)
+		if !lateChats {
+			c.Late = 0
+		}
+		switch {
+		case c.Group == rules.GroupLogistics.String() || c.Reviews+c.Returns+c.Late == 0:
+			continue
+		case c.Name == "" || c.Name == rules.CauseOther.String():
+			if other == nil {
+				a.Causes = append(a.Causes, templates.Cause{Name: rules.CauseOther.String(), Description: otherDescription, Group: rules.GroupOther.String()})
+				other = &a.Causes[len(a.Causes)-1]
 			}
-			causes[name] = c
+			other.Reviews, other.Returns, other.Logistics = other.Reviews+c.Reviews, other.Returns+c.Returns, other.Logistics+c.Logistics
+			continue
 		}
-		return c
+		a.Causes = append(a.Causes, c)
 	}
-	for name, n := range ev.ReviewCauses {
-		get(name).Reviews += n
+	// Service actions address service causes first; the tally's order holds
+	// within each part.
+	rank := func(c templates.Cause) int {
+		return b2i(kind.Group == "service" && c.Group != rules.GroupService.String())
 	}
-	for reason, n := range ev.ReturnReasons {
-		name := rules.CauseOther.String()
-		if cause, ok := reasonCauses[reason]; ok && !ev.Unclassified[reason] {
-			name = cause.String()
-		}
-		get(name).Returns += n
-	}
-	if late := chat.Denominator - chat.Numerator; kind.Group == "service" && chat.Level.Severity() > 0 && late > 0 {
-		get(rules.CauseSlowResponse.String()).LateChats = late
-	}
-	for _, c := range causes {
-		a.Causes = append(a.Causes, *c)
-	}
-	// Service actions address service causes first.
-	rank := func(c templates.AppealCause) int { return b2i(kind.Group == "service" && !isServiceCause(c.Name)) }
-	slices.SortFunc(a.Causes, func(x, y templates.AppealCause) int {
-		return cmp.Or(cmp.Compare(rank(x), rank(y)),
-			cmp.Compare(y.Reviews+y.Returns+y.LateChats, x.Reviews+x.Returns+x.LateChats),
-			cmp.Compare(b2i(x.Name == "other"), b2i(y.Name == "other")), // a known cause says more
-			cmp.Compare(x.Name, y.Name))
-	})
+	slices.SortStableFunc(a.Causes, func(x, y templates.Cause) int { return cmp.Compare(rank(x), rank(y)) })
 	return a
-}
-
-// isServiceCause reports whether a cause is in the service group.
-func isServiceCause(name string) bool {
-	c, err := rules.ParseCause(name)
-	return err == nil && c.Group() == rules.GroupService
 }

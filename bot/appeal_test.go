@@ -124,38 +124,48 @@ func TestAppealEvidenceMatchesStore(t *testing.T) {
 			// Each rectification line names a cause with feedback, counted in labelled units.
 			_, rect, _ := strings.Cut(letter, "\n3. Rectifications made\n")
 			rect, _, _ = strings.Cut(rect, "\n\n")
-			line := regexp.MustCompile(`^- [A-Z][^(]* \(\d+ (negative reviews?|returns?|late chats?)(, \d+ (returns?|late chats?))*\): \[CONFIRM: [^\]]+\]$`)
-			for _, l := range strings.Split(rect, "\n") {
-				if !line.MatchString(l) && !strings.HasPrefix(l, "- [CONFIRM: what you changed") {
-					t.Errorf("rectification line %q", l)
+			// Each rectification line names a cause with the counts, in their
+			// labelled units, of the shop's tally entry for it (as tips and
+			// digests show them); "other" gathers the reasons without a cause.
+			counts := map[string]bool{}
+			evReviews, evReturns := 0, 0
+			for _, e := range ev.Tally.Entries {
+				c := causeOf(e)
+				counts[c.Count()] = true
+				c.Late = 0
+				counts[c.Count()] = true
+				if c.Group != rules.GroupLogistics.String() {
+					evReviews, evReturns = evReviews+c.Reviews, evReturns+c.Returns
 				}
 			}
-			// Each cause line's counts, in their own units, add up to the evidence.
+			line := regexp.MustCompile(`^- ([A-Z][^(]*) \((.+)\): \[CONFIRM: [^\]]+\]$`)
 			reviews, returns := 0, 0
-			for _, m := range regexp.MustCompile(`\((\d+) negative reviews?(?:, (\d+) returns?)?\): \[CONFIRM`).FindAllStringSubmatch(letter, -1) {
+			for _, l := range strings.Split(rect, "\n") {
+				m := line.FindStringSubmatch(l)
+				switch {
+				case m == nil && !strings.HasPrefix(l, "- [CONFIRM: what you changed"):
+					t.Errorf("rectification line %q", l)
+				case m != nil && !counts[m[2]] && m[1] != "Other feedback":
+					t.Errorf("rectification line %q: %q are not a tally entry's counts", l, m[2])
+				}
+				if m == nil {
+					continue
+				}
 				var a, b int
-				fmt.Sscan(m[1], &a)
-				fmt.Sscan(m[2]+" 0", &b)
+				if n := regexp.MustCompile(`(\d+) orders? with a negative review`).FindStringSubmatch(m[2]); n != nil {
+					fmt.Sscan(n[1], &a)
+				}
+				if n := regexp.MustCompile(`(\d+) counted returns?`).FindStringSubmatch(m[2]); n != nil {
+					fmt.Sscan(n[1], &b)
+				}
 				reviews, returns = reviews+a, returns+b
-			}
-			for _, m := range regexp.MustCompile(`\((\d+) returns?\): \[CONFIRM`).FindAllStringSubmatch(letter, -1) {
-				var b int
-				fmt.Sscan(m[1], &b)
-				returns += b
-			}
-			var evReviews, evReturns int
-			for _, n := range ev.ReviewCauses {
-				evReviews += n
-			}
-			for _, n := range ev.ReturnReasons {
-				evReturns += n
 			}
 			if strings.Contains(r.Text, "Cut to stay within") {
 				if reviews > evReviews || returns > evReturns {
-					t.Errorf("cause lines count %d reviews, %d returns; the evidence has %d, %d", reviews, returns, evReviews, evReturns)
+					t.Errorf("cause lines count %d reviews, %d returns; the tally has %d, %d", reviews, returns, evReviews, evReturns)
 				}
 			} else if reviews != evReviews || returns != evReturns {
-				t.Errorf("cause lines count %d reviews, %d returns; want the evidence's %d, %d:\n%s", reviews, returns, evReviews, evReturns, letter)
+				t.Errorf("cause lines count %d reviews, %d returns; want the tally's %d, %d:\n%s", reviews, returns, evReviews, evReturns, letter)
 			}
 		})
 	}

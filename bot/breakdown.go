@@ -140,7 +140,7 @@ func countBreakdown(m *msg, s *rules.Shop, b *store.Breakdown) {
 			name = "(no name)"
 		}
 		lines = append(lines, fmt.Sprintf("%d. *%s* (`%s`): %s of %s %s, %s own rate",
-			i+1, esc(name), esc(p.ProductID), counted(b.Metric, p.Count), num(p.Base), base(s, b.Metric), pct(p.Rate)))
+			i+1, esc(name), esc(p.ProductID), counted(s, b.Metric, p.Count), num(p.Base), base(s, b.Metric), pct(p.Rate)))
 	}
 	m.section(strings.Join(lines, "\n"))
 	if len(b.Causes) == 0 {
@@ -148,16 +148,26 @@ func countBreakdown(m *msg, s *rules.Shop, b *store.Breakdown) {
 	}
 	lines = []string{"*Top causes*"}
 	if b.Metric == rules.SFRR {
-		lines = []string{"*Top return reasons*"}
+		lines = []string{fmt.Sprintf("*Top return reasons* (the SFRR counts %s returns)", faultWords(s.Profile))}
 	}
 	for _, c := range b.Causes[:min(topCauses, len(b.Causes))] {
-		lines = append(lines, "• "+causeLine(b.Metric, c))
+		lines = append(lines, "• "+causeLine(s, b.Metric, c))
 	}
 	m.section(strings.Join(lines, "\n"))
 }
 
-func causeLine(metric rules.Metric, c store.CauseCount) string {
-	share := fmt.Sprintf("%s, %s", plural(c.Count, "order", "orders"), pct(c.Share))
+// faultWords names the return faults a profile's SFRR counts:
+// "seller-fault", "seller- and logistics-fault".
+func faultWords(p rules.Profile) string {
+	var names []string
+	for _, f := range p.SFRRFaults {
+		names = append(names, f.String()+"-")
+	}
+	return strings.TrimSuffix(strings.Join(names, " and "), "-") + "-fault"
+}
+
+func causeLine(s *rules.Shop, metric rules.Metric, c store.CauseCount) string {
+	share := fmt.Sprintf("%s, %s", counted(s, metric, c.Count), pct(c.Share))
 	if metric == rules.SFRR {
 		name := strings.ReplaceAll(c.Name, "_", " ")
 		note := c.Group + " fault"
@@ -175,6 +185,10 @@ func causeLine(metric rules.Metric, c store.CauseCount) string {
 	if c.Name == rules.CauseOther.String() {
 		return fmt.Sprintf("%s (`other`): %s", upperFirst(desc), share)
 	}
+	if c.Group == rules.GroupLogistics.String() {
+		// A logistics cause alone does not count in NRR: say why it is here.
+		share += "; counted only because each of these reviews also names a seller-related cause"
+	}
 	return fmt.Sprintf("%s (`%s`, %s): %s", upperFirst(desc), c.Name, c.Group, share)
 }
 
@@ -189,12 +203,13 @@ func chatBreakdown(m *msg, s *rules.Shop, b *store.Breakdown) {
 		lines = append(lines, "No buyer chats in this window.")
 	}
 	m.section(strings.Join(lines, "\n"))
-	lines = []string{fmt.Sprintf("*Chats waiting for a reply* at the end of %s", b.Window.Last)}
+	// The window ends at the end of yesterday: these chats were waiting then, not necessarily now.
+	lines = []string{fmt.Sprintf("*Chats still waiting for a reply at the end of %s* (within the %s target then)", dateText(b.Window.Last), templates.Hours(s.Profile.ChatTargetHours))}
 	for _, w := range b.Waiting[:min(topWaiting, len(b.Waiting))] {
 		lines = append(lines, fmt.Sprintf("• `%s` since %s, reply by %s", esc(w.ConversationID), timeText(w.Since, s.Location), timeText(w.Deadline, s.Location)))
 	}
 	if len(b.Waiting) == 0 {
-		lines = append(lines, "None: every buyer chat in the window had a reply or is already late.")
+		lines = append(lines, fmt.Sprintf("None: at the end of %s every buyer chat of the window had a reply or was already late.", dateText(b.Window.Last)))
 	}
 	m.section(strings.Join(lines, "\n"))
 }

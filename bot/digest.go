@@ -20,13 +20,10 @@ func (h *Handler) digest(ctx context.Context, req Request, args []string) (Reply
 	if err != nil {
 		return Reply{}, err
 	}
-	if len(args) > 1 {
-		return h.commandUsage(req, "digest [shop]", "`digest` takes at most one shop.")
-	}
 	if len(args) == 0 && len(sc.shops) > 1 {
 		return h.digestAll(ctx, req, sc.shops)
 	}
-	shop, err := h.shop(req, sc, first(args), "digest SHOP")
+	shop, err := h.shop(req, sc, strings.Join(args, " "), "digest SHOP")
 	if err != nil {
 		return Reply{}, err
 	}
@@ -97,18 +94,21 @@ func (h *Handler) digestShop(ctx context.Context, req Request, shop *rules.Shop)
 	}
 	if len(f.causes) > 0 {
 		lines := []string{fmt.Sprintf("*Top causes* (%d days)", cur.Window.Days())}
-		for _, c := range f.causes[:min(3, len(f.causes))] {
-			lines = append(lines, fmt.Sprintf("• %s: %s", upperFirst(c.Description), c.Count()))
+		for _, c := range f.causes[:min(topTipCauses, len(f.causes))] {
+			lines = append(lines, "• "+tallyLine(c))
 		}
 		if len(f.products) > 0 {
 			p := f.products[0]
 			lines = append(lines, fmt.Sprintf("Product to watch: *%s* (`%s`), %s of %s delivered (%s)",
-				esc(cmp.Or(p.Name, "(no name)")), esc(p.ProductID), counted(rules.NRR, p.Count), num(p.Base), pct(p.Rate)))
+				esc(cmp.Or(p.Name, "(no name)")), esc(p.ProductID), counted(shop, rules.NRR, p.Count), num(p.Base), pct(p.Rate)))
 		}
 		m.section(strings.Join(lines, "\n"))
 	}
 	if text := mutesText(shop, mutes); text != "" {
 		m.context(text)
+	}
+	if len(f.causes) > 0 {
+		m.context(upperFirst(tallyNote(shop, day)))
 	}
 	m.context(fmt.Sprintf("Shop `%s` · details: `%s status %s` · `%s breakdown %s %s` · `%s tips %s`",
 		shop.ID, req.Command, shop.ID, req.Command, worstBreakdown(cur), shop.ID, req.Command, shop.ID))
@@ -131,7 +131,9 @@ type shopState struct {
 	crit   int // metrics at critical
 }
 
-func (h *Handler) digestAll(ctx context.Context, req Request, shops []*rules.Shop) (Reply, error) {
+// shopStates computes every shop's report for its yesterday, a few at a
+// time.
+func (h *Handler) shopStates(ctx context.Context, req Request, shops []*rules.Shop) ([]shopState, error) {
 	states := make([]shopState, len(shops))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -161,7 +163,42 @@ loop:
 	}
 	close(next)
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	return states, ctx.Err()
+}
+
+// stateLine is a shop's line in an overview: its metrics at warn or
+// critical, or a word on why there are none.
+func stateLine(st shopState) string {
+	head := fmt.Sprintf("*%s* `%s`", esc(st.shop.Name), st.shop.ID)
+	if st.err != nil {
+		return fmt.Sprintf("⚠️ %s: figures not available right now", head)
+	}
+	var parts []string
+	for _, metric := range alerting(st.report) {
+		res := st.report.Results[metric]
+		if res.Level == rules.LevelCritical || res.Level == rules.LevelWarn {
+			parts = append(parts, fmt.Sprintf("%s %s %s", abbrev(metric), value(res), levelText(res.Level)))
+		}
+	}
+	switch {
+	case len(parts) > 0:
+	case st.worst == 0:
+		parts = append(parts, "all ok")
+	default:
+		parts = append(parts, "not enough data to judge")
+	}
+	return fmt.Sprintf("%s %s: %s", levelIcon(levelOfSeverity(st.worst)), head, strings.Join(parts, ", "))
+}
+
+// worstFirst orders shop states: most severe level, then most metrics at
+// critical; shops without figures last.
+func worstFirst(a, b shopState) int {
+	return cmp.Or(cmp.Compare(b2i(a.err != nil), b2i(b.err != nil)), cmp.Compare(b.worst, a.worst), cmp.Compare(b.crit, a.crit))
+}
+
+func (h *Handler) digestAll(ctx context.Context, req Request, shops []*rules.Shop) (Reply, error) {
+	states, err := h.shopStates(ctx, req, shops)
+	if err != nil {
 		return Reply{}, err
 	}
 
@@ -187,9 +224,7 @@ loop:
 	if data.Failed == len(shops) {
 		return Reply{}, fmt.Errorf("digest: every report failed, e.g. %w", states[0].err)
 	}
-	slices.SortStableFunc(trouble, func(a, b shopState) int {
-		return cmp.Or(cmp.Compare(b.worst, a.worst), cmp.Compare(b.crit, a.crit))
-	})
+	slices.SortStableFunc(trouble, worstFirst)
 	intro, err := h.tmpl.Render("digest.all.intro", data)
 	if err != nil {
 		return Reply{}, err
@@ -199,14 +234,7 @@ loop:
 	m.section(intro)
 	var lines []string
 	for _, st := range trouble[:min(maxDigestShops, len(trouble))] {
-		var parts []string
-		for _, metric := range alerting(st.report) {
-			res := st.report.Results[metric]
-			if res.Level == rules.LevelCritical || res.Level == rules.LevelWarn {
-				parts = append(parts, fmt.Sprintf("%s %s %s", abbrev(metric), value(res), levelText(res.Level)))
-			}
-		}
-		lines = append(lines, fmt.Sprintf("%s *%s* `%s`: %s", levelIcon(levelOfSeverity(st.worst)), esc(st.shop.Name), st.shop.ID, strings.Join(parts, ", ")))
+		lines = append(lines, stateLine(st))
 	}
 	if len(trouble) > maxDigestShops {
 		lines = append(lines, fmt.Sprintf("…and %d more.", len(trouble)-maxDigestShops))

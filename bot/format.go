@@ -67,14 +67,18 @@ func title(m rules.Metric) string {
 }
 
 // counted names what a rate's numerator counts, as "2 negative orders".
-func counted(m rules.Metric, n int) string {
+func counted(s *rules.Shop, m rules.Metric, n int) string {
 	switch m {
 	case rules.SFRR:
+		if slices.Contains(s.Profile.SFRRFaults, rules.FaultLogistics) {
+			// The profile counts logistics-fault returns too: "seller-fault" would be untrue.
+			return plural(n, "counted return", "counted returns")
+		}
 		return plural(n, "seller-fault return", "seller-fault returns")
 	case rules.ChatResponseRate:
 		return plural(n, "late reply", "late replies")
 	}
-	return plural(n, "negative order", "negative orders")
+	return plural(n, "order with a negative review", "orders with a negative review")
 }
 
 // base names what a rate's denominator counts.
@@ -180,27 +184,35 @@ func trend(cur, prev rules.Result) string {
 	return fmt.Sprintf("%s %s %.2f pp from %s a week ago (%s)", arrow, dir, math.Abs(d), value(prev), verdict)
 }
 
-// headroom says, for people, how far a rate is from its critical threshold:
-// rules.Result.Headroom is how many more counted records it can take
-// without passing critical, so one more than that passes it.
+// headroom says, for people, how far a rate is from its next threshold:
+// warn while it is ok, critical while it is at warn; past critical, how
+// many of its counted records are too many.
 func headroom(s *rules.Shop, r rules.Result) string {
 	if r.Headroom == nil || r.Thresholds == nil || !r.Valid || r.Level == rules.LevelInsufficient {
 		return ""
 	}
-	crit := thr(r.Thresholds.Critical)
-	if r.Metric.LowerIsWorse() {
-		if r.Level == rules.LevelCritical {
+	name := shortName(r.Metric)
+	if r.Level == rules.LevelCritical {
+		crit := thr(r.Thresholds.Critical)
+		if r.Metric.LowerIsWorse() {
 			need := chatOnTimeNeeded(r.Numerator, r.Denominator, r.Thresholds.Critical)
 			return fmt.Sprintf("Below critical (%s): %s on time, and no late ones, would bring it back.", crit, plural(need, "more reply", "more replies"))
 		}
-		return fmt.Sprintf("%s and %s falls below %s.", upperFirst(counted(r.Metric, *r.Headroom+1)), shortName(r.Metric), crit)
-	}
-	if r.Level == rules.LevelCritical {
 		allowed := rules.Headroom(0, r.Denominator, r.Thresholds.Critical)
-		return fmt.Sprintf("%s past the %s critical line: at most %s of %s %s stay within it.",
-			upperFirst(counted(r.Metric, r.Numerator-allowed)), crit, num(allowed), num(r.Denominator), base(s, r.Metric))
+		return fmt.Sprintf("Within critical (%s) allows at most %s among today's %s %s; there are %s, %s too many.",
+			crit, counted(s, r.Metric, allowed), num(r.Denominator), base(s, r.Metric), num(r.Numerator), num(r.Numerator-allowed))
 	}
-	return fmt.Sprintf("%s and %s passes %s.", upperFirst(counted(r.Metric, *r.Headroom+1)), shortName(r.Metric), crit)
+	level, threshold := "warn", r.Thresholds.Warn
+	if r.Level == rules.LevelWarn {
+		level, threshold = "critical", r.Thresholds.Critical
+	}
+	past := "passes"
+	if r.Metric.LowerIsWorse() {
+		past = "falls below"
+	}
+	n := rules.HeadroomTo(r, threshold)
+	more := strings.Replace(counted(s, r.Metric, n+1), " ", " more ", 1) // "4 more late replies"
+	return fmt.Sprintf("%s %s %s (%s) after %s.", upperFirst(name), past, level, thr(threshold), more)
 }
 
 // chatOnTimeNeeded is how many more on-time replies bring onTime/total back
@@ -222,7 +234,7 @@ func recovery(r rules.Result, s *rules.Shop) string {
 	what := "new negative reviews arrive"
 	switch r.Metric {
 	case rules.SFRR:
-		what = "new seller-fault returns arrive"
+		what = "new " + strings.TrimPrefix(counted(s, rules.SFRR, 2), "2 ") + " arrive"
 	case rules.ChatResponseRate:
 		what = "new late replies happen"
 	}

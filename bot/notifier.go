@@ -21,7 +21,6 @@ import (
 
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
-	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/templates"
 )
 
@@ -421,7 +420,7 @@ func enforcementGroup(a *monitor.Alert) string {
 	case rules.NRRService, rules.ChatResponseRate:
 		return "service"
 	case rules.NRR:
-		for _, c := range a.Causes {
+		for _, c := range a.Tally {
 			if c.Group == rules.GroupService.String() {
 				return "service"
 			}
@@ -546,14 +545,10 @@ func openText(a *monitor.Alert) string {
 // behind lists the top causes and products, or for chat the slowest hours.
 func behind(s *rules.Shop, a *monitor.Alert) string {
 	var lines []string
-	if len(a.Causes) > 0 {
-		what := "causes"
-		if a.Metric == rules.SFRR {
-			what = "return reasons"
-		}
-		lines = append(lines, fmt.Sprintf("*Top %s* (%d days)", what, a.Figure.WindowDays))
-		for _, c := range a.Causes {
-			lines = append(lines, fmt.Sprintf("• %s: %s (%s)", upperFirst(causeLabel(c)), plural(c.Count, "order", "orders"), pct(c.Share)))
+	if len(a.Tally) > 0 {
+		lines = append(lines, fmt.Sprintf("*Top causes behind %s* (%d days)", abbrev(a.Metric), a.Figure.WindowDays))
+		for _, e := range a.Tally {
+			lines = append(lines, "• "+tallyLine(causeOf(e)))
 		}
 	}
 	if len(a.Products) > 0 {
@@ -576,27 +571,12 @@ func round1(h float64) float64 {
 	return float64(int(h*10+0.5)) / 10
 }
 
-// causeLabel names a cause (or return reason) for people.
-func causeLabel(c monitor.Cause) string {
-	if c.Metric == rules.SFRR {
-		label := strings.ReplaceAll(c.Name, "_", " ")
-		if c.Unclassified {
-			label += " (unclassified reason, counted as seller fault)"
-		}
-		return label
-	}
-	if cause, err := rules.ParseCause(c.Name); err == nil {
-		return cause.Description()
-	}
-	return rules.CauseOther.Description()
-}
-
 func productLine(s *rules.Shop, m rules.Metric, p monitor.Product) string {
 	name := cmp.Or(p.Name, "(no name)")
 	if p.Base == 0 { // none of its orders in the window (reviews and returns may come later)
-		return fmt.Sprintf("*%s* `%s`: %s", esc(name), esc(p.ID), counted(m, p.Count))
+		return fmt.Sprintf("*%s* `%s`: %s", esc(name), esc(p.ID), counted(s, m, p.Count))
 	}
-	return fmt.Sprintf("*%s* `%s`: %s of %s %s (%s)", esc(name), esc(p.ID), counted(m, p.Count), num(p.Base), base(s, m), pct(p.Rate))
+	return fmt.Sprintf("*%s* `%s`: %s of %s %s (%s)", esc(name), esc(p.ID), counted(s, m, p.Count), num(p.Base), base(s, m), pct(p.Rate))
 }
 
 // renderData renders the stale-data alert and its end.
@@ -711,12 +691,8 @@ func (n *Notifier) renderDigest(m *monitor.Message) (Reply, error) {
 	data := templates.Digest{Shop: templates.Shop{ID: s.ID, Name: s.Name}, From: (d.Day - 6).String(), To: d.Day.String()}
 	var fields []string
 	var info []string
-	var chat rules.Result
 	for _, f := range d.Current {
 		c, p := f.Result(), before[f.Metric]
-		if c.Metric == rules.ChatResponseRate {
-			chat = c
-		}
 		if c.Thresholds == nil {
 			if c.Valid {
 				info = append(info, fmt.Sprintf("%s %s (a week ago %s)", title(c.Metric), value(c), value(p)))
@@ -753,11 +729,14 @@ func (n *Notifier) renderDigest(m *monitor.Message) (Reply, error) {
 		b.context(strings.Join(info, " · "))
 	}
 	var lines []string
-	causes := mergeCauses(d.Causes, chat)
+	causes := make([]templates.Cause, len(d.Tally))
+	for i, e := range d.Tally {
+		causes[i] = causeOf(e)
+	}
 	if len(causes) > 0 {
-		lines = append(lines, fmt.Sprintf("*Top causes* (%d days: negative reviews, seller-fault returns, late chats)", d.WindowDays))
-		for _, c := range causes[:min(3, len(causes))] {
-			lines = append(lines, fmt.Sprintf("• %s: %s", upperFirst(c.label), templates.Cause{Orders: c.count, Unit: c.unit}.Count()))
+		lines = append(lines, fmt.Sprintf("*Top causes* (%d days)", d.WindowDays))
+		for _, c := range causes[:min(topTipCauses, len(causes))] {
+			lines = append(lines, "• "+tallyLine(c))
 		}
 	}
 	if products := mergeProducts(s, d.Products); len(products) > 0 {
@@ -769,13 +748,16 @@ func (n *Notifier) renderDigest(m *monitor.Message) (Reply, error) {
 	if len(lines) > 0 {
 		b.section(strings.Join(lines, "\n"))
 	}
-	if i := slices.IndexFunc(causes, func(c mergedCause) bool { return c.tips != "" }); i >= 0 {
-		c := causeView(causes[i].tips, causes[i].count, 0)
+	if i := slices.IndexFunc(causes, func(c templates.Cause) bool { return c.Name != "" }); i >= 0 {
+		c := causes[i]
 		text, err := n.tmpl.Render("tips."+c.Name, templates.Tips{Command: n.o.Command, Shop: &templates.Shop{ID: s.ID, Name: s.Name},
 			Cause: c, WindowDays: d.WindowDays, TargetHours: s.Profile.ChatTargetHours})
 		if err == nil {
-			b.section(fmt.Sprintf("*Tips for the top cause: %s*\n%s", c.Description, text))
+			b.section(fmt.Sprintf("*Tips for the top cause: %s*\n%s", esc(c.Description), text))
 		}
+	}
+	if len(causes) > 0 {
+		b.context(upperFirst(tallyNote(s, d.Day)))
 	}
 	if text := mutesText(s, d.Muted); text != "" {
 		b.context(text)
@@ -785,51 +767,6 @@ func (n *Notifier) renderDigest(m *monitor.Message) (Reply, error) {
 	r := b.reply(KindAnswer)
 	r.InChannel = true
 	return r, nil
-}
-
-// mergedCause is a cause of negative reviews and return reasons of the
-// same kind, counted together.
-type mergedCause struct {
-	tips  string // the tips cause, "" when there are none
-	label string
-	count int
-	unit  string // what count counts when not orders: "late chat replies"
-}
-
-// mergeCauses merges NRR causes and SFRR reasons by the tips cause they
-// map to ("damaged item or package" for both a damaged review and a
-// damaged return); reasons without one (unclassified) stay apart. When the
-// chat response rate is past warn, its late replies are the cause
-// slow_response. Most first, a cause with tips before one without among
-// equals.
-func mergeCauses(causes []monitor.Cause, chat rules.Result) []mergedCause {
-	idx := map[string]int{}
-	var out []mergedCause
-	for _, c := range causes {
-		key, m := "reason:"+c.Name, mergedCause{label: causeLabel(c), count: c.Count}
-		if name, ok := tipCause(c.Metric, store.CauseCount{Name: c.Name, Group: c.Group, Count: c.Count, Unclassified: c.Unclassified}); ok {
-			key, m.tips, m.label = name, name, causeView(name, 0, 0).Description
-		}
-		if i, ok := idx[key]; ok {
-			out[i].count += c.Count
-			continue
-		}
-		idx[key] = len(out)
-		out = append(out, m)
-	}
-	slow := rules.CauseSlowResponse.String()
-	if late := chat.Denominator - chat.Numerator; chat.Level.Severity() > 0 && late > 0 {
-		if i, ok := idx[slow]; ok {
-			out[i].count += late
-			out[i].unit = "orders and late chat replies"
-		} else {
-			out = append(out, mergedCause{tips: slow, label: causeView(slow, 0, 0).Description, count: late, unit: "late chat replies"})
-		}
-	}
-	slices.SortStableFunc(out, func(a, b mergedCause) int {
-		return cmp.Or(cmp.Compare(b.count, a.count), cmp.Compare(b2i(a.tips == "" || a.tips == "other"), b2i(b.tips == "" || b.tips == "other")))
-	})
-	return out
 }
 
 // mergeProducts lists the products behind NRR and SFRR, one line per
@@ -844,9 +781,9 @@ func mergeProducts(s *rules.Shop, products []monitor.Product) []string {
 	var out []merged
 	for _, p := range products {
 		m := cmp.Or(p.Metric, rules.NRR)
-		part := counted(m, p.Count)
+		part := counted(s, m, p.Count)
 		if p.Base > 0 {
-			part = fmt.Sprintf("%s of %s %s (%s)", counted(m, p.Count), num(p.Base), base(s, m), pct(p.Rate))
+			part = fmt.Sprintf("%s of %s %s (%s)", counted(s, m, p.Count), num(p.Base), base(s, m), pct(p.Rate))
 		}
 		if i, ok := idx[p.ID]; ok {
 			out[i].total += p.Count

@@ -57,8 +57,8 @@ var (
 		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Alert: &monitor.Alert{
 			Metric: rules.NRR, Day: d20, Transition: rules.TransitionCritical, From: rules.LevelWarn, To: rules.LevelCritical, Since: d20 - 3, Changed: d20,
 			Figure: nrr, WeekAgo: &nrrWeekAgo, ClearAt: 0.0036, RepeatDays: 7,
-			Causes: []monitor.Cause{{Name: "damaged", Group: "service", Count: 30, Share: 0.49, Metric: rules.NRR},
-				{Name: "not_as_described", Group: "product", Count: 20, Share: 0.33, Metric: rules.NRR}},
+			Tally: []rules.TallyEntry{{Cause: "damaged", Group: "service", Reviews: 30, Returns: 12, Weight: 1.05},
+				{Cause: "not_as_described", Group: "product", Reviews: 20, Weight: 0.5}},
 			Products: []monitor.Product{{ID: "1729000000000000001", Name: "Vitamin C Serum <30ml>", Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR}},
 		}}
 	resolvedAlert = &monitor.Message{Kind: monitor.KindAlert, Key: "7495001/nrr/2026-12-04/resolved", Channel: "C0BEAUTY01",
@@ -105,9 +105,10 @@ var (
 			LevelDays: map[rules.Metric]map[rules.Level]int{rules.NRR: {rules.LevelCritical: 10, rules.LevelWarn: 8, rules.LevelOK: 12}},
 			Inputs: []rules.Input{{Kind: rules.KindOrders, Has: true, Last: d20 + 2, State: rules.Fresh},
 				{Kind: rules.KindReturns, State: rules.NoData}},
-			Causes: []monitor.Cause{{Name: "damaged", Group: "service", Count: 30, Metric: rules.NRR},
-				{Name: "damaged", Group: "seller", Count: 12, Metric: rules.SFRR},
-				{Name: "wrong_item", Group: "seller", Count: 9, Metric: rules.SFRR}},
+			Tally: []rules.TallyEntry{{Cause: "damaged", Group: "service", Reviews: 30, Returns: 12, Weight: 1.05},
+				{Cause: "wrong_item", Group: "service", Returns: 9, Weight: 0.6},
+				{Cause: "slow_response", Group: "service", Late: 12, Weight: 0.4},
+				{Reason: "box smelled <odd>", Unclassified: true, Group: "seller", Returns: 2, Weight: 0.1}},
 			Products: []monitor.Product{{ID: "p1", Name: "Serum", Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR},
 				{ID: "p1", Name: "Serum", Count: 10, Base: 420, Rate: 0.0238, Metric: rules.SFRR}},
 		}}
@@ -172,7 +173,7 @@ func TestNotifierTextGolden(t *testing.T) {
 	}
 	text := out.String()
 	for _, want := range []string{"Acme Beauty & Co TH", "What TikTok Shop may do", "[Breakdown] [Tips] [Mute 7 days]", "Vitamin C Serum <30ml>",
-		"(the original alert is updated to: ✅ NRR resolved", "No new orders, reviews, returns or chats", "Damaged item or package: 42 orders", "c<1>"} {
+		"(the original alert is updated to: ✅ NRR resolved", "No new orders, reviews, returns or chats", "Damaged item or package: 30 orders with a negative review, 12 counted returns (seller fault)", "c<1>"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("missing %q", want)
 		}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
+	"github.com/shopwatch/shopwatch/templates"
 )
 
 // status: every metric with its level, thresholds, trend against 7 days
@@ -18,10 +20,11 @@ func (h *Handler) status(ctx context.Context, req Request, args []string) (Reply
 	if err != nil {
 		return Reply{}, err
 	}
-	if len(args) > 1 {
-		return h.commandUsage(req, "status [shop]", "`status` takes at most one shop.")
+	if len(args) == 0 && len(sc.shops) > 1 {
+		return h.statusAll(ctx, req, sc.shops)
 	}
-	shop, err := h.shop(req, sc, first(args), "status SHOP")
+	// A shop's name may have several words: "status Acme Beauty".
+	shop, err := h.shop(req, sc, strings.Join(args, " "), "status SHOP")
 	if err != nil {
 		return Reply{}, err
 	}
@@ -63,6 +66,45 @@ func (h *Handler) status(ctx context.Context, req Request, args []string) (Reply
 		req.Command, worstBreakdown(cur), shop.ID, req.Command, req.Command))
 	r := m.reply(KindAnswer)
 	r.Share = shareValue{Text: "status " + shop.ID, At: req.At.Unix()}.encode()
+	return r, nil
+}
+
+// maxStatusShops is how many shops the all-shops status lists by name.
+const maxStatusShops = 40
+
+// statusAll is the status of every shop a channel with several sees (the
+// admin channel: all of them), one line each, worst first.
+func (h *Handler) statusAll(ctx context.Context, req Request, shops []*rules.Shop) (Reply, error) {
+	states, err := h.shopStates(ctx, req, shops)
+	if err != nil {
+		return Reply{}, err
+	}
+	failed := 0
+	for _, st := range states {
+		if st.err != nil {
+			failed++
+			h.log.Error("status: report failed", "shop", st.shop.ID, "err", st.err)
+		}
+	}
+	if failed == len(states) {
+		return Reply{}, fmt.Errorf("status: every report failed, e.g. %w", states[0].err)
+	}
+	slices.SortStableFunc(states, worstFirst)
+	var lines []string
+	for _, st := range states[:min(maxStatusShops, len(states))] {
+		lines = append(lines, stateLine(st))
+	}
+	if len(states) > maxStatusShops {
+		lines = append(lines, fmt.Sprintf("…and %d more, none worse than the last above.", len(states)-maxStatusShops))
+	}
+	var m msg
+	m.header(fmt.Sprintf("Status · %s", templates.Plural(len(shops), "shop", "shops")))
+	for chunk := range slices.Chunk(lines, 15) { // a section holds at most 3,000 characters
+		m.section(strings.Join(chunk, "\n"))
+	}
+	m.context(fmt.Sprintf("Worst first · each shop's figures are for its own yesterday · one shop: `%s status SHOP` (an id or part of its name)", req.Command))
+	r := m.reply(KindAnswer)
+	r.Share = shareValue{Text: "status", At: req.At.Unix()}.encode()
 	return r, nil
 }
 

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -12,32 +11,13 @@ import (
 	"github.com/shopwatch/shopwatch/templates"
 )
 
-// reasonCauses maps return-reason categories (rules.Reason.Category) to the
-// cause whose tips apply. Buyer-fault categories have no tips.
-var reasonCauses = map[string]rules.Cause{
-	"empty_package":    rules.CauseMissingItem,
-	"missing_item":     rules.CauseMissingItem,
-	"counterfeit":      rules.CauseCounterfeit,
-	"expired":          rules.CauseProductQuality,
-	"spoiled":          rules.CauseProductQuality,
-	"defective":        rules.CauseProductQuality,
-	"quality":          rules.CauseProductQuality,
-	"wrong_item":       rules.CauseWrongItem,
-	"not_as_described": rules.CauseNotAsDescribed,
-	"damaged":          rules.CauseDamaged,
-	"late":             rules.CauseLateDelivery,
-	"lost":             rules.CauseCourier,
-	"not_received":     rules.CauseCourier,
-	"not_delivered":    rules.CauseCourier,
-}
-
 // tipCause is the cause name whose tips apply to a breakdown entry.
 func tipCause(metric rules.Metric, c store.CauseCount) (string, bool) {
 	if metric == rules.SFRR {
 		if c.Unclassified {
 			return "", false
 		}
-		cause, ok := reasonCauses[c.Name]
+		cause, ok := rules.ReasonCause(c.Name)
 		return cause.String(), ok
 	}
 	if c.Name == rules.CauseOther.String() {
@@ -47,23 +27,44 @@ func tipCause(metric rules.Metric, c store.CauseCount) (string, bool) {
 	return c.Name, err == nil
 }
 
-// causeView is a rules cause as the templates show it.
-func causeView(name string, orders int, share float64) templates.Cause {
-	c := templates.Cause{Name: name, Orders: orders, Share: share, Group: "other", Description: rules.CauseOther.Description()}
-	if cause, err := rules.ParseCause(name); err == nil {
-		c.Group, c.Description = cause.Group().String(), cause.Description()
+// causeView is a rules cause as the templates show it, without counts.
+func causeView(name string) templates.Cause {
+	return causeOf(rules.TallyEntry{Cause: name})
+}
+
+// causeOf is a tally entry as the templates show it.
+func causeOf(e rules.TallyEntry) templates.Cause {
+	c := templates.Cause{Name: e.Cause, Description: e.Label(), Group: e.Group, Reviews: e.Reviews, Returns: e.Returns,
+		Logistics: e.Logistics, Late: e.Late, CoTagged: e.CoTagged(), Weight: e.Weight}
+	if c.Group == "" {
+		c.Group = rules.GroupOther.String()
+		if cause, err := rules.ParseCause(e.Cause); err == nil {
+			c.Group = cause.Group().String()
+		}
+	}
+	if e.Late > 0 && e.Reviews == 0 && e.Returns == 0 {
+		c.Unit = "late chat replies"
 	}
 	return c
 }
 
+// causesOf is a tally's entries as the templates show them.
+func causesOf(t rules.Tally) []templates.Cause {
+	out := make([]templates.Cause, len(t.Entries))
+	for i, e := range t.Entries {
+		out[i] = causeOf(e)
+	}
+	return out
+}
+
 // feedback is what lies behind a shop's negative feedback in its window:
-// the report, the NRR causes and SFRR reasons merged into causes (most
-// first), and, when asked for, the products behind NRR (or, when it has
-// none, SFRR). Late chat replies count as the cause slow_response when the
-// chat response rate is past warn.
+// the report, its tally (rules.Tally: negative reviews, counted returns and
+// late chat replies by cause, ranked together) and, when asked for, the
+// products behind NRR (or, when it has none, SFRR).
 type feedback struct {
 	report   rules.Report
-	causes   []templates.Cause
+	tally    rules.Tally
+	causes   []templates.Cause // the tally's entries
 	products []store.ProductCount
 }
 
@@ -82,7 +83,8 @@ func (h *Handler) feedback(ctx context.Context, shop *rules.Shop, day rules.Day,
 	if err := parallel(ctx, fns...); err != nil {
 		return nil, err
 	}
-	f := &feedback{report: fb.Report}
+	f := &feedback{report: fb.Report, tally: fb.Tally()}
+	f.causes = causesOf(f.tally)
 	if withProducts {
 		f.products = nrr.Products
 		if len(f.products) == 0 && len(fb.Reasons) > 0 {
@@ -93,33 +95,6 @@ func (h *Handler) feedback(ctx context.Context, shop *rules.Shop, day rules.Day,
 			f.products = sfrr.Products
 		}
 	}
-	orders := map[string]int{}
-	total := 0
-	for _, list := range []struct {
-		metric rules.Metric
-		causes []store.CauseCount
-	}{{rules.NRR, fb.Causes}, {rules.SFRR, fb.Reasons}} {
-		for _, c := range list.causes {
-			if name, ok := tipCause(list.metric, c); ok {
-				orders[name] += c.Count
-				total += c.Count
-			}
-		}
-	}
-	for name, n := range orders {
-		f.causes = append(f.causes, causeView(name, n, float64(n)/float64(total)))
-	}
-	slow := rules.CauseSlowResponse.String()
-	if chat := f.report.Results[rules.ChatResponseRate]; chat.Level.Severity() > 0 && orders[slow] == 0 {
-		late := chat.Denominator - chat.Numerator
-		c := causeView(slow, late, float64(late)/float64(chat.Denominator))
-		c.Unit = "late chat replies"
-		f.causes = append(f.causes, c)
-	}
-	slices.SortFunc(f.causes, func(a, b templates.Cause) int {
-		// "other" last among equals: a known cause has tips that say more.
-		return cmp.Or(cmp.Compare(b.Orders, a.Orders), cmp.Compare(b2i(a.Name == "other"), b2i(b.Name == "other")), cmp.Compare(a.Name, b.Name))
-	})
 	return f, nil
 }
 
@@ -132,10 +107,8 @@ func (h *Handler) tips(ctx context.Context, req Request, args []string) (Reply, 
 	if err != nil {
 		return Reply{}, err
 	}
-	if len(args) > 1 {
-		return h.commandUsage(req, "tips [cause|topic|shop]", "`tips` takes one cause, topic or shop.")
-	}
-	arg := strings.ToLower(first(args))
+	raw := strings.Join(args, " ") // a shop's name may have several words
+	arg := strings.ToLower(raw)
 	switch {
 	case arg == "":
 		if len(sc.shops) == 1 {
@@ -150,15 +123,15 @@ func (h *Handler) tips(ctx context.Context, req Request, args []string) (Reply, 
 	if cause, err := rules.ParseCause(arg); err == nil {
 		return h.causeTips(req, cause.String(), cause.Description())
 	}
-	if found, known := sc.find(h.cfg, first(args)); known || len(found) > 0 {
-		shop, err := h.shop(req, sc, first(args), "tips SHOP")
+	if found, known := sc.find(h.cfg, raw); known || len(found) > 0 {
+		shop, err := h.shop(req, sc, raw, "tips SHOP")
 		if err != nil {
 			return Reply{}, err
 		}
 		return h.shopTips(ctx, req, shop)
 	}
 	return h.commandUsage(req, "tips [cause|topic|shop]", fmt.Sprintf("I have no tips for `%s`. Causes: %s. Topics: %s.",
-		esc(truncateRunes(first(args), 40)), codeList(causeNames()), codeList(templates.TipTopics)))
+		esc(truncateRunes(raw, 40)), codeList(causeNames()), codeList(templates.TipTopics)))
 }
 
 func codeList(items []string) string {
@@ -167,7 +140,7 @@ func codeList(items []string) string {
 
 // causeTips answers `tips CAUSE` and `tips TOPIC` (desc is "" for topics).
 func (h *Handler) causeTips(req Request, name, desc string) (Reply, error) {
-	text, err := h.tmpl.Render("tips."+name, templates.Tips{Command: req.Command, Cause: causeView(name, 0, 0), TargetHours: h.targetHours()})
+	text, err := h.tmpl.Render("tips."+name, templates.Tips{Command: req.Command, Cause: causeView(name), TargetHours: h.targetHours()})
 	if err != nil {
 		return Reply{}, err
 	}
@@ -179,7 +152,7 @@ func (h *Handler) causeTips(req Request, name, desc string) (Reply, error) {
 	}
 	m.section(text)
 	if desc != "" {
-		c := causeView(name, 0, 0)
+		c := causeView(name)
 		m.context(fmt.Sprintf("Cause `%s` (%s) · see where it comes from: `%s breakdown nrr` · from TikTok Shop's guides on negative customer feedback", name, c.Group, req.Command))
 	} else {
 		m.context("From TikTok Shop's guides on negative customer feedback")
@@ -232,20 +205,21 @@ func (h *Handler) shopTips(ctx context.Context, req Request, shop *rules.Shop) (
 		}
 		m.section(intro)
 		for _, c := range f.causes[:min(topTipCauses, len(f.causes))] {
+			line := tallyLine(c)
+			if c.Name == "" {
+				m.section(line + "\nNo tips for this return reason: see the returns in `" + req.Command + " breakdown sfrr`.")
+				continue
+			}
 			d := data
 			d.Cause = c
 			text, err := h.tmpl.Render("tips."+c.Name, d)
 			if err != nil {
 				return Reply{}, err
 			}
-			share := fmt.Sprintf("%s of the feedback", pct(c.Share))
-			if c.Unit != "" {
-				share = fmt.Sprintf("%s of buyer chats", pct(c.Share))
-			}
-			m.section(fmt.Sprintf("*%s* · %s (%s, %s)\n%s", upperFirst(c.Description), c.Count(), c.Group, share, text))
+			m.section(line + "\n" + text)
 		}
 	}
-	m.context(fmt.Sprintf("Shop `%s` · negative reviews, seller-fault returns and late chats, %d days to %s · from TikTok Shop's guides on negative customer feedback", shop.ID, shop.Profile.WindowDays, day))
+	m.context(fmt.Sprintf("Shop `%s` · %s · from TikTok Shop's guides on negative customer feedback", shop.ID, tallyNote(shop, day)))
 	r := m.reply(KindAnswer)
 	r.Share = shareValue{Text: "tips " + shop.ID, At: req.At.Unix()}.encode()
 	return r, nil
@@ -268,6 +242,28 @@ func (h *Handler) guideTips(req Request, sc scope) (Reply, error) {
 	r := m.reply(KindAnswer)
 	r.Share = shareValue{Text: "tips", At: req.At.Unix()}.encode()
 	return r, nil
+}
+
+// tallyLine is a cause with its counts, as every message lists it:
+// "*Damaged item or package*: 3 orders with a negative review, 2 counted
+// returns (seller fault)".
+func tallyLine(c templates.Cause) string {
+	return fmt.Sprintf("*%s*: %s", esc(truncateRunes(upperFirst(c.Description), 160)), c.Count())
+}
+
+// tallyNote says what a shop's cause list counts and how it is ranked.
+func tallyNote(shop *rules.Shop, day rules.Day) string {
+	return fmt.Sprintf("causes count negative reviews, counted returns (%s) and late chat replies (over %s), each in its own unit, %d days to %s; ranked by how much of each metric's warn threshold they use up",
+		countedFaults(shop.Profile), templates.Hours(shop.Profile.ChatTargetHours), shop.Profile.WindowDays, day)
+}
+
+// countedFaults names the return fault classes a profile's SFRR counts.
+func countedFaults(p rules.Profile) string {
+	var names []string
+	for _, f := range p.SFRRFaults {
+		names = append(names, f.String())
+	}
+	return strings.Join(names, " and ") + " fault"
 }
 
 func b2i(b bool) int {

@@ -130,9 +130,12 @@ func (m *Monitor) digestOf(ctx context.Context, s *rules.Shop, day rules.Day, no
 			return nil, err
 		}
 		d.Products = append(d.Products, products(b.Products, metric)...)
-		d.Causes = append(d.Causes, causes(b.Causes, metric)...)
 	}
-	slices.SortStableFunc(d.Causes, func(a, b Cause) int { return cmp.Compare(b.Count, a.Count) })
+	fb, err := m.db.Feedback(ctx, s.ID, day)
+	if err != nil {
+		return nil, err
+	}
+	d.Tally = fb.Tally().Top(digestTop)
 	slices.SortStableFunc(d.Products, func(a, b Product) int { return cmp.Compare(b.Count, a.Count) })
 	if d.Muted, err = m.db.Mutes(ctx, s.ID, now); err != nil {
 		return nil, err

@@ -57,8 +57,8 @@ func TestDigestOverviewSweepMetrics(t *testing.T) {
 				t.Errorf("%s: levels over %d days", s.Metric, total)
 			}
 		}
-		if len(dg.Series) < 3 || len(dg.Causes) == 0 || len(dg.Products) == 0 {
-			t.Errorf("digest without substance: %d series, %d causes, %d products", len(dg.Series), len(dg.Causes), len(dg.Products))
+		if len(dg.Series) < 3 || len(dg.Tally) == 0 || len(dg.Products) == 0 {
+			t.Errorf("digest without substance: %d series, %d causes, %d products", len(dg.Series), len(dg.Tally), len(dg.Products))
 		}
 		// The chart.
 		img, err := Chart(d.ShopName, dg)

@@ -198,6 +198,7 @@ func (m *Monitor) alertMessages(ctx context.Context, s *rules.Shop, day rules.Da
 		return nil, err
 	}
 	var why *store.Explanation
+	var tally rules.Tally
 	out := make([]store.OutboxMessage, 0, len(notes))
 	for _, n := range notes {
 		if queued[n.Key()] {
@@ -215,17 +216,19 @@ func (m *Monitor) alertMessages(ctx context.Context, s *rules.Shop, day rules.Da
 					f := FigureOf(r)
 					a.WeekAgo = &f
 				}
+				if why == nil {
+					var err error
+					if why, err = m.db.Explain(ctx, s.ID, day, 0); err != nil {
+						return nil, err
+					}
+					tally = store.NewTally(daily.Report, why.Causes[rules.NRR], why.Causes[rules.SFRR])
+				}
+				a.Tally = tally.For(n.Metric, alertTop)
 				if n.Metric == rules.ChatResponseRate {
 					a.Hours = daily.ChatHours[:min(alertTop, len(daily.ChatHours))]
 				} else {
-					if why == nil {
-						var err error
-						if why, err = m.db.Explain(ctx, s.ID, day, alertTop); err != nil {
-							return nil, err
-						}
-					}
-					a.Products = products(why.Products[n.Metric], n.Metric)
-					a.Causes = causes(why.Causes[n.Metric], n.Metric)
+					list := why.Products[n.Metric]
+					a.Products = products(list[:min(alertTop, len(list))], n.Metric)
 				}
 			}
 		}
@@ -242,14 +245,6 @@ func products(list []store.ProductCount, m rules.Metric) []Product {
 	var out []Product
 	for _, p := range list {
 		out = append(out, Product{ID: p.ProductID, Name: p.Name, Count: p.Count, Base: p.Base, Rate: p.Rate, Metric: m})
-	}
-	return out
-}
-
-func causes(list []store.CauseCount, m rules.Metric) []Cause {
-	var out []Cause
-	for _, c := range list {
-		out = append(out, Cause{Name: c.Name, Group: c.Group, Count: c.Count, Share: c.Share, Unclassified: c.Unclassified, Metric: m})
 	}
 	return out
 }

@@ -90,16 +90,6 @@ type Product struct {
 	Metric rules.Metric `json:",omitempty"`
 }
 
-// Cause is one cause (or return reason) behind a metric.
-type Cause struct {
-	Name         string // rules cause name, or return reason category
-	Group        string
-	Count        int
-	Share        float64
-	Unclassified bool         `json:",omitempty"`
-	Metric       rules.Metric `json:",omitempty"` // the metric whose breakdown it comes from
-}
-
 // Alert is a notification of SPEC section 4 with what explains it.
 type Alert struct {
 	Metric     rules.Metric // rules.MetricData for stale data
@@ -110,14 +100,17 @@ type Alert struct {
 	Changed    rules.Day `json:",omitempty"` // the first date at To
 	Root       string    // key of the episode's first message
 	Figure     Figure
-	WeekAgo    *Figure          `json:",omitempty"` // the metric 7 days earlier: the trend
-	ClearAt    float64          // the value at which the alert resolves (hysteresis)
-	Products   []Product        `json:",omitempty"`
-	Causes     []Cause          `json:",omitempty"`
-	Hours      []store.HourStat `json:",omitempty"` // chat: slowest hours
-	LastData   rules.Day        `json:",omitempty"` // stale data: the last date with records
-	HasData    bool             `json:",omitempty"`
-	RepeatDays int              `json:",omitempty"` // the policy's reminder interval
+	WeekAgo    *Figure   `json:",omitempty"` // the metric 7 days earlier: the trend
+	ClearAt    float64   // the value at which the alert resolves (hysteresis)
+	Products   []Product `json:",omitempty"`
+	// Tally is the shop's tally (rules.Tally) cut to the entries counted in
+	// the metric, in the tally's order: the same causes and counts as the
+	// tips and digests.
+	Tally      []rules.TallyEntry `json:",omitempty"`
+	Hours      []store.HourStat   `json:",omitempty"` // chat: slowest hours
+	LastData   rules.Day          `json:",omitempty"` // stale data: the last date with records
+	HasData    bool               `json:",omitempty"`
+	RepeatDays int                `json:",omitempty"` // the policy's reminder interval
 }
 
 // Series is one metric's daily values over the digest's eight weeks.
@@ -138,9 +131,9 @@ type Digest struct {
 	// LevelDays counts, per metric with thresholds, the dates of the last
 	// 30 at each level.
 	LevelDays  map[rules.Metric]map[rules.Level]int
-	Inputs     []rules.Input `json:",omitempty"` // the freshness of each record kind on Day
-	Products   []Product     // top products behind NRR and SFRR
-	Causes     []Cause       // top causes, NRR and SFRR merged (late chats as slow_response)
+	Inputs     []rules.Input      `json:",omitempty"` // the freshness of each record kind on Day
+	Products   []Product          // top products behind NRR and SFRR
+	Tally      []rules.TallyEntry // the top of the shop's tally (rules.Tally)
 	WindowDays int
 	Muted      []store.Mute `json:",omitempty"`
 }

@@ -28,6 +28,7 @@ type Store interface {
 	ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error)
 	Daily(ctx context.Context, shopID string, day rules.Day) (*store.Daily, error)
 	Explain(ctx context.Context, shopID string, day rules.Day, top int) (*store.Explanation, error)
+	Feedback(ctx context.Context, shopID string, day rules.Day) (*store.Feedback, error)
 	BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*store.Breakdown, error)
 	Mutes(ctx context.Context, shopID string, now time.Time) ([]store.Mute, error)
 	AlertStates(ctx context.Context, shopID string, before rules.Day) (map[rules.Metric]rules.AlertState, error)

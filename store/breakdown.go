@@ -184,18 +184,25 @@ func (db *DB) tallyReturns(ctx context.Context, ref shopRef, w rules.Window, t *
 		if !p.CountsReturn(status, f) {
 			continue
 		}
-		t.orders[order] = true
-		addTo(t.products, product, order)
-		t.names[product] = cmp.Or(t.names[product], name)
-		key := category
-		if !classified {
-			key = reason
-			t.unclass[key] = true
-		}
-		addTo(t.causes, key, order)
-		t.groups[key] = f.String()
+		t.addReturn(order, product, name, category, reason, classified, f)
 	}
 	return rows.Err()
+}
+
+// addReturn counts a counted return of order for its product and its
+// reason: the reason's category, or the raw reason when no rule
+// classified it.
+func (t *tally) addReturn(order, product, name, category, reason string, classified bool, f rules.Fault) {
+	t.orders[order] = true
+	addTo(t.products, product, order)
+	t.names[product] = cmp.Or(t.names[product], name)
+	key := category
+	if !classified {
+		key = reason
+		t.unclass[key] = true
+	}
+	addTo(t.causes, key, order)
+	t.groups[key] = f.String()
 }
 
 func (db *DB) returnBreakdown(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown) error {

@@ -23,16 +23,15 @@ type Evidence struct {
 
 	NegativeReviews  int         // reviews rated 1-2 created in the window
 	LogisticsReviews RecordCount // of those, reviews whose causes are all logistics (not in NRR)
-	ReviewCauses     map[string]int
 
 	Returns      int         // returns created in the window, whatever their status
 	BuyerReturns RecordCount // live returns whose reason is the buyer's (fault class buyer)
 	Withdrawn    RecordCount // returns with status cancelled: the buyer withdrew them
 	SellerWon    RecordCount // returns with status seller_won: decided for the seller
-	// ReturnReasons counts the live seller-fault returns by reason category
-	// (the raw reason when no rule classified it, listed in Unclassified).
-	ReturnReasons map[string]int
-	Unclassified  map[string]bool
+	// Tally is the window's tally of negative feedback (as Feedback.Tally
+	// counts it: orders with a counted negative review, counted returns and
+	// late chat replies, by cause), narrowed to Product when there is one.
+	Tally rules.Tally
 
 	// SizeComplaints counts wrong-item or not-as-described reviews and
 	// returns that mention a size: what makes a size chart relevant.
@@ -103,8 +102,7 @@ func (db *DB) Evidence(ctx context.Context, shopID, productID string, day rules.
 	if err != nil {
 		return nil, fmt.Errorf("store: evidence %s: %w", shopID, err)
 	}
-	e := &Evidence{ShopID: shopID, Window: w, Report: rules.Evaluate(ref.shop, w, in),
-		ReviewCauses: map[string]int{}, ReturnReasons: map[string]int{}, Unclassified: map[string]bool{}}
+	e := &Evidence{ShopID: shopID, Window: w, Report: rules.Evaluate(ref.shop, w, in)}
 	if productID != "" {
 		p, err := db.product(ctx, ref, productID)
 		if err != nil {
@@ -122,12 +120,14 @@ func (db *DB) Evidence(ctx context.Context, shopID, productID string, day rules.
 		p.Name = cmp.Or(p.Name, name)
 		return p
 	}
-	if err := db.evidenceReviews(ctx, ref, w, productID, e, bump); err != nil {
+	reviews, returns := newTally(), newTally()
+	if err := db.evidenceReviews(ctx, ref, w, productID, e, reviews, bump); err != nil {
 		return nil, fmt.Errorf("store: evidence %s: %w", shopID, err)
 	}
-	if err := db.evidenceReturns(ctx, ref, w, productID, e, bump); err != nil {
+	if err := db.evidenceReturns(ctx, ref, w, productID, e, returns, bump); err != nil {
 		return nil, fmt.Errorf("store: evidence %s: %w", shopID, err)
 	}
+	e.Tally = NewTally(e.Report, reviews.ranked(), returns.ranked())
 	if productID == "" {
 		for _, p := range top {
 			e.TopProducts = append(e.TopProducts, *p)
@@ -140,7 +140,7 @@ func (db *DB) Evidence(ctx context.Context, shopID, productID string, day rules.
 	return e, nil
 }
 
-func (db *DB) evidenceReviews(ctx context.Context, ref shopRef, w rules.Window, productID string, e *Evidence, bump func(id, name string) *ProductFeedback) error {
+func (db *DB) evidenceReviews(ctx context.Context, ref shopRef, w rules.Window, productID string, e *Evidence, t *tally, bump func(id, name string) *ProductFeedback) error {
 	rows, err := db.query(ctx, qEvidenceReviews, ref.key, int64(w.First), int64(w.Last))
 	if err != nil {
 		return err
@@ -162,10 +162,10 @@ func (db *DB) evidenceReviews(ctx context.Context, ref shopRef, w rules.Window, 
 			e.LogisticsReviews.add(order)
 			continue
 		}
+		t.orders[order] = true
 		for _, c := range set.Causes() { // "other" for a review without a cause
-			if c.Group() != rules.GroupLogistics {
-				e.ReviewCauses[c.String()]++
-			}
+			addTo(t.causes, c.String(), order)
+			t.groups[c.String()] = c.Group().String()
 		}
 		if (set.Has(rules.CauseWrongItem) || set.Has(rules.CauseNotAsDescribed)) && mentionsSize(text) {
 			e.SizeComplaints++
@@ -174,7 +174,7 @@ func (db *DB) evidenceReviews(ctx context.Context, ref shopRef, w rules.Window, 
 	return rows.Err()
 }
 
-func (db *DB) evidenceReturns(ctx context.Context, ref shopRef, w rules.Window, productID string, e *Evidence, bump func(id, name string) *ProductFeedback) error {
+func (db *DB) evidenceReturns(ctx context.Context, ref shopRef, w rules.Window, productID string, e *Evidence, t *tally, bump func(id, name string) *ProductFeedback) error {
 	rows, err := db.query(ctx, qEvidenceReturns, ref.key, int64(w.First), int64(w.Last))
 	if err != nil {
 		return err
@@ -192,7 +192,11 @@ func (db *DB) evidenceReturns(ctx context.Context, ref shopRef, w rules.Window, 
 		}
 		bump(product, name).Returns++
 		e.Returns++
-		switch f := rules.Fault(fault); {
+		f := rules.Fault(fault)
+		if ref.shop.Profile.CountsReturn(status, f) {
+			t.addReturn(order, product, name, category, reason, classified, f)
+		}
+		switch {
 		case status == rules.ReturnCancelled:
 			e.Withdrawn.add(order)
 		case status == rules.ReturnSellerWon:
@@ -200,12 +204,6 @@ func (db *DB) evidenceReturns(ctx context.Context, ref shopRef, w rules.Window, 
 		case f == rules.FaultBuyer:
 			e.BuyerReturns.add(order)
 		case f == rules.FaultSeller:
-			key := category
-			if !classified {
-				key = reason
-				e.Unclassified[key] = true
-			}
-			e.ReturnReasons[key]++
 			if (category == "wrong_item" || category == "not_as_described") && mentionsSize(reason) {
 				e.SizeComplaints++
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -26,21 +27,25 @@ func TestEvidenceScenario(t *testing.T) {
 		product         string
 		reviews         int
 		logistics       RecordCount
-		causes          map[string]int
 		returns         int
 		buyer, withdraw RecordCount
 		won             RecordCount
-		reasons         map[string]int
-		top             []string
+		// tally: entry (the cause, or reason: for a reason without one) ->
+		// orders with a counted negative review, counted returns. The late
+		// chats (slow_response) are the shop's, product or not.
+		tally map[string][2]int
+		top   []string
 	}{
-		{"whole shop", "", 5, RecordCount{Count: 1, Orders: []string{"B"}}, map[string]int{"damaged": 2, "other": 1, "counterfeit": 1},
+		// r1 and r2 are both order A: one order with a damaged review.
+		{"whole shop", "", 5, RecordCount{Count: 1, Orders: []string{"B"}},
 			7, RecordCount{Count: 1, Orders: []string{"B"}}, RecordCount{Count: 1, Orders: []string{"C"}}, RecordCount{Count: 1, Orders: []string{"D"}},
-			map[string]int{"damaged": 1, "missing_item": 1, "Something weird": 1}, []string{"p1", "p2", "p3"}},
-		{"product with disputed feedback", "p1", 3, RecordCount{Count: 1, Orders: []string{"B"}}, map[string]int{"damaged": 1, "other": 1},
+			map[string][2]int{"damaged": {1, 1}, "other": {1, 0}, "counterfeit": {1, 0}, "late_delivery": {1, 0}, "missing_item": {0, 1}, "reason:Something weird": {0, 1}, "slow_response": {0, 0}},
+			[]string{"p1", "p2", "p3"}},
+		{"product with disputed feedback", "p1", 3, RecordCount{Count: 1, Orders: []string{"B"}},
 			5, RecordCount{Count: 1, Orders: []string{"B"}}, RecordCount{Count: 1, Orders: []string{"C"}}, RecordCount{Count: 1, Orders: []string{"D"}},
-			map[string]int{"damaged": 1}, nil},
-		{"product with seller feedback only", "p2", 1, RecordCount{}, map[string]int{"damaged": 1},
-			2, RecordCount{}, RecordCount{}, RecordCount{}, map[string]int{"missing_item": 1, "Something weird": 1}, nil},
+			map[string][2]int{"damaged": {1, 1}, "other": {1, 0}, "slow_response": {0, 0}}, nil},
+		{"product with seller feedback only", "p2", 1, RecordCount{},
+			2, RecordCount{}, RecordCount{}, RecordCount{}, map[string][2]int{"damaged": {1, 0}, "missing_item": {0, 1}, "reason:Something weird": {0, 1}, "slow_response": {0, 0}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,15 +53,23 @@ func TestEvidenceScenario(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e.NegativeReviews != tt.reviews || !equalCount(e.LogisticsReviews, tt.logistics) || !maps.Equal(e.ReviewCauses, tt.causes) {
-				t.Errorf("reviews = %d, logistics %+v, causes %v; want %d, %+v, %v", e.NegativeReviews, e.LogisticsReviews, e.ReviewCauses, tt.reviews, tt.logistics, tt.causes)
+			if e.NegativeReviews != tt.reviews || !equalCount(e.LogisticsReviews, tt.logistics) {
+				t.Errorf("reviews = %d, logistics %+v; want %d, %+v", e.NegativeReviews, e.LogisticsReviews, tt.reviews, tt.logistics)
 			}
 			if e.Returns != tt.returns || !equalCount(e.BuyerReturns, tt.buyer) || !equalCount(e.Withdrawn, tt.withdraw) || !equalCount(e.SellerWon, tt.won) {
 				t.Errorf("returns = %d, buyer %+v, withdrawn %+v, seller won %+v; want %d, %+v, %+v, %+v",
 					e.Returns, e.BuyerReturns, e.Withdrawn, e.SellerWon, tt.returns, tt.buyer, tt.withdraw, tt.won)
 			}
-			if !maps.Equal(e.ReturnReasons, tt.reasons) {
-				t.Errorf("return reasons = %v, want %v", e.ReturnReasons, tt.reasons)
+			tally := map[string][2]int{}
+			for _, en := range e.Tally.Entries {
+				key := en.Cause
+				if key == "" {
+					key = "reason:" + en.Reason
+				}
+				tally[key] = [2]int{en.Reviews, en.Returns}
+			}
+			if !maps.Equal(tally, tt.tally) {
+				t.Errorf("tally = %v, want %v", tally, tt.tally)
 			}
 			var top []string
 			for _, p := range e.TopProducts {
@@ -97,6 +110,13 @@ func TestEvidenceMatchesReport(t *testing.T) {
 			t.Errorf("%s: evidence report %d/%d %s, Report %d/%d %s", m, got.Numerator, got.Denominator, got.Level, want.Numerator, want.Denominator, want.Level)
 		}
 	}
+	fb, err := db.Feedback(ctx, "7495002", day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.Tally, fb.Tally(); !reflect.DeepEqual(got, want) {
+		t.Errorf("evidence tally %+v\nFeedback's tally %+v", got, want)
+	}
 	w := e.Window
 	neg := count(t, db, "SELECT COUNT(*) FROM reviews r JOIN shops s ON s.id = r.shop WHERE s.shop_id = '7495002' AND r.rating <= 2 AND r.created_day BETWEEN ? AND ?", int64(w.First), int64(w.Last))
 	if e.NegativeReviews != neg {
@@ -106,8 +126,8 @@ func TestEvidenceMatchesReport(t *testing.T) {
 		t.Errorf("logistics-only %d of %d negative reviews", e.LogisticsReviews.Count, e.NegativeReviews)
 	}
 	live := 0
-	for _, n := range e.ReturnReasons {
-		live += n
+	for _, en := range e.Tally.Entries {
+		live += en.Returns
 	}
 	// SFRR (default profile: seller fault) counts orders A and F: returns x1, x7 (A) and x6 (F).
 	if live != 3 || r.Results[rules.SFRR].Numerator != 2 {

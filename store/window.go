@@ -148,3 +148,23 @@ func (db *DB) Feedback(ctx context.Context, shopID string, day rules.Day) (*Feed
 	f.Reasons = returns.ranked()
 	return f, nil
 }
+
+// Tally is the window's negative feedback as one tally (rules.Tally): the
+// NRR causes, the counted returns by reason and the late chat replies,
+// each in its own unit, ranked together. Every message about the shop's
+// causes (tips, digests, alerts, appeals) shows this.
+func (f *Feedback) Tally() rules.Tally { return NewTally(f.Report, f.Causes, f.Reasons) }
+
+// NewTally is the tally of report's window from all its NRR causes and
+// SFRR reasons (as Feedback and Explain with top 0 count them).
+func NewTally(report rules.Report, causes, reasons []CauseCount) rules.Tally {
+	return rules.NewTally(report, tallyCounts(causes), tallyCounts(reasons))
+}
+
+func tallyCounts(list []CauseCount) []rules.TallyCount {
+	out := make([]rules.TallyCount, len(list))
+	for i, c := range list {
+		out[i] = rules.TallyCount{Name: c.Name, Fault: c.Group, Orders: c.Count, Unclassified: c.Unclassified}
+	}
+	return out
+}

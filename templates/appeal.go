@@ -15,9 +15,9 @@ type Appeal struct {
 	WindowDays  int
 	Target      *Product // the product the letter is about, when named (ID and Name)
 	Evidence    AppealEvidence
-	Causes      []AppealCause // seller-side causes with feedback in the window, most first
-	SizeChart   bool          // wrong-item or description complaints mention sizes
-	TargetHours float64       // chat response target
+	Causes      []Cause // seller-side causes with feedback in the window, in the tally's order (rules.Tally)
+	SizeChart   bool    // wrong-item or description complaints mention sizes
+	TargetHours float64 // chat response target
 }
 
 // AppealEvidence is the feedback the records show that should not count
@@ -45,31 +45,6 @@ func (e AppealEvidence) Any() bool {
 
 // Disputed is the number of returns the letter disputes.
 func (e AppealEvidence) Disputed() int { return e.BuyerReturns + e.Withdrawn + e.SellerWon }
-
-// AppealCause is one cause a letter's rectifications address, with its
-// feedback counted per unit.
-type AppealCause struct {
-	Name        string // rules cause name, or "other"
-	Description string // seed wording
-	Reviews     int    // negative reviews with this cause
-	Returns     int    // seller-fault returns with this cause
-	LateChats   int    // slow_response: buyer chats answered late
-}
-
-// Counts labels the cause's counts: "4 negative reviews, 1 return".
-func (c AppealCause) Counts() string {
-	var parts []string
-	if c.Reviews > 0 {
-		parts = append(parts, Plural(c.Reviews, "negative review", "negative reviews"))
-	}
-	if c.Returns > 0 {
-		parts = append(parts, Plural(c.Returns, "return", "returns"))
-	}
-	if c.LateChats > 0 {
-		parts = append(parts, Plural(c.LateChats, "late chat", "late chats"))
-	}
-	return strings.Join(parts, ", ")
-}
 
 // AppealLimit is the longest appeal letter, in characters.
 const AppealLimit = 1800

@@ -27,28 +27,49 @@ type Rate struct {
 	Level string // ok, warn, critical, insufficient_data, none
 }
 
-// Cause is one cause of negative feedback behind a metric.
+// Cause is one cause of negative feedback in a shop's window, an entry of
+// its tally (rules.Tally): each kind of record counted in its own unit.
 type Cause struct {
-	Name        string // rules cause name, such as "damaged", or "other"
-	Description string // seed wording, such as "damaged item or package"
-	Group       string // product, service, logistics or other
-	Orders      int    // orders with this cause (or Unit)
-	Share       float64
-	Unit        string // what Orders counts when it is not orders: "late chat replies"
+	Name        string // rules cause name, such as "damaged", or "other"; "" for a return reason without tips
+	Description string // seed wording, such as "damaged item or package", or the return reason
+	Group       string // product, service, logistics or other (a reason without a cause: its fault class)
+	Reviews     int    // orders with a negative review naming the cause
+	Returns     int    // orders with a counted return for the cause
+	Logistics   int    // of Returns, those of logistics fault
+	Late        int    // late chat replies
+	CoTagged    bool   // the reviews count in NRR only because they name another cause too
+	Weight      float64
+	// Unit is "late chat replies" when the cause counts nothing else.
+	Unit string
 }
 
-// Count is the cause's count with its unit: "4 orders", "1 late chat reply".
+// Count is the cause's counts, each with its unit: "4 orders with a
+// negative review, 2 counted returns, 9 late chat replies".
 func (c Cause) Count() string {
-	if c.Unit == "" {
-		return Plural(c.Orders, "order", "orders")
+	var parts []string
+	if c.Reviews > 0 {
+		p := Plural(c.Reviews, "order with a negative review", "orders with a negative review")
+		if c.CoTagged {
+			p += " (counted in NRR only because the review also names another cause)"
+		}
+		parts = append(parts, p)
 	}
-	one := c.Unit
-	if n, ok := strings.CutSuffix(one, "ies"); ok {
-		one = n + "y"
-	} else {
-		one = strings.TrimSuffix(one, "s")
+	if c.Returns > 0 {
+		p := Plural(c.Returns, "counted return", "counted returns")
+		switch c.Logistics {
+		case 0:
+			p += " (seller fault)"
+		case c.Returns:
+			p += " (logistics fault)"
+		default:
+			p += fmt.Sprintf(" (%d seller fault, %d logistics fault)", c.Returns-c.Logistics, c.Logistics)
+		}
+		parts = append(parts, p)
 	}
-	return Plural(c.Orders, one, c.Unit)
+	if c.Late > 0 {
+		parts = append(parts, Plural(c.Late, "late chat reply", "late chat replies"))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Product is one product behind a metric.

@@ -52,10 +52,10 @@ func sampleAppeal(kind string) Appeal {
 			NegativeReviews: 12, LogisticsReviews: 3, LogisticsOrders: []string{"1000045", "1000090", "1000135"},
 			Returns: 9, BuyerReturns: 2, Withdrawn: 1, SellerWon: 1, ReturnOrders: []string{"1000060", "1000120", "1000180"}, MoreReturns: true,
 		},
-		Causes: []AppealCause{
-			{Name: "damaged", Description: "damaged item or package", Reviews: 4, Returns: 3},
-			{Name: "not_as_described", Description: "products that don't match the description, misleading images or claims", Reviews: 2},
-			{Name: "other", Description: "feedback without a clear cause", Reviews: 1, Returns: 1},
+		Causes: []Cause{
+			{Name: "damaged", Description: "damaged item or package", Group: "service", Reviews: 4, Returns: 3},
+			{Name: "not_as_described", Description: "products that don't match the description, misleading images or claims", Group: "product", Reviews: 2},
+			{Name: "other", Description: "feedback without a clear cause", Group: "other", Reviews: 1},
 		},
 		TargetHours: 12,
 	}
@@ -63,7 +63,7 @@ func sampleAppeal(kind string) Appeal {
 		a.Target = &Product{ID: "1729000000000000001", Name: "Vitamin C Serum 30ml"}
 	} else {
 		a.Evidence.ChatOnTime, a.Evidence.ChatTurns, a.Evidence.ChatShare = 96, 102, 96.0/102
-		a.Causes[0] = AppealCause{Name: "slow_response", Description: "slow or unhelpful chat replies", Reviews: 2}
+		a.Causes = []Cause{{Name: "slow_response", Description: "slow or unhelpful chat replies", Group: "service", Reviews: 2}, a.Causes[1]}
 	}
 	return a
 }
@@ -103,10 +103,10 @@ func TestAppealGolden(t *testing.T) {
 				"2 of its 9 returns give a buyer reason",
 				"1 return was cancelled by the buyer and 1 return was decided in our favour. Please remove any counted as seller-fault.",
 				"orders 1000045, 1000090, 1000135]", "orders 1000060, 1000120, 1000180 and more]",
-				"- Damaged item or package (4 negative reviews, 3 returns): [CONFIRM: "}
+				"- Damaged item or package (4 orders with a negative review, 3 counted returns (seller fault)): [CONFIRM: "}
 			if k.Group == "service" {
 				want = []string{"of our 12 negative reviews", "96 of our 102 buyer chats (94.12%) got a reply within 12 h",
-					"- Chat replies (2 negative reviews): [CONFIRM: "}
+					"- Chat replies (2 orders with a negative review): [CONFIRM: "}
 			} else if !strings.Contains(text, "Vitamin C Serum 30ml (ID 1729000000000000001)") {
 				t.Errorf("product appeal does not name its product")
 			}
@@ -180,7 +180,7 @@ func TestAppealSizeChart(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := sampleAppeal("warning")
-			a.Causes = []AppealCause{a.Causes[1], {Name: "wrong_item", Description: "wrong item, size or colour", Returns: 2}}
+			a.Causes = []Cause{a.Causes[1], {Name: "wrong_item", Description: "wrong item, size or colour", Group: "service", Returns: 2}}
 			a.SizeChart = tt.sizeChart
 			text, cut, err := s.Appeal(a, 0)
 			if err != nil || cut.Any() {
@@ -193,19 +193,22 @@ func TestAppealSizeChart(t *testing.T) {
 	}
 }
 
-func TestAppealCauseCounts(t *testing.T) {
+// A cause's counts keep each record kind in its own labelled unit.
+func TestCauseCount(t *testing.T) {
 	tests := []struct {
-		c    AppealCause
+		c    Cause
 		want string
 	}{
-		{AppealCause{Reviews: 1}, "1 negative review"},
-		{AppealCause{Reviews: 4, Returns: 1}, "4 negative reviews, 1 return"},
-		{AppealCause{Returns: 1200}, "1,200 returns"},
-		{AppealCause{Reviews: 2, LateChats: 1}, "2 negative reviews, 1 late chat"},
+		{Cause{Reviews: 1}, "1 order with a negative review"},
+		{Cause{Reviews: 4, Returns: 1}, "4 orders with a negative review, 1 counted return (seller fault)"},
+		{Cause{Returns: 1200, Logistics: 1200}, "1,200 counted returns (logistics fault)"},
+		{Cause{Returns: 5, Logistics: 2}, "5 counted returns (3 seller fault, 2 logistics fault)"},
+		{Cause{Reviews: 2, Late: 1}, "2 orders with a negative review, 1 late chat reply"},
+		{Cause{Reviews: 1, CoTagged: true}, "1 order with a negative review (counted in NRR only because the review also names another cause)"},
 	}
 	for _, tt := range tests {
-		if got := tt.c.Counts(); got != tt.want {
-			t.Errorf("Counts(%+v) = %q, want %q", tt.c, got, tt.want)
+		if got := tt.c.Count(); got != tt.want {
+			t.Errorf("Count(%+v) = %q, want %q", tt.c, got, tt.want)
 		}
 	}
 }
@@ -452,5 +455,39 @@ func TestDigestCount(t *testing.T) {
 	d.Count(nrr(rules.LevelInsufficient, 0, false), nrr(rules.LevelOK, 0.003, true))  // no value: no move
 	if want := (Digest{Critical: 1, Warn: 1, Better: 1, Worse: 1}); d != want {
 		t.Errorf("counted %+v, want %+v", d, want)
+	}
+}
+
+// TestTipsChatTarget: tips quote TikTok's guides (12 hours) as the guides,
+// and say separately what a shop's own program measures when it differs.
+func TestTipsChatTarget(t *testing.T) {
+	s := Default()
+	tests := []struct {
+		name, block string
+		target      float64
+		want, not   []string
+	}{
+		{"guides shop", "tips.slow_response", 12, []string{"guides ask for a reply within 12 hours."}, []string{"24 h", "program measures"}},
+		{"us shop", "tips.slow_response", 24, []string{"guides ask for a reply within 12 hours.", "counts a reply as on time within 24 h"}, []string{"reply within 24"}},
+		{"us service topic", "tips.service", 24, []string{"within 12 hours.", "on time within 24 h"}, []string{"reply within 24"}},
+		{"no shop", "tips.service", 0, []string{"within 12 hours."}, []string{"program measures"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text, err := s.Render(tt.block, Tips{Command: "/shopwatch", TargetHours: tt.target})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("lacks %q:\n%s", w, text)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(text, w) {
+					t.Errorf("has %q:\n%s", w, text)
+				}
+			}
+		})
 	}
 }

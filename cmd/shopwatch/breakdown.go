@@ -104,7 +104,7 @@ func printBreakdown(w io.Writer, s *rules.Shop, b *store.Breakdown) {
 			fmt.Fprintf(tw, "%02d:00\t%d\t%d\t%.2f h\n", h.Hour, h.Turns, h.Late, h.AvgHours)
 		}
 		tw.Flush()
-		fmt.Fprintf(w, "\nChats waiting for a reply at the end of %s:\n", b.Window.Last)
+		fmt.Fprintf(w, "\nChats still waiting for a reply at the end of %s (within the target then):\n", b.Window.Last)
 		if len(b.Waiting) == 0 {
 			fmt.Fprintln(w, "none")
 		}

@@ -57,6 +57,12 @@ type env struct {
 // errUsage marks an error whose message is usage help.
 var errUsage = errors.New("usage")
 
+// helpError is a command's -h or --help: run prints the command's flags
+// and the usage to stdout and exits 0.
+type helpError struct{ fs *flag.FlagSet }
+
+func (e *helpError) Error() string { return "help requested" }
+
 // run runs the shopwatch command line and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	e := &env{stdout: stdout, stderr: stderr, getenv: getenv, now: time.Now,
@@ -66,6 +72,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.SetOutput(io.Discard)
 	g.register(fs)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) { // -h, --help: what was asked for, not an error
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
 		fmt.Fprintf(stderr, "shopwatch: %v\n\n%s", err, usage)
 		return 2
 	}
@@ -97,6 +107,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return 2
 	}
 	if err := cmd(ctx, e, g, rest); err != nil {
+		var help *helpError
+		if errors.As(err, &help) {
+			fmt.Fprintf(stdout, "usage: shopwatch %s [flags]\n\nflags:\n", help.fs.Name()) // "tiktok status"
+			help.fs.SetOutput(stdout)
+			help.fs.PrintDefaults()
+			fmt.Fprint(stdout, "\n"+usage)
+			return 0
+		}
 		if errors.Is(err, errUsage) {
 			fmt.Fprintf(stderr, "shopwatch %s: %v\n", name, strings.TrimPrefix(err.Error(), "usage: "))
 			return 2
@@ -124,6 +142,9 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, &helpError{fs: fs}
+			}
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 		args = fs.Args()

@@ -266,3 +266,36 @@ func TestDemoRoundTrip(t *testing.T) {
 		t.Errorf("re-import changed the metrics:\n%s\n%s", before, after)
 	}
 }
+
+// TestHelp: -h and --help print the usage to stdout and exit 0, for the
+// program and for each command.
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"--help", []string{"--help"}, []string{"import KIND FILE...", "global flags"}},
+		{"-h", []string{"-h"}, []string{"import KIND FILE...", "global flags"}},
+		{"command --help", []string{"metrics", "--help"}, []string{"usage: shopwatch metrics [flags]", "-shop", "-json"}},
+		{"subcommand --help", []string{"tiktok", "status", "--help"}, []string{"usage: shopwatch tiktok status [flags]", "-shop"}},
+		{"tiktok --help", []string{"tiktok", "--help"}, []string{"usage: shopwatch tiktok authorize"}},
+		{"command -h after an argument", []string{"import", "orders", "-h"}, []string{"usage: shopwatch import [flags]", "-skip-invalid"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := MustRunMain(t, nil, tt.args...)
+			if r.code != 0 || r.stderr != "" {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			if strings.Contains(r.stdout, "help requested") {
+				t.Errorf("stdout says the flag package's error:\n%s", r.stdout)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, r.stdout)
+				}
+			}
+		})
+	}
+}

@@ -25,6 +25,9 @@ func cmdTikTok(ctx context.Context, e *env, g globals, args []string) error {
 		return tiktokAuthorize(ctx, e, g, args[1:])
 	case "status":
 		return tiktokStatus(ctx, e, g, args[1:])
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintf(e.stdout, "usage: shopwatch %s\n", sub)
+		return nil
 	}
 	return fmt.Errorf("%w: unknown subcommand %q: %s", errUsage, args[0], sub)
 }
