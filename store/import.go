@@ -108,11 +108,20 @@ type ImportResult struct {
 
 // Import reads CSV files of one kind and upserts their rows, all or nothing:
 // unless opts.SkipInvalid is set, one invalid row makes the import write
-// nothing and return an *InvalidInputError.
+// nothing and return an *InvalidInputError. The rows are committed in
+// batches, so that the service keeps answering meanwhile (chunk.go).
 func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts ImportOptions) (*ImportResult, error) {
 	spec, ok := kindSpecs[kind]
 	if !ok {
 		return nil, fmt.Errorf("store: import: unknown kind %q", kind)
+	}
+	if !opts.SkipInvalid {
+		checked, cleanup, err := db.validate(ctx, spec, sources)
+		if err != nil {
+			return nil, fmt.Errorf("import %s: %w", kind, err)
+		}
+		defer cleanup()
+		sources = checked
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -133,10 +142,19 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 		}
 		return nil, err
 	}
+	defer w.close()
 	var writeErr error
+	committed := 0
 	for b := range batches {
 		if writeErr == nil {
 			writeErr = w.write(ctx, b)
+			// Commit when the lock has been held long enough, or when the
+			// next batch is not ready: never hold it while parsing.
+			if writeErr == nil && (w.due() || len(batches) == 0) {
+				if writeErr = w.commit(ctx); writeErr == nil {
+					committed++
+				}
+			}
 			if writeErr != nil {
 				cancel()
 			}
@@ -151,20 +169,23 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 		writeErr = err
 	}
 	if writeErr == nil && res.Total > 0 && !opts.SkipInvalid {
-		writeErr = &InvalidInputError{Rows: res.Rejected, Total: res.Total}
-	}
-	if writeErr == nil && w.steps.finish != nil {
-		writeErr = w.steps.finish(ctx)
+		// The files were valid when validate read them.
+		writeErr = fmt.Errorf("%w: %w", errChangedDuringImport, &InvalidInputError{Rows: res.Rejected, Total: res.Total})
 	}
 	if writeErr == nil {
-		writeErr = touchShops(ctx, w.tx, slices.Collect(maps.Keys(res.touched)))
+		if writeErr = w.commit(ctx); writeErr == nil {
+			committed++
+		}
+	}
+	w.rollback()
+	if committed > 0 || writeErr == nil {
+		// Even after a failure, the shops of the committed batches changed.
+		if err := w.finish(context.WithoutCancel(ctx), slices.Collect(maps.Keys(res.touched))); err != nil && writeErr == nil {
+			writeErr = err
+		}
 	}
 	if writeErr != nil {
-		w.rollback()
 		return nil, fmt.Errorf("import %s: %w", kind, writeErr)
-	}
-	if err := w.commit(); err != nil {
-		return nil, fmt.Errorf("import %s: commit: %w", kind, err)
 	}
 	for i := range res.Files {
 		f := &res.Files[i]
