@@ -16,7 +16,7 @@ import (
 // by one.
 
 // batchRows is how many input rows the parser hands the writer at a time.
-const batchRows = 2048
+const batchRows = 512
 
 // target is a table an import writes, with its upsert key.
 type target struct {

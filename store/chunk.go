@@ -16,7 +16,8 @@ import (
 //     file is read and checked before anything is written, so an invalid
 //     row still makes the import write nothing (SPEC section 2).
 //   - Then short transactions: a transaction takes batches of batchRows
-//     input rows until it has held the lock for holdBudget, or the next
+//     input rows (small, so that one batch stays within the budget even on
+//     a slow machine) until it has held the lock for holdBudget, or the next
 //     batch is not parsed yet, and commits. Each commit leaves the database
 //     consistent: the orders rollup (shop_days) moves by the committed
 //     orders' changes, and the committed chats' conversations have their
