@@ -559,7 +559,7 @@ func round1(h float64) float64 {
 // causeLabel names a cause (or return reason) for people.
 func causeLabel(c monitor.Cause) string {
 	if c.Metric == rules.SFRR {
-		label := strings.ReplaceAll(c.Name, "_", " ")
+		label := esc(strings.ReplaceAll(c.Name, "_", " ")) // the reason as stored
 		if c.Unclassified {
 			label += " (unclassified reason, counted as seller fault)"
 		}
@@ -917,7 +917,7 @@ func (n *Notifier) renderSync(m *monitor.Message) (Reply, error) {
 	b.section(text)
 	if news.Error != "" {
 		// A code block: the error is TikTok's or the network's text.
-		b.section("*Latest error*\n```" + strings.ReplaceAll(truncateRunes(news.Error, 1500), "`", "'") + "```")
+		b.section("*Latest error*\n```" + esc(truncateRunes(news.Error, 1500)) + "```")
 	}
 	b.context(fmt.Sprintf("Shop `%s` · TikTok Shop sync", s.ID))
 	r := b.reply(KindAnswer)
