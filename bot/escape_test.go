@@ -54,6 +54,11 @@ func TestStoredTextEscapedEverywhere(t *testing.T) {
 	})
 	t.Run("slash commands", func(t *testing.T) {
 		db := mustHostileDB(t)
+		// A mute whose author is stored text, not a Slack user id.
+		if err := db.SetMute(context.Background(), store.Mute{ShopID: "7495002", Metric: "nrr", Until: fixtureNow.Add(time.Hour),
+			At: fixtureNow, By: hostile, Channel: chanUS}); err != nil {
+			t.Fatal(err)
+		}
 		h, err := NewHandler(Options{DB: db, Now: func() time.Time { return fixtureNow }})
 		if err != nil {
 			t.Fatal(err)
