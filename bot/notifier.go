@@ -933,7 +933,7 @@ func (n *Notifier) renderSync(m *monitor.Message) (Reply, error) {
 	b.section(text)
 	if news.Error != "" {
 		// A code block: the error is TikTok's or the network's text.
-		b.section("*Latest error*\n```" + strings.ReplaceAll(truncateRunes(news.Error, 1500), "`", "'") + "```")
+		b.section("*Latest error*\n```" + esc(truncateRunes(news.Error, 1500)) + "```")
 	}
 	b.context(fmt.Sprintf("Shop `%s` · TikTok Shop sync", s.ID))
 	r := b.reply(KindAnswer)

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -183,7 +184,7 @@ func mutesText(s *rules.Shop, mutes []store.Mute) string {
 		}
 		p := fmt.Sprintf("%s until %s", what, timeText(mu.Until, s.Location))
 		if mu.By != "" {
-			p += fmt.Sprintf(" (by <@%s>)", mu.By)
+			p += " (by " + userMention(mu.By) + ")"
 		}
 		parts = append(parts, p)
 	}
@@ -240,4 +241,16 @@ func parallel(ctx context.Context, fns ...func(context.Context) error) error {
 		}
 	}
 	return first
+}
+
+// reUserID is the shape of a Slack user id.
+var reUserID = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+
+// userMention mentions a stored user id; anything else (a mute set by a
+// script) is shown as escaped text.
+func userMention(id string) string {
+	if reUserID.MatchString(id) {
+		return "<@" + id + ">"
+	}
+	return esc(id)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -16,7 +17,7 @@ import (
 // by one.
 
 // batchRows is how many input rows the parser hands the writer at a time.
-const batchRows = 2048
+const batchRows = 512
 
 // target is a table an import writes, with its upsert key.
 type target struct {
@@ -214,10 +215,11 @@ func (b *batch) reset() {
 	b.n = 0
 }
 
-// writer upserts batches inside one transaction, on one connection.
+// writer upserts batches on one connection, in short transactions (see
+// chunk.go).
 type writer struct {
 	conn  *sql.Conn
-	tx    *sql.Tx
+	tx    *sql.Tx // the open transaction, if any
 	spec  *kindSpec
 	stmts []*sql.Stmt   // per target: JSON upserts (the portable path)
 	raw   [][2]*rawStmt // per target: one-row and rawChunk-row upserts on the SQLite handle, when available
@@ -225,6 +227,7 @@ type writer struct {
 	buf   []byte
 
 	steps importSteps
+	pause pause
 }
 
 func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err error) {
@@ -232,19 +235,14 @@ func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err err
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("import %s: begin: %w", spec.kind, err)
-	}
-	w = &writer{conn: conn, tx: tx, spec: spec}
+	w = &writer{conn: conn, spec: spec}
 	defer func() {
 		if err != nil {
-			w.rollback()
+			w.close()
 		}
 	}()
 	if spec.begin != nil {
-		if w.steps, err = spec.begin(ctx, db, tx); err != nil {
+		if w.steps, err = spec.begin(ctx, db, conn); err != nil {
 			return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 		}
 	}
@@ -275,7 +273,7 @@ func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err err
 	}
 	if w.raw == nil {
 		for _, t := range spec.targets {
-			s, err := tx.PrepareContext(ctx, t.upsertSQL())
+			s, err := conn.PrepareContext(ctx, t.upsertSQL())
 			if err != nil {
 				return nil, fmt.Errorf("import %s: prepare %s: %w", spec.kind, t.name, err)
 			}
@@ -285,12 +283,62 @@ func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err err
 	return w, nil
 }
 
+// write upserts one batch, in the open transaction or a new one (after
+// the pause that follows the last commit).
 func (w *writer) write(ctx context.Context, b *batch) error {
+	if w.tx == nil {
+		if err := w.pause.wait(ctx); err != nil {
+			return err
+		}
+		tx, err := w.conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		w.tx = tx
+		w.pause.held()
+	}
 	if w.steps.prepare != nil {
-		if err := w.steps.prepare(ctx, b); err != nil {
+		if err := w.steps.prepare(ctx, w.tx, b); err != nil {
 			return err
 		}
 	}
+	return w.upsert(ctx, w.tx, b)
+}
+
+// due reports whether the open transaction has held the lock long enough.
+func (w *writer) due() bool { return w.tx != nil && w.pause.due() }
+
+// commit finishes the kind's steps for the batches written since the last
+// commit and commits them.
+func (w *writer) commit(ctx context.Context) error {
+	if w.tx == nil {
+		return nil
+	}
+	tx := w.tx
+	w.tx = nil
+	defer w.pause.released()
+	if w.steps.flush != nil {
+		if err := w.steps.flush(ctx, tx); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// rollback drops what was written since the last commit.
+func (w *writer) rollback() {
+	if w.tx != nil {
+		w.tx.Rollback()
+		w.tx = nil
+		w.pause.released()
+	}
+}
+
+func (w *writer) upsert(ctx context.Context, tx *sql.Tx, b *batch) error {
 	if w.raw != nil {
 		return w.conn.Raw(func(any) error {
 			for t := range b.targets {
@@ -318,14 +366,42 @@ func (w *writer) write(ctx context.Context, b *batch) error {
 			continue
 		}
 		w.buf = b.targets[t].json(w.buf)
-		if _, err := w.stmts[t].ExecContext(ctx, string(w.buf)); err != nil {
+		if _, err := tx.StmtContext(ctx, w.stmts[t]).ExecContext(ctx, string(w.buf)); err != nil {
 			return fmt.Errorf("write %s: %w", w.spec.targets[t].name, err)
 		}
 	}
 	return nil
 }
 
-func (w *writer) closeStmts() {
+// finish runs the last, short transaction of an import: it marks the
+// shops the import read as changed and records the import of the kind
+// for each (freshness.go).
+func (w *writer) finish(ctx context.Context, shops []int64, at time.Time) error {
+	if len(shops) == 0 {
+		return nil
+	}
+	if err := w.pause.wait(ctx); err != nil {
+		return err
+	}
+	tx, err := w.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := touchShops(ctx, tx, shops); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := recordImports(ctx, tx, w.spec.kind, shops, at); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// close rolls back what was not committed and releases the statements
+// and the connection.
+func (w *writer) close() {
+	w.rollback()
 	for _, s := range w.stmts {
 		s.Close()
 	}
@@ -339,17 +415,5 @@ func (w *writer) closeStmts() {
 			return nil
 		})
 	}
-}
-
-func (w *writer) rollback() {
-	w.closeStmts()
-	w.tx.Rollback()
 	w.conn.Close()
-}
-
-func (w *writer) commit() error {
-	w.closeStmts()
-	err := w.tx.Commit()
-	w.conn.Close()
-	return err
 }

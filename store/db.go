@@ -130,6 +130,8 @@ func sqliteDSN(path string) string {
 		"synchronous(NORMAL)",
 		"foreign_keys(ON)",
 		"cache_size(-16000)",
+		"temp_store(MEMORY)",           // statement journals of the import's upserts
+		"journal_size_limit(67108864)", // truncate the WAL to 64 MB after a checkpoint
 	} {
 		q.Add("_pragma", p)
 	}

@@ -125,33 +125,24 @@ var ErrInternal = errors.New("internal error")
 
 // Import reads CSV files of one kind and upserts their rows, all or nothing:
 // unless opts.SkipInvalid is set, one invalid row makes the import write
-// nothing and return an *InvalidInputError.
+// nothing and return an *InvalidInputError. The rows are committed in
+// batches, so that the service keeps answering meanwhile (chunk.go).
 func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts ImportOptions) (*ImportResult, error) {
 	spec, ok := kindSpecs[kind]
 	if !ok {
 		return nil, fmt.Errorf("store: import: unknown kind %q", kind)
 	}
+	checked, cleanup, err := db.validate(ctx, spec, sources, opts.SkipInvalid)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", kind, err)
+	}
+	defer cleanup()
+	sources = checked
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	res := &ImportResult{Kind: kind, Files: make([]FileStats, len(sources)), touched: map[int64]bool{}}
-	batches := make(chan *batch, 4)
-	free := make(chan *batch, 6)
-	parseErr := make(chan error, 1)
-	go func() {
-		defer close(batches)
-		var err error
-		defer func() {
-			// A panic here would take the whole process down, the inbox
-			// watcher of serve with it, on every restart.
-			if r := recover(); r != nil {
-				db.log.Error("import: panic while reading the input", "kind", kind, "panic", r, "stack", string(debug.Stack()))
-				err = fmt.Errorf("%w while reading the input: %v", ErrInternal, r)
-			}
-			parseErr <- err
-		}()
-		err = db.parseSources(ctx, spec, sources, res, batches, free)
-	}()
+	batches, free, parseErr := db.parseAsync(ctx, spec, sources, res)
 
 	w, err := db.newWriter(ctx, spec)
 	if err != nil {
@@ -160,10 +151,19 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 		}
 		return nil, err
 	}
+	defer w.close()
 	var writeErr error
+	committed := 0
 	for b := range batches {
 		if writeErr == nil {
 			writeErr = w.write(ctx, b)
+			// Commit when the lock has been held long enough, or when the
+			// next batch is not ready: never hold it while parsing.
+			if writeErr == nil && (w.due() || len(batches) == 0) {
+				if writeErr = w.commit(ctx); writeErr == nil {
+					committed++
+				}
+			}
 			if writeErr != nil {
 				cancel()
 			}
@@ -178,23 +178,24 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 		writeErr = err
 	}
 	if writeErr == nil && res.Total > 0 && (!opts.SkipInvalid || res.unusable > 0) {
-		writeErr = &InvalidInputError{Rows: res.Rejected, Total: res.Total, Files: res.unusable}
-	}
-	if writeErr == nil && w.steps.finish != nil {
-		writeErr = w.steps.finish(ctx)
-	}
-	if writeErr == nil {
-		writeErr = touchShops(ctx, w.tx, slices.Collect(maps.Keys(res.touched)))
+		// validate read the files and found them usable (and, without
+		// SkipInvalid, valid): they changed since.
+		writeErr = fmt.Errorf("%w: %w", errChangedDuringImport, &InvalidInputError{Rows: res.Rejected, Total: res.Total, Files: res.unusable})
 	}
 	if writeErr == nil {
-		writeErr = recordImports(ctx, w.tx, kind, slices.Collect(maps.Keys(res.touched)), opts.At)
+		if writeErr = w.commit(ctx); writeErr == nil {
+			committed++
+		}
+	}
+	w.rollback()
+	if committed > 0 || writeErr == nil {
+		// Even after a failure, the shops of the committed batches changed.
+		if err := w.finish(context.WithoutCancel(ctx), slices.Collect(maps.Keys(res.touched)), opts.At); err != nil && writeErr == nil {
+			writeErr = err
+		}
 	}
 	if writeErr != nil {
-		w.rollback()
 		return nil, fmt.Errorf("import %s: %w", kind, writeErr)
-	}
-	if err := w.commit(); err != nil {
-		return nil, fmt.Errorf("import %s: commit: %w", kind, err)
 	}
 	for i := range res.Files {
 		f := &res.Files[i]
@@ -204,6 +205,30 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 		res.Rejected = nil
 	}
 	return res, nil
+}
+
+// parseAsync runs parseSources in its own goroutine: it sends the batches
+// on the first channel, which it closes when done, takes used ones back on
+// the second, and reports its error on the third. A panic while parsing
+// becomes an ErrInternal error: it would otherwise take the whole process
+// down, the inbox watcher of serve with it, on every restart.
+func (db *DB) parseAsync(ctx context.Context, spec *kindSpec, sources []Source, res *ImportResult) (<-chan *batch, chan *batch, <-chan error) {
+	batches := make(chan *batch, 4)
+	free := make(chan *batch, 6)
+	parseErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		var err error
+		defer func() {
+			if r := recover(); r != nil {
+				db.log.Error("import: panic while reading the input", "kind", spec.kind, "panic", r, "stack", string(debug.Stack()))
+				err = fmt.Errorf("%w while reading the input: %v", ErrInternal, r)
+			}
+			parseErr <- err
+		}()
+		err = db.parseSources(ctx, spec, sources, res, batches, free)
+	}()
+	return batches, free, parseErr
 }
 
 // parseSources reads every source, validating rows into batches.

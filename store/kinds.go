@@ -17,15 +17,16 @@ type kindSpec struct {
 	targets  []target
 	// parse validates the row in p and, when it is valid, adds it to b.
 	parse func(p *rowParser, b *batch)
-	// begin runs first and returns the kind's other steps, if any. All run
-	// inside the import's transaction.
-	begin func(ctx context.Context, db *DB, tx *sql.Tx) (importSteps, error)
+	// begin runs first, on the import's connection, and returns the kind's
+	// other steps, if any.
+	begin func(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error)
 }
 
-// importSteps are what a kind does besides upserting its rows.
+// importSteps are what a kind does besides upserting its rows. Both run in
+// the transaction of each batch (chunk.go).
 type importSteps struct {
-	prepare func(ctx context.Context, b *batch) error // before each batch is written
-	finish  func(ctx context.Context) error           // after the last batch
+	prepare func(ctx context.Context, tx *sql.Tx, b *batch) error // before the batch is written
+	flush   func(ctx context.Context, tx *sql.Tx) error           // after it, before the commit
 }
 
 var kindSpecs = map[Kind]*kindSpec{
@@ -114,46 +115,29 @@ func parseChat(p *rowParser, b *batch) {
 	b.add(1, conversationID, conversationID)
 }
 
-// orderIndexes are the secondary indexes of the orders table, as the
-// latest migration defines them.
-var orderIndexes = []struct{ name, def string }{
-	{"orders_shop_delivered", "orders (shop, delivered_day, created_day, products)"},
+// beginOrders sets up an orders import. The secondary indexes stay in
+// place even on a first load: the service reads through them while the
+// import commits its batches, and building them at the end would hold the
+// write lock for seconds.
+func beginOrders(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error) {
+	o := &ordersImport{deltas: map[[2]int64]*[2]int64{}}
+	return importSteps{prepare: o.prepare, flush: o.flush}, nil
 }
 
-// beginOrders sets up an orders import. On a first load (an empty orders
-// table) the secondary indexes are dropped for the length of the import and
-// built again at the end: sorting once is far cheaper than keeping them up
-// to date row by row.
-func beginOrders(ctx context.Context, db *DB, tx *sql.Tx) (importSteps, error) {
-	var stored int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM orders LIMIT 1)`).Scan(&stored); err != nil {
-		return importSteps{}, err
-	}
-	o := &ordersImport{tx: tx, firstLoad: stored == 0, deltas: map[[2]int64]*[2]int64{}}
-	if o.firstLoad {
-		for _, ix := range orderIndexes {
-			if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS `+ix.name); err != nil {
-				return importSteps{}, fmt.Errorf("drop index %s: %w", ix.name, err)
-			}
-		}
-	}
-	return importSteps{prepare: o.prepare, finish: o.finish}, nil
-}
-
-func beginChats(ctx context.Context, db *DB, tx *sql.Tx) (importSteps, error) {
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS touched_conversations (conversation_id TEXT PRIMARY KEY)`); err != nil {
+func beginChats(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error) {
+	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS touched_conversations (conversation_id TEXT PRIMARY KEY)`); err != nil {
 		return importSteps{}, fmt.Errorf("create touched_conversations: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM touched_conversations`); err != nil {
+	if _, err := conn.ExecContext(ctx, `DELETE FROM touched_conversations`); err != nil {
 		return importSteps{}, err
 	}
-	return importSteps{finish: func(ctx context.Context) error { return rebuildTurns(ctx, db, tx) }}, nil
+	return importSteps{flush: func(ctx context.Context, tx *sql.Tx) error { return rebuildTurns(ctx, db, tx) }}, nil
 }
 
 // turnChunk is how many conversations rebuildTurns reads at a time.
 const turnChunk = 500
 
-// rebuildTurns recomputes the buyer turns of every conversation the import
+// rebuildTurns recomputes the buyer turns of every conversation the batch
 // touched, from all of its stored messages.
 func rebuildTurns(ctx context.Context, db *DB, tx *sql.Tx) error {
 	ins := target{name: "chat_turns", cols: []string{"conversation_id", "seq", "shop", "start_at", "start_day", "reply_at"}, keys: 2}

@@ -92,18 +92,15 @@ type storedOrder struct {
 
 // ordersImport is the state of one orders import.
 type ordersImport struct {
-	tx        *sql.Tx
-	firstLoad bool   // the orders table was empty when the import began
-	maxID     string // on a first load: the greatest order id written so far
-
-	// deltas are the rollup changes of the whole import, by (shop, day):
-	// (created, delivered). They add up, so they are written once, at the end.
+	// deltas are the rollup changes of the batch, by (shop, day):
+	// (created, delivered). They add up, so they are written once per
+	// batch, in its transaction.
 	deltas map[[2]int64]*[2]int64
 }
 
 // prepare reads the stored state of the batch's orders, merges their
 // product sets and queues the order rows and the rollup changes.
-func (oi *ordersImport) prepare(ctx context.Context, b *batch) error {
+func (oi *ordersImport) prepare(ctx context.Context, tx *sql.Tx, b *batch) error {
 	if len(b.orders) == 0 {
 		return nil
 	}
@@ -113,19 +110,7 @@ func (oi *ordersImport) prepare(ctx context.Context, b *batch) error {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	// On a first load an order can be stored already only if this import
-	// wrote it: ids above every id written so far need no look-up. Exports
-	// in id (time) order skip the look-ups entirely.
-	lookup := ids
-	if oi.firstLoad {
-		n, _ := slices.BinarySearch(ids, oi.maxID)
-		if n < len(ids) && ids[n] == oi.maxID {
-			n++
-		}
-		lookup = ids[:n]
-		oi.maxID = max(oi.maxID, ids[len(ids)-1])
-	}
-	old, err := storedOrders(ctx, oi.tx, lookup)
+	old, err := storedOrders(ctx, tx, ids)
 	if err != nil {
 		return err
 	}
@@ -167,9 +152,8 @@ func (oi *ordersImport) prepare(ctx context.Context, b *batch) error {
 	return nil
 }
 
-// finish writes the import's rollup changes and, after a first load,
-// builds the orders table's secondary indexes.
-func (oi *ordersImport) finish(ctx context.Context) error {
+// flush writes the batch's rollup changes.
+func (oi *ordersImport) flush(ctx context.Context, tx *sql.Tx) error {
 	changes := newRows(len(shopDaysTarget.cols))
 	for k, v := range oi.deltas {
 		if v[0] != 0 || v[1] != 0 {
@@ -177,18 +161,11 @@ func (oi *ordersImport) finish(ctx context.Context) error {
 		}
 	}
 	if changes.len() > 0 {
-		if _, err := oi.tx.ExecContext(ctx, shopDaysTarget.upsertSQL(), string(changes.json(nil))); err != nil {
+		if _, err := tx.ExecContext(ctx, shopDaysTarget.upsertSQL(), string(changes.json(nil))); err != nil {
 			return fmt.Errorf("update shop_days: %w", err)
 		}
 	}
-	if !oi.firstLoad {
-		return nil
-	}
-	for _, ix := range orderIndexes {
-		if _, err := oi.tx.ExecContext(ctx, `CREATE INDEX `+ix.name+` ON `+ix.def); err != nil {
-			return fmt.Errorf("create index %s: %w", ix.name, err)
-		}
-	}
+	clear(oi.deltas)
 	return nil
 }
 

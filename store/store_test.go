@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -173,5 +174,43 @@ func TestReimportReplaces(t *testing.T) {
 	}
 	if n := count(t, db, "SELECT delivered FROM shop_days WHERE day = ?", int64(rules.DateDay(2026, 11, 4))); n != 1 {
 		t.Errorf("delivered on 11-04 = %d, want 1", n)
+	}
+}
+
+// TestImportFromPipe: a source that cannot seek (standard input, a pipe)
+// is validated while it is copied aside, then loaded from the copy.
+func TestImportFromPipe(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(ordersHeader)
+	for i := range 5000 {
+		b.WriteString(orderRow(i))
+	}
+	tests := []struct {
+		name   string
+		csv    string
+		orders int
+		err    string
+	}{
+		{"valid rows are all loaded", b.String(), 5000, ""},
+		{"an invalid last row writes nothing", b.String() + "bad,7495001,p1,yesterday,,,\n", 0, "pipe.csv:5002: created_at"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := MustOpen(t, testConfig)
+			src := struct{ io.Reader }{strings.NewReader(tt.csv)} // no Seek
+			_, err := db.Import(context.Background(), Orders, []Source{{Name: "pipe.csv", R: src}}, ImportOptions{})
+			if tt.err == "" && err != nil {
+				t.Fatal(err)
+			}
+			if tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+				t.Fatalf("error = %v, want %s", err, tt.err)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM orders"); n != tt.orders {
+				t.Errorf("orders = %d, want %d", n, tt.orders)
+			}
+			if n := count(t, db, "SELECT COALESCE(SUM(created), 0) FROM shop_days"); n != tt.orders {
+				t.Errorf("shop_days counts %d created orders, want %d", n, tt.orders)
+			}
+		})
 	}
 }

@@ -83,10 +83,5 @@ func Hours(h float64) string {
 	return fmt.Sprintf("%.1f h", h)
 }
 
-// Escape makes s safe to put in Slack mrkdwn: &, < and > become entities.
-func Escape(s string) string {
-	if !strings.ContainsAny(s, "&<>") {
-		return s
-	}
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+// Escape makes stored text safe to put in Slack mrkdwn (see escape.go).
+func Escape(s string) string { return escapeMrkdwn(s) }
