@@ -164,45 +164,56 @@ const qReturnDetail = `SELECT r.order_id, r.product_id, r.status, r.fault, r.cat
 FROM returns r LEFT JOIN products l ON l.shop = r.shop AND l.product_id = r.product_id
 WHERE r.shop = ? AND r.created_day BETWEEN ? AND ?`
 
-// tallyReturns counts the returns created in w that the shop's SFRR counts,
-// by product and by reason (the raw reason when no rule classified it).
-func (db *DB) tallyReturns(ctx context.Context, ref shopRef, w rules.Window, t *tally) error {
-	p := ref.shop.Profile
+// returnRow is one return as the window queries read it.
+type returnRow struct {
+	order, product, status, category, reason, name string
+	fault                                          rules.Fault
+	classified                                     bool
+}
+
+// eachReturn calls fn for each return created in w, whatever its status.
+func (db *DB) eachReturn(ctx context.Context, ref shopRef, w rules.Window, fn func(r returnRow)) error {
 	rows, err := db.query(ctx, qReturnDetail, ref.key, int64(w.First), int64(w.Last))
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var order, product, status, category, reason, name string
+		var r returnRow
 		var fault int64
-		var classified bool
-		if err := rows.Scan(&order, &product, &status, &fault, &category, &classified, &reason, &name); err != nil {
+		if err := rows.Scan(&r.order, &r.product, &r.status, &fault, &r.category, &r.classified, &r.reason, &r.name); err != nil {
 			return err
 		}
-		f := rules.Fault(fault)
-		if !p.CountsReturn(status, f) {
-			continue
-		}
-		t.addReturn(order, product, name, category, reason, classified, f)
+		r.fault = rules.Fault(fault)
+		fn(r)
 	}
 	return rows.Err()
 }
 
-// addReturn counts a counted return of order for its product and its
-// reason: the reason's category, or the raw reason when no rule
-// classified it.
-func (t *tally) addReturn(order, product, name, category, reason string, classified bool, f rules.Fault) {
-	t.orders[order] = true
-	addTo(t.products, product, order)
-	t.names[product] = cmp.Or(t.names[product], name)
-	key := category
-	if !classified {
-		key = reason
+// tallyReturns counts the returns created in w that the shop's SFRR counts,
+// by product and by reason (the raw reason when no rule classified it).
+func (db *DB) tallyReturns(ctx context.Context, ref shopRef, w rules.Window, t *tally) error {
+	p := ref.shop.Profile
+	return db.eachReturn(ctx, ref, w, func(r returnRow) {
+		if p.CountsReturn(r.status, r.fault) {
+			t.addReturn(r)
+		}
+	})
+}
+
+// addReturn counts a counted return for its product and its reason: the
+// reason's category, or the raw reason when no rule classified it.
+func (t *tally) addReturn(r returnRow) {
+	t.orders[r.order] = true
+	addTo(t.products, r.product, r.order)
+	t.names[r.product] = cmp.Or(t.names[r.product], r.name)
+	key := r.category
+	if !r.classified {
+		key = r.reason
 		t.unclass[key] = true
 	}
-	addTo(t.causes, key, order)
-	t.groups[key] = f.String()
+	addTo(t.causes, key, r.order)
+	t.groups[key] = r.fault.String()
 }
 
 func (db *DB) returnBreakdown(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown) error {

@@ -83,9 +83,6 @@ const (
 	qEvidenceReviews = `SELECT r.order_id, r.product_id, r.causes, r.text, COALESCE(l.name, '')
 FROM reviews r LEFT JOIN products l ON l.shop = r.shop AND l.product_id = r.product_id
 WHERE r.shop = ? AND r.created_day BETWEEN ? AND ? AND r.rating <= 2`
-	qEvidenceReturns = `SELECT r.order_id, r.product_id, r.status, r.fault, r.category, r.classified, r.reason, COALESCE(l.name, '')
-FROM returns r LEFT JOIN products l ON l.shop = r.shop AND l.product_id = r.product_id
-WHERE r.shop = ? AND r.created_day BETWEEN ? AND ?`
 	qProducts = `SELECT product_id, name FROM products WHERE shop = ? ORDER BY product_id`
 )
 
@@ -175,41 +172,28 @@ func (db *DB) evidenceReviews(ctx context.Context, ref shopRef, w rules.Window, 
 }
 
 func (db *DB) evidenceReturns(ctx context.Context, ref shopRef, w rules.Window, productID string, e *Evidence, t *tally, bump func(id, name string) *ProductFeedback) error {
-	rows, err := db.query(ctx, qEvidenceReturns, ref.key, int64(w.First), int64(w.Last))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var order, product, status, category, reason, name string
-		var fault int64
-		var classified bool
-		if err := rows.Scan(&order, &product, &status, &fault, &category, &classified, &reason, &name); err != nil {
-			return err
+	return db.eachReturn(ctx, ref, w, func(r returnRow) {
+		if productID != "" && r.product != productID {
+			return
 		}
-		if productID != "" && product != productID {
-			continue
-		}
-		bump(product, name).Returns++
+		bump(r.product, r.name).Returns++
 		e.Returns++
-		f := rules.Fault(fault)
-		if ref.shop.Profile.CountsReturn(status, f) {
-			t.addReturn(order, product, name, category, reason, classified, f)
+		if ref.shop.Profile.CountsReturn(r.status, r.fault) {
+			t.addReturn(r)
 		}
 		switch {
-		case status == rules.ReturnCancelled:
-			e.Withdrawn.add(order)
-		case status == rules.ReturnSellerWon:
-			e.SellerWon.add(order)
-		case f == rules.FaultBuyer:
-			e.BuyerReturns.add(order)
-		case f == rules.FaultSeller:
-			if (category == "wrong_item" || category == "not_as_described") && mentionsSize(reason) {
+		case r.status == rules.ReturnCancelled:
+			e.Withdrawn.add(r.order)
+		case r.status == rules.ReturnSellerWon:
+			e.SellerWon.add(r.order)
+		case r.fault == rules.FaultBuyer:
+			e.BuyerReturns.add(r.order)
+		case r.fault == rules.FaultSeller:
+			if (r.category == "wrong_item" || r.category == "not_as_described") && mentionsSize(r.reason) {
 				e.SizeComplaints++
 			}
 		}
-	}
-	return rows.Err()
+	})
 }
 
 // mentionsSize reports whether a review text or return reason speaks of
