@@ -587,6 +587,12 @@ func (n *Notifier) renderData(m *monitor.Message) (Reply, error) {
 	if a.Transition == rules.TransitionResolved {
 		name, header = "alert.fresh", "✅ Data arriving again · "+s.Name
 	}
+	return n.notice(name, header, data, fmt.Sprintf("Shop `%s` · evaluated %s", s.ID, a.Day))
+}
+
+// notice renders a data notice: a header, the named template's text and
+// a context line, posted in the channel.
+func (n *Notifier) notice(name, header string, data templates.Alert, context string) (Reply, error) {
 	text, err := n.tmpl.Render(name, data)
 	if err != nil {
 		return Reply{}, err
@@ -594,7 +600,7 @@ func (n *Notifier) renderData(m *monitor.Message) (Reply, error) {
 	var b msg
 	b.header(header)
 	b.section(text)
-	b.context(fmt.Sprintf("Shop `%s` · evaluated %s", s.ID, a.Day))
+	b.context(context)
 	r := b.reply(KindAnswer)
 	r.InChannel = true
 	return r, nil
@@ -630,17 +636,7 @@ func (n *Notifier) renderKind(m *monitor.Message) (Reply, error) {
 	if a.Transition == rules.TransitionResolved {
 		name, header = "alert.kind.fresh", fmt.Sprintf("✅ %s arriving again · %s", upperFirst(kind), s.Name)
 	}
-	text, err := n.tmpl.Render(name, data)
-	if err != nil {
-		return Reply{}, err
-	}
-	var b msg
-	b.header(header)
-	b.section(text)
-	b.context(fmt.Sprintf("Shop `%s` · evaluated %s · `%s status %s`", s.ID, a.Day, n.o.Command, s.ID))
-	r := b.reply(KindAnswer)
-	r.InChannel = true
-	return r, nil
+	return n.notice(name, header, data, fmt.Sprintf("Shop `%s` · evaluated %s · `%s status %s`", s.ID, a.Day, n.o.Command, s.ID))
 }
 
 // renderResolvedRoot is what an episode's first message becomes once it is
