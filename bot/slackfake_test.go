@@ -35,6 +35,7 @@ type fakeSlack struct {
 	members  map[string][]string   // channel -> its members, for conversations.members
 	views    map[string][]fakeView // user -> the Home views published, oldest first
 	memberQs map[string]int        // conversations.members calls by channel
+	refuse   map[string]string     // method -> the error it answers with (ok false)
 	// fail decides a request's fate: 0 serves it; 429 answers rate limited
 	// (Retry-After 1); another status fails it, after posting the message
 	// when stored is true (the server acted, then failed to answer).
@@ -130,6 +131,10 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if e := f.refuse[method]; e != "" {
+		f.json(w, map[string]any{"ok": false, "error": e})
+		return
+	}
 	switch method {
 	case "chat.postMessage":
 		if last, ok := f.lastPost[channel]; ok && time.Since(last) < f.perChan {
@@ -229,6 +234,7 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 			limit = 100
 		}
 		from, _ := strconv.Atoi(r.Form.Get("cursor"))
+		from = min(max(from, 0), len(all))
 		to := min(from+limit, len(all))
 		next := ""
 		if to < len(all) {
