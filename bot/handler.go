@@ -31,6 +31,8 @@ type Store interface {
 	SetMute(ctx context.Context, m store.Mute) error
 	Unmute(ctx context.Context, shopID, metric string, now time.Time) (int, error)
 	SyncStatuses(ctx context.Context, shopID string) ([]store.SyncStatus, error)
+	SaveHomeUser(ctx context.Context, userID string, at time.Time) error
+	HomeUsers(ctx context.Context) ([]string, error)
 }
 
 var _ Store = (*store.DB)(nil)

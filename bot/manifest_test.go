@@ -17,6 +17,9 @@ func TestManifest(t *testing.T) {
 	}
 	var m struct {
 		Features struct {
+			AppHome struct {
+				HomeTab bool `yaml:"home_tab_enabled"`
+			} `yaml:"app_home"`
 			BotUser struct {
 				DisplayName string `yaml:"display_name"`
 			} `yaml:"bot_user"`
@@ -31,6 +34,10 @@ func TestManifest(t *testing.T) {
 			} `yaml:"scopes"`
 		} `yaml:"oauth_config"`
 		Settings struct {
+			Events struct {
+				RequestURL string   `yaml:"request_url"`
+				BotEvents  []string `yaml:"bot_events"`
+			} `yaml:"event_subscriptions"`
 			Interactivity struct {
 				Enabled    bool   `yaml:"is_enabled"`
 				RequestURL string `yaml:"request_url"`
@@ -59,6 +66,11 @@ func TestManifest(t *testing.T) {
 		{"Socket Mode", m.Settings.SocketMode},
 		{"scope commands", slices.Contains(m.OAuth.Scopes.Bot, "commands")},
 		{"scope chat:write", slices.Contains(m.OAuth.Scopes.Bot, "chat:write")},
+		{"the Home tab", m.Features.AppHome.HomeTab},
+		{"the app_home_opened event", slices.Contains(m.Settings.Events.BotEvents, "app_home_opened")},
+		{"the events endpoint", path(m.Settings.Events.RequestURL) == "/slack/events"},
+		{"scope channels:read (conversations.members, public channels)", slices.Contains(m.OAuth.Scopes.Bot, "channels:read")},
+		{"scope groups:read (conversations.members, private channels)", slices.Contains(m.OAuth.Scopes.Bot, "groups:read")},
 	}
 	for _, c := range checks {
 		if !c.ok {

@@ -40,6 +40,10 @@ type Options struct {
 	// ShutdownTimeout bounds the wait for in-flight requests and late
 	// answers when the server stops (default 10s).
 	ShutdownTimeout time.Duration
+
+	// homeRetry is the wait before a failed Home publication is tried
+	// again, doubled each time (default 1s; tests shorten it).
+	homeRetry time.Duration
 }
 
 func (o *Options) validate() error {
@@ -81,6 +85,9 @@ func (o *Options) validate() error {
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 256 << 10
+	}
+	if o.homeRetry <= 0 {
+		o.homeRetry = time.Second
 	}
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 10 * time.Second

@@ -14,7 +14,8 @@ import (
 )
 
 // Server is the Slack side of `shopwatch serve`: the HTTP endpoints
-// (POST /slack/commands, POST /slack/interactions, GET /healthz) and, when
+// (POST /slack/commands, /slack/interactions and /slack/events, GET
+// /healthz), the App Home tab (with a bot token) and, when
 // an app token is set, a Socket Mode connection, both answered by one
 // Handler. Other parts of the daemon may add routes with Handle.
 type Server struct {
@@ -23,6 +24,9 @@ type Server struct {
 	log  *slog.Logger
 	api  *slack.Client
 	mux  *http.ServeMux
+
+	members *members   // channel members, for the Home tab
+	home    *homeQueue // users whose Home is to be published
 
 	// bg tracks work that outlives a request: late answers and shares.
 	bg     sync.WaitGroup
@@ -48,8 +52,11 @@ func New(opts Options) (*Server, error) {
 		apiOpts = append(apiOpts, slack.OptionAPIURL(opts.APIURL))
 	}
 	s.api = slack.New(opts.BotToken, apiOpts...)
+	s.members = newMembers(s.api, h.now, s.log)
+	s.home = newHomeQueue()
 	s.mux.HandleFunc("POST /slack/commands", s.handleCommand)
 	s.mux.HandleFunc("POST /slack/interactions", s.handleInteraction)
+	s.mux.HandleFunc("POST /slack/events", s.handleEvents)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	if opts.SigningSecret == "" {
 		s.log.Warn("SLACK_SIGNING_SECRET is not set: every request to /slack/* is rejected (Socket Mode still works)")
@@ -117,6 +124,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		close(s.warmed)
 	}
 
+	homeCtx, stopHome := context.WithCancel(ctx)
+	defer stopHome()
+	homeDone := make(chan struct{})
+	if s.homeEnabled() {
+		go func() {
+			defer close(homeDone)
+			s.runHome(homeCtx)
+		}()
+	} else {
+		close(homeDone)
+	}
+
 	var err error
 	select {
 	case <-ctx.Done():
@@ -124,6 +143,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopWarm()
 	<-warmDone
+	stopHome()
+	<-homeDone
 	stopSM()
 	s.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)

@@ -16,8 +16,11 @@ import (
 // fakeSlack is a Slack Web API stand-in for the notifier: chat.postMessage
 // (one message per second per channel, else 429 with Retry-After),
 // chat.update, conversations.history and .replies with metadata, and the
-// three steps of a file upload. fail, when set, may answer a request with
-// an error status instead; it sees each request's method and channel.
+// three steps of a file upload; for the App Home, views.publish (a JSON
+// body, as Slack documents it) and conversations.members (paged by
+// cursor). fail, when set, may answer a request with an error status
+// instead; it sees each request's method and channel (views.publish: the
+// user).
 type fakeSlack struct {
 	srv *httptest.Server
 
@@ -29,6 +32,10 @@ type fakeSlack struct {
 	seq      int
 	requests map[string]int // by method
 	perChan  time.Duration
+	members  map[string][]string   // channel -> its members, for conversations.members
+	views    map[string][]fakeView // user -> the Home views published, oldest first
+	memberQs map[string]int        // conversations.members calls by channel
+	refuse   map[string]string     // method -> the error it answers with (ok false)
 	// fail decides a request's fate: 0 serves it; 429 answers rate limited
 	// (Retry-After 1); another status fails it, after posting the message
 	// when stored is true (the server acted, then failed to answer).
@@ -41,6 +48,12 @@ type fakeMsg struct {
 	Blocks                  json.RawMessage
 }
 
+// fakeView is a published Home: its type and blocks as sent.
+type fakeView struct {
+	Type   string          `json:"type"`
+	Blocks json.RawMessage `json:"blocks"`
+}
+
 type fakeFile struct {
 	ID, Name, Channel, ThreadTS string
 	Size                        int
@@ -48,7 +61,7 @@ type fakeFile struct {
 
 func newFakeSlack(tb testing.TB) *fakeSlack {
 	f := &fakeSlack{msgs: map[string][]fakeMsg{}, lastPost: map[string]time.Time{}, updates: map[string]string{},
-		requests: map[string]int{}, perChan: time.Second}
+		requests: map[string]int{}, perChan: time.Second, members: map[string][]string{}, views: map[string][]fakeView{}, memberQs: map[string]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	tb.Cleanup(f.srv.Close)
 	return f
@@ -77,6 +90,16 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	var publish struct {
+		UserID string          `json:"user_id"`
+		View   json.RawMessage `json:"view"`
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if err := json.NewDecoder(r.Body).Decode(&publish); err != nil {
+			f.json(w, map[string]any{"ok": false, "error": "invalid_json"})
+			return
+		}
+	}
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -84,6 +107,9 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	channel := r.Form.Get("channel")
 	if channel == "" {
 		channel = r.Form.Get("channel_id")
+	}
+	if method == "views.publish" {
+		channel = publish.UserID
 	}
 	f.mu.Lock()
 	f.requests[method]++
@@ -105,6 +131,10 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if e := f.refuse[method]; e != "" {
+		f.json(w, map[string]any{"ok": false, "error": e})
+		return
+	}
 	switch method {
 	case "chat.postMessage":
 		if last, ok := f.lastPost[channel]; ok && time.Since(last) < f.perChan {
@@ -173,9 +203,61 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		f.json(w, map[string]any{"ok": true, "files": done})
+	case "views.publish":
+		// https://docs.slack.dev/reference/methods/views.publish: user_id
+		// and a view of type home with at most 100 blocks.
+		var v fakeView
+		if publish.UserID == "" || json.Unmarshal(publish.View, &v) != nil || v.Type != "home" {
+			f.json(w, map[string]any{"ok": false, "error": "invalid_arguments"})
+			return
+		}
+		var blocks []json.RawMessage
+		if err := json.Unmarshal(v.Blocks, &blocks); err != nil || len(blocks) > 100 {
+			f.json(w, map[string]any{"ok": false, "error": "invalid_arguments"})
+			return
+		}
+		f.views[publish.UserID] = append(f.views[publish.UserID], v)
+		f.seq++
+		f.json(w, map[string]any{"ok": true, "view": map[string]any{"id": fmt.Sprintf("V%08d", f.seq), "type": "home", "blocks": v.Blocks}})
+	case "conversations.members":
+		// https://docs.slack.dev/reference/methods/conversations.members:
+		// pages of at most limit members, the next page's cursor in
+		// response_metadata.next_cursor ("" on the last page).
+		f.memberQs[channel]++
+		all, ok := f.members[channel]
+		if !ok {
+			f.json(w, map[string]any{"ok": false, "error": "channel_not_found"})
+			return
+		}
+		limit, _ := strconv.Atoi(r.Form.Get("limit"))
+		if limit <= 0 {
+			limit = 100
+		}
+		from, _ := strconv.Atoi(r.Form.Get("cursor"))
+		from = min(max(from, 0), len(all))
+		to := min(from+limit, len(all))
+		next := ""
+		if to < len(all) {
+			next = strconv.Itoa(to)
+		}
+		f.json(w, map[string]any{"ok": true, "members": all[from:to], "response_metadata": map[string]any{"next_cursor": next}})
 	default:
 		f.json(w, map[string]any{"ok": false, "error": "unknown_method"})
 	}
+}
+
+// setMembers sets the members of a channel.
+func (f *fakeSlack) setMembers(channel string, users ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.members[channel] = users
+}
+
+// homeViews returns the Home views published for user.
+func (f *fakeSlack) homeViews(user string) []fakeView {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]fakeView(nil), f.views[user]...)
 }
 
 // posted returns the messages of a channel.

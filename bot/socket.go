@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 )
 
@@ -77,7 +78,12 @@ func (s *Server) socketEvent(ctx context.Context, client acker, evt socketmode.E
 		}
 	case socketmode.EventTypeEventsAPI:
 		if evt.Request != nil {
-			_ = client.Ack(*evt.Request) // no events are subscribed; acknowledge any
+			if err := client.Ack(*evt.Request); err != nil {
+				s.log.Warn("socket mode: ack", "err", err)
+			}
+		}
+		if ev, ok := evt.Data.(slackevents.EventsAPIEvent); ok {
+			s.event(ev, "socket")
 		}
 	}
 }

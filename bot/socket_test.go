@@ -22,11 +22,12 @@ type socketSlack struct {
 	sts     *slacktest.Server
 	conns   chan *websocket.Conn
 	posted  chan string // chat.postMessage bodies
+	views   chan string // views.publish bodies (JSON)
 	release chan struct{}
 }
 
 func newSocketSlack(tb testing.TB) *socketSlack {
-	f := &socketSlack{conns: make(chan *websocket.Conn, 1), posted: make(chan string, 10), release: make(chan struct{})}
+	f := &socketSlack{conns: make(chan *websocket.Conn, 1), posted: make(chan string, 10), views: make(chan string, 10), release: make(chan struct{})}
 	f.sts = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("Authorization") != "Bearer "+testAppToken {
@@ -47,6 +48,19 @@ func newSocketSlack(tb testing.TB) *socketSlack {
 			r.ParseForm()
 			f.posted <- r.PostForm.Get("channel") + " " + r.PostForm.Get("blocks")
 			io.WriteString(w, `{"ok":true,"channel":"C","ts":"1.2"}`)
+		})
+		c.Handle("/views.publish", func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			f.views <- string(b)
+			io.WriteString(w, `{"ok":true,"view":{"id":"V0TEST","type":"home"}}`)
+		})
+		c.Handle("/conversations.members", func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			members := `[]`
+			if r.PostForm.Get("channel") == chanBeauty {
+				members = `["` + userBeauty + `"]`
+			}
+			io.WriteString(w, `{"ok":true,"members":`+members+`,"response_metadata":{"next_cursor":""}}`)
 		})
 	})
 	f.sts.Start()
@@ -146,6 +160,25 @@ func TestSocketMode(t *testing.T) {
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatalf("nothing was posted; logs:\n%s", ts.logs.String())
+		}
+	})
+
+	t.Run("app_home_opened", func(t *testing.T) {
+		var payload map[string]any
+		if err := json.Unmarshal([]byte(homeOpenedBody(userBeauty, "home")), &payload); err != nil {
+			t.Fatal(err)
+		}
+		a := send(t, c, map[string]any{"type": "events_api", "envelope_id": "env-home", "accepts_response_payload": false, "payload": payload})
+		if a.EnvelopeID != "env-home" || len(a.Payload) != 0 {
+			t.Errorf("ack = %+v", a)
+		}
+		select {
+		case v := <-fake.views:
+			if !strings.Contains(v, `"user_id":"`+userBeauty+`"`) || !strings.Contains(v, "Acme Beauty TH") || strings.Contains(v, "Acme Home US") {
+				t.Errorf("views.publish got %s", v)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("views.publish was not called; logs:\n%s", ts.logs.String())
 		}
 	})
 

@@ -115,6 +115,9 @@ feed:
 		m.wake()
 	}
 	m.log.Info("evaluated", "day", day, "shops", sum.Shops, "failed", sum.Failed, "new_messages", sum.Added, "duration", sum.Duration)
+	if m.o.OnEvaluated != nil && sum.Shops > 0 {
+		m.o.OnEvaluated(sum)
+	}
 	return sum
 }
 

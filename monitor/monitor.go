@@ -82,6 +82,10 @@ type Options struct {
 	// Logger, Clock and Metrics default to the monitor's.
 	Delivery DeliveryOptions
 	Metrics  *Metrics
+	// OnEvaluated, when set, is called after each daily evaluation (by the
+	// scheduler or Evaluate) with its summary, such as the Slack App Home's
+	// refresh. It runs on the evaluation's goroutine: it must not block.
+	OnEvaluated func(Summary)
 }
 
 func (o *Options) validate() error {

@@ -261,6 +261,14 @@ CREATE TABLE record_imports (
 	PRIMARY KEY (shop, kind)
 ) WITHOUT ROWID;
 `,
+	9: `
+-- The Slack users who opened shopwatch's App Home tab: their Home is
+-- published again after each evaluation. opened_at is their last opening.
+CREATE TABLE home_users (
+	user_id   TEXT PRIMARY KEY,
+	opened_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -35,7 +35,7 @@ func cmdDigest(ctx context.Context, e *env, g globals, args []string) error {
 		}
 		shops = []*rules.Shop{s}
 	}
-	m, err := newMonitor(e, db, nil, "", e.log)
+	m, err := newMonitor(e, db, nil, "", e.log, nil)
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func cmdEvaluate(ctx context.Context, e *env, g globals, args []string) error {
 		}
 		ids = []string{*shopID}
 	}
-	m, err := newMonitor(e, db, nil, "", e.log)
+	m, err := newMonitor(e, db, nil, "", e.log, nil)
 	if err != nil {
 		return err
 	}

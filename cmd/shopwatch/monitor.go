@@ -20,8 +20,9 @@ import (
 // monitor over the database.
 
 // newMonitor returns the monitor of db, delivering with SLACK_BOT_TOKEN to
-// Slack (SLACK_API_URL) or, without one, as text to stdout.
-func newMonitor(e *env, db *store.DB, tmpl *templates.Set, command string, log *slog.Logger) (*monitor.Monitor, error) {
+// Slack (SLACK_API_URL) or, without one, as text to stdout. onEvaluated,
+// when set, is called after each evaluation (it must not block).
+func newMonitor(e *env, db *store.DB, tmpl *templates.Set, command string, log *slog.Logger, onEvaluated func(monitor.Summary)) (*monitor.Monitor, error) {
 	if tmpl == nil {
 		var err error
 		if tmpl, err = templates.Load(e.getenv("SHOPWATCH_TEMPLATES")); err != nil {
@@ -45,7 +46,7 @@ func newMonitor(e *env, db *store.DB, tmpl *templates.Set, command string, log *
 	if e.getenv("SLACK_BOT_TOKEN") == "" {
 		delivery.PerChannel = time.Millisecond // stdout has no rate limit
 	}
-	return monitor.New(monitor.Options{DB: db, Notifier: n, Logger: log, Delivery: delivery})
+	return monitor.New(monitor.Options{DB: db, Notifier: n, Logger: log, Delivery: delivery, OnEvaluated: onEvaluated})
 }
 
 // startMonitor starts the monitor of `shopwatch serve`: the scheduler
@@ -54,8 +55,9 @@ func newMonitor(e *env, db *store.DB, tmpl *templates.Set, command string, log *
 // monitor's figures and the TikTok sync's state) and
 // GET /healthz/monitor (database, scheduler, delivery worker) with handle.
 // stop stops them, waiting for the runs and deliveries in progress.
-func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set, command string, handle func(pattern string, h http.Handler)) (stop func(), err error) {
-	m, err := newMonitor(e, db, tmpl, command, e.log)
+// onEvaluated is called after each evaluation (the App Home's refresh).
+func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set, command string, handle func(pattern string, h http.Handler), onEvaluated func()) (stop func(), err error) {
+	m, err := newMonitor(e, db, tmpl, command, e.log, func(monitor.Summary) { onEvaluated() })
 	if err != nil {
 		return nil, err
 	}

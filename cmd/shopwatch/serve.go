@@ -61,7 +61,8 @@ func cmdServe(ctx context.Context, e *env, g globals, args []string) error {
 		return err
 	}
 	defer stopSync()
-	stopMonitor, err := startMonitor(ctx, e, db, tmpl, *command, srv.Handle) // scheduler, delivery, /metrics (monitor.go)
+	// scheduler, delivery, /metrics (monitor.go); each evaluation refreshes the App Home tabs
+	stopMonitor, err := startMonitor(ctx, e, db, tmpl, *command, srv.Handle, srv.RefreshHome)
 	if err != nil {
 		return err
 	}
