@@ -463,10 +463,10 @@ func parseKeywords[K comparable](raw map[string][]string, parse func(string) (K,
 // position (the line is the first bad character's), and the end of the
 // stream is the file's last line.
 func yamlErrorLine(data []byte, msg string) int {
-	lineAt := func(off int) int { return 1 + bytes.Count(bytes.TrimRight(data[:off], "\n"), []byte("\n")) }
+	lineAt := func(off int) int { return 1 + bytes.Count(data[:off], []byte("\n")) }
 	switch {
 	case strings.Contains(msg, "end of stream"):
-		return lineAt(len(data))
+		return lineAt(len(bytes.TrimRight(data, "\n")))
 	case strings.Contains(msg, "UTF-8") || strings.Contains(msg, "control characters") || strings.Contains(msg, "Unicode"):
 		for i, r := range string(data) {
 			if r == utf8.RuneError || (unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r') {

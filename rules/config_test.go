@@ -99,6 +99,25 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
+func TestParseConfigYAMLErrorLines(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"error on line 1", "|A", "line 1: "},
+		{"end of stream", "shops:\n  - id: \"1\n", "line 2: "},
+		{"control character on line 3", "shops:\n  - id: \"1\"\n\x01  timezone: UTC\n", "line 3: "},
+		{"bad UTF-8 on line 2", "shops:\n  - id: \"\xff\"\n", "line 2: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tt.yaml))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("error = %v, want it to start with %q", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseFraction(t *testing.T) {
 	tests := []struct {
 		in   string
