@@ -27,15 +27,22 @@ test: fmt
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-# fuzz: each fuzz target of the CSV import for $(FUZZTIME) (the seeds under
-# store/testdata/fuzz/ also run in `make test`). A crasher is written to
-# store/testdata/fuzz/TARGET/; keep it there as a seed once it is fixed.
+# fuzz: each fuzz target for $(FUZZTIME): the CSV import (store), the config
+# parser (rules), the slash-command text and the interaction payloads (bot),
+# and the TikTok webhook body (monitor/tiktok, monitor/tiktoksync). Their
+# seeds under PKG/testdata/fuzz/ also run in `make test`. A crasher is
+# written to PKG/testdata/fuzz/TARGET/; keep it there as a seed once it is
+# fixed. FUZZFLAGS adds go test flags, such as -parallel 1 on a busy machine.
 FUZZTIME    ?= 30s
-FUZZTARGETS := FuzzBoundedReader FuzzImportOrders FuzzImportReviews FuzzImportReturns FuzzImportChats
+FUZZFLAGS   ?=
+FUZZTARGETS := store:FuzzBoundedReader store:FuzzImportOrders store:FuzzImportReviews store:FuzzImportReturns store:FuzzImportChats \
+	rules:FuzzParseConfig bot:FuzzSlashCommand bot:FuzzInteraction \
+	monitor/tiktok:FuzzParseNotification monitor/tiktoksync:FuzzWebhook
 fuzz:
-	@for t in $(FUZZTARGETS); do \
-		echo "== $$t for $(FUZZTIME)"; \
-		$(GO) test ./store/ -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+	@for pt in $(FUZZTARGETS); do \
+		pkg=$${pt%%:*}; t=$${pt##*:}; \
+		echo "== $$t ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test ./$$pkg/ -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) || exit 1; \
 	done
 
 fmt:

@@ -177,8 +177,10 @@ func (h *Handler) usage(req Request, note string) Reply {
 }
 
 // parse splits command text into a lower-case command name and its
-// arguments. Slack may send smart quotes and non-breaking spaces.
+// arguments. Slack may send smart quotes and non-breaking spaces; bytes
+// that are not UTF-8 become U+FFFD, so that they are never echoed back.
 func parse(text string) (string, []string) {
+	text = strings.ToValidUTF8(text, "\ufffd")
 	text = strings.NewReplacer("\u00a0", " ", "“", `"`, "”", `"`, "‘", "'", "’", "'").Replace(text)
 	fields := strings.Fields(text)
 	if len(fields) == 0 {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -54,13 +56,29 @@ func (s *Server) handleInteraction(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, r, http.StatusBadRequest, "malformed form body")
 		return
 	}
-	var cb slack.InteractionCallback
-	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
-		s.reject(w, r, http.StatusBadRequest, "malformed interaction payload")
+	cb, err := parseInteraction(form.Get("payload"))
+	if err != nil {
+		s.reject(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	w.WriteHeader(http.StatusOK)
 	s.interaction(cb, "http")
+}
+
+// parseInteraction decodes an interaction payload: a JSON object with a
+// type. Anything else (null, [], {}) is malformed, not a press to ignore.
+func parseInteraction(payload string) (slack.InteractionCallback, error) {
+	var cb slack.InteractionCallback
+	if p := strings.TrimSpace(payload); !strings.HasPrefix(p, "{") {
+		return cb, errors.New("interaction payload is not a JSON object")
+	}
+	if err := json.Unmarshal([]byte(payload), &cb); err != nil {
+		return cb, errors.New("malformed interaction payload")
+	}
+	if cb.Type == "" {
+		return cb, errors.New("interaction payload without a type")
+	}
+	return cb, nil
 }
 
 // interaction handles a button press from either transport.

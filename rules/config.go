@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -227,6 +229,9 @@ func (l *localDate) UnmarshalYAML(n *yaml.Node) error {
 
 var unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type \S+`)
 
+// lineNumber finds the line number in a yaml error.
+var lineNumber = regexp.MustCompile(`\bline \d+`)
+
 // ParseConfig parses and validates a configuration file. Unknown keys are
 // errors that name the key and its line.
 func ParseConfig(data []byte) (*Config, error) {
@@ -237,18 +242,27 @@ func ParseConfig(data []byte) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("config is empty: want a shops list")
 		}
-		return nil, fmt.Errorf("%s", unknownField.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), `line $1: unknown key "$2"`))
+		// yaml cuts long values in its messages at a byte count, which
+		// may split a character.
+		msg := strings.ToValidUTF8(strings.TrimPrefix(err.Error(), "yaml: "), "")
+		msg = unknownField.ReplaceAllString(msg, `line $1: unknown key "$2"`)
+		if !lineNumber.MatchString(msg) {
+			msg = fmt.Sprintf("line %d: %s", yamlErrorLine(data, msg), msg)
+		}
+		return nil, errors.New(msg)
 	}
 	var root yaml.Node
 	_ = yaml.Unmarshal(data, &root) // already parsed once: only for line numbers
 	shopLines := sequenceLines(&root, "shops")
+	// at prefixes the error of a top-level section with its line.
+	at := func(key string, err error) error { return fmt.Errorf("line %d: %s: %w", keyLine(&root, key), key, err) }
 
 	c := &Config{AdminChannel: raw.AdminChannel, byID: make(map[string]*Shop)}
 	c.Digest = DigestSchedule{Weekday: time.Monday, Hour: 9}
 	if raw.Digest != nil {
 		d, err := parseDigest(*raw.Digest)
 		if err != nil {
-			return nil, fmt.Errorf("digest: %w", err)
+			return nil, at("digest", err)
 		}
 		c.Digest = d
 	}
@@ -256,7 +270,7 @@ func ParseConfig(data []byte) (*Config, error) {
 	if raw.Evaluation != nil && raw.Evaluation.Time != "" {
 		h, m, err := parseClock(raw.Evaluation.Time)
 		if err != nil {
-			return nil, fmt.Errorf("evaluation: %w", err)
+			return nil, at("evaluation", err)
 		}
 		c.Evaluation = DailySchedule{Hour: h, Minute: m}
 	}
@@ -272,19 +286,22 @@ func ParseConfig(data []byte) (*Config, error) {
 			c.Alerts.StaleDays = int(*a.StaleDays)
 		}
 		if err := c.Alerts.Validate(); err != nil {
-			return nil, fmt.Errorf("alerts: %w", err)
+			return nil, at("alerts", err)
 		}
 	}
 	c.Inbox = strings.TrimSpace(raw.Inbox)
 	if raw.Sync != nil {
 		ss, err := parseSync(*raw.Sync)
 		if err != nil {
-			return nil, fmt.Errorf("sync: %w", err)
+			return nil, at("sync", err)
 		}
 		c.Sync = ss
 	}
 	if len(raw.Shops) == 0 {
-		return nil, errors.New("shops: the list is empty: add at least one shop")
+		if keyLine(&root, "shops") == 0 {
+			return nil, errors.New("shops: no shops list: add one with at least one shop")
+		}
+		return nil, at("shops", errors.New("the list is empty: add at least one shop"))
 	}
 	for i, rs := range raw.Shops {
 		line := 0
@@ -303,10 +320,10 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	var err error
 	if c.CauseKeywords, err = parseKeywords(raw.CauseKeywords, ParseCause); err != nil {
-		return nil, fmt.Errorf("cause_keywords: %w", err)
+		return nil, at("cause_keywords", err)
 	}
 	if c.ReasonKeywords, err = parseKeywords(raw.ReasonKeywords, ParseFault); err != nil {
-		return nil, fmt.Errorf("reason_keywords: %w", err)
+		return nil, at("reason_keywords", err)
 	}
 	return c, nil
 }
@@ -314,6 +331,10 @@ func ParseConfig(data []byte) (*Config, error) {
 func parseShop(rs rawShop) (*Shop, error) {
 	if strings.TrimSpace(rs.ID) == "" {
 		return nil, errors.New("id is required")
+	}
+	if rs.ID != strings.TrimSpace(rs.ID) || strings.ContainsFunc(rs.ID, unicode.IsControl) {
+		// Imported rows' shop ids are trimmed: such an id would match none.
+		return nil, fmt.Errorf("id %q: no spaces around it or control characters in it", rs.ID)
 	}
 	if rs.Timezone == "" {
 		return nil, errors.New("timezone is required (an IANA name like Asia/Bangkok)")
@@ -435,6 +456,39 @@ func parseKeywords[K comparable](raw map[string][]string, parse func(string) (K,
 		out[k] = append(out[k], words...)
 	}
 	return out, nil
+}
+
+// yamlErrorLine finds the line of a yaml error that names none. yaml
+// leaves out line 1; the reader's complaints about characters carry no
+// position (the line is the first bad character's), and the end of the
+// stream is the file's last line.
+func yamlErrorLine(data []byte, msg string) int {
+	lineAt := func(off int) int { return 1 + bytes.Count(data[:off], []byte("\n")) }
+	switch {
+	case strings.Contains(msg, "end of stream"):
+		return lineAt(len(bytes.TrimRight(data, "\n")))
+	case strings.Contains(msg, "UTF-8") || strings.Contains(msg, "control characters") || strings.Contains(msg, "Unicode"):
+		for i, r := range string(data) {
+			if r == utf8.RuneError || (unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r') {
+				return lineAt(i)
+			}
+		}
+	}
+	return 1
+}
+
+// keyLine returns the line of the top-level key, 0 when it is absent.
+func keyLine(root *yaml.Node, key string) int {
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		return 0
+	}
+	m := root.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i].Line
+		}
+	}
+	return 0
 }
 
 // sequenceLines returns the line of each item of the top-level sequence key.

@@ -81,16 +81,38 @@ func TestParseConfigErrors(t *testing.T) {
 		{"duplicate shop", shop + "  - id: \"1\"\n    timezone: UTC\n", `line 4: shop id "1" is listed twice`},
 		{"holiday backwards", shop + "    holidays:\n      - {from: 2026-12-26, to: 2026-12-24}\n", "to 2026-12-24 is before from 2026-12-26"},
 		{"bad holiday date", shop + "    holidays:\n      - {from: 2026-13-01, to: 2026-12-24}\n", `line 5: invalid date "2026-13-01"`},
-		{"no shops", "admin_channel: C1\n", "the list is empty"},
+		{"no shops", "admin_channel: C1\n", "shops: no shops list"},
+		{"empty shops list", "admin_channel: C1\nshops: []\n", "line 2: shops: the list is empty"},
+		{"id with spaces around it", "shops:\n  - id: \" 1\"\n    timezone: UTC\n", `line 2: shop 1 ( 1): id " 1": no spaces around it`},
+		{"id with a newline", "shops:\n  - id: \"1\\n\"\n    timezone: UTC\n", `id "1\n": no spaces around it or control characters`},
 		{"empty file", "", "config is empty"},
-		{"bad digest day", shop + "digest: {weekday: someday}\n", `weekday "someday"`},
-		{"bad cause keyword", shop + "cause_keywords:\n  broken_glass: [x]\n", "broken_glass"},
+		{"bad digest day", shop + "digest: {weekday: someday}\n", `line 4: digest: weekday "someday"`},
+		{"bad cause keyword", shop + "cause_keywords:\n  broken_glass: [x]\n", "line 4: cause_keywords: unknown cause \"broken_glass\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseConfig([]byte(tt.yaml))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseConfigYAMLErrorLines(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"error on line 1", "|A", "line 1: "},
+		{"end of stream", "shops:\n  - id: \"1\n", "line 2: "},
+		{"control character on line 3", "shops:\n  - id: \"1\"\n\x01  timezone: UTC\n", "line 3: "},
+		{"bad UTF-8 on line 2", "shops:\n  - id: \"\xff\"\n", "line 2: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tt.yaml))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("error = %v, want it to start with %q", err, tt.want)
 			}
 		})
 	}
