@@ -98,6 +98,10 @@ type ImportOptions struct {
 	// At is when the import happens, recorded as the shops' last import of
 	// the kind (zero: now).
 	At time.Time
+	// Shop is the shop id of Seller Center exports, which name none
+	// (sellercenter.go); rows of files in SPEC's layout must then name it.
+	// Empty: the shop id in the file's name, else the config's only shop.
+	Shop string
 }
 
 // FileStats counts one file's rows: Rows = Imported + Rejected.
@@ -132,7 +136,10 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	if !ok {
 		return nil, fmt.Errorf("store: import: unknown kind %q", kind)
 	}
-	checked, cleanup, err := db.validate(ctx, spec, sources, opts.SkipInvalid)
+	if _, ok := db.shops[opts.Shop]; opts.Shop != "" && !ok {
+		return nil, fmt.Errorf("import %s: unknown shop %q (not in the config)", kind, opts.Shop)
+	}
+	checked, cleanup, err := db.validate(ctx, spec, sources, opts)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", kind, err)
 	}
@@ -142,7 +149,7 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	defer cancel()
 
 	res := &ImportResult{Kind: kind, Files: make([]FileStats, len(sources)), touched: map[int64]bool{}}
-	batches, free, parseErr := db.parseAsync(ctx, spec, sources, res)
+	batches, free, parseErr := db.parseAsync(ctx, spec, sources, res, opts.Shop)
 
 	w, err := db.newWriter(ctx, spec)
 	if err != nil {
@@ -212,7 +219,7 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 // the second, and reports its error on the third. A panic while parsing
 // becomes an ErrInternal error: it would otherwise take the whole process
 // down, the inbox watcher of serve with it, on every restart.
-func (db *DB) parseAsync(ctx context.Context, spec *kindSpec, sources []Source, res *ImportResult) (<-chan *batch, chan *batch, <-chan error) {
+func (db *DB) parseAsync(ctx context.Context, spec *kindSpec, sources []Source, res *ImportResult, shop string) (<-chan *batch, chan *batch, <-chan error) {
 	batches := make(chan *batch, 4)
 	free := make(chan *batch, 6)
 	parseErr := make(chan error, 1)
@@ -226,13 +233,14 @@ func (db *DB) parseAsync(ctx context.Context, spec *kindSpec, sources []Source, 
 			}
 			parseErr <- err
 		}()
-		err = db.parseSources(ctx, spec, sources, res, batches, free)
+		err = db.parseSources(ctx, spec, sources, res, shop, batches, free)
 	}()
 	return batches, free, parseErr
 }
 
-// parseSources reads every source, validating rows into batches.
-func (db *DB) parseSources(ctx context.Context, spec *kindSpec, sources []Source, res *ImportResult, out chan<- *batch, free chan *batch) error {
+// parseSources reads every source, validating rows into batches; shop is
+// ImportOptions.Shop.
+func (db *DB) parseSources(ctx context.Context, spec *kindSpec, sources []Source, res *ImportResult, shop string, out chan<- *batch, free chan *batch) error {
 	get := func() *batch {
 		select {
 		case b := <-free:
@@ -245,7 +253,7 @@ func (db *DB) parseSources(ctx context.Context, spec *kindSpec, sources []Source
 	latest := db.now().AddDate(1, 0, 0)
 	for i, src := range sources {
 		res.Files[i].File = src.Name
-		p := &rowParser{db: db, file: src.Name, names: names, touched: res.touched, latest: latest}
+		p := &rowParser{db: db, file: src.Name, names: names, touched: res.touched, latest: latest, only: shop}
 		b := get()
 		fileErr, err := p.each(ctx, src.R, spec, func(rec []string, line int) {
 			res.Files[i].Rows++
@@ -308,6 +316,14 @@ type rowParser struct {
 	names   map[string]string // product names written by this import, by shop and product
 	touched map[int64]bool    // the shops of the rows read
 	latest  time.Time         // the latest timestamp accepted
+	only    string            // ImportOptions.Shop
+
+	// A Seller Center export (sellercenter.go): its fields' names in the
+	// header, its shop and how its slashed dates are written.
+	seller   bool
+	labels   map[string]string
+	fileShop shopRef
+	dayFirst bool
 }
 
 // earliest is the earliest timestamp accepted: anything before is a typo or
@@ -355,7 +371,9 @@ func (p *rowParser) each(ctx context.Context, r io.Reader, spec *kindSpec, fn fu
 		}
 	}
 	if len(missing) > 0 {
-		return &RowError{File: p.file, Line: 1, Field: "header", Problem: fmt.Sprintf("missing column(s) %s (a %s file needs %s)", strings.Join(missing, ", "), spec.kind, strings.Join(spec.required, ", "))}, nil
+		if e := p.useSellerLayout(spec, header, missing); e != nil {
+			return e, nil
+		}
 	}
 	width := len(header)
 	cr.FieldsPerRecord = -1
@@ -440,7 +458,7 @@ func csvProblem(err error) string {
 
 func (p *rowParser) fail(field, format string, args ...any) {
 	if p.err == nil {
-		p.err = &RowError{File: p.file, Line: p.line, Field: field, Problem: fmt.Sprintf(format, args...)}
+		p.err = &RowError{File: p.file, Line: p.line, Field: p.label(field), Problem: fmt.Sprintf(format, args...)}
 	}
 }
 
@@ -472,10 +490,18 @@ func (p *rowParser) time(field string, required bool) (t time.Time, ok bool) {
 		}
 		return time.Time{}, false
 	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		p.fail(field, "%q is not an RFC 3339 timestamp with an offset (like 2026-11-20T14:03:00+07:00)", v)
-		return time.Time{}, false
+	if p.seller {
+		var problem string
+		if t, problem = sellerTime(v, p.fileShop.shop.Location, p.dayFirst); problem != "" {
+			p.fail(field, "%s", problem)
+			return time.Time{}, false
+		}
+	} else {
+		var err error
+		if t, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			p.fail(field, "%q is not an RFC 3339 timestamp with an offset (like 2026-11-20T14:03:00+07:00)", v)
+			return time.Time{}, false
+		}
 	}
 	if t.Before(earliest) || t.After(p.latest) {
 		p.fail(field, "%q is out of range: want a time from 2000-01-01 to one year from now (%s)", v, p.latest.UTC().Format("2006-01-02"))
@@ -484,8 +510,13 @@ func (p *rowParser) time(field string, required bool) (t time.Time, ok bool) {
 	return t, true
 }
 
-// shop resolves the shop_id field against the config.
+// shop resolves the shop_id field against the config; a Seller Center
+// export's rows are all of the file's shop.
 func (p *rowParser) shop() shopRef {
+	if p.seller {
+		p.touched[p.fileShop.key] = true
+		return p.fileShop
+	}
 	id := p.req("shop_id")
 	if id == "" {
 		return shopRef{}
@@ -494,6 +525,9 @@ func (p *rowParser) shop() shopRef {
 	if !ok {
 		p.fail("shop_id", "unknown shop %q (not in the config)", id)
 		return ref
+	}
+	if p.only != "" && id != p.only {
+		p.fail("shop_id", "%q is not the shop this import is for (%s)", id, p.only)
 	}
 	p.touched[ref.key] = true
 	return ref
