@@ -376,6 +376,7 @@ func (p *rowParser) each(ctx context.Context, r io.Reader, spec *kindSpec, fn fu
 		}
 	}
 	width := len(header)
+	first := true
 	cr.FieldsPerRecord = -1
 	for {
 		if ctx.Err() != nil {
@@ -406,6 +407,11 @@ func (p *rowParser) each(ctx context.Context, r io.Reader, spec *kindSpec, fn fu
 			bad(*e)
 			continue
 		}
+		if first && p.describes(rec) {
+			first = false
+			continue
+		}
+		first = false
 		fn(rec, line)
 	}
 }

@@ -105,6 +105,15 @@ func (p *rowParser) useSellerLayout(spec *kindSpec, header []string, missingSpec
 	return nil
 }
 
+// describes reports whether rec, the first data row of a Seller Center
+// export, is the row of column descriptions some exports carry under the
+// header ("Platform unique order ID."): its Order ID has spaces, which no
+// id has.
+func (p *rowParser) describes(rec []string) bool {
+	i, ok := p.cols["order_id"]
+	return p.seller && ok && strings.Contains(strings.TrimSpace(rec[i]), " ")
+}
+
 // sellerShop is the shop of a Seller Center export, which names none.
 func (p *rowParser) sellerShop() (shopRef, string) {
 	if p.only != "" {
