@@ -280,6 +280,11 @@ func sellerTime(v string, loc *time.Location, dayFirst bool) (t time.Time, probl
 			return time.Unix(n, 0), ""
 		}
 	}
+	if strings.IndexByte(v, '/') == 1 || strings.IndexByte(v, '/') == 2 { // 6/12/2026, 06/12/2026
+		if m := slashedDate.FindStringSubmatch(v); m != nil {
+			return slashedTime(v, m, loc, dayFirst)
+		}
+	}
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
 		return t, ""
 	}
@@ -287,9 +292,6 @@ func sellerTime(v string, loc *time.Location, dayFirst bool) (t time.Time, probl
 		if t, err := time.ParseInLocation(l, v, loc); err == nil {
 			return t, ""
 		}
-	}
-	if m := slashedDate.FindStringSubmatch(v); m != nil {
-		return slashedTime(v, m, loc, dayFirst)
 	}
 	return time.Time{}, fmt.Sprintf("%q is not a time: want one like 2026-12-06 14:03:05 or %s (in the shop's zone, %s), unix seconds, or RFC 3339 with an offset", v, exampleSlashed(dayFirst), loc)
 }
