@@ -95,6 +95,10 @@ type ImportOptions struct {
 	// At is when the import happens, recorded as the shops' last import of
 	// the kind (zero: now).
 	At time.Time
+	// Shop is the shop id of Seller Center exports, which name none
+	// (sellercenter.go); rows of files in SPEC's layout must then name it.
+	// Empty: the shop id in the file's name, else the config's only shop.
+	Shop string
 }
 
 // FileStats counts one file's rows: Rows = Imported + Rejected.
@@ -129,7 +133,10 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	if !ok {
 		return nil, fmt.Errorf("store: import: unknown kind %q", kind)
 	}
-	checked, cleanup, err := db.validate(ctx, spec, sources, opts.SkipInvalid)
+	if _, ok := db.shops[opts.Shop]; opts.Shop != "" && !ok {
+		return nil, fmt.Errorf("import %s: unknown shop %q (not in the config)", kind, opts.Shop)
+	}
+	checked, cleanup, err := db.validate(ctx, spec, sources, opts)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", kind, err)
 	}
@@ -139,7 +146,7 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	defer cancel()
 
 	res := &ImportResult{Kind: kind, Files: make([]FileStats, len(sources)), touched: map[int64]bool{}}
-	batches, free, parseErr := db.parseAsync(ctx, spec, sources, res)
+	batches, free, parseErr := db.parseAsync(ctx, spec, sources, res, opts.Shop)
 
 	w, err := db.newWriter(ctx, spec)
 	if err != nil {
@@ -209,7 +216,7 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 // the second, and reports its error on the third. A panic while parsing
 // becomes an ErrInternal error: it would otherwise take the whole process
 // down, the inbox watcher of serve with it, on every restart.
-func (db *DB) parseAsync(ctx context.Context, spec *kindSpec, sources []Source, res *ImportResult) (<-chan *batch, chan *batch, <-chan error) {
+func (db *DB) parseAsync(ctx context.Context, spec *kindSpec, sources []Source, res *ImportResult, shop string) (<-chan *batch, chan *batch, <-chan error) {
 	batches := make(chan *batch, 4)
 	free := make(chan *batch, 6)
 	parseErr := make(chan error, 1)
@@ -223,13 +230,14 @@ func (db *DB) parseAsync(ctx context.Context, spec *kindSpec, sources []Source, 
 			}
 			parseErr <- err
 		}()
-		err = db.parseSources(ctx, spec, sources, res, batches, free)
+		err = db.parseSources(ctx, spec, sources, res, shop, batches, free)
 	}()
 	return batches, free, parseErr
 }
 
-// parseSources reads every source, validating rows into batches.
-func (db *DB) parseSources(ctx context.Context, spec *kindSpec, sources []Source, res *ImportResult, out chan<- *batch, free chan *batch) error {
+// parseSources reads every source, validating rows into batches; shop is
+// ImportOptions.Shop.
+func (db *DB) parseSources(ctx context.Context, spec *kindSpec, sources []Source, res *ImportResult, shop string, out chan<- *batch, free chan *batch) error {
 	get := func() *batch {
 		select {
 		case b := <-free:
@@ -242,7 +250,7 @@ func (db *DB) parseSources(ctx context.Context, spec *kindSpec, sources []Source
 	latest := db.now().AddDate(1, 0, 0)
 	for i, src := range sources {
 		res.Files[i].File = src.Name
-		p := &rowParser{db: db, file: src.Name, names: names, touched: res.touched, latest: latest}
+		p := &rowParser{db: db, file: src.Name, names: names, touched: res.touched, latest: latest, only: shop}
 		b := get()
 		fileErr, err := p.each(ctx, src.R, spec, func(rec []string, line int) {
 			res.Files[i].Rows++

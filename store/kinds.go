@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
@@ -14,7 +15,12 @@ import (
 type kindSpec struct {
 	kind     Kind
 	required []string
-	targets  []target
+	// seller is the layout of Seller Center's own export of the kind
+	// (sellercenter.go); sellerRequired are the fields it must have, where
+	// "product_id" is met by a SKU ID or a Product ID column.
+	seller         []sellerColumn
+	sellerRequired []string
+	targets        []target
 	// parse validates the row in p and, when it is valid, adds it to b.
 	parse func(p *rowParser, b *batch)
 	// begin runs first, on the import's connection, and returns the kind's
@@ -36,6 +42,16 @@ var kindSpecs = map[Kind]*kindSpec{
 		targets:  orderTargets,
 		parse:    parseOrder,
 		begin:    beginOrders,
+		seller: []sellerColumn{
+			{"order_id", []string{"Order ID"}},
+			{"sku_id", []string{"SKU ID"}},
+			{"product_id", []string{"Product ID"}},
+			{"product_name", []string{"Product Name"}},
+			{"created_at", []string{"Created Time", "Create Time", "Order Created Time"}},
+			{"delivered_at", []string{"Delivered Time"}},
+			{"status", []string{"Order Status"}},
+		},
+		sellerRequired: []string{"order_id", "product_id", "created_at"},
 	},
 	Reviews: {
 		kind:     Reviews,
@@ -44,6 +60,16 @@ var kindSpecs = map[Kind]*kindSpec{
 			{name: "reviews", cols: []string{"review_id", "order_id", "shop", "product_id", "rating", "created_at", "created_day", "text", "tags", "causes"}, keys: 1},
 		},
 		parse: parseReview,
+		seller: []sellerColumn{
+			{"review_id", []string{"Review ID"}},
+			{"order_id", []string{"Order ID"}},
+			{"sku_id", []string{"SKU ID"}},
+			{"product_id", []string{"Product ID"}},
+			{"rating", []string{"Star Rating", "Rating", "Product Rating", "Stars"}},
+			{"text", []string{"Review Content", "Review Text", "Review", "Content"}},
+			{"created_at", []string{"Review Time", "Review Date", "Reviewed Time", "Review Created Time"}},
+		},
+		sellerRequired: []string{"order_id", "product_id", "rating", "created_at"},
 	},
 	Returns: {
 		kind:     Returns,
@@ -52,6 +78,17 @@ var kindSpecs = map[Kind]*kindSpec{
 			{name: "returns", cols: []string{"return_id", "order_id", "shop", "product_id", "created_at", "created_day", "reason", "type", "status", "fault", "category", "classified"}, keys: 1},
 		},
 		parse: parseReturn,
+		seller: []sellerColumn{
+			{"return_id", []string{"Return Order ID", "Return ID", "Return/Refund ID", "Reverse Order ID"}},
+			{"order_id", []string{"Order ID"}},
+			{"sku_id", []string{"SKU ID"}},
+			{"product_id", []string{"Product ID"}},
+			{"created_at", []string{"Time Requested", "Request Time", "Requested Time", "Return Created Time", "Apply Time"}},
+			{"reason", []string{"Return Reason", "Refund Reason", "Return/Refund Reason", "Reason"}},
+			{"type", []string{"Return Type", "Return/Refund Type", "Request Type"}},
+			{"status", []string{"Return Status", "Return/Refund Status", "Refund Status", "Status"}},
+		},
+		sellerRequired: []string{"order_id", "product_id", "created_at", "reason"},
 	},
 	Chats: {
 		kind:     Chats,
@@ -65,10 +102,64 @@ var kindSpecs = map[Kind]*kindSpec{
 	},
 }
 
+// Seller Center's status and type names, matched case-insensitively, and
+// what they mean here. Only names whose meaning is clear are mapped: an
+// order's other statuses are kept as written; a return's other statuses
+// (Rejected, in arbitration, ...) and types are stored empty, which the
+// metrics count like an open request (SPEC section 3), since the export
+// does not say how an appeal ended.
+var (
+	sellerOrderStatus = map[string]string{
+		"delivered":  "delivered",
+		"completed":  "delivered",
+		"cancelled":  "cancelled",
+		"canceled":   "cancelled",
+		"shipped":    "shipped",
+		"in transit": "shipped",
+	}
+	sellerReturnStatus = map[string]string{
+		"requested":                "requested",
+		"request submitted":        "requested",
+		"awaiting seller response": "requested",
+		"pending":                  "requested",
+		"approved":                 "approved",
+		"request approved":         "approved",
+		"awaiting buyer shipment":  "approved",
+		"buyer shipped":            "approved",
+		"return in transit":        "approved",
+		"awaiting refund":          "approved",
+		"completed":                "completed",
+		"refunded":                 "completed",
+		"refund completed":         "completed",
+		"return completed":         "completed",
+		"replacement completed":    "completed",
+		"cancelled":                rules.ReturnCancelled,
+		"canceled":                 rules.ReturnCancelled,
+		"request cancelled":        rules.ReturnCancelled,
+		"request canceled":         rules.ReturnCancelled,
+		"withdrawn":                rules.ReturnCancelled,
+		"cancelled by buyer":       rules.ReturnCancelled,
+		"canceled by buyer":        rules.ReturnCancelled,
+	}
+	sellerReturnType = map[string]string{
+		"refund":            "refund",
+		"refund only":       "refund",
+		"return and refund": "return_and_refund",
+		"return & refund":   "return_and_refund",
+		"return/refund":     "return_and_refund",
+		"replacement":       "replacement",
+		"exchange":          "replacement",
+	}
+)
+
 func parseReview(p *rowParser, b *batch) {
-	reviewID, orderID, productID := p.req("review_id"), p.req("order_id"), p.req("product_id")
+	reviewID := p.id("review_id", !p.seller)
+	orderID, productID := p.id("order_id", true), p.product()
+	if reviewID == "" {
+		reviewID = derivedKey(orderID, productID)
+	}
 	shop := p.shop()
-	rating := p.int("rating", 1, 5)
+	rating := p.rating()
 	created, _ := p.time("created_at", true)
 	tagText := p.opt("tags")
 	tags, err := rules.ParseTags(tagText)
@@ -84,12 +175,20 @@ func parseReview(p *rowParser, b *batch) {
 }
 
 func parseReturn(p *rowParser, b *batch) {
-	returnID, orderID, productID := p.req("return_id"), p.req("order_id"), p.req("product_id")
+	returnID := p.id("return_id", !p.seller)
+	orderID, productID := p.id("order_id", true), p.product()
+	if returnID == "" {
+		returnID = derivedKey(orderID, productID)
+	}
 	shop := p.shop()
 	created, _ := p.time("created_at", true)
 	reason := p.req("reason")
-	typ := p.oneOf("type", rules.ReturnTypes)
-	status := p.oneOf("status", rules.ReturnStatuses)
+	var typ, status string
+	if p.seller {
+		typ, status = sellerReturnType[strings.ToLower(p.opt("type"))], sellerReturnStatus[strings.ToLower(p.opt("status"))]
+	} else {
+		typ, status = p.oneOf("type", rules.ReturnTypes), p.oneOf("status", rules.ReturnStatuses)
+	}
 	if p.err != nil {
 		return
 	}

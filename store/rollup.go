@@ -45,7 +45,7 @@ var orderTargets = []target{
 var shopDaysTarget = target{name: "shop_days", cols: []string{"shop", "day", "created", "delivered"}, keys: 2, add: true}
 
 func parseOrder(p *rowParser, b *batch) {
-	orderID, productID := p.req("order_id"), p.req("product_id")
+	orderID, productID := p.id("order_id", true), p.product()
 	if strings.ContainsAny(productID, "\r\n") {
 		p.fail("product_id", "contains a line break")
 	}
@@ -53,7 +53,7 @@ func parseOrder(p *rowParser, b *batch) {
 	created, _ := p.time("created_at", true)
 	delivered, isDelivered := p.time("delivered_at", false)
 	if isDelivered && delivered.Before(created) {
-		p.fail("delivered_at", "%s is before created_at %s", p.opt("delivered_at"), p.opt("created_at"))
+		p.fail("delivered_at", "%s is before %s %s", p.opt("delivered_at"), p.label("created_at"), p.opt("created_at"))
 	}
 	if p.err != nil {
 		return
@@ -69,7 +69,7 @@ func parseOrder(p *rowParser, b *batch) {
 	if isDelivered {
 		o.deliveredAt, o.delivered = delivered.UnixMilli(), rules.DayOf(delivered, loc)
 	}
-	o.status = p.opt("status")
+	o.status = p.orderStatus()
 	if !slices.Contains(o.products, productID) {
 		o.products = append(o.products, productID)
 	}

@@ -24,6 +24,14 @@ type rowParser struct {
 	names   map[string]string // product names written by this import, by shop and product
 	touched map[int64]bool    // the shops of the rows read
 	latest  time.Time         // the latest timestamp accepted
+	only    string            // ImportOptions.Shop
+
+	// A Seller Center export (sellercenter.go): its fields' names in the
+	// header, its shop and how its slashed dates are written.
+	seller   bool
+	labels   map[string]string
+	fileShop shopRef
+	dayFirst bool
 }
 
 // earliest is the earliest timestamp accepted: anything before is a typo or
@@ -71,9 +79,12 @@ func (p *rowParser) each(ctx context.Context, r io.Reader, spec *kindSpec, fn fu
 		}
 	}
 	if len(missing) > 0 {
-		return &RowError{File: p.file, Line: 1, Field: "header", Problem: fmt.Sprintf("missing column(s) %s (a %s file needs %s)", strings.Join(missing, ", "), spec.kind, strings.Join(spec.required, ", "))}, nil
+		if e := p.useSellerLayout(spec, header, missing); e != nil {
+			return e, nil
+		}
 	}
 	width := len(header)
+	first := true
 	cr.FieldsPerRecord = -1
 	for {
 		if ctx.Err() != nil {
@@ -104,6 +115,11 @@ func (p *rowParser) each(ctx context.Context, r io.Reader, spec *kindSpec, fn fu
 			bad(*e)
 			continue
 		}
+		if first && p.describes(rec) {
+			first = false
+			continue
+		}
+		first = false
 		fn(rec, line)
 	}
 }
@@ -156,7 +172,7 @@ func csvProblem(err error) string {
 
 func (p *rowParser) fail(field, format string, args ...any) {
 	if p.err == nil {
-		p.err = &RowError{File: p.file, Line: p.line, Field: field, Problem: fmt.Sprintf(format, args...)}
+		p.err = &RowError{File: p.file, Line: p.line, Field: p.label(field), Problem: fmt.Sprintf(format, args...)}
 	}
 }
 
@@ -188,10 +204,18 @@ func (p *rowParser) time(field string, required bool) (t time.Time, ok bool) {
 		}
 		return time.Time{}, false
 	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		p.fail(field, "%q is not an RFC 3339 timestamp with an offset (like 2026-11-20T14:03:00+07:00)", v)
-		return time.Time{}, false
+	if p.seller {
+		var problem string
+		if t, problem = sellerTime(v, p.fileShop.shop.Location, p.dayFirst); problem != "" {
+			p.fail(field, "%s", problem)
+			return time.Time{}, false
+		}
+	} else {
+		var err error
+		if t, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			p.fail(field, "%q is not an RFC 3339 timestamp with an offset (like 2026-11-20T14:03:00+07:00)", v)
+			return time.Time{}, false
+		}
 	}
 	if t.Before(earliest) || t.After(p.latest) {
 		p.fail(field, "%q is out of range: want a time from 2000-01-01 to one year from now (%s)", v, p.latest.UTC().Format("2006-01-02"))
@@ -200,8 +224,13 @@ func (p *rowParser) time(field string, required bool) (t time.Time, ok bool) {
 	return t, true
 }
 
-// shop resolves the shop_id field against the config.
+// shop resolves the shop_id field against the config; a Seller Center
+// export's rows are all of the file's shop.
 func (p *rowParser) shop() shopRef {
+	if p.seller {
+		p.touched[p.fileShop.key] = true
+		return p.fileShop
+	}
 	id := p.req("shop_id")
 	if id == "" {
 		return shopRef{}
@@ -210,6 +239,9 @@ func (p *rowParser) shop() shopRef {
 	if !ok {
 		p.fail("shop_id", "unknown shop %q (not in the config)", id)
 		return ref
+	}
+	if p.only != "" && id != p.only {
+		p.fail("shop_id", "%q is not the shop this import is for (%s)", id, p.only)
 	}
 	p.touched[ref.key] = true
 	return ref

@@ -15,12 +15,13 @@ func cmdImport(ctx context.Context, e *env, g globals, args []string) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	g.register(fs)
 	skip := fs.Bool("skip-invalid", false, "import the valid rows and report the rejected ones")
+	shop := fs.String("shop", "", "the shop of Seller Center exports, which name none (default: the shop id in the file name, else the config's only shop)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) < 2 {
-		return fmt.Errorf("%w: import KIND FILE... (KIND is orders, reviews, returns or chats)", errUsage)
+		return fmt.Errorf("%w: import KIND FILE... [--shop ID] (KIND is orders, reviews, returns or chats)", errUsage)
 	}
 	kind, err := store.ParseKind(pos[0])
 	if err != nil {
@@ -46,7 +47,7 @@ func cmdImport(ctx context.Context, e *env, g globals, args []string) error {
 	}
 	defer db.Close()
 	start := time.Now()
-	res, err := db.Import(ctx, kind, sources, store.ImportOptions{SkipInvalid: *skip})
+	res, err := db.Import(ctx, kind, sources, store.ImportOptions{SkipInvalid: *skip, Shop: *shop})
 	if err != nil {
 		var invalid *store.InvalidInputError
 		if errors.As(err, &invalid) {

@@ -29,7 +29,7 @@ func main() {
 const usage = `usage: shopwatch [--db PATH] [--config FILE] COMMAND [ARGS]
 
 commands:
-  import KIND FILE...      import orders, reviews, returns or chats CSV files [--skip-invalid]
+  import KIND FILE...      import orders, reviews, returns or chats CSV files, or Seller Center exports [--skip-invalid] [--shop ID]
   metrics                  a shop's metrics for a date [--shop ID] [--date YYYY-MM-DD] [--json]
   breakdown                what drives a metric [--shop ID] --metric nrr|nrr_product|nrr_service|sfrr|chat [--date D] [--top N] [--json]
   demo DIR                 write a demo config and data set [--shops N] [--days N] [--orders-per-day N] [--seed N] [--end D]

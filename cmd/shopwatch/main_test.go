@@ -205,6 +205,8 @@ func TestCommandErrors(t *testing.T) {
 	badConfig := writeFile(t, dir, "bad.yaml", cliConfig+"    chanel: C1\n")
 	malformed := writeFile(t, dir, "malformed.csv", "order_id,shop_id,product_id,created_at\no1,7495001,p1,2026-11-05T10:00:00+07:00\nO\"2,7495001,p1,2026-11-05T10:00:00+07:00\no3,7495001,p1,not a time\n")
 	empty := writeFile(t, dir, "empty.csv", "")
+	unknown := writeFile(t, dir, "unknown.csv", "Order Number,Item\n1,2\n")
+	seller := filepath.Join("..", "..", "store", "testdata", "sellercenter", "orders-7495001.csv")
 	tests := []struct {
 		name   string
 		env    map[string]string
@@ -225,6 +227,9 @@ func TestCommandErrors(t *testing.T) {
 		{"skip invalid counts malformed rows", env, []string{"import", "orders", malformed, "--skip-invalid"}, 0, "", "malformed.csv: 3 rows, 1 imported, 2 rejected"},
 		{"skip invalid refuses an empty file", env, []string{"import", "orders", empty, "--skip-invalid"}, 1, "empty.csv:1: empty file: want a header row", ""},
 		{"skip invalid refuses a directory", env, []string{"import", "orders", dir, "--skip-invalid"}, 1, "is a directory, not a CSV file", ""},
+		{"Seller Center export", env, []string{"import", "orders", seller, "--shop", "7495001"}, 0, "", "orders-7495001.csv: 7 rows, 7 imported, 0 rejected"},
+		{"unknown --shop", env, []string{"import", "orders", seller, "--shop", "999"}, 1, `unknown shop "999" (not in the config)`, ""},
+		{"unknown header lists both layouts", env, []string{"import", "orders", unknown}, 1, "unknown.csv:1: header: missing column(s) order_id, shop_id, product_id, created_at (a orders file needs order_id, shop_id, product_id, created_at; a Seller Center order export needs Order ID, SKU ID or Product ID,", ""},
 		{"config unknown key", map[string]string{"SHOPWATCH_CONFIG": badConfig, "SHOPWATCH_DB": env["SHOPWATCH_DB"]}, []string{"metrics", "--shop", "7495001"}, 1, `line 7: unknown key "chanel"`, ""},
 		{"missing config", map[string]string{"SHOPWATCH_CONFIG": filepath.Join(dir, "nope.yaml")}, []string{"metrics"}, 1, "nope.yaml", ""},
 		{"breakdown needs a shop", env, []string{"breakdown", "--metric", "nrr"}, 2, "--shop is required", ""},

@@ -6,7 +6,10 @@
 // Options.Settle. A writer that pauses longer than that can still be caught
 // half-way, so writers should write NAME.csv.part (or .NAME.csv) and rename
 // it to NAME.csv when done: such names are never taken. The record kind is
-// recognised from the header (store.KindOfHeader), and the file is imported
+// recognised from the header (store.KindOfHeader), in SPEC's layout or in
+// that of Seller Center's exports, which name no shop: a configured shop id
+// in the file's name says whose it is (the only shop when the config has
+// one, see store.ImportOptions.Shop). The file is imported
 // all or nothing, like `shopwatch import`. It is then moved to DIR/done/,
 // or, when a row is invalid, the kind is not recognised or the import hit
 // a bug, to DIR/failed/ beside a NAME.error.txt report naming the rows. A
@@ -396,6 +399,6 @@ func report(name string, kind store.Kind, err error) []byte {
 		return []byte(b.String())
 	}
 	fmt.Fprintf(&b, "shopwatch could not import %s: %v.\n\n", name, err)
-	b.WriteString("The inbox takes the CSV files of `shopwatch import`: orders, reviews, returns or chats, recognised by their header row (see SPEC section 2).\n")
+	b.WriteString("The inbox takes the CSV files of `shopwatch import`: orders, reviews, returns or chats, recognised by their header row (see SPEC section 2), and Seller Center's order, return/refund and review exports as downloaded.\n")
 	return []byte(b.String())
 }
