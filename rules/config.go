@@ -156,6 +156,7 @@ type rawAlerts struct {
 	RepeatEvery *dayCount `yaml:"repeat_every"`
 	Hysteresis  *fraction `yaml:"hysteresis"`
 	StaleDays   *dayCount `yaml:"stale_days"`
+	RemindAfter *span     `yaml:"remind_after"`
 }
 
 // dayCount is a number of days: 7, "7d" or "1w".
@@ -270,6 +271,9 @@ func ParseConfig(data []byte) (*Config, error) {
 		}
 		if a.StaleDays != nil {
 			c.Alerts.StaleDays = int(*a.StaleDays)
+		}
+		if a.RemindAfter != nil {
+			c.Alerts.RemindAfter = time.Duration(*a.RemindAfter)
 		}
 		if err := c.Alerts.Validate(); err != nil {
 			return nil, fmt.Errorf("alerts: %w", err)
