@@ -31,6 +31,7 @@ type Store interface {
 	SetMute(ctx context.Context, m store.Mute) error
 	Unmute(ctx context.Context, shopID, metric string, now time.Time) (int, error)
 	SyncStatuses(ctx context.Context, shopID string) ([]store.SyncStatus, error)
+	Acknowledge(ctx context.Context, a store.Ack) (store.Ack, bool, error)
 }
 
 var _ Store = (*store.DB)(nil)

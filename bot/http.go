@@ -75,6 +75,8 @@ func (s *Server) interaction(cb slack.InteractionCallback, transport string) {
 			run = s.share
 		case commandAction:
 			run = s.press
+		case ackAction:
+			run = s.acknowledge
 		default:
 			continue
 		}

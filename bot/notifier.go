@@ -524,6 +524,7 @@ func (n *Notifier) renderAlert(m *monitor.Message) (Reply, error) {
 		s.ID, a.Figure.WindowDays, a.Day, openText(a), n.o.Command, s.ID))
 	r := b.reply(KindAnswer)
 	r.InChannel = true
+	r.Blocks = append(r.Blocks, ackButton(m))
 	r.Blocks = append(r.Blocks, n.alertButtons(a, s)...)
 	return r, nil
 }
