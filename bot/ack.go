@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
+	"github.com/shopwatch/shopwatch/templates"
 )
 
 // The Acknowledge button of an alert: the press records who took charge of
@@ -141,4 +143,37 @@ func (h *Handler) ackShop(req Request, shopID string) (*rules.Shop, Reply, bool)
 		return nil, h.failure(), false
 	}
 	return s, Reply{}, true
+}
+
+// renderAckReminder renders the reminder of a critical alert nobody
+// acknowledged, with the Acknowledge button and the alert's others.
+func (n *Notifier) renderAckReminder(m *monitor.Message) (Reply, error) {
+	if m.Alert == nil {
+		return Reply{}, errors.New("acknowledgement reminder without an alert")
+	}
+	a, s := m.Alert, n.shopOf(m)
+	data := n.alertData(m, s)
+	data.Transition, data.Waited = "unacknowledged", waitedText(a.Waited)
+	text, err := n.tmpl.Render("alert.unacknowledged", data)
+	if err != nil {
+		return Reply{}, err
+	}
+	var b msg
+	b.header(fmt.Sprintf("⏰ %s critical, not acknowledged · %s", abbrev(a.Metric), s.Name))
+	b.section(text)
+	b.context(fmt.Sprintf("Shop `%s` · %s · `%s status %s`", s.ID, openText(a), n.o.Command, s.ID))
+	r := b.reply(KindAnswer)
+	r.InChannel = true
+	r.Blocks = append(r.Blocks, ackButton(m))
+	r.Blocks = append(r.Blocks, n.alertButtons(a, s)...)
+	return r, nil
+}
+
+// waitedText is how long an alert has waited: "25 hours", "3 days".
+func waitedText(d time.Duration) string {
+	h := int(d.Hours())
+	if h < 48 {
+		return templates.Plural(h, "hour", "hours")
+	}
+	return templates.Plural(h/24, "day", "days")
 }

@@ -188,3 +188,47 @@ func ackButtonValue(tb testing.TB, blocks json.RawMessage) string {
 	tb.Fatal("no Acknowledge button")
 	return ""
 }
+
+// TestAckReminderDelivered posts the reminder of an unacknowledged critical
+// alert to the fake Slack: in the alert's thread and broadcast to the
+// channel, counting from the episode's opening, with the Acknowledge
+// button for the same episode.
+func TestAckReminderDelivered(t *testing.T) {
+	ctx := context.Background()
+	fake := newFakeSlack(t)
+	fake.perChan = 0
+	n, err := NewNotifier(NotifierOptions{Config: mustConfig(t), BotToken: testBotToken, APIURL: fake.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := n.Deliver(ctx, monitor.Outgoing{Message: criticalAlert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := *criticalAlert.Alert
+	a.Day, a.Root, a.Waited = a.Day+1, criticalAlert.Key, 25*time.Hour
+	reminder := &monitor.Message{Kind: monitor.KindAckReminder, Key: "7495001/nrr/2026-11-20/unacknowledged", Channel: criticalAlert.Channel,
+		ShopID: criticalAlert.ShopID, ShopName: criticalAlert.ShopName, Alert: &a}
+	root := &monitor.Posted{Message: criticalAlert, Channel: criticalAlert.Channel, TS: rc.TS}
+	if _, err := n.Deliver(ctx, monitor.Outgoing{Message: reminder, Root: root}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := fake.posted(criticalAlert.Channel)
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages posted", len(msgs))
+	}
+	got := msgs[1]
+	if got.ThreadTS != rc.TS || !got.Broadcast || got.Key != reminder.Key {
+		t.Errorf("reminder posted in thread %q (want %q), broadcast %v, key %q", got.ThreadTS, rc.TS, got.Broadcast, got.Key)
+	}
+	for _, want := range []string{"NRR critical, not acknowledged", "Nobody has acknowledged this critical alert, posted 25 hours ago",
+		"still at critical on Sat 21 Nov 2026 (critical since Fri 20 Nov 2026)", "open since Tue 17 Nov 2026, 4 days"} {
+		if !strings.Contains(string(got.Blocks), want) {
+			t.Errorf("reminder lacks %q:\n%s", want, got.Blocks)
+		}
+	}
+	var v ackValue
+	if err := json.Unmarshal([]byte(ackButtonValue(t, got.Blocks)), &v); err != nil || v.Root != criticalAlert.Key || v.Shop != "7495001" || v.Metric != rules.NRR {
+		t.Errorf("the reminder's Acknowledge button names %+v, want the episode %s", v, criticalAlert.Key)
+	}
+}
