@@ -98,6 +98,13 @@ func (s *Server) acknowledge(ctx context.Context, cb slack.InteractionCallback, 
 		return
 	}
 	log.Info("acknowledge", "first", first, "by", a.By)
+	if len(cb.Message.Blocks.BlockSet) == 0 {
+		// Without the message's blocks an update would wipe the alert: say
+		// it to the user instead.
+		log.Warn("acknowledge: the payload carries no message to update")
+		s.ephemeral(ctx, cb, textReply(KindAnswer, ackText(a, shop)))
+		return
+	}
 	blocks := acknowledged(cb.Message.Blocks.BlockSet, ackText(a, shop))
 	ts := cmp.Or(cb.Container.MessageTs, cb.Message.Timestamp)
 	if s.opts.BotToken != "" && ts != "" {

@@ -24,10 +24,12 @@ func ackCallback(tb testing.TB, channel, user string, posted fakeMsg, value, res
 		"user":         map[string]any{"id": user, "name": "mai"},
 		"channel":      map[string]any{"id": channel},
 		"container":    map[string]any{"type": "message", "channel_id": channel, "message_ts": posted.TS, "is_ephemeral": false},
-		"message":      map[string]any{"type": "message", "ts": posted.TS, "text": posted.Text, "blocks": posted.Blocks},
 		"response_url": responseURL,
 		"trigger_id":   "1.2.3",
 		"actions":      []map[string]any{{"type": "button", "action_id": ackAction, "block_id": ackBlock, "value": value}},
+	}
+	if posted.Blocks != nil {
+		cb["message"] = map[string]any{"type": "message", "ts": posted.TS, "text": posted.Text, "blocks": posted.Blocks}
 	}
 	b, err := json.Marshal(cb)
 	if err != nil {
@@ -70,18 +72,21 @@ func TestAcknowledgeButton(t *testing.T) {
 		user     string
 		before   *store.Ack // an earlier acknowledgement
 		botToken bool
+		bare     bool   // the payload carries no message
 		want     string // in the updated blocks; "" for no update
 		wantBy   string // who holds the acknowledgement after; "" for none
 		viaURL   string // in the ephemeral or replacing response_url post
 	}{
-		{"first press", chanBeauty, "U0MAI0001", nil, true,
+		{"first press", chanBeauty, "U0MAI0001", nil, true, false,
 			"Acknowledged by \\u003c@U0MAI0001\\u003e at 12:00 (+07), Sat 21 Nov", "U0MAI0001", ""},
 		{"second press keeps the first", chanBeauty, "U0BEN0002",
-			&store.Ack{ShopID: "7495001", Metric: rules.NRR, Root: root, By: "U0MAI0001", Channel: chanBeauty, At: earlier}, true,
+			&store.Ack{ShopID: "7495001", Metric: rules.NRR, Root: root, By: "U0MAI0001", Channel: chanBeauty, At: earlier}, true, false,
 			"Acknowledged by \\u003c@U0MAI0001\\u003e at 09:00 (+07), Sat 21 Nov", "U0MAI0001", ""},
-		{"from a channel that does not see the shop", chanUS, "U0MAI0001", nil, true, "", "", "can't find a shop"},
-		{"from a direct message", chanDM, "U0MAI0001", nil, true, "", "", "direct message"},
-		{"without a bot token: through the response_url", chanBeauty, "U0MAI0001", nil, false,
+		{"from a channel that does not see the shop", chanUS, "U0MAI0001", nil, true, false, "", "", "can't find a shop"},
+		{"from a direct message", chanDM, "U0MAI0001", nil, true, false, "", "", "direct message"},
+		{"without the message in the payload: told to the user, the alert left alone", chanBeauty, "U0MAI0001", nil, true, true,
+			"", "U0MAI0001", "Acknowledged by \\u003c@U0MAI0001\\u003e at 12:00 (+07)"},
+		{"without a bot token: through the response_url", chanBeauty, "U0MAI0001", nil, false, false,
 			"", "U0MAI0001", "Acknowledged by \\u003c@U0MAI0001\\u003e at 12:00 (+07)"},
 	}
 	for _, tt := range tests {
@@ -112,6 +117,9 @@ func TestAcknowledgeButton(t *testing.T) {
 			ts := MustServe(t, opts)
 			rec := newRecorder(t)
 			value := ackButtonValue(t, posted.Blocks)
+			if tt.bare {
+				posted.Blocks = nil
+			}
 			status, body := do(t, signedPost(t, ts.URL+"/slack/interactions", testSecret, time.Now(), ackCallback(t, tt.channel, tt.user, posted, value, rec.URL+"/actions/1")))
 			if status != http.StatusOK || body != "" {
 				t.Fatalf("interaction answered %d %q", status, body)
@@ -137,7 +145,7 @@ func TestAcknowledgeButton(t *testing.T) {
 				if !strings.Contains(string(raw), tt.viaURL) || (m.ReplaceOriginal && strings.Contains(m.Text, "&amp;amp;")) {
 					t.Errorf("response_url got %s, want %q", raw, tt.viaURL)
 				}
-				if replace := tt.wantBy != ""; m.ReplaceOriginal != replace {
+				if replace := tt.wantBy != "" && !tt.bare; m.ReplaceOriginal != replace {
 					t.Errorf("response_url replace_original %v, want %v", m.ReplaceOriginal, replace)
 				}
 			} else {
