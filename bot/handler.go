@@ -33,6 +33,7 @@ type Store interface {
 	SyncStatuses(ctx context.Context, shopID string) ([]store.SyncStatus, error)
 	SaveHomeUser(ctx context.Context, userID string, at time.Time) error
 	HomeUsers(ctx context.Context) ([]string, error)
+	Acknowledge(ctx context.Context, a store.Ack) (store.Ack, bool, error)
 }
 
 var _ Store = (*store.DB)(nil)

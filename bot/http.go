@@ -95,6 +95,8 @@ func (s *Server) interaction(cb slack.InteractionCallback, transport string) {
 			run = s.press
 		case homeBreakdownAction, homeTipsAction, homeAppealAction:
 			run = s.homePress
+		case ackAction:
+			run = s.acknowledge
 		default:
 			continue
 		}

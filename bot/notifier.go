@@ -109,7 +109,9 @@ func (n *Notifier) Deliver(ctx context.Context, out monitor.Outgoing) (monitor.R
 	thread, broadcast := "", false
 	if out.Root != nil && out.Root.TS != "" {
 		thread = cmp.Or(out.Root.ThreadTS, out.Root.TS)
-		broadcast = m.Alert != nil && m.Alert.Transition == rules.TransitionCritical // an escalation is seen in the channel
+		// An escalation, or a critical alert nobody acknowledged, is seen
+		// in the channel.
+		broadcast = m.Alert != nil && m.Alert.Transition == rules.TransitionCritical || m.Kind == monitor.KindAckReminder
 	}
 	var update *Reply
 	if a := m.Alert; a != nil && a.Transition == rules.TransitionResolved && out.Root != nil && out.Root.TS != "" {
@@ -340,6 +342,8 @@ func (n *Notifier) Render(out monitor.Outgoing) (Reply, error) {
 			return n.renderKind(m)
 		}
 		return n.renderAlert(m)
+	case monitor.KindAckReminder:
+		return n.renderAckReminder(m)
 	case monitor.KindDigest:
 		if m.Digest == nil {
 			return Reply{}, errors.New("digest message without a digest")
@@ -524,6 +528,7 @@ func (n *Notifier) renderAlert(m *monitor.Message) (Reply, error) {
 		s.ID, a.Figure.WindowDays, a.Day, openText(a), n.o.Command, s.ID))
 	r := b.reply(KindAnswer)
 	r.InChannel = true
+	r.Blocks = append(r.Blocks, ackButton(m))
 	r.Blocks = append(r.Blocks, n.alertButtons(a, s)...)
 	return r, nil
 }

@@ -201,6 +201,14 @@ func TestNotifierAlertButtons(t *testing.T) {
 		}
 		_ = json.Unmarshal(raw, &blk)
 		for _, e := range blk.Elements {
+			if e.ActionID == ackAction {
+				var v ackValue
+				if err := json.Unmarshal([]byte(e.Value), &v); err != nil {
+					t.Errorf("button %+v", e)
+				}
+				got = append(got, fmt.Sprintf("acknowledge %s %s %s", v.Shop, v.Metric, v.Root))
+				continue
+			}
 			var v shareValue
 			if err := json.Unmarshal([]byte(e.Value), &v); err != nil || e.ActionID != commandAction {
 				t.Errorf("button %+v", e)
@@ -208,8 +216,10 @@ func TestNotifierAlertButtons(t *testing.T) {
 			got = append(got, v.Text+" @"+time.Unix(v.At, 0).UTC().Format(time.RFC3339))
 		}
 	}
-	// The buttons answer as of the alert's run: 07:00 in Bangkok on 11-21.
-	want := []string{"breakdown nrr 7495001 @2026-11-21T00:00:00Z", "tips 7495001 @2026-11-21T00:00:00Z", "mute nrr 7d 7495001 @2026-11-21T00:00:00Z"}
+	// Acknowledge names the episode (this alert opened it); the others
+	// answer as of the alert's run: 07:00 in Bangkok on 11-21.
+	want := []string{"acknowledge 7495001 nrr 7495001/nrr/2026-11-20/critical",
+		"breakdown nrr 7495001 @2026-11-21T00:00:00Z", "tips 7495001 @2026-11-21T00:00:00Z", "mute nrr 7d 7495001 @2026-11-21T00:00:00Z"}
 	if !slices.Equal(got, want) {
 		t.Errorf("buttons %q, want %q", got, want)
 	}

@@ -25,9 +25,10 @@ type fakeSlack struct {
 	srv *httptest.Server
 
 	mu       sync.Mutex
-	msgs     map[string][]fakeMsg // by channel, oldest first
-	lastPost map[string]time.Time // by channel
-	updates  map[string]string    // ts -> the text it was updated to
+	msgs     map[string][]fakeMsg       // by channel, oldest first
+	lastPost map[string]time.Time       // by channel
+	updates  map[string]string          // ts -> the text it was updated to
+	updated  map[string]json.RawMessage // ts -> the blocks it was updated to
 	files    []fakeFile
 	seq      int
 	requests map[string]int // by method
@@ -162,6 +163,10 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	case "chat.update":
 		ts := r.Form.Get("ts")
 		f.updates[ts] = r.Form.Get("text")
+		if f.updated == nil {
+			f.updated = map[string]json.RawMessage{}
+		}
+		f.updated[ts] = json.RawMessage(r.Form.Get("blocks"))
 		f.json(w, map[string]any{"ok": true, "channel": channel, "ts": ts})
 	case "conversations.history", "conversations.replies":
 		thread := r.Form.Get("ts")

@@ -252,8 +252,10 @@ func sweepSlot(t time.Time) rules.Day { return rules.Day(t.Unix() / 3600) }
 // Sweep looks, for every shop, for buyer chats still without a reply whose
 // response deadline falls between SweepLead and SweepLead + 1 hour after
 // the hour of now, and posts them to the shop's channel (unless its chat
-// alerts are muted); and announces TikTok syncs that fail, or work again
-// (syncMessages). Each hour is swept once.
+// alerts are muted); announces TikTok syncs that fail, or work again
+// (syncMessages); and reminds once of each critical alert nobody
+// acknowledged within alerts.remind_after (ackReminders). Each hour is
+// swept once.
 func (m *Monitor) Sweep(ctx context.Context, now time.Time) (int, error) {
 	m.runMu.Lock()
 	defer m.runMu.Unlock()
@@ -302,6 +304,11 @@ func (m *Monitor) sweep(ctx context.Context, now time.Time) (int, error) {
 		return 0, err
 	}
 	msgs = append(msgs, syncMsgs...)
+	reminders, err := m.ackReminders(ctx, now)
+	if err != nil {
+		return 0, err
+	}
+	msgs = append(msgs, reminders...)
 	m.writeMu.Lock()
 	defer m.writeMu.Unlock()
 	added, err := m.db.Enqueue(ctx, now, msgs...)

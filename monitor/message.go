@@ -111,6 +111,9 @@ type Alert struct {
 	LastData   rules.Day          `json:",omitempty"` // stale data: the last date with records
 	HasData    bool               `json:",omitempty"`
 	RepeatDays int                `json:",omitempty"` // the policy's reminder interval
+	// Waited is, in a KindAckReminder, how long the critical alert has
+	// waited for an acknowledgement (whole hours).
+	Waited time.Duration `json:",omitempty"`
 }
 
 // Series is one metric's daily values over the digest's eight weeks.

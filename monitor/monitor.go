@@ -43,6 +43,7 @@ type Store interface {
 	LatestOutboxOfKind(ctx context.Context, kind string) ([]store.OutboxMessage, error)
 	OutboxHas(ctx context.Context, keys []string) (map[string]bool, error)
 	Prune(ctx context.Context, statesBefore rules.Day, outboxBefore time.Time) (int64, error)
+	UnacknowledgedCritical(ctx context.Context, shopID string) ([]store.CriticalAlert, error)
 	MetricsSource
 }
 

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // The alert state machine of SPEC section 4. It is a pure function of the
@@ -25,11 +26,14 @@ type AlertPolicy struct {
 	// StaleDays is the number of days without any new record after which a
 	// shop's data is stale (default 2); 0 never treats data as stale.
 	StaleDays int
+	// RemindAfter is how long after it was posted a critical alert that
+	// nobody acknowledged is announced again, once (default 24h); 0 never.
+	RemindAfter time.Duration
 }
 
 // DefaultAlertPolicy is the policy of a config without an alerts block.
 func DefaultAlertPolicy() AlertPolicy {
-	return AlertPolicy{Hysteresis: 0.1, RepeatEvery: 7, StaleDays: 2}
+	return AlertPolicy{Hysteresis: 0.1, RepeatEvery: 7, StaleDays: 2, RemindAfter: 24 * time.Hour}
 }
 
 // Validate reports a policy that cannot work.
@@ -41,6 +45,8 @@ func (p AlertPolicy) Validate() error {
 		return fmt.Errorf("repeat_every %d: want 0 (never) or more days", p.RepeatEvery)
 	case p.StaleDays < 0:
 		return fmt.Errorf("stale_days %d: want 0 (never) or more days", p.StaleDays)
+	case p.RemindAfter < 0:
+		return fmt.Errorf("remind_after %s: want 0 (never) or a duration like 24h", p.RemindAfter)
 	}
 	return nil
 }

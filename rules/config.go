@@ -158,6 +158,7 @@ type rawAlerts struct {
 	RepeatEvery *dayCount `yaml:"repeat_every"`
 	Hysteresis  *fraction `yaml:"hysteresis"`
 	StaleDays   *dayCount `yaml:"stale_days"`
+	RemindAfter *span     `yaml:"remind_after"`
 }
 
 // dayCount is a number of days: 7, "7d" or "1w".
@@ -284,6 +285,9 @@ func ParseConfig(data []byte) (*Config, error) {
 		}
 		if a.StaleDays != nil {
 			c.Alerts.StaleDays = int(*a.StaleDays)
+		}
+		if a.RemindAfter != nil {
+			c.Alerts.RemindAfter = time.Duration(*a.RemindAfter)
 		}
 		if err := c.Alerts.Validate(); err != nil {
 			return nil, at("alerts", err)

@@ -137,6 +137,9 @@ func (db *DB) SaveEvaluation(ctx context.Context, ev Evaluation) (added int, err
 					return err
 				}
 			}
+			if err := clearAcks(ctx, tx, ref.key, ev.States); err != nil {
+				return err
+			}
 		}
 		n, err := enqueue(ctx, tx, db, ev.Outbox, ev.At)
 		if err != nil {
@@ -299,8 +302,9 @@ func (db *DB) RecordCounts(ctx context.Context) (map[Kind]int64, error) {
 // Prune removes what the monitor no longer needs: alert states of dates
 // before statesBefore (a shop's history restarts if it has not been
 // evaluated since), and delivered or failed outbox messages, with their
-// attempts, written before outboxBefore, except the first messages of
-// episodes still open (a resolve updates them). It returns how many rows
+// attempts, written before outboxBefore, except the messages of episodes
+// still open (a resolve updates the first; an unacknowledged critical
+// alert is reminded of once), and the acknowledgements of closed episodes. It returns how many rows
 // it removed.
 func (db *DB) Prune(ctx context.Context, statesBefore rules.Day, outboxBefore time.Time) (int64, error) {
 	var n int64
@@ -311,9 +315,12 @@ func (db *DB) Prune(ctx context.Context, statesBefore rules.Day, outboxBefore ti
 		}{
 			{`DELETE FROM alert_states WHERE day < ?`, []any{int64(statesBefore)}},
 			{`DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE status IN ('sent', 'failed') AND created_at < ?
-	AND msg_key NOT IN (SELECT root FROM alert_states WHERE root <> ''))`, []any{outboxBefore.UnixMilli()}},
+	AND msg_key NOT IN (SELECT root FROM alert_states WHERE root <> '')
+	AND thread_key NOT IN (SELECT root FROM alert_states WHERE root <> ''))`, []any{outboxBefore.UnixMilli()}},
 			{`DELETE FROM outbox WHERE status IN ('sent', 'failed') AND created_at < ?
-	AND msg_key NOT IN (SELECT root FROM alert_states WHERE root <> '')`, []any{outboxBefore.UnixMilli()}},
+	AND msg_key NOT IN (SELECT root FROM alert_states WHERE root <> '')
+	AND thread_key NOT IN (SELECT root FROM alert_states WHERE root <> '')`, []any{outboxBefore.UnixMilli()}},
+			{`DELETE FROM alert_acks WHERE root NOT IN (SELECT root FROM alert_states WHERE root <> '')`, nil},
 			{`DELETE FROM monitor_runs WHERE done_at < ?`, []any{outboxBefore.UnixMilli()}},
 		} {
 			res, err := tx.ExecContext(ctx, q.sql, q.args...)

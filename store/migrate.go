@@ -269,6 +269,22 @@ CREATE TABLE home_users (
 	opened_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
+	10: `
+-- Who acknowledged an alert episode, and when: keyed by shop, metric and
+-- the key of the episode's first message (alert_states.root). The first
+-- acknowledgement stays; an evaluation that ends the episode removes it.
+CREATE TABLE alert_acks (
+	shop       INTEGER NOT NULL,
+	metric     TEXT NOT NULL,
+	root       TEXT NOT NULL,
+	by_user    TEXT NOT NULL,
+	channel    TEXT NOT NULL,
+	at         INTEGER NOT NULL,
+	PRIMARY KEY (shop, metric, root)
+) WITHOUT ROWID;
+-- The messages of an episode are found by their thread.
+CREATE INDEX outbox_thread ON outbox (thread_key);
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -10,7 +10,7 @@ type Alert struct {
 	Shop       Shop
 	Metric     string // the metric's short name: "NRR", "the chat response rate"
 	Title      string // its name in a list: "Negative review rate (NRR)"
-	Transition string // warn, critical, improving, reminder, resolved, stale
+	Transition string // warn, critical, improving, reminder, resolved, stale, unacknowledged
 	Level      string // the level now, in words: "critical", "warn", "ok"
 	From       string // the level announced before, in words
 	Value      string // "0.61%"
@@ -22,6 +22,7 @@ type Alert struct {
 	Days       int    // days since the alert opened, to the evaluated date
 	Changed    string // the first date at the level, when later than Since; "" otherwise
 	RepeatDays int    // days between reminders
+	Waited     string // unacknowledged: how long ago the critical alert was posted, "1 day 2 h"
 	Group      string // "product" or "service": which enforcement actions apply
 	LastData   string // stale data: the last date with records; "" when there are none
 	// A record kind that stopped arriving (alert.kind.*):
