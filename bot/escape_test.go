@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -79,9 +80,19 @@ func TestStoredTextEscapedEverywhere(t *testing.T) {
 			}
 			texts.WriteString(mustHaveNoMarkupFromData(t, c.channel+" "+c.text, r))
 		}
+		// The App Home tab, as the admin channel's members see it.
+		view, err := h.homeView(context.Background(), h.cfg.Shops, true, fixtureNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts.WriteString(mustHaveNoMarkupFromData(t, "home", Reply{Blocks: view.Blocks.BlockSet}))
 		mustShowAll(t, texts.String(), "Beauty "+hostile, "Home "+hostile, "Pets "+hostile, "Serum "+hostile, "Odd <!channel> <!here|x> *BOLD*")
 	})
 }
+
+// ownDate is a <!date^…> token that the product writes itself: a Unix
+// time, a format, and a fallback of date characters only.
+var ownDate = regexp.MustCompile(`<!date\^\d+\^\{[a-z_]+\}(?: at \{time\})?\|[A-Za-z0-9 :]+>`)
 
 // mustHaveNoMarkupFromData checks every mrkdwn text object of r and
 // returns them.
@@ -105,8 +116,10 @@ func mustHaveNoMarkupFromData(t *testing.T, what string, r Reply) string {
 				seen++
 				text, _ := v["text"].(string)
 				all.WriteString(text + "\n")
-				// The one markup from outside the data: the user who asked.
+				// The markup from outside the data: the user who asked, and
+				// Slack's date formatting of the time a view was drawn.
 				rest := strings.ReplaceAll(text, "<@U0TESTER1>", "")
+				rest = ownDate.ReplaceAllString(rest, "")
 				for _, bad := range []string{"<!", "<@", "<#", "<http", "<", ">"} {
 					if strings.Contains(rest, bad) {
 						t.Errorf("%s: %q from stored text reaches mrkdwn:\n%s", what, bad, text)
@@ -214,11 +227,17 @@ func hostileMessages() []monitor.Outgoing {
 	posted := func(m *monitor.Message) *monitor.Posted {
 		return &monitor.Posted{Message: m, Channel: m.Channel, TS: "1.000001"}
 	}
+	unacked := *critical
+	unacked.Kind, unacked.Key = monitor.KindAckReminder, critical.Key+"/unacknowledged"
+	unackedAlert := *critical.Alert
+	unackedAlert.Waited = 25 * time.Hour
+	unacked.Alert = &unackedAlert
 	reviewsStale, reviewsBack := *reviewsStale, *reviewsBack
 	reviewsStale.ShopName, reviewsBack.ShopName = "Beauty "+hostile, "Beauty "+hostile
 	return []monitor.Outgoing{
 		{Message: critical}, {Message: sfrrAlert}, {Message: warn}, {Message: chat},
 		{Message: &reviewsStale}, {Message: &reviewsBack, Root: posted(&reviewsStale)},
+		{Message: &unacked, Root: posted(critical)},
 		{Message: improving, Root: posted(critical)}, {Message: reminder, Root: posted(sfrrAlert)},
 		{Message: resolved, Root: posted(critical)},
 		{Message: stale}, {Message: fresh, Root: posted(stale)},
