@@ -271,3 +271,18 @@ func TestSellerCenterRows(t *testing.T) {
 		})
 	}
 }
+
+// The return statuses of Seller Center's Returns/Refunds tabs map to SPEC's;
+// a rejected request stays a live one (empty status), as SFRR counts it.
+func TestSellerReturnStatus(t *testing.T) {
+	for name, want := range map[string]string{
+		"Request Pending": "requested", "Awaiting Buyer Ship": "approved", "Buyer Shipped Item": "approved",
+		"Request Completed": "completed", "Request Success": "completed", "Refunded": "completed",
+		"Request Cancel": rules.ReturnCancelled, "Cancelled by buyer": rules.ReturnCancelled,
+		"Request Rejected": "", "Receive Rejected": "",
+	} {
+		if got := sellerReturnStatus[strings.ToLower(name)]; got != want {
+			t.Errorf("%q: status %q, want %q", name, got, want)
+		}
+	}
+}
