@@ -2,11 +2,9 @@ package tiktoksync_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,21 +34,7 @@ func FuzzWebhook(f *testing.F) {
 	fx.srv.PutReturns(shopID, tiktoktest.Return{ID: "r-1", OrderID: "o-1", Reason: "ecom_order_delivered_refund_reason_wrong_item",
 		Type: "REFUND", Status: "RETURN_OR_REFUND_REQUEST_PENDING", CreateTime: fuzzNow, UpdateTime: fuzzNow,
 		LineItems: []tiktoktest.ReturnLineItem{{ID: "rl", OrderLineItemID: "li-1"}}})
-	var handled atomic.Int64
-	tiktoksync.SetAfterBatch(fx.s, func(n int) { handled.Add(int64(n)) })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- fx.s.Run(ctx) }()
-	f.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			f.Errorf("Run: %v", err)
-		}
-	})
-	waitFor(f, "the first scheduled sync", func() bool {
-		sts, _ := fx.db.SyncStatuses(ctx, shopID)
-		return len(sts) == len(tiktoksync.SyncedKinds)
-	})
+	handled := fx.MustRun(f)
 	hook := fx.s.WebhookHandler()
 	var queued int64
 	tables := []string{"tiktok_notifications", "chat_messages", "chat_turns", "sync_rejects"}

@@ -2,11 +2,13 @@ package tiktoksync_test
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,4 +193,28 @@ func (f *fixture) rollupExact(tb testing.TB) {
 	if created != orders || delivered != deliveredOrders {
 		tb.Fatalf("rollup: %d created, %d delivered; orders table: %d orders, %d delivered", created, delivered, orders, deliveredOrders)
 	}
+}
+
+// MustRun runs f's syncer until the test ends and waits for its first
+// scheduled sync. It returns the count of notifications the worker has
+// handled: every accepted notification of a handled type is queued once, so
+// the worker is done when it has handled as many as were accepted.
+func (f *fixture) MustRun(tb testing.TB) *atomic.Int64 {
+	tb.Helper()
+	var handled atomic.Int64
+	tiktoksync.SetAfterBatch(f.s, func(n int) { handled.Add(int64(n)) })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.s.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Errorf("Run: %v", err)
+		}
+	})
+	waitFor(tb, "the first scheduled sync", func() bool {
+		sts, _ := f.db.SyncStatuses(ctx, shopID)
+		return len(sts) == len(tiktoksync.SyncedKinds)
+	})
+	return &handled
 }

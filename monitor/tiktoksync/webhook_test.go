@@ -2,7 +2,6 @@ package tiktoksync_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -31,24 +30,8 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 func TestWebhook(t *testing.T) {
 	f := MustFixture(t, fixtureOptions{sync: func(o *tiktoksync.Options) { o.Every = time.Hour }})
 	f.MustAuthorize(t, shopID)
-	// Every accepted notification of a handled type is queued once, so the
-	// worker is done when it has handled as many as were accepted.
-	var handledN, queued atomic.Int64
-	tiktoksync.SetAfterBatch(f.s, func(n int) { handledN.Add(int64(n)) })
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- f.s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	// Run syncs at once; the records below come after that sync.
-	waitFor(t, "the first scheduled sync", func() bool {
-		sts, _ := f.db.SyncStatuses(ctx, shopID)
-		return len(sts) == len(tiktoksync.SyncedKinds)
-	})
+	handledN := f.MustRun(t)
+	var queued atomic.Int64
 	web := httptest.NewServer(f.s.WebhookHandler())
 	t.Cleanup(web.Close)
 
