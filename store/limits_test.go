@@ -18,9 +18,9 @@ const (
 	chatsHead = "message_id,conversation_id,shop_id,sender,sent_at,text\n"
 )
 
-// TestImportRejectsBadValues: each file is rejected with FILE:LINE and the
+// TestImportValidation: each file is rejected with FILE:LINE and the
 // field, and nothing of it is written.
-func TestImportRejectsBadValues(t *testing.T) {
+func TestImportValidation(t *testing.T) {
 	long := strings.Repeat("x", MaxFieldBytes+1)
 	tests := []struct {
 		name string
@@ -53,6 +53,20 @@ func TestImportRejectsBadValues(t *testing.T) {
 			"orders.csv:2: delivered_at: "},
 		{"unknown sender", Chats, chatsHead + "m1,c1,7495001,moderator,2026-11-01T10:00:00+07:00,hi\n",
 			`chats.csv:2: sender: unknown sender "moderator"`},
+		{"missing column", Orders, "order_id,shop_id,created_at\n1,7495001,2026-11-01T10:00:00+07:00\n", "orders.csv:1: header: missing column(s) product_id"},
+		{"bad timestamp", Orders, ordersHeader + "1,7495001,p1,2026-11-01 10:00,,,\n", `orders.csv:2: created_at: "2026-11-01 10:00" is not an RFC 3339 timestamp`},
+		{"timestamp without offset", Orders, ordersHeader + "1,7495001,p1,2026-11-01T10:00:00,,,\n", "orders.csv:2: created_at"},
+		{"unknown shop", Orders, ordersHeader + "1,999,p1,2026-11-01T10:00:00+07:00,,,\n", `orders.csv:2: shop_id: unknown shop "999"`},
+		{"missing required value", Orders, ordersHeader + "1,7495001,,2026-11-01T10:00:00+07:00,,,\n", "orders.csv:2: product_id: is required"},
+		{"delivered before created", Orders, ordersHeader + "1,7495001,p1,2026-11-05T10:00:00+07:00,,2026-11-01T10:00:00+07:00,\n", "orders.csv:2: delivered_at"},
+		{"rating 7", Reviews, "review_id,order_id,shop_id,product_id,rating,created_at\nr1,1,7495001,p1,7,2026-11-01T10:00:00+07:00\n", `reviews.csv:2: rating: "7" is not an integer from 1 to 5`},
+		{"unknown tag", Reviews, "review_id,order_id,shop_id,product_id,rating,created_at,tags\nr1,1,7495001,p1,1,2026-11-01T10:00:00+07:00,broken_box\n", "reviews.csv:2: tags:"},
+		{"bad return status", Returns, "return_id,order_id,shop_id,product_id,created_at,reason,status\nx,1,7495001,p1,2026-11-01T10:00:00+07:00,damaged,lost\n", `returns.csv:2: status: "lost" is not one of`},
+		{"bad sender", Chats, "message_id,conversation_id,shop_id,sender,sent_at\nm1,c1,7495001,customer,2026-11-01T10:00:00+07:00\n", `chats.csv:2: sender:`},
+		{"wrong field count", Orders, ordersHeader + "1,7495001,p1\n", "orders.csv:2: row has 3 fields, the header has 7"},
+		{"bad quoting", Orders, ordersHeader + "1,7495001,p1,2026-11-01T10:00:00+07:00,\"Serum \"30ml\",,\n", "orders.csv:2: malformed CSV"},
+		{"empty file", Orders, "", "orders.csv:1: empty file"},
+		{"bare quote in the first field", Orders, "order_id,shop_id,product_id,created_at\nO\"1,7495001,P1,2026-11-01T10:00:00+07:00\n", `orders.csv:2: malformed CSV: bare " in non-quoted-field`},
 	}
 	now := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
 	for _, tt := range tests {
@@ -66,7 +80,7 @@ func TestImportRejectsBadValues(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error = %v\nwant it to contain %q", err, tt.want)
 			}
-			for _, table := range []string{"orders", "reviews", "chat_messages"} {
+			for _, table := range []string{"orders", "reviews", "returns", "chat_messages"} {
 				if n := count(t, db, "SELECT COUNT(*) FROM "+table); n != 0 {
 					t.Errorf("a rejected file left %d rows in %s", n, table)
 				}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"io"
 	"path/filepath"
 	"strconv"
@@ -64,43 +63,6 @@ func count(tb testing.TB, db *DB, query string, args ...any) int {
 }
 
 const ordersHeader = "order_id,shop_id,product_id,created_at,product_name,delivered_at,status\n"
-
-func TestImportValidation(t *testing.T) {
-	tests := []struct {
-		name string
-		kind Kind
-		csv  string
-		want string
-	}{
-		{"missing column", Orders, "order_id,shop_id,created_at\n1,7495001,2026-11-01T10:00:00+07:00\n", "orders.csv:1: header: missing column(s) product_id"},
-		{"bad timestamp", Orders, ordersHeader + "1,7495001,p1,2026-11-01 10:00,,,\n", `orders.csv:2: created_at: "2026-11-01 10:00" is not an RFC 3339 timestamp`},
-		{"timestamp without offset", Orders, ordersHeader + "1,7495001,p1,2026-11-01T10:00:00,,,\n", "orders.csv:2: created_at"},
-		{"unknown shop", Orders, ordersHeader + "1,999,p1,2026-11-01T10:00:00+07:00,,,\n", `orders.csv:2: shop_id: unknown shop "999"`},
-		{"missing required value", Orders, ordersHeader + "1,7495001,,2026-11-01T10:00:00+07:00,,,\n", "orders.csv:2: product_id: is required"},
-		{"delivered before created", Orders, ordersHeader + "1,7495001,p1,2026-11-05T10:00:00+07:00,,2026-11-01T10:00:00+07:00,\n", "orders.csv:2: delivered_at"},
-		{"rating 7", Reviews, "review_id,order_id,shop_id,product_id,rating,created_at\nr1,1,7495001,p1,7,2026-11-01T10:00:00+07:00\n", `reviews.csv:2: rating: "7" is not an integer from 1 to 5`},
-		{"unknown tag", Reviews, "review_id,order_id,shop_id,product_id,rating,created_at,tags\nr1,1,7495001,p1,1,2026-11-01T10:00:00+07:00,broken_box\n", "reviews.csv:2: tags:"},
-		{"bad return status", Returns, "return_id,order_id,shop_id,product_id,created_at,reason,status\nx,1,7495001,p1,2026-11-01T10:00:00+07:00,damaged,lost\n", `returns.csv:2: status: "lost" is not one of`},
-		{"bad sender", Chats, "message_id,conversation_id,shop_id,sender,sent_at\nm1,c1,7495001,customer,2026-11-01T10:00:00+07:00\n", `chats.csv:2: sender:`},
-		{"wrong field count", Orders, ordersHeader + "1,7495001,p1\n", "orders.csv:2: row has 3 fields, the header has 7"},
-		{"bad quoting", Orders, ordersHeader + "1,7495001,p1,2026-11-01T10:00:00+07:00,\"Serum \"30ml\",,\n", "orders.csv:2: malformed CSV"},
-		{"empty file", Orders, "", "orders.csv:1: empty file"},
-		{"bare quote in the first field", Orders, "order_id,shop_id,product_id,created_at\nO\"1,7495001,P1,2026-11-01T10:00:00+07:00\n", `orders.csv:2: malformed CSV: bare " in non-quoted-field`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			db := MustOpen(t, testConfig)
-			_, err := db.Import(context.Background(), tt.kind, []Source{{Name: string(tt.kind) + ".csv", R: strings.NewReader(tt.csv)}}, ImportOptions{})
-			var invalid *InvalidInputError
-			if !errors.As(err, &invalid) {
-				t.Fatalf("error = %v, want an InvalidInputError", err)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error = %v\nwant it to contain %q", err, tt.want)
-			}
-		})
-	}
-}
 
 func TestImportAllOrNothing(t *testing.T) {
 	db := MustOpen(t, testConfig)
