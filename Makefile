@@ -29,7 +29,7 @@ test: fmt
 
 # fuzz: each fuzz target for $(FUZZTIME): the CSV import (store), the config
 # parser (rules), the slash-command text and the interaction payloads (bot),
-# and the TikTok webhook body (monitor/tiktok, monitor/tiktoksync). Their
+# and the TikTok webhook body (ingest/tiktok, ingest/tiktoksync). Their
 # seeds under PKG/testdata/fuzz/ also run in `make test`. A crasher is
 # written to PKG/testdata/fuzz/TARGET/; keep it there as a seed once it is
 # fixed. FUZZFLAGS adds go test flags, such as -parallel 1 on a busy machine.
@@ -37,7 +37,7 @@ FUZZTIME    ?= 30s
 FUZZFLAGS   ?=
 FUZZTARGETS := store:FuzzBoundedReader store:FuzzImportOrders store:FuzzImportReviews store:FuzzImportReturns store:FuzzImportChats \
 	rules:FuzzParseConfig bot:FuzzSlashCommand bot:FuzzInteraction \
-	monitor/tiktok:FuzzParseNotification monitor/tiktoksync:FuzzWebhook
+	ingest/tiktok:FuzzParseNotification ingest/tiktoksync:FuzzWebhook
 fuzz:
 	@for pt in $(FUZZTARGETS); do \
 		pkg=$${pt%%:*}; t=$${pt##*:}; \
@@ -46,7 +46,7 @@ fuzz:
 	done
 
 fmt:
-	@out=$$(gofmt -l cmd bot monitor rules store templates); if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd bot monitor ingest rules store templates); if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi
 
 # bench: the figures of the performance targets, on data the project makes
 # (kept under $(BENCHDATA) between runs; `make clean` removes it):

@@ -10,7 +10,7 @@ import (
 
 	"github.com/shopwatch/shopwatch/bot"
 	"github.com/shopwatch/shopwatch/monitor"
-	"github.com/shopwatch/shopwatch/monitor/tiktoksync"
+	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
 	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/templates"
 )

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/shopwatch/shopwatch/monitor/inbox"
-	"github.com/shopwatch/shopwatch/monitor/tiktoksync"
+	"github.com/shopwatch/shopwatch/ingest/inbox"
+	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
 	"github.com/shopwatch/shopwatch/store"
 )
 

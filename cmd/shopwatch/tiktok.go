@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktok"
-	"github.com/shopwatch/shopwatch/monitor/tiktoksync"
+	"github.com/shopwatch/shopwatch/ingest/tiktok"
+	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
 	"github.com/shopwatch/shopwatch/store"
 )
 

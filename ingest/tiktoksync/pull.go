@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktok"
+	"github.com/shopwatch/shopwatch/ingest/tiktok"
 	"github.com/shopwatch/shopwatch/store"
 )
 

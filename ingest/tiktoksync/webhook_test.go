@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktok"
-	"github.com/shopwatch/shopwatch/monitor/tiktok/tiktoktest"
-	"github.com/shopwatch/shopwatch/monitor/tiktoksync"
+	"github.com/shopwatch/shopwatch/ingest/tiktok"
+	"github.com/shopwatch/shopwatch/ingest/tiktok/tiktoktest"
+	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
 )
 
 // waitFor polls cond until it holds or 10 s pass.

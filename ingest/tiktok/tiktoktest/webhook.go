@@ -3,7 +3,7 @@ package tiktoktest
 import (
 	"encoding/json"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktok"
+	"github.com/shopwatch/shopwatch/ingest/tiktok"
 )
 
 // Webhook returns a webhook body of type typ for shopID carrying data, with

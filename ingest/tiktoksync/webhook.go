@@ -10,7 +10,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktok"
+	"github.com/shopwatch/shopwatch/ingest/tiktok"
 	"github.com/shopwatch/shopwatch/store"
 )
 

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktok"
-	"github.com/shopwatch/shopwatch/monitor/tiktok/tiktoktest"
-	"github.com/shopwatch/shopwatch/monitor/tiktoksync"
+	"github.com/shopwatch/shopwatch/ingest/tiktok"
+	"github.com/shopwatch/shopwatch/ingest/tiktok/tiktoktest"
+	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
 )
 
 // fuzzNow is the clock of the fuzzed webhook: seeds carry its Unix time,

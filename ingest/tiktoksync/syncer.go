@@ -42,6 +42,7 @@
 package tiktoksync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,7 +50,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktok"
+	"github.com/shopwatch/shopwatch/ingest/tiktok"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 )
@@ -116,21 +117,13 @@ func (o *Options) validate() error {
 	if o.Every < 0 || o.Overlap < 0 || o.Backfill < 0 || o.ChunkSize < 0 || o.RefreshMargin < 0 || o.Workers < 0 {
 		return errors.New("tiktoksync: settings must not be negative")
 	}
-	o.Every = cmpOr(o.Every, DefaultEvery)
-	o.Overlap = cmpOr(o.Overlap, DefaultOverlap)
-	o.Backfill = cmpOr(o.Backfill, DefaultBackfill)
-	o.ChunkSize = cmpOr(o.ChunkSize, DefaultChunkSize)
-	o.RefreshMargin = cmpOr(o.RefreshMargin, DefaultRefreshMargin)
-	o.Workers = cmpOr(o.Workers, DefaultWorkers)
+	o.Every = cmp.Or(o.Every, DefaultEvery)
+	o.Overlap = cmp.Or(o.Overlap, DefaultOverlap)
+	o.Backfill = cmp.Or(o.Backfill, DefaultBackfill)
+	o.ChunkSize = cmp.Or(o.ChunkSize, DefaultChunkSize)
+	o.RefreshMargin = cmp.Or(o.RefreshMargin, DefaultRefreshMargin)
+	o.Workers = cmp.Or(o.Workers, DefaultWorkers)
 	return nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Syncer pulls TikTok Shop records into the store. It is safe for

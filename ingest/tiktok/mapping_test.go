@@ -3,7 +3,7 @@ package tiktok_test
 import (
 	"testing"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktok"
+	"github.com/shopwatch/shopwatch/ingest/tiktok"
 )
 
 func TestSenderFromRole(t *testing.T) {

@@ -1,6 +1,7 @@
 package tiktoksync
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktok"
+	"github.com/shopwatch/shopwatch/ingest/tiktok"
 	"github.com/shopwatch/shopwatch/store"
 )
 
@@ -172,8 +173,8 @@ func (s *Syncer) token(ctx context.Context, openID, rejected string) (tiktok.Tok
 	}
 	// The refresh answer identifies the same seller; keep what it leaves out.
 	fresh.OpenID = openID
-	fresh.SellerName = cmpOr(fresh.SellerName, tok.SellerName)
-	fresh.SellerBaseRegion = cmpOr(fresh.SellerBaseRegion, tok.SellerBaseRegion)
+	fresh.SellerName = cmp.Or(fresh.SellerName, tok.SellerName)
+	fresh.SellerBaseRegion = cmp.Or(fresh.SellerBaseRegion, tok.SellerBaseRegion)
 	if fresh.RefreshToken == "" {
 		fresh.RefreshToken, fresh.RefreshTokenExpiresAt = tok.RefreshToken, tok.RefreshTokenExpiresAt
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktok"
+	"github.com/shopwatch/shopwatch/ingest/tiktok"
 )
 
 // FuzzParseNotification feeds arbitrary webhook bodies to the parser and

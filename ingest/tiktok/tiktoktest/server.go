@@ -40,7 +40,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktok"
+	"github.com/shopwatch/shopwatch/ingest/tiktok"
 )
 
 // Default credentials and lifetimes of a fake.

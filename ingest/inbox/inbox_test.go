@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopwatch/shopwatch/monitor/inbox"
+	"github.com/shopwatch/shopwatch/ingest/inbox"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 )

@@ -6,8 +6,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktok"
-	"github.com/shopwatch/shopwatch/monitor/tiktok/tiktoktest"
+	"github.com/shopwatch/shopwatch/ingest/tiktok"
+	"github.com/shopwatch/shopwatch/ingest/tiktok/tiktoktest"
 )
 
 // syncBuffer is a goroutine-safe log sink.

@@ -12,9 +12,9 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktok"
-	"github.com/shopwatch/shopwatch/monitor/tiktok/tiktoktest"
-	"github.com/shopwatch/shopwatch/monitor/tiktoksync"
+	"github.com/shopwatch/shopwatch/ingest/tiktok"
+	"github.com/shopwatch/shopwatch/ingest/tiktok/tiktoktest"
+	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
 	"github.com/shopwatch/shopwatch/store"
 )
 

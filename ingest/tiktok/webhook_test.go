@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktok"
-	"github.com/shopwatch/shopwatch/monitor/tiktok/tiktoktest"
+	"github.com/shopwatch/shopwatch/ingest/tiktok"
+	"github.com/shopwatch/shopwatch/ingest/tiktok/tiktoktest"
 )
 
 func TestVerifyWebhook(t *testing.T) {

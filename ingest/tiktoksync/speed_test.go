@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktoksync"
+	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
 	"github.com/shopwatch/shopwatch/store"
 )
 

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/shopwatch/shopwatch/monitor/tiktok"
+	"github.com/shopwatch/shopwatch/ingest/tiktok"
 )
 
 func TestSign(t *testing.T) {
