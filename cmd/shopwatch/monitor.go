@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/shopwatch/shopwatch/bot"
-	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
+	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/templates"
 )
