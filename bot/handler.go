@@ -17,26 +17,61 @@ import (
 	"github.com/shopwatch/shopwatch/templates"
 )
 
-// Store is what the bot reads and writes; *store.DB implements it.
+// Store is what the bot reads and writes, by need; *store.DB implements
+// it, and each small part is implemented by one of the store's aggregates
+// alone.
 type Store interface {
 	Config() *rules.Config
 	Ping(ctx context.Context) error
+	ReportSource
+	MuteStore
+	AckStore
+	HomeUserStore
+	SyncSource
+}
+
+// ReportSource is what the answers read of the records (cached by
+// cachedStore between imports).
+type ReportSource interface {
 	Report(ctx context.Context, shopID string, day rules.Day) (rules.Report, error)
 	ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error)
 	Feedback(ctx context.Context, shopID string, day rules.Day) (*store.Feedback, error)
 	Evidence(ctx context.Context, shopID, productID string, day rules.Day) (*store.Evidence, error)
 	FindProducts(ctx context.Context, shopID, q string) ([]store.ProductRef, error)
 	BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*store.Breakdown, error)
+}
+
+// MuteStore is /shopwatch mute and unmute, and the mutes answers show.
+type MuteStore interface {
 	Mutes(ctx context.Context, shopID string, now time.Time) ([]store.Mute, error)
 	SetMute(ctx context.Context, m store.Mute) error
 	Unmute(ctx context.Context, shopID, metric string, now time.Time) (int, error)
-	SyncStatuses(ctx context.Context, shopID string) ([]store.SyncStatus, error)
-	SaveHomeUser(ctx context.Context, userID string, at time.Time) error
-	HomeUsers(ctx context.Context) ([]string, error)
+}
+
+// AckStore is the Acknowledge button's.
+type AckStore interface {
 	Acknowledge(ctx context.Context, a store.Ack) (store.Ack, bool, error)
 }
 
-var _ Store = (*store.DB)(nil)
+// HomeUserStore is who opened the App Home tab, to publish it again.
+type HomeUserStore interface {
+	SaveHomeUser(ctx context.Context, userID string, at time.Time) error
+	HomeUsers(ctx context.Context) ([]string, error)
+}
+
+// SyncSource is the TikTok sync's status, for the status answer.
+type SyncSource interface {
+	SyncStatuses(ctx context.Context, shopID string) ([]store.SyncStatus, error)
+}
+
+var (
+	_ Store         = (*store.DB)(nil)
+	_ ReportSource  = (*store.Records)(nil)
+	_ MuteStore     = (*store.Alerts)(nil)
+	_ AckStore      = (*store.Alerts)(nil)
+	_ HomeUserStore = (*store.Alerts)(nil)
+	_ SyncSource    = (*store.Grants)(nil)
+)
 
 // DefaultCommand is the slash command's name when Options.Command is empty.
 const DefaultCommand = "/shopwatch"

@@ -29,7 +29,7 @@ type Ack struct {
 // Acknowledge records a.By's acknowledgement of the episode a.Root, unless
 // the episode is acknowledged already. It returns the acknowledgement that
 // holds (the first) and whether it is a.
-func (db *DB) Acknowledge(ctx context.Context, a Ack) (held Ack, first bool, err error) {
+func (db *Alerts) Acknowledge(ctx context.Context, a Ack) (held Ack, first bool, err error) {
 	ref, err := db.shop(a.ShopID)
 	if err != nil {
 		return Ack{}, false, err
@@ -63,7 +63,7 @@ ON CONFLICT (shop, metric, root) DO NOTHING`, ref.key, string(a.Metric), a.Root,
 
 // Acknowledged returns the acknowledgement of the shop's episode root of
 // metric m, or ErrNotFound.
-func (db *DB) Acknowledged(ctx context.Context, shopID string, m rules.Metric, root string) (Ack, error) {
+func (db *Alerts) Acknowledged(ctx context.Context, shopID string, m rules.Metric, root string) (Ack, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return Ack{}, err
@@ -111,7 +111,7 @@ type CriticalAlert struct {
 // UnacknowledgedCritical returns the shop's metrics whose latest state is
 // critical, announced as such, in an episode nobody acknowledged, with the
 // episode's latest critical alert that was sent.
-func (db *DB) UnacknowledgedCritical(ctx context.Context, shopID string) ([]CriticalAlert, error) {
+func (db *Alerts) UnacknowledgedCritical(ctx context.Context, shopID string) ([]CriticalAlert, error) {
 	states, err := db.AlertStates(ctx, shopID, rules.Day(1<<30))
 	if err != nil {
 		return nil, err

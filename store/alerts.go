@@ -12,12 +12,16 @@ import (
 // The monitor's memory: alert states per shop, metric and evaluated date,
 // and the scheduled runs that are done. See migration 3.
 
+// Alerts is the monitor's memory and the team's say over it: alert states,
+// scheduled runs, acknowledgements, mutes and App Home users.
+type Alerts struct{ *conn }
+
 // AdminShopID is the shop id of what concerns every shop, such as the
 // all-shops digest: its runs and outbox messages belong to no one shop.
 const AdminShopID = ""
 
 // shopKey is the database key of shopID, 0 for AdminShopID.
-func (db *DB) shopKey(shopID string) (int64, error) {
+func (db *conn) shopKey(shopID string) (int64, error) {
 	if shopID == AdminShopID {
 		return 0, nil
 	}
@@ -29,7 +33,7 @@ func (db *DB) shopKey(shopID string) (int64, error) {
 }
 
 // shopIDOf is the inverse of shopKey.
-func (db *DB) shopIDOf(key int64) string {
+func (db *conn) shopIDOf(key int64) string {
 	if s, ok := db.byKey[key]; ok {
 		return s.ID
 	}
@@ -48,7 +52,7 @@ FROM alert_states WHERE shop = ? AND day = ?`
 
 // AlertStates returns the shop's alert states as they were after the latest
 // date evaluated before day, by metric. A metric never evaluated is absent.
-func (db *DB) AlertStates(ctx context.Context, shopID string, before rules.Day) (map[rules.Metric]rules.AlertState, error) {
+func (db *Alerts) AlertStates(ctx context.Context, shopID string, before rules.Day) (map[rules.Metric]rules.AlertState, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return nil, err
@@ -92,7 +96,7 @@ ON CONFLICT (shop, metric, day) DO UPDATE SET level = excluded.level, since = ex
 
 // txStmt is the prepared statement of query (prepared once per database)
 // for use in tx.
-func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+func (db *conn) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
 	s, err := db.prepared(ctx, query)
 	if err != nil {
 		return nil, err
@@ -116,7 +120,7 @@ type Evaluation struct {
 // the same date, and outbox messages whose key is already there are left
 // alone, so that saving an evaluation again posts nothing twice. It returns
 // how many outbox messages were new.
-func (db *DB) SaveEvaluation(ctx context.Context, ev Evaluation) (added int, err error) {
+func (db *Alerts) SaveEvaluation(ctx context.Context, ev Evaluation) (added int, err error) {
 	ref, err := db.shop(ev.ShopID)
 	if err != nil {
 		return 0, err
@@ -141,7 +145,7 @@ func (db *DB) SaveEvaluation(ctx context.Context, ev Evaluation) (added int, err
 				return err
 			}
 		}
-		n, err := enqueue(ctx, tx, db, ev.Outbox, ev.At)
+		n, err := enqueue(ctx, tx, db.conn, ev.Outbox, ev.At)
 		if err != nil {
 			return err
 		}
@@ -172,7 +176,7 @@ ON CONFLICT (shop, kind, day) DO UPDATE SET done_at = excluded.done_at`, shop, k
 
 // MarkRun records that the run kind of the shop (AdminShopID: of all shops)
 // for day is done.
-func (db *DB) MarkRun(ctx context.Context, shopID, kind string, day rules.Day, at time.Time) error {
+func (db *Alerts) MarkRun(ctx context.Context, shopID, kind string, day rules.Day, at time.Time) error {
 	key, err := db.shopKey(shopID)
 	if err != nil {
 		return err
@@ -181,7 +185,7 @@ func (db *DB) MarkRun(ctx context.Context, shopID, kind string, day rules.Day, a
 }
 
 // RunDone reports whether the run kind of the shop for day is done.
-func (db *DB) RunDone(ctx context.Context, shopID, kind string, day rules.Day) (bool, error) {
+func (db *Alerts) RunDone(ctx context.Context, shopID, kind string, day rules.Day) (bool, error) {
 	key, err := db.shopKey(shopID)
 	if err != nil {
 		return false, err
@@ -196,7 +200,7 @@ func (db *DB) RunDone(ctx context.Context, shopID, kind string, day rules.Day) (
 
 // LastRuns returns, per shop id (AdminShopID for all shops), the latest date
 // whose run kind is done.
-func (db *DB) LastRuns(ctx context.Context, kind string) (map[string]rules.Day, error) {
+func (db *Alerts) LastRuns(ctx context.Context, kind string) (map[string]rules.Day, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT shop, MAX(day) FROM monitor_runs WHERE kind = ? GROUP BY shop`, kind)
 	if err != nil {
 		return nil, fmt.Errorf("store: runs %s: %w", kind, err)
@@ -222,7 +226,7 @@ func (db *DB) LastRuns(ctx context.Context, kind string) (map[string]rules.Day, 
 // LastDataDay returns the latest local date, on or before day, with any
 // record of the shop: an order created or delivered, a review, a return or
 // a buyer chat. ok is false when there is none.
-func (db *DB) LastDataDay(ctx context.Context, shopID string, day rules.Day) (last rules.Day, ok bool, err error) {
+func (db *Records) LastDataDay(ctx context.Context, shopID string, day rules.Day) (last rules.Day, ok bool, err error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return 0, false, err
@@ -260,7 +264,7 @@ type LevelCount struct {
 
 // AlertLevels counts the alert levels held after each shop's latest
 // evaluation, by metric ("data": warn is stale).
-func (db *DB) AlertLevels(ctx context.Context) ([]LevelCount, error) {
+func (db *Alerts) AlertLevels(ctx context.Context) ([]LevelCount, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT a.metric, a.level, COUNT(*) FROM alert_states a
 JOIN (SELECT shop, metric, MAX(day) AS day FROM alert_states GROUP BY shop, metric) l
 	ON a.shop = l.shop AND a.metric = l.metric AND a.day = l.day
@@ -282,7 +286,7 @@ GROUP BY a.metric, a.level ORDER BY a.metric, a.level`)
 
 // RecordCounts counts the stored records by kind (orders, reviews,
 // returns, chats), for /metrics.
-func (db *DB) RecordCounts(ctx context.Context) (map[Kind]int64, error) {
+func (db *Records) RecordCounts(ctx context.Context) (map[Kind]int64, error) {
 	out := make(map[Kind]int64, 4)
 	for kind, q := range map[Kind]string{
 		Orders:  `SELECT COALESCE(SUM(created), 0) FROM shop_days`,
@@ -306,7 +310,7 @@ func (db *DB) RecordCounts(ctx context.Context) (map[Kind]int64, error) {
 // still open (a resolve updates the first; an unacknowledged critical
 // alert is reminded of once), and the acknowledgements of closed episodes. It returns how many rows
 // it removed.
-func (db *DB) Prune(ctx context.Context, statesBefore rules.Day, outboxBefore time.Time) (int64, error) {
+func (db *Alerts) Prune(ctx context.Context, statesBefore rules.Day, outboxBefore time.Time) (int64, error) {
 	var n int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []struct {

@@ -49,8 +49,23 @@ func (o *Options) validate() error {
 	return nil
 }
 
-// DB is the shopwatch database.
+// DB is the shopwatch database. Its methods are grouped by aggregate, each
+// a type sharing one connection: Records (records and the reports,
+// breakdowns and evidence computed from them), Alerts (alert states, runs,
+// acknowledgements, mutes and App Home users), Outbox (notifications and
+// their delivery) and Grants (TikTok authorizations, sync cursors and
+// webhook deliveries). Consumers declare the small part they need.
 type DB struct {
+	*conn
+	*Records
+	*Alerts
+	*Outbox
+	*Grants
+}
+
+// conn is what the aggregates share: the connection, the config and the
+// shops by id and by database key.
+type conn struct {
 	gorm   *gorm.DB
 	sql    *sql.DB
 	cfg    *rules.Config
@@ -92,7 +107,8 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{gorm: g, sql: sqlDB, cfg: opts.Config, log: opts.Logger.With("component", "store"), now: opts.Now}
+	c := &conn{gorm: g, sql: sqlDB, cfg: opts.Config, log: opts.Logger.With("component", "store"), now: opts.Now}
+	db := &DB{conn: c, Records: &Records{c}, Alerts: &Alerts{c}, Outbox: &Outbox{c}, Grants: &Grants{c}}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: open %s: %w", opts.DSN, err)
@@ -144,7 +160,7 @@ func sqliteDSN(path string) string {
 }
 
 // Close closes the database.
-func (db *DB) Close() error {
+func (db *conn) Close() error {
 	db.stmts.mu.Lock()
 	for _, s := range db.stmts.stmts {
 		s.Close()
@@ -155,12 +171,12 @@ func (db *DB) Close() error {
 }
 
 // Config returns the configuration the database was opened with.
-func (db *DB) Config() *rules.Config { return db.cfg }
+func (db *conn) Config() *rules.Config { return db.cfg }
 
 // Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
+func (db *conn) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
 
-func (db *DB) shop(id string) (shopRef, error) {
+func (db *conn) shop(id string) (shopRef, error) {
 	ref, ok := db.shops[id]
 	if !ok {
 		return shopRef{}, fmt.Errorf("shop %q: %w in the config", id, ErrNotFound)

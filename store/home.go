@@ -9,7 +9,7 @@ import (
 
 // SaveHomeUser records that a Slack user opened the App Home tab at at, so
 // that their Home is published again after each evaluation.
-func (db *DB) SaveHomeUser(ctx context.Context, userID string, at time.Time) error {
+func (db *Alerts) SaveHomeUser(ctx context.Context, userID string, at time.Time) error {
 	if userID == "" {
 		return errors.New("store: save home user: empty user id")
 	}
@@ -23,7 +23,7 @@ ON CONFLICT (user_id) DO UPDATE SET opened_at = excluded.opened_at`, userID, at.
 
 // HomeUsers returns the Slack users who opened the App Home tab, most
 // recent opening first.
-func (db *DB) HomeUsers(ctx context.Context) ([]string, error) {
+func (db *Alerts) HomeUsers(ctx context.Context) ([]string, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT user_id FROM home_users ORDER BY opened_at DESC, user_id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: home users: %w", err)

@@ -39,7 +39,7 @@ func validMuteMetric(name string) error {
 
 // SetMute adds or replaces the mute of m.ShopID and m.Metric. Mutes that
 // have already ended are removed on the way.
-func (db *DB) SetMute(ctx context.Context, m Mute) error {
+func (db *Alerts) SetMute(ctx context.Context, m Mute) error {
 	ref, err := db.shop(m.ShopID)
 	if err != nil {
 		return err
@@ -68,7 +68,7 @@ ON CONFLICT (shop, metric) DO UPDATE SET until_at = excluded.until_at, created_a
 // Unmute removes the shop's mute of metric (a metric name or MuteAll), or
 // every mute of the shop when metric is "". It returns how many active
 // mutes (at now) it removed.
-func (db *DB) Unmute(ctx context.Context, shopID, metric string, now time.Time) (int, error) {
+func (db *Alerts) Unmute(ctx context.Context, shopID, metric string, now time.Time) (int, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return 0, err
@@ -100,7 +100,7 @@ func (db *DB) Unmute(ctx context.Context, shopID, metric string, now time.Time) 
 
 // Mutes returns the shop's mutes that hold at now, "all" first, then by
 // metric name.
-func (db *DB) Mutes(ctx context.Context, shopID string, now time.Time) ([]Mute, error) {
+func (db *Alerts) Mutes(ctx context.Context, shopID string, now time.Time) ([]Mute, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ WHERE shop = ? AND until_at > ? ORDER BY metric <> 'all', metric`, ref.key, now.
 
 // Muted reports whether the shop's metric is muted at now, and until when
 // (the latest end among the mutes that cover it).
-func (db *DB) Muted(ctx context.Context, shopID string, metric rules.Metric, now time.Time) (bool, time.Time, error) {
+func (db *Alerts) Muted(ctx context.Context, shopID string, metric rules.Metric, now time.Time) (bool, time.Time, error) {
 	mutes, err := db.Mutes(ctx, shopID, now)
 	if err != nil {
 		return false, time.Time{}, err

@@ -17,6 +17,10 @@ import (
 // broke after the request went out) is marked uncertain, and the next
 // attempt first looks in Slack for a message with its key.
 
+// Outbox is the durable outbox: notifications, their claims and their
+// delivery attempts.
+type Outbox struct{ *conn }
+
 // OutboxStatus is where a message stands.
 type OutboxStatus string
 
@@ -57,7 +61,7 @@ type OutboxMessage struct {
 const outboxColumns = `id, msg_key, shop, channel, kind, thread_key, payload, status, uncertain, attempts,
 	next_at, lease_until, created_at, sent_at, ts, thread_ts, last_error`
 
-func (db *DB) scanOutbox(row interface{ Scan(...any) error }) (OutboxMessage, error) {
+func (db *conn) scanOutbox(row interface{ Scan(...any) error }) (OutboxMessage, error) {
 	var m OutboxMessage
 	var shop, next, lease, created int64
 	var sent sql.NullInt64
@@ -78,10 +82,10 @@ func (db *DB) scanOutbox(row interface{ Scan(...any) error }) (OutboxMessage, er
 
 // Enqueue adds messages to the outbox, due at once. Messages whose key is
 // already there are left alone. It returns how many were added.
-func (db *DB) Enqueue(ctx context.Context, now time.Time, msgs ...OutboxMessage) (int, error) {
+func (db *Outbox) Enqueue(ctx context.Context, now time.Time, msgs ...OutboxMessage) (int, error) {
 	var added int
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := enqueue(ctx, tx, db, msgs, now)
+		n, err := enqueue(ctx, tx, db.conn, msgs, now)
 		added = n
 		return err
 	})
@@ -96,7 +100,7 @@ const qEnqueue = `INSERT INTO outbox (msg_key, shop, channel, kind, thread_key, 
 VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, 0, ?, NULL, '', '', '')
 ON CONFLICT (msg_key) DO NOTHING`
 
-func enqueue(ctx context.Context, tx *sql.Tx, db *DB, msgs []OutboxMessage, now time.Time) (int, error) {
+func enqueue(ctx context.Context, tx *sql.Tx, db *conn, msgs []OutboxMessage, now time.Time) (int, error) {
 	if len(msgs) == 0 {
 		return 0, nil
 	}
@@ -133,18 +137,18 @@ func enqueue(ctx context.Context, tx *sql.Tx, db *DB, msgs []OutboxMessage, now 
 
 // UndeliveredOutbox returns up to limit messages not yet sent nor failed,
 // oldest first.
-func (db *DB) UndeliveredOutbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
+func (db *Outbox) UndeliveredOutbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
 	return db.outboxWhere(ctx, `status IN ('pending', 'sending') ORDER BY id LIMIT ?`, limit)
 }
 
 // FailedOutbox returns up to limit messages that delivery gave up on, the
 // latest first.
-func (db *DB) FailedOutbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
+func (db *Outbox) FailedOutbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
 	return db.outboxWhere(ctx, `status = 'failed' ORDER BY id DESC LIMIT ?`, limit)
 }
 
 // OutboxByKey returns the message with key, or ErrNotFound.
-func (db *DB) OutboxByKey(ctx context.Context, key string) (OutboxMessage, error) {
+func (db *Outbox) OutboxByKey(ctx context.Context, key string) (OutboxMessage, error) {
 	msgs, err := db.outboxWhere(ctx, `msg_key = ?`, key)
 	if err != nil {
 		return OutboxMessage{}, err
@@ -156,7 +160,7 @@ func (db *DB) OutboxByKey(ctx context.Context, key string) (OutboxMessage, error
 }
 
 // OutboxHas returns which of keys are in the outbox (whatever their status).
-func (db *DB) OutboxHas(ctx context.Context, keys []string) (map[string]bool, error) {
+func (db *Outbox) OutboxHas(ctx context.Context, keys []string) (map[string]bool, error) {
 	has := map[string]bool{}
 	if len(keys) == 0 {
 		return has, nil
@@ -181,11 +185,11 @@ func (db *DB) OutboxHas(ctx context.Context, keys []string) (map[string]bool, er
 }
 
 // LatestOutboxOfKind returns each shop's latest message of kind.
-func (db *DB) LatestOutboxOfKind(ctx context.Context, kind string) ([]OutboxMessage, error) {
+func (db *Outbox) LatestOutboxOfKind(ctx context.Context, kind string) ([]OutboxMessage, error) {
 	return db.outboxWhere(ctx, `id IN (SELECT MAX(id) FROM outbox WHERE kind = ? GROUP BY shop)`, kind)
 }
 
-func (db *DB) outboxWhere(ctx context.Context, where string, args ...any) ([]OutboxMessage, error) {
+func (db *conn) outboxWhere(ctx context.Context, where string, args ...any) ([]OutboxMessage, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox: %w", err)
@@ -206,7 +210,7 @@ func (db *DB) outboxWhere(ctx context.Context, where string, args ...any) ([]Out
 // It returns false when the message is not due, is being sent by another
 // worker, or is done. A message found claimed with an expired lease was in
 // flight when its worker stopped: it comes back uncertain.
-func (db *DB) ClaimOutbox(ctx context.Context, id int64, now, leaseUntil time.Time) (OutboxMessage, bool, error) {
+func (db *Outbox) ClaimOutbox(ctx context.Context, id int64, now, leaseUntil time.Time) (OutboxMessage, bool, error) {
 	var m OutboxMessage
 	claimed := false
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -253,7 +257,7 @@ type Attempt struct {
 // FinishAttempt records the outcome of the attempt that claimed m (m as
 // ClaimOutbox returned it). It returns ErrLeaseLost when the claim no
 // longer holds.
-func (db *DB) FinishAttempt(ctx context.Context, m OutboxMessage, a Attempt) error {
+func (db *Outbox) FinishAttempt(ctx context.Context, m OutboxMessage, a Attempt) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var res sql.Result
 		var err error
@@ -299,7 +303,7 @@ type DeliveryAttempt struct {
 }
 
 // DeliveryAttempts returns the attempts log of outbox message id.
-func (db *DB) DeliveryAttempts(ctx context.Context, id int64) ([]DeliveryAttempt, error) {
+func (db *Outbox) DeliveryAttempts(ctx context.Context, id int64) ([]DeliveryAttempt, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT attempt, at, millis, outcome, error FROM delivery_attempts WHERE outbox_id = ? ORDER BY attempt`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: delivery attempts %d: %w", id, err)
@@ -319,7 +323,7 @@ func (db *DB) DeliveryAttempts(ctx context.Context, id int64) ([]DeliveryAttempt
 }
 
 // OutboxCounts counts the outbox's messages by status.
-func (db *DB) OutboxCounts(ctx context.Context) (map[OutboxStatus]int, error) {
+func (db *Outbox) OutboxCounts(ctx context.Context) (map[OutboxStatus]int, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox GROUP BY status`)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox counts: %w", err)
@@ -339,7 +343,7 @@ func (db *DB) OutboxCounts(ctx context.Context) (map[OutboxStatus]int, error) {
 
 // RetryFailed puts the failed messages created after since back in the
 // queue, due at now, and returns how many.
-func (db *DB) RetryFailed(ctx context.Context, since, now time.Time) (int, error) {
+func (db *Outbox) RetryFailed(ctx context.Context, since, now time.Time) (int, error) {
 	res, err := db.sql.ExecContext(ctx, `UPDATE outbox SET status = 'pending', next_at = ?, created_at = ? WHERE status = 'failed' AND created_at >= ?`,
 		now.UnixMilli(), now.UnixMilli(), since.UnixMilli())
 	if err != nil {

@@ -18,6 +18,10 @@ import (
 // The store never sees a token in the clear: the sync seals it before
 // SaveTikTokGrant and opens it after TikTokGrant.
 
+// Grants is the TikTok Shop sync's memory: grants, the shops they cover,
+// sync cursors and statuses, rejected records and webhook deliveries.
+type Grants struct{ *conn }
+
 // TikTokGrant is a seller's authorization of the app as stored.
 type TikTokGrant struct {
 	// OpenID identifies the seller account that granted access.
@@ -44,7 +48,7 @@ type TikTokShop struct {
 // SaveTikTokGrant stores g (replacing a grant with the same OpenID) and
 // links the given shops to it, in one transaction. Every shop must be in
 // the config.
-func (db *DB) SaveTikTokGrant(ctx context.Context, g TikTokGrant, shops []TikTokShop) error {
+func (db *Grants) SaveTikTokGrant(ctx context.Context, g TikTokGrant, shops []TikTokShop) error {
 	if g.OpenID == "" || len(g.Sealed) == 0 {
 		return errors.New("store: save TikTok grant: OpenID and Sealed are required")
 	}
@@ -80,7 +84,7 @@ ON CONFLICT (shop) DO UPDATE SET open_id = excluded.open_id, cipher = excluded.c
 
 // UpdateTikTokGrant replaces the sealed tokens and expiry times of a stored
 // grant, after a refresh. It returns ErrNotFound when there is none.
-func (db *DB) UpdateTikTokGrant(ctx context.Context, g TikTokGrant) error {
+func (db *Grants) UpdateTikTokGrant(ctx context.Context, g TikTokGrant) error {
 	res, err := db.sql.ExecContext(ctx, `UPDATE tiktok_grants SET sealed = ?, access_expires_at = ?, refresh_expires_at = ?, updated_at = ?
 WHERE open_id = ?`, g.Sealed, g.AccessExpiresAt.UnixMilli(), g.RefreshExpiresAt.UnixMilli(), g.UpdatedAt.UnixMilli(), g.OpenID)
 	if err != nil {
@@ -93,7 +97,7 @@ WHERE open_id = ?`, g.Sealed, g.AccessExpiresAt.UnixMilli(), g.RefreshExpiresAt.
 }
 
 // TikTokGrant returns the grant with the given OpenID, or ErrNotFound.
-func (db *DB) TikTokGrant(ctx context.Context, openID string) (TikTokGrant, error) {
+func (db *Grants) TikTokGrant(ctx context.Context, openID string) (TikTokGrant, error) {
 	g := TikTokGrant{OpenID: openID}
 	var access, refresh, updated int64
 	err := db.sql.QueryRowContext(ctx, `SELECT sealed, access_expires_at, refresh_expires_at, seller_name, updated_at
@@ -110,7 +114,7 @@ FROM tiktok_grants WHERE open_id = ?`, openID).Scan(&g.Sealed, &access, &refresh
 
 // TikTokShop returns how the shop is linked to TikTok, or ErrNotFound when
 // it has not been authorized.
-func (db *DB) TikTokShop(ctx context.Context, shopID string) (TikTokShop, error) {
+func (db *Grants) TikTokShop(ctx context.Context, shopID string) (TikTokShop, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return TikTokShop{}, err
@@ -130,7 +134,7 @@ func (db *DB) TikTokShop(ctx context.Context, shopID string) (TikTokShop, error)
 
 // TikTokShops returns the configured shops that are authorized for TikTok,
 // in config order.
-func (db *DB) TikTokShops(ctx context.Context) ([]TikTokShop, error) {
+func (db *Grants) TikTokShops(ctx context.Context) ([]TikTokShop, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT shop, open_id, cipher, authorized_at FROM tiktok_shops`)
 	if err != nil {
 		return nil, fmt.Errorf("store: TikTok shops: %w", err)
@@ -164,7 +168,7 @@ func (db *DB) TikTokShops(ctx context.Context) ([]TikTokShop, error) {
 // SyncCursor returns the shop's sync cursor for kind: records of that kind
 // updated before it are in the database. It is the zero time before the
 // first successful sync.
-func (db *DB) SyncCursor(ctx context.Context, shopID string, kind Kind) (time.Time, error) {
+func (db *Grants) SyncCursor(ctx context.Context, shopID string, kind Kind) (time.Time, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return time.Time{}, err
@@ -183,7 +187,7 @@ func (db *DB) SyncCursor(ctx context.Context, shopID string, kind Kind) (time.Ti
 // AdvanceSyncCursor moves the shop's cursor for kind forward to t; a t
 // before the stored cursor leaves it unchanged, so that concurrent runs
 // never move it back.
-func (db *DB) AdvanceSyncCursor(ctx context.Context, shopID string, kind Kind, t time.Time) error {
+func (db *Grants) AdvanceSyncCursor(ctx context.Context, shopID string, kind Kind, t time.Time) error {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return err
@@ -199,7 +203,7 @@ ON CONFLICT (shop, kind) DO UPDATE SET cursor_at = MAX(COALESCE(sync_state.curso
 
 // ResetSyncCursor forgets the shop's cursor for kind, so that the next sync
 // loads everything again.
-func (db *DB) ResetSyncCursor(ctx context.Context, shopID string, kind Kind) error {
+func (db *Grants) ResetSyncCursor(ctx context.Context, shopID string, kind Kind) error {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return err
@@ -224,7 +228,7 @@ type SyncRun struct {
 }
 
 // RecordSyncRun records the outcome of a sync run in the shop's status.
-func (db *DB) RecordSyncRun(ctx context.Context, r SyncRun) error {
+func (db *Grants) RecordSyncRun(ctx context.Context, r SyncRun) error {
 	ref, err := db.shop(r.ShopID)
 	if err != nil {
 		return err
@@ -262,7 +266,7 @@ type SyncReject struct {
 
 // UpdateSyncRejects adds rejected records to the shop's list for kind and
 // removes the imported ones from it, in one transaction.
-func (db *DB) UpdateSyncRejects(ctx context.Context, shopID string, kind Kind, rejected []SyncReject, imported []string) error {
+func (db *Grants) UpdateSyncRejects(ctx context.Context, shopID string, kind Kind, rejected []SyncReject, imported []string) error {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return err
@@ -336,7 +340,7 @@ const maxRejectsListed = 10
 // SyncStatuses returns the sync status of every configured shop that has
 // one (shopID "") or of one shop, by shop in config order and then by kind
 // (orders, returns, chats). Shops that never synced have no entries.
-func (db *DB) SyncStatuses(ctx context.Context, shopID string) ([]SyncStatus, error) {
+func (db *Grants) SyncStatuses(ctx context.Context, shopID string) ([]SyncStatus, error) {
 	var where string
 	var args []any
 	if shopID != "" {
@@ -416,7 +420,7 @@ func (db *DB) SyncStatuses(ctx context.Context, shopID string) ([]SyncStatus, er
 }
 
 // syncRejects lists the latest of s's rejected records, when it has any.
-func (db *DB) syncRejects(ctx context.Context, shop int64, s *SyncStatus) error {
+func (db *Grants) syncRejects(ctx context.Context, shop int64, s *SyncStatus) error {
 	if s.Rejected == 0 {
 		return nil
 	}
@@ -449,7 +453,7 @@ func msTime(v sql.NullInt64) time.Time {
 
 // OrderProducts returns the product ids of a stored order (its lines), or
 // ErrNotFound.
-func (db *DB) OrderProducts(ctx context.Context, orderID string) ([]string, error) {
+func (db *Records) OrderProducts(ctx context.Context, orderID string) ([]string, error) {
 	var products string
 	err := db.sql.QueryRowContext(ctx, `SELECT products FROM orders WHERE order_id = ?`, orderID).Scan(&products)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -465,7 +469,7 @@ func (db *DB) OrderProducts(ctx context.Context, orderID string) ([]string, erro
 
 // FirstNotification records a webhook delivery by its tts_notification_id
 // and reports whether it is the first with that id.
-func (db *DB) FirstNotification(ctx context.Context, id, shopID string, typ int, at time.Time) (bool, error) {
+func (db *Grants) FirstNotification(ctx context.Context, id, shopID string, typ int, at time.Time) (bool, error) {
 	res, err := db.sql.ExecContext(ctx, `INSERT INTO tiktok_notifications (id, shop_id, type, received_at) VALUES (?, ?, ?, ?)
 ON CONFLICT (id) DO NOTHING`, id, shopID, typ, at.UnixMilli())
 	if err != nil {
@@ -480,7 +484,7 @@ ON CONFLICT (id) DO NOTHING`, id, shopID, typ, at.UnixMilli())
 
 // PruneNotifications forgets webhook deliveries received before t and
 // returns how many.
-func (db *DB) PruneNotifications(ctx context.Context, before time.Time) (int, error) {
+func (db *Grants) PruneNotifications(ctx context.Context, before time.Time) (int, error) {
 	res, err := db.sql.ExecContext(ctx, `DELETE FROM tiktok_notifications WHERE received_at < ?`, before.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("store: prune notifications: %w", err)
