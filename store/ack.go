@@ -2,12 +2,13 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/shopwatch/shopwatch/rules"
 )
@@ -40,19 +41,14 @@ func (db *Alerts) Acknowledge(ctx context.Context, a Ack) (held Ack, first bool,
 	if a.Root == "" || a.By == "" {
 		return Ack{}, false, errors.New("store: acknowledge: the episode and who acknowledges it are required")
 	}
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO alert_acks (shop, metric, root, by_user, channel, at) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (shop, metric, root) DO NOTHING`, ref.key, string(a.Metric), a.Root, a.By, a.Channel, a.At.UnixMilli())
-		if err != nil {
-			return err
+	err = db.orm(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Clauses(ignoreDup).Create(&ackRow{Shop: ref.key, Metric: string(a.Metric), Root: a.Root, ByUser: a.By, Channel: a.Channel, At: a.At.UnixMilli()})
+		if res.Error != nil {
+			return res.Error
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		first = n == 1
-		held, err = scanAck(tx.QueryRowContext(ctx, `SELECT by_user, channel, at FROM alert_acks WHERE shop = ? AND metric = ? AND root = ?`,
-			ref.key, string(a.Metric), a.Root), a)
+		first = res.RowsAffected == 1
+		var err error
+		held, err = takeAck(tx, ref.key, a)
 		return err
 	})
 	if err != nil {
@@ -68,9 +64,8 @@ func (db *Alerts) Acknowledged(ctx context.Context, shopID string, m rules.Metri
 	if err != nil {
 		return Ack{}, err
 	}
-	a, err := scanAck(db.sql.QueryRowContext(ctx, `SELECT by_user, channel, at FROM alert_acks WHERE shop = ? AND metric = ? AND root = ?`,
-		ref.key, string(m), root), Ack{ShopID: shopID, Metric: m, Root: root})
-	if errors.Is(err, sql.ErrNoRows) {
+	a, err := takeAck(db.orm(ctx), ref.key, Ack{ShopID: shopID, Metric: m, Root: root})
+	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return Ack{}, fmt.Errorf("acknowledgement of %s: %w", root, ErrNotFound)
 	}
 	if err != nil {
@@ -79,22 +74,23 @@ func (db *Alerts) Acknowledged(ctx context.Context, shopID string, m rules.Metri
 	return a, nil
 }
 
-func scanAck(row *sql.Row, a Ack) (Ack, error) {
-	var at int64
-	if err := row.Scan(&a.By, &a.Channel, &at); err != nil {
+// takeAck is the stored acknowledgement of a's shop (key), metric and
+// episode, or gorm.ErrRecordNotFound.
+func takeAck(g *gorm.DB, key int64, a Ack) (Ack, error) {
+	var r ackRow
+	if err := g.Where("shop = ? AND metric = ? AND root = ?", key, string(a.Metric), a.Root).Take(&r).Error; err != nil {
 		return Ack{}, err
 	}
-	a.At = time.UnixMilli(at)
+	a.By, a.Channel, a.At = r.ByUser, r.Channel, time.UnixMilli(r.At)
 	return a, nil
 }
 
 // clearAcks removes, in tx, the acknowledgements of the shop's metrics
 // that belong to no open episode after the saved states: a resolve ends
 // the episode, and the next one starts unacknowledged.
-func clearAcks(ctx context.Context, tx *sql.Tx, shop int64, states []rules.AlertState) error {
+func clearAcks(tx *gorm.DB, shop int64, states []rules.AlertState) error {
 	for _, s := range states {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM alert_acks WHERE shop = ? AND metric = ? AND root <> ?`,
-			shop, string(s.Metric), s.Root); err != nil {
+		if err := tx.Where("shop = ? AND metric = ? AND root <> ?", shop, string(s.Metric), s.Root).Delete(&ackRow{}).Error; err != nil {
 			return err
 		}
 	}
@@ -126,7 +122,8 @@ func (db *Alerts) UnacknowledgedCritical(ctx context.Context, shopID string) ([]
 		} else if !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		msgs, err := db.outboxWhere(ctx, `(msg_key = ? OR thread_key = ?) AND kind = 'alert' AND status = 'sent' ORDER BY id DESC`, s.Root, s.Root)
+		msgs, err := db.outboxFind(db.orm(ctx).Where("(msg_key = ? OR thread_key = ?) AND kind = ? AND status = ?",
+			s.Root, s.Root, "alert", string(OutboxSent)).Order("id DESC"))
 		if err != nil {
 			return nil, err
 		}
