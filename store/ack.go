@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/shopwatch/shopwatch/rules"
 )
@@ -89,12 +90,14 @@ func takeAck(g *gorm.DB, key int64, a Ack) (Ack, error) {
 // that belong to no open episode after the saved states: a resolve ends
 // the episode, and the next one starts unacknowledged.
 func clearAcks(tx *gorm.DB, shop int64, states []rules.AlertState) error {
-	for _, s := range states {
-		if err := tx.Where("shop = ? AND metric = ? AND root <> ?", shop, string(s.Metric), s.Root).Delete(&ackRow{}).Error; err != nil {
-			return err
-		}
+	if len(states) == 0 {
+		return nil
 	}
-	return nil
+	stale := make([]clause.Expression, len(states))
+	for i, s := range states {
+		stale[i] = clause.Expr{SQL: "(metric = ? AND root <> ?)", Vars: []any{string(s.Metric), s.Root}}
+	}
+	return tx.Where("shop = ?", shop).Where(clause.Or(stale...)).Delete(&ackRow{}).Error
 }
 
 // CriticalAlert is a critical alert nobody acknowledged, in an episode

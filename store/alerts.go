@@ -53,19 +53,12 @@ func (db *Alerts) AlertStates(ctx context.Context, shopID string, before rules.D
 		return nil, err
 	}
 	g := db.orm(ctx)
-	var last sql.NullInt64
-	if err := g.Model(&alertStateRow{}).Select("MAX(day)").
-		Where("shop = ? AND metric = ? AND day < ?", ref.key, string(rules.MetricData), int64(before)).Scan(&last).Error; err != nil {
-		return nil, fmt.Errorf("store: alert states %s: %w", shopID, err)
-	}
-	out := make(map[rules.Metric]rules.AlertState)
-	if !last.Valid {
-		return out, nil
-	}
+	last := g.Model(&alertStateRow{}).Select("MAX(day)").Where("shop = ? AND metric = ? AND day < ?", ref.key, string(rules.MetricData), int64(before))
 	var rows []alertStateRow
-	if err := g.Where("shop = ? AND day = ?", ref.key, last.Int64).Find(&rows).Error; err != nil {
+	if err := g.Where("shop = ? AND day = (?)", ref.key, last).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: alert states %s: %w", shopID, err)
 	}
+	out := make(map[rules.Metric]rules.AlertState, len(rows))
 	for _, r := range rows {
 		s := rules.AlertState{Metric: rules.Metric(r.Metric), Day: rules.Day(r.Day), Level: rules.Level(r.Level),
 			Since: rules.Day(r.Since), Changed: rules.Day(r.Changed), Observed: rules.Level(r.Observed), Fresh: r.Fresh,
@@ -193,6 +186,7 @@ func (db *Alerts) LastRuns(ctx context.Context, kind string) (map[string]rules.D
 // LastDataDay returns the latest local date, on or before day, with any
 // record of the shop: an order created or delivered, a review, a return or
 // a buyer chat. ok is false when there is none.
+// Raw SQL on the records' tables, like the rest of Records (metrics.go).
 func (db *Records) LastDataDay(ctx context.Context, shopID string, day rules.Day) (last rules.Day, ok bool, err error) {
 	ref, err := db.shop(shopID)
 	if err != nil {

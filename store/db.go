@@ -67,7 +67,6 @@ type DB struct {
 // shops by id and by database key.
 type conn struct {
 	gorm   *gorm.DB
-	prep   *gorm.DB // gorm with prepared statements (models.go)
 	sql    *sql.DB
 	cfg    *rules.Config
 	log    *slog.Logger
@@ -100,12 +99,6 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	g, err := gorm.Open(sqlite.Open(sqliteDSN(opts.DSN)), &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
-		// The prepared statements of the models' queries (conn.prep): a
-		// bounded set, as IN lists of different lengths are different
-		// statements. No TTL: gorm v1 starts a goroutine that never ends
-		// for any TTL but its own "no eviction" one, which this is.
-		PrepareStmtMaxSize: 256,
-		PrepareStmtTTL:     10 * 365 * 24 * time.Hour,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", opts.DSN, err)
@@ -114,7 +107,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &conn{gorm: g, prep: g.Session(&gorm.Session{PrepareStmt: true}), sql: sqlDB, cfg: opts.Config, log: opts.Logger.With("component", "store"), now: opts.Now}
+	c := &conn{gorm: g, sql: sqlDB, cfg: opts.Config, log: opts.Logger.With("component", "store"), now: opts.Now}
 	db := &DB{conn: c, Records: &Records{c}, Alerts: &Alerts{c}, Outbox: &Outbox{c}, Grants: &Grants{c}}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
@@ -174,9 +167,6 @@ func (db *conn) Close() error {
 	}
 	db.stmts.stmts = nil
 	db.stmts.mu.Unlock()
-	if p, ok := db.prep.ConnPool.(*gorm.PreparedStmtDB); ok {
-		p.Close()
-	}
 	return db.sql.Close()
 }
 

@@ -154,9 +154,13 @@ type notificationRow struct {
 
 func (notificationRow) TableName() string { return "tiktok_notifications" }
 
-// orm is the gorm session of the models' reads and writes: statements
-// prepared once per connection.
-func (db *conn) orm(ctx context.Context) *gorm.DB { return db.prep.WithContext(ctx) }
+// orm is gorm for the models' reads and writes. Without PrepareStmt: the
+// SQLite driver prepares every statement anew on each call whatever
+// database/sql holds (see sqliteraw.go), and gorm's prepared-statement
+// cache only added a Tx.StmtContext per call inside transactions and a
+// cache goroutine per database (measured with BenchmarkEvaluationRoundTrip:
+// no gain).
+func (db *conn) orm(ctx context.Context) *gorm.DB { return db.gorm.WithContext(ctx) }
 
 // upsert is ON CONFLICT (keys) DO UPDATE SET each of cols to the new value.
 func upsert(keys []string, cols ...string) clause.OnConflict {
