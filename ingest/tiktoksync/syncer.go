@@ -78,7 +78,7 @@ var ErrNotAuthorized = errors.New("the shop is not authorized for TikTok: run `s
 
 // Options configure a Syncer. DB, Client and SecretKey are required.
 type Options struct {
-	DB     *store.DB
+	DB     Store
 	Client *tiktok.Client
 	// SecretKey seals tokens at rest (SHOPWATCH_SECRET_KEY).
 	SecretKey string
@@ -130,7 +130,7 @@ func (o *Options) validate() error {
 // concurrent use.
 type Syncer struct {
 	opts    Options
-	db      *store.DB
+	db      Store
 	client  *tiktok.Client
 	log     *slog.Logger
 	now     func() time.Time
