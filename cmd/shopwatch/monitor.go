@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/shopwatch/shopwatch/bot"
 	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
 	"github.com/shopwatch/shopwatch/monitor"
@@ -61,12 +64,9 @@ func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set
 	if err != nil {
 		return nil, err
 	}
-	handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m.Metrics().ServeHTTP(w, r)
-		if err := tiktoksync.WriteMetrics(r.Context(), w, db); err != nil { // the sync's state, per shop and kind
-			e.log.Warn("metrics: sync state", "err", err)
-		}
-	}))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m.Metrics(), tiktoksync.NewCollector(db)) // the sync's state, per shop and kind
+	handle("GET /metrics", metricsHandler(reg, e.log))
 	handle("GET /healthz/monitor", healthHandler(m))
 	if err := m.Start(ctx); err != nil {
 		return nil, err
@@ -79,6 +79,19 @@ func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set
 			e.log.Warn("stop the monitor", "err", err)
 		}
 	}, nil
+}
+
+// metricsHandler serves the metrics of reg in the Prometheus exposition
+// format. A collector that fails is logged and left out; the rest is served.
+func metricsHandler(reg *prometheus.Registry, log *slog.Logger) http.Handler {
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(log.With("component", "metrics").Handler(), slog.LevelWarn),
+		ErrorHandling: promhttp.ContinueOnError,
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
 }
 
 // healthHandler answers 200 "ok" when the monitor is healthy, else 503 and
