@@ -187,7 +187,7 @@ func FuzzInteraction(f *testing.F) {
 		req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(now, 10))
 		req.Header.Set("X-Slack-Signature", sign(testSecret, now, body))
 		rr := httptest.NewRecorder()
-		srv.HTTPHandler().ServeHTTP(rr, req)
+		testMux(srv).ServeHTTP(rr, req)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if !srv.wait(ctx) {

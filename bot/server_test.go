@@ -79,7 +79,7 @@ func MustServe(tb testing.TB, opts Options) *testServer {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	go func() { done <- srv.Serve(ctx, ln, testMux(srv)) }()
 	var once sync.Once
 	var serveErr error
 	stop := func() error {

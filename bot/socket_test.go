@@ -200,7 +200,7 @@ func TestSocketModeBadToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.ListenAndServe(t.Context(), "127.0.0.1:0") }()
+	go func() { done <- srv.ListenAndServe(t.Context(), "127.0.0.1:0", testMux(srv)) }()
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "invalid_auth") {

@@ -9,10 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/shopwatch/shopwatch/bot"
-	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/templates"
@@ -54,19 +52,19 @@ func newMonitor(e *env, db *store.DB, tmpl *templates.Set, command string, log *
 
 // startMonitor starts the monitor of `shopwatch serve`: the scheduler
 // (daily evaluations, digests, the hourly sweep, catching up on what was
-// missed) and the delivery worker. It mounts GET /metrics (Prometheus: the
-// monitor's figures and the TikTok sync's state) and
-// GET /healthz/monitor (database, scheduler, delivery worker) with handle.
+// missed) and the delivery worker. It registers the monitor's figures with
+// reg and mounts GET /healthz/monitor (database, scheduler, delivery
+// worker) with handle.
 // stop stops them, waiting for the runs and deliveries in progress.
 // onEvaluated is called after each evaluation (the App Home's refresh).
-func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set, command string, handle func(pattern string, h http.Handler), onEvaluated func()) (stop func(), err error) {
+func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set, command string, handle func(pattern string, h http.Handler), reg prometheus.Registerer, onEvaluated func()) (stop func(), err error) {
 	m, err := newMonitor(e, db, tmpl, command, e.log, func(monitor.Summary) { onEvaluated() })
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(m.Metrics(), tiktoksync.NewCollector(db)) // the sync's state, per shop and kind
-	handle("GET /metrics", metricsHandler(reg, e.log))
+	if err := reg.Register(m.Metrics()); err != nil {
+		return nil, fmt.Errorf("register the monitor's metrics: %w", err)
+	}
 	handle("GET /healthz/monitor", healthHandler(m))
 	if err := m.Start(ctx); err != nil {
 		return nil, err
@@ -79,19 +77,6 @@ func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set
 			e.log.Warn("stop the monitor", "err", err)
 		}
 	}, nil
-}
-
-// metricsHandler serves the metrics of reg in the Prometheus exposition
-// format. A collector that fails is logged and left out; the rest is served.
-func metricsHandler(reg *prometheus.Registry, log *slog.Logger) http.Handler {
-	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:      slog.NewLogLogger(log.With("component", "metrics").Handler(), slog.LevelWarn),
-		ErrorHandling: promhttp.ContinueOnError,
-	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		h.ServeHTTP(w, r)
-	})
 }
 
 // healthHandler answers 200 "ok" when the monitor is healthy, else 503 and
