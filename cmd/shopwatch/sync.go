@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/shopwatch/shopwatch/ingest/inbox"
 	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
@@ -167,13 +168,13 @@ func startSync(ctx context.Context, e *env, db *store.DB, handle func(pattern st
 		e.log.Info("watching the inbox", "dir", dir)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
+	var g errgroup.Group // both run until ctx ends and log their own failures
 	if s != nil {
 		handle("POST /tiktok/webhook", s.WebhookHandler())
-		wg.Go(func() { s.Run(ctx) })
+		g.Go(func() error { return s.Run(ctx) })
 	}
 	if w != nil {
-		wg.Go(func() { w.Run(ctx) })
+		g.Go(func() error { return w.Run(ctx) })
 	}
-	return func() { cancel(); wg.Wait() }, nil
+	return func() { cancel(); _ = g.Wait() }, nil
 }

@@ -50,6 +50,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/shopwatch/shopwatch/ingest/tiktok"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
@@ -195,9 +197,9 @@ type Result struct {
 // done. Failures are recorded in the shops' sync status and logged; Run
 // itself only returns when ctx is done.
 func (s *Syncer) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	wg.Go(func() { s.work(ctx) })
-	defer wg.Wait()
+	var g errgroup.Group
+	g.Go(func() error { s.work(ctx); return nil }) // the webhook worker
+	defer func() { _ = g.Wait() }()
 	t := time.NewTicker(s.opts.Every)
 	defer t.Stop()
 	for {
@@ -243,20 +245,20 @@ func (s *Syncer) SyncAll(ctx context.Context) ([]Result, error) {
 		return nil, err
 	}
 	out := make([][]Result, len(shops))
-	sem := make(chan struct{}, s.opts.Workers)
-	var wg sync.WaitGroup
+	// A shop's failure is in its results: the others go on. When ctx ends,
+	// the shops not started yet are left out.
+	var g errgroup.Group
+	g.SetLimit(s.opts.Workers)
 	for i, sh := range shops {
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
 			out[i], _ = s.SyncShop(ctx, sh.ShopID)
+			return nil
 		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	var all []Result
 	for _, rs := range out {
 		all = append(all, rs...)
