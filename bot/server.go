@@ -51,7 +51,7 @@ func New(opts Options) (*Server, error) {
 		apiOpts = append(apiOpts, slack.OptionAPIURL(opts.APIURL))
 	}
 	s.api = slack.New(opts.BotToken, apiOpts...)
-	s.members = newMembers(s.api, h.now, s.log)
+	s.members = newMembers(s.api, h.clock, s.log)
 	s.home = newHomeQueue()
 	if opts.SigningSecret == "" {
 		s.log.Warn("SLACK_SIGNING_SECRET is not set: every request to /slack/* is rejected (Socket Mode still works)")
@@ -119,7 +119,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, h http.Handler) err
 	if c, ok := s.h.db.(*cachedStore); ok {
 		go func() {
 			defer close(warmDone)
-			c.warm(warmCtx, s.h.cfg.Shops, s.h.now, s.log, s.warmed)
+			c.warm(warmCtx, s.h.cfg.Shops, s.h.clock, s.log, s.warmed)
 		}()
 	} else {
 		close(warmDone)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slacktest"
@@ -245,7 +247,7 @@ func (r *refusingAcker) Ack(req socketmode.Request, payload ...any) error {
 
 func TestSocketEventTooLargeForAck(t *testing.T) {
 	db, _ := MustFixtureDB(t)
-	srv, err := New(Options{DB: db, Now: func() time.Time { return fixtureNow }})
+	srv, err := New(Options{DB: db, Clock: clockwork.NewFakeClockAt(fixtureNow)})
 	if err != nil {
 		t.Fatal(err)
 	}

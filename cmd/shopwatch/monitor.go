@@ -47,7 +47,7 @@ func newMonitor(e *env, db *store.DB, tmpl *templates.Set, command string, log *
 	if e.getenv("SLACK_BOT_TOKEN") == "" {
 		delivery.PerChannel = time.Millisecond // stdout has no rate limit
 	}
-	return monitor.New(monitor.Options{DB: db, Notifier: n, Logger: log, Delivery: delivery, OnEvaluated: onEvaluated})
+	return monitor.New(monitor.Options{DB: db, Notifier: n, Logger: log, Clock: e.clock, Delivery: delivery, OnEvaluated: onEvaluated})
 }
 
 // startMonitor starts the monitor of `shopwatch serve`: the scheduler

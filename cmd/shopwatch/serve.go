@@ -47,7 +47,7 @@ func cmdServe(ctx context.Context, e *env, g globals, args []string) error {
 	defer db.Close()
 	opts := bot.Options{
 		Logger:        log,
-		Now:           e.now,
+		Clock:         e.clock,
 		Templates:     tmpl,
 		Command:       *command,
 		SigningSecret: e.getenv("SLACK_SIGNING_SECRET"),

@@ -109,7 +109,7 @@ func cmdInbox(ctx context.Context, e *env, g globals, args []string) error {
 	if *settle < 0 {
 		return fmt.Errorf("%w: --settle must not be negative", errUsage)
 	}
-	w, err := inbox.New(inbox.Options{Dir: *dir, DB: db, Now: e.now, Settle: *settle})
+	w, err := inbox.New(inbox.Options{Dir: *dir, DB: db, Clock: e.clock, Settle: *settle})
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func startSync(ctx context.Context, e *env, db *store.DB, handle func(pattern st
 	}
 	var w *inbox.Watcher
 	if dir := db.Config().Inbox; dir != "" {
-		if w, err = inbox.New(inbox.Options{Dir: dir, DB: db, Logger: e.log, Now: e.now}); err != nil {
+		if w, err = inbox.New(inbox.Options{Dir: dir, DB: db, Logger: e.log, Clock: e.clock}); err != nil {
 			return nil, err
 		}
 		e.log.Info("watching the inbox", "dir", dir)

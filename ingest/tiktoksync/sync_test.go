@@ -262,7 +262,7 @@ func TestTokenRefresh(t *testing.T) {
 	})
 	t.Run("refresh token expired", func(t *testing.T) {
 		clk := clockwork.NewFakeClockAt(time.Now())
-		f := MustFixture(t, fixtureOptions{fake: tiktoktest.Options{Now: clk.Now, AccessTokenTTL: time.Hour, RefreshTokenTTL: 24 * time.Hour}})
+		f := MustFixture(t, fixtureOptions{fake: tiktoktest.Options{Clock: clk, AccessTokenTTL: time.Hour, RefreshTokenTTL: 24 * time.Hour}})
 		f.MustAuthorize(t, shopID)
 		clk.Advance(25 * time.Hour)
 		if _, err := f.s.SyncShop(t.Context(), shopID); err == nil || !strings.Contains(err.Error(), "authorize again") {

@@ -50,6 +50,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"golang.org/x/sync/errgroup"
 
 	"github.com/shopwatch/shopwatch/ingest/tiktok"
@@ -85,7 +87,7 @@ type Options struct {
 	// SecretKey seals tokens at rest (SHOPWATCH_SECRET_KEY).
 	SecretKey string
 	Logger    *slog.Logger
-	Now       func() time.Time
+	Clock     clockwork.Clock // default: the real clock
 
 	// Every is how often Run syncs every authorized shop; default 15 min.
 	Every time.Duration
@@ -113,8 +115,8 @@ func (o *Options) validate() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	if o.Every < 0 || o.Overlap < 0 || o.Backfill < 0 || o.ChunkSize < 0 || o.RefreshMargin < 0 || o.Workers < 0 {
 		return errors.New("tiktoksync: settings must not be negative")
@@ -135,7 +137,7 @@ type Syncer struct {
 	db      *store.DB
 	client  *tiktok.Client
 	log     *slog.Logger
-	now     func() time.Time
+	clock   clockwork.Clock
 	sealer  *sealer
 	reasons *rules.ReasonClassifier
 
@@ -153,6 +155,9 @@ type Syncer struct {
 	// afterFlush, when set (tests), is called after each chunk is imported.
 	afterFlush func()
 }
+
+// now is the time on the Syncer's clock.
+func (s *Syncer) now() time.Time { return s.clock.Now() }
 
 // New returns a Syncer for opts.
 func New(opts Options) (*Syncer, error) {
@@ -172,7 +177,7 @@ func New(opts Options) (*Syncer, error) {
 		db:      opts.DB,
 		client:  opts.Client,
 		log:     opts.Logger.With("component", "tiktoksync"),
-		now:     opts.Now,
+		clock:   opts.Clock,
 		sealer:  sl,
 		reasons: reasons,
 		grants:  map[string]*sync.Mutex{},
@@ -200,14 +205,14 @@ func (s *Syncer) Run(ctx context.Context) error {
 	var g errgroup.Group
 	g.Go(func() error { s.work(ctx); return nil }) // the webhook worker
 	defer func() { _ = g.Wait() }()
-	t := time.NewTicker(s.opts.Every)
+	t := s.clock.NewTicker(s.opts.Every)
 	defer t.Stop()
 	for {
 		s.tick(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-t.Chan():
 		}
 	}
 }
