@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/templates"
@@ -96,10 +98,13 @@ type Handler struct {
 	cfg     *rules.Config
 	tmpl    *templates.Set
 	log     *slog.Logger
-	now     func() time.Time
+	clock   clockwork.Clock
 	command string
 	o       Options // validated
 }
+
+// now is the time on the Handler's clock.
+func (h *Handler) now() time.Time { return h.clock.Now() }
 
 func (h *Handler) opts() Options { return h.o }
 
@@ -113,7 +118,7 @@ func NewHandler(opts Options) (*Handler, error) {
 		db = newCachedStore(db, opts.Changes)
 	}
 	return &Handler{db: db, cfg: opts.Config, tmpl: opts.Templates, log: opts.Logger.With("component", "bot"),
-		now: opts.Now, command: opts.Command, o: opts}, nil
+		clock: opts.Clock, command: opts.Command, o: opts}, nil
 }
 
 // userError is an error whose message is meant for the user (mrkdwn).

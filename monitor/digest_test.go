@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 )
@@ -160,15 +163,18 @@ func TestDigestOverviewSweepMetrics(t *testing.T) {
 		if _, err := m.Evaluate(ctx, end, nil, now); err != nil {
 			t.Fatal(err)
 		}
-		var b bytes.Buffer
-		if _, err := m.Metrics().WriteTo(&b); err != nil {
-			t.Fatal(err)
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(m.Metrics())
+		w := httptest.NewRecorder()
+		promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+		if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain; version=0.0.4") {
+			t.Errorf("GET /metrics: %d %q", w.Code, w.Header().Get("Content-Type"))
 		}
-		text := b.String()
+		text := w.Body.String()
 		for _, want := range []string{
 			`shopwatch_evaluations_total{result="ok"} 12`,
-			`shopwatch_alerts{metric="nrr",level="critical"}`,
-			`shopwatch_alerts{metric="data",level="ok"} 12`,
+			`shopwatch_alerts{level="critical",metric="nrr"}`,
+			`shopwatch_alerts{level="ok",metric="data"} 12`,
 			`shopwatch_outbox_messages{status="pending"}`,
 			"shopwatch_outbox_depth ",
 			"shopwatch_delivery_failures_total 0",
@@ -185,11 +191,6 @@ func TestDigestOverviewSweepMetrics(t *testing.T) {
 			if !strings.HasPrefix(line, "# ") && len(strings.Fields(line)) != 2 {
 				t.Errorf("not a Prometheus sample: %q", line)
 			}
-		}
-		w := httptest.NewRecorder()
-		m.Metrics().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
-		if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain; version=0.0.4") {
-			t.Errorf("GET /metrics: %d %q", w.Code, w.Header().Get("Content-Type"))
 		}
 		MustDrain(t, m)
 		payloads := 0

@@ -190,6 +190,7 @@ func New(o Options) (*Monitor, error) {
 	m := &Monitor{db: o.DB, cfg: o.DB.Config(), notify: o.Notifier, log: o.Logger.With("component", "monitor"),
 		clock: o.Clock, o: o, metrics: o.Metrics}
 	m.metrics.setSource(o.DB)
+	m.metrics.setClock(o.Clock)
 	if o.Notifier != nil {
 		d := o.Delivery
 		if d.Store == nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/glebarez/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -28,9 +30,9 @@ type Options struct {
 	DSN    string
 	Config *rules.Config
 	Logger *slog.Logger
-	// Now is the clock of imports (timestamps more than a year ahead are
-	// rejected); default time.Now.
-	Now func() time.Time
+	// Clock is the clock of imports (timestamps more than a year ahead are
+	// rejected); default the real clock.
+	Clock clockwork.Clock
 }
 
 func (o *Options) validate() error {
@@ -43,8 +45,8 @@ func (o *Options) validate() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	return nil
 }
@@ -70,7 +72,7 @@ type conn struct {
 	sql    *sql.DB
 	cfg    *rules.Config
 	log    *slog.Logger
-	now    func() time.Time
+	clock  clockwork.Clock
 	shops  map[string]shopRef    // by TikTok shop id
 	byKey  map[int64]*rules.Shop // by database key
 	causes *rules.Classifier
@@ -80,6 +82,9 @@ type conn struct {
 	// portableImport disables the direct SQLite path of imports (tests).
 	portableImport bool
 }
+
+// now is the time on the database's clock.
+func (c *conn) now() time.Time { return c.clock.Now() }
 
 // shopRef is a configured shop and its key in the database.
 type shopRef struct {
@@ -107,7 +112,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &conn{gorm: g, sql: sqlDB, cfg: opts.Config, log: opts.Logger.With("component", "store"), now: opts.Now}
+	c := &conn{gorm: g, sql: sqlDB, cfg: opts.Config, log: opts.Logger.With("component", "store"), clock: opts.Clock}
 	db := &DB{conn: c, Records: &Records{c}, Alerts: &Alerts{c}, Outbox: &Outbox{c}, Grants: &Grants{c}}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()

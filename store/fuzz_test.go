@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/rules"
 )
 
@@ -56,7 +58,7 @@ func fuzzImport(f *testing.F, kind Kind) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	db, err := Open(context.Background(), Options{DSN: filepath.Join(f.TempDir(), "fuzz.db"), Config: cfg, Now: func() time.Time { return fuzzNow }})
+	db, err := Open(context.Background(), Options{DSN: filepath.Join(f.TempDir(), "fuzz.db"), Config: cfg, Clock: clockwork.NewFakeClockAt(fuzzNow)})
 	if err != nil {
 		f.Fatal(err)
 	}

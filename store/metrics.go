@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/shopwatch/shopwatch/rules"
 )
 
@@ -164,22 +166,15 @@ type ShopReport struct {
 func (db *Records) Reports(ctx context.Context, day rules.Day, workers int) []ShopReport {
 	shops := db.cfg.Shops
 	out := make([]ShopReport, len(shops))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range max(1, workers) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				r, err := db.Report(ctx, shops[i].ID, day)
-				out[i] = ShopReport{Report: r, Err: err}
-			}
-		}()
+	var g errgroup.Group // a shop's error is in its report: the others go on
+	g.SetLimit(max(1, workers))
+	for i, shop := range shops {
+		g.Go(func() error {
+			r, err := db.Report(ctx, shop.ID, day)
+			out[i] = ShopReport{Report: r, Err: err}
+			return nil
+		})
 	}
-	for i := range shops {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait()
 	return out
 }

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/shopwatch/shopwatch/ingest/inbox"
 	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
@@ -108,7 +109,7 @@ func cmdInbox(ctx context.Context, e *env, g globals, args []string) error {
 	if *settle < 0 {
 		return fmt.Errorf("%w: --settle must not be negative", errUsage)
 	}
-	w, err := inbox.New(inbox.Options{Dir: *dir, DB: db, Now: e.now, Settle: *settle})
+	w, err := inbox.New(inbox.Options{Dir: *dir, DB: db, Clock: e.clock, Settle: *settle})
 	if err != nil {
 		return err
 	}
@@ -161,19 +162,19 @@ func startSync(ctx context.Context, e *env, db *store.DB, handle func(pattern st
 	}
 	var w *inbox.Watcher
 	if dir := db.Config().Inbox; dir != "" {
-		if w, err = inbox.New(inbox.Options{Dir: dir, DB: db, Logger: e.log, Now: e.now}); err != nil {
+		if w, err = inbox.New(inbox.Options{Dir: dir, DB: db, Logger: e.log, Clock: e.clock}); err != nil {
 			return nil, err
 		}
 		e.log.Info("watching the inbox", "dir", dir)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
+	var g errgroup.Group // both run until ctx ends and log their own failures
 	if s != nil {
 		handle("POST /tiktok/webhook", s.WebhookHandler())
-		wg.Go(func() { s.Run(ctx) })
+		g.Go(func() error { return s.Run(ctx) })
 	}
 	if w != nil {
-		wg.Go(func() { w.Run(ctx) })
+		g.Go(func() error { return w.Run(ctx) })
 	}
-	return func() { cancel(); wg.Wait() }, nil
+	return func() { cancel(); _ = g.Wait() }, nil
 }

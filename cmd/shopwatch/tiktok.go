@@ -101,7 +101,7 @@ func tiktokStatus(ctx context.Context, e *env, g globals, args []string) error {
 		fmt.Fprintln(e.stdout, "no shop is authorized for TikTok yet: shopwatch tiktok authorize --shop ID --code AUTH_CODE")
 		return nil
 	}
-	now := e.now()
+	now := e.clock.Now()
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SHOP\tKIND\tLAST SUCCESS\tSYNCED UP TO\tRECORDS\tREJECTED\tSTATE")
 	for _, l := range linked {
@@ -169,7 +169,7 @@ func newSyncer(e *env, db *store.DB, log *slog.Logger) (*tiktoksync.Syncer, erro
 		APIURL:    e.getenv("TIKTOK_API_URL"),
 		AuthURL:   e.getenv("TIKTOK_AUTH_URL"),
 		Logger:    e.log,
-		Now:       e.now,
+		Clock:     e.clock,
 	})
 	if err != nil {
 		return nil, err
@@ -180,7 +180,7 @@ func newSyncer(e *env, db *store.DB, log *slog.Logger) (*tiktoksync.Syncer, erro
 		Client:    client,
 		SecretKey: e.getenv("SHOPWATCH_SECRET_KEY"),
 		Logger:    log,
-		Now:       e.now,
+		Clock:     e.clock,
 		Every:     set.Every,
 		Overlap:   set.Overlap,
 		Backfill:  set.Backfill,
