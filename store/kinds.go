@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
@@ -21,8 +20,8 @@ type kindSpec struct {
 	seller         []sellerColumn
 	sellerRequired []string
 	targets        []target
-	// parse validates the row in p and, when it is valid, adds it to b.
-	parse func(p *rowParser, b *batch)
+	// decode reads the CSV row in p into a record and hands it to s.
+	decode func(p *rowParser, s *sink)
 	// begin runs first, on the import's connection, and returns the kind's
 	// other steps, if any.
 	begin func(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error)
@@ -40,7 +39,7 @@ var kindSpecs = map[Kind]*kindSpec{
 		kind:     Orders,
 		required: []string{"order_id", "shop_id", "product_id", "created_at"},
 		targets:  orderTargets,
-		parse:    parseOrder,
+		decode:   decodeOrder,
 		begin:    beginOrders,
 		seller: []sellerColumn{
 			{"order_id", []string{"Order ID"}},
@@ -59,7 +58,7 @@ var kindSpecs = map[Kind]*kindSpec{
 		targets: []target{
 			{name: "reviews", cols: []string{"review_id", "order_id", "shop", "product_id", "rating", "created_at", "created_day", "text", "tags", "causes"}, keys: 1},
 		},
-		parse: parseReview,
+		decode: decodeReview,
 		seller: []sellerColumn{
 			{"review_id", []string{"Review ID"}},
 			{"order_id", []string{"Order ID"}},
@@ -77,7 +76,7 @@ var kindSpecs = map[Kind]*kindSpec{
 		targets: []target{
 			{name: "returns", cols: []string{"return_id", "order_id", "shop", "product_id", "created_at", "created_day", "reason", "type", "status", "fault", "category", "classified"}, keys: 1},
 		},
-		parse: parseReturn,
+		decode: decodeReturn,
 		seller: []sellerColumn{
 			{"return_id", []string{"Return Order ID", "Return ID", "Return/Refund ID", "Reverse Order ID"}},
 			{"order_id", []string{"Order ID"}},
@@ -97,8 +96,8 @@ var kindSpecs = map[Kind]*kindSpec{
 			{name: "chat_messages", cols: []string{"message_id", "conversation_id", "shop", "sender", "sent_at", "text"}, keys: 1},
 			{name: "touched_conversations", cols: []string{"conversation_id"}, keys: 1, nothing: true},
 		},
-		parse: parseChat,
-		begin: beginChats,
+		decode: decodeChat,
+		begin:  beginChats,
 	},
 }
 
@@ -157,68 +156,6 @@ var (
 		"exchange":          "replacement",
 	}
 )
-
-func parseReview(p *rowParser, b *batch) {
-	reviewID := p.id("review_id", !p.seller)
-	orderID, productID := p.id("order_id", true), p.product()
-	if reviewID == "" {
-		reviewID = derivedKey(orderID, productID)
-	}
-	shop := p.shop()
-	rating := p.rating()
-	created, _ := p.time("created_at", true)
-	tagText := p.opt("tags")
-	tags, err := rules.ParseTags(tagText)
-	if err != nil {
-		p.fail("tags", "%v", err)
-	}
-	if p.err != nil {
-		return
-	}
-	text := p.opt("text")
-	causes := p.db.causes.Classify(tags, text)
-	b.add(0, reviewID, reviewID, orderID, shop.key, productID, int64(rating), created.UnixMilli(), int64(rules.DayOf(created, shop.shop.Location)), text, tagText, int64(causes))
-}
-
-func parseReturn(p *rowParser, b *batch) {
-	returnID := p.id("return_id", !p.seller)
-	orderID, productID := p.id("order_id", true), p.product()
-	if returnID == "" {
-		returnID = derivedKey(orderID, productID)
-	}
-	shop := p.shop()
-	created, _ := p.time("created_at", true)
-	reason := p.req("reason")
-	var typ, status string
-	if p.seller {
-		typ, status = sellerReturnType[strings.ToLower(p.opt("type"))], sellerReturnStatus[strings.ToLower(p.opt("status"))]
-	} else {
-		typ, status = p.oneOf("type", rules.ReturnTypes), p.oneOf("status", rules.ReturnStatuses)
-	}
-	if p.err != nil {
-		return
-	}
-	r := p.db.faults.Classify(reason)
-	b.add(0, returnID, returnID, orderID, shop.key, productID, created.UnixMilli(), int64(rules.DayOf(created, shop.shop.Location)),
-		reason, typ, status, int64(r.Fault), r.Category, r.Classified)
-}
-
-func parseChat(p *rowParser, b *batch) {
-	messageID, conversationID := p.req("message_id"), p.req("conversation_id")
-	shop := p.shop()
-	senderText := p.req("sender")
-	if senderText != "" {
-		if _, err := rules.ParseSender(senderText); err != nil {
-			p.fail("sender", "%v", err)
-		}
-	}
-	sent, _ := p.time("sent_at", true)
-	if p.err != nil {
-		return
-	}
-	b.add(0, messageID, messageID, conversationID, shop.key, senderText, sent.UnixMilli(), p.opt("text"))
-	b.add(1, conversationID, conversationID)
-}
 
 // beginOrders sets up an orders import. The secondary indexes stay in
 // place even on a first load: the service reads through them while the
