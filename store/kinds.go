@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -12,7 +13,10 @@ import (
 
 // kindSpec describes how one record kind is parsed and written.
 type kindSpec struct {
-	kind     Kind
+	kind Kind
+	// columns are the kind's CSV columns in SPEC section 2's order;
+	// required are those a file must have.
+	columns  []string
 	required []string
 	// seller is the layout of Seller Center's own export of the kind
 	// (sellercenter.go); sellerRequired are the fields it must have, where
@@ -37,10 +41,14 @@ type importSteps struct {
 var kindSpecs = map[Kind]*kindSpec{
 	Orders: {
 		kind:     Orders,
+		columns:  []string{"order_id", "shop_id", "product_id", "created_at", "product_name", "delivered_at", "status"},
 		required: []string{"order_id", "shop_id", "product_id", "created_at"},
-		targets:  orderTargets,
-		decode:   decodeOrder,
-		begin:    beginOrders,
+		targets: []target{
+			targetOrders:   {name: "orders", cols: []string{"order_id", "shop", "created_at", "created_day", "delivered_at", "delivered_day", "status", "products"}, keys: 1},
+			targetProducts: {name: "products", cols: []string{"shop", "product_id", "name"}, keys: 2},
+		},
+		decode: decodeOrder,
+		begin:  beginOrders,
 		seller: []sellerColumn{
 			{"order_id", []string{"Order ID"}},
 			{"sku_id", []string{"SKU ID"}},
@@ -54,6 +62,7 @@ var kindSpecs = map[Kind]*kindSpec{
 	},
 	Reviews: {
 		kind:     Reviews,
+		columns:  []string{"review_id", "order_id", "shop_id", "product_id", "rating", "created_at", "text", "tags"},
 		required: []string{"review_id", "order_id", "shop_id", "product_id", "rating", "created_at"},
 		targets: []target{
 			{name: "reviews", cols: []string{"review_id", "order_id", "shop", "product_id", "rating", "created_at", "created_day", "text", "tags", "causes"}, keys: 1},
@@ -72,6 +81,7 @@ var kindSpecs = map[Kind]*kindSpec{
 	},
 	Returns: {
 		kind:     Returns,
+		columns:  []string{"return_id", "order_id", "shop_id", "product_id", "created_at", "reason", "type", "status"},
 		required: []string{"return_id", "order_id", "shop_id", "product_id", "created_at", "reason"},
 		targets: []target{
 			{name: "returns", cols: []string{"return_id", "order_id", "shop", "product_id", "created_at", "created_day", "reason", "type", "status", "fault", "category", "classified"}, keys: 1},
@@ -91,6 +101,7 @@ var kindSpecs = map[Kind]*kindSpec{
 	},
 	Chats: {
 		kind:     Chats,
+		columns:  []string{"message_id", "conversation_id", "shop_id", "sender", "sent_at", "text"},
 		required: []string{"message_id", "conversation_id", "shop_id", "sender", "sent_at"},
 		targets: []target{
 			{name: "chat_messages", cols: []string{"message_id", "conversation_id", "shop", "sender", "sent_at", "text"}, keys: 1},
@@ -99,6 +110,21 @@ var kindSpecs = map[Kind]*kindSpec{
 		decode: decodeChat,
 		begin:  beginChats,
 	},
+}
+
+// The tables an import updates besides its kind's targets.
+var (
+	shopDaysTarget = target{name: "shop_days", cols: []string{"shop", "day", "created", "delivered"}, keys: 2, add: true}
+	turnsTarget    = target{name: "chat_turns", cols: []string{"conversation_id", "seq", "shop", "start_at", "start_day", "reply_at"}, keys: 2}
+)
+
+// Columns returns the CSV columns of a record kind in SPEC section 2's
+// order, for whoever writes such files.
+func Columns(k Kind) []string {
+	if spec, ok := kindSpecs[k]; ok {
+		return slices.Clone(spec.columns)
+	}
+	return nil
 }
 
 // Seller Center's status and type names, matched case-insensitively, and
@@ -182,7 +208,7 @@ const turnChunk = 500
 // rebuildTurns recomputes the buyer turns of every conversation the batch
 // touched, from all of its stored messages.
 func rebuildTurns(ctx context.Context, db *DB, tx *sql.Tx) error {
-	ins := target{name: "chat_turns", cols: []string{"conversation_id", "seq", "shop", "start_at", "start_day", "reply_at"}, keys: 2}
+	ins := turnsTarget
 	after := ""
 	for {
 		rows, err := tx.QueryContext(ctx, `SELECT m.conversation_id, m.shop, m.message_id, m.sender, m.sent_at

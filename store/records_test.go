@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +107,26 @@ func TestImportRecordsMatchCSV(t *testing.T) {
 				t.Fatalf("typed records stored %q, the CSV %q", b, a)
 			}
 		})
+	}
+}
+
+// Columns is the one list of a kind's CSV columns: a header of them is
+// recognised as the kind and has every required column.
+func TestColumns(t *testing.T) {
+	for _, k := range Kinds {
+		t.Run(string(k), func(t *testing.T) {
+			cols := Columns(k)
+			if got, err := KindOfHeader(cols); err != nil || got != k {
+				t.Fatalf("KindOfHeader(%v) = %q, %v", cols, got, err)
+			}
+			for _, c := range kindSpecs[k].required {
+				if !slices.Contains(cols, c) {
+					t.Errorf("required column %s is not in Columns", c)
+				}
+			}
+		})
+	}
+	if k := Columns(Orders); k[0] != "order_id" || strings.Join(k, ",") != ordersHeader[:len(ordersHeader)-1] {
+		t.Errorf("Columns(Orders) = %v, want SPEC's order (%q)", k, ordersHeader)
 	}
 }

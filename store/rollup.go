@@ -30,18 +30,11 @@ type orderFact struct {
 	products               []string
 }
 
-// The targets of an orders import.
+// The targets of an orders import (kinds.go).
 const (
 	targetOrders = iota
 	targetProducts
 )
-
-var orderTargets = []target{
-	targetOrders:   {name: "orders", cols: []string{"order_id", "shop", "created_at", "created_day", "delivered_at", "delivered_day", "status", "products"}, keys: 1},
-	targetProducts: {name: "products", cols: []string{"shop", "product_id", "name"}, keys: 2},
-}
-
-var shopDaysTarget = target{name: "shop_days", cols: []string{"shop", "day", "created", "delivered"}, keys: 2, add: true}
 
 // storedOrder is an order as the database has it before a batch.
 type storedOrder struct {
