@@ -16,14 +16,21 @@ import (
 // ImportOptions.Shop.
 func (db *DB) csvFeed(spec *kindSpec, sources []Source, shop string) feed {
 	names := make([]string, len(sources))
+	var size int64
 	for i, src := range sources {
 		names[i] = src.Name
+		size += src.Size
 	}
-	return feed{names: names, each: func(s *sink) error {
+	for _, src := range sources {
+		if src.Size <= 0 {
+			size = 0 // one unknown size makes the total unknown
+		}
+	}
+	return feed{names: names, size: size, each: func(s *sink) error {
 		for i, src := range sources {
 			s.startFile(i)
 			p := &rowParser{db: db, file: src.Name, touched: s.res.touched, latest: s.latest, only: shop}
-			fileErr, err := p.each(s.ctx, src.R, spec, func(rec []string, line int) {
+			fileErr, err := p.each(s.ctx, &countingReader{r: src.R, n: &s.read}, spec, func(rec []string, line int) {
 				s.file.Rows++
 				p.rec, p.line, p.err = rec, line, nil
 				spec.decode(p, s)

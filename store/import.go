@@ -84,6 +84,7 @@ func (e *InvalidInputError) Error() string {
 type Source struct {
 	Name string
 	R    io.Reader
+	Size int64 // its length in bytes, for progress reports; 0: unknown
 }
 
 // ImportOptions configure an import.
@@ -98,6 +99,19 @@ type ImportOptions struct {
 	// (sellercenter.go); rows of files in SPEC's layout must then name it.
 	// Empty: the shop id in the file's name, else the config's only shop.
 	Shop string
+	// Progress, when set, is called as the import goes, after each batch
+	// of rows, from the goroutine reading the input.
+	Progress func(Progress)
+}
+
+// Progress is how far an import has come.
+type Progress struct {
+	// Phase is "checking" while the input is validated (nothing is written
+	// yet), then "importing".
+	Phase string
+	Rows  int   // rows read in this phase
+	Bytes int64 // bytes of CSV input read in this phase
+	Size  int64 // bytes of the whole CSV input; 0 when unknown or not CSV
 }
 
 // FileStats counts one file's rows: Rows = Imported + Rejected.
@@ -278,6 +292,11 @@ func (db *DB) parseAsync(ctx context.Context, spec *kindSpec, f feed, res *Impor
 			parseErr <- err
 		}()
 		s := db.newSink(ctx, spec, res, opts.Shop, batches, free)
+		if opts.Progress != nil {
+			s.progress = func(rows int) {
+				opts.Progress(Progress{Phase: phase, Rows: rows, Bytes: s.read, Size: f.size})
+			}
+		}
 		err = f.each(s)
 	}()
 	return batches, free, parseErr

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -128,5 +129,53 @@ func TestColumns(t *testing.T) {
 	}
 	if k := Columns(Orders); k[0] != "order_id" || strings.Join(k, ",") != ordersHeader[:len(ordersHeader)-1] {
 		t.Errorf("Columns(Orders) = %v, want SPEC's order (%q)", k, ordersHeader)
+	}
+}
+
+// An import reports its progress per phase, up to every row and byte of
+// the input.
+func TestImportProgress(t *testing.T) {
+	var csv strings.Builder
+	csv.WriteString(ordersHeader)
+	const rows = 3*batchRows + 7
+	for i := range rows {
+		fmt.Fprintf(&csv, "o%d,7495001,p1,2026-11-01T10:00:00+07:00,,,\n", i)
+	}
+	tests := []struct {
+		name     string
+		size     int64
+		wantSize int64
+	}{
+		{"size known", int64(csv.Len()), int64(csv.Len())},
+		{"size unknown", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := MustOpen(t, testConfig)
+			var got []Progress
+			src := []Source{{Name: "orders.csv", R: strings.NewReader(csv.String()), Size: tt.size}}
+			if _, err := db.Import(context.Background(), Orders, src, ImportOptions{Progress: func(p Progress) { got = append(got, p) }}); err != nil {
+				t.Fatal(err)
+			}
+			last := map[string]Progress{}
+			var phases []string
+			for _, p := range got {
+				if len(phases) == 0 || phases[len(phases)-1] != p.Phase {
+					phases = append(phases, p.Phase)
+				}
+				if prev, ok := last[p.Phase]; ok && (p.Rows < prev.Rows || p.Bytes < prev.Bytes) {
+					t.Errorf("progress went back: %+v after %+v", p, prev)
+				}
+				last[p.Phase] = p
+			}
+			if strings.Join(phases, ",") != "checking,importing" {
+				t.Fatalf("phases %v, want checking then importing", phases)
+			}
+			for _, ph := range phases {
+				if p := last[ph]; p.Rows != rows || p.Bytes != int64(csv.Len()) || p.Size != tt.wantSize {
+					t.Errorf("last %s report %+v, want %d rows, %d bytes of %d", ph, p, rows, csv.Len(), tt.wantSize)
+				}
+			}
+		})
 	}
 }

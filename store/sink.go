@@ -17,6 +17,7 @@ import (
 // each time.
 type feed struct {
 	names []string
+	size  int64 // bytes of input, for progress reports; 0: unknown
 	each  func(*sink) error
 }
 
@@ -42,7 +43,8 @@ type sink struct {
 	err    *RowError         // its first problem
 
 	progress func(rows int) // called after each batch, if set
-	rows     int
+	rows     int            // valid rows sent
+	read     int64          // bytes of input read, when the feed counts them
 }
 
 func (db *DB) newSink(ctx context.Context, spec *kindSpec, res *ImportResult, only string, out chan<- *batch, free chan *batch) *sink {

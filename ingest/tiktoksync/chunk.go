@@ -162,6 +162,9 @@ func (s *Syncer) flush(ctx context.Context, c *chunk, j *job) error {
 		j.records += c.records - len(bad)
 	}
 	j.rejected += len(rejected)
+	if s.opts.Progress != nil {
+		s.opts.Progress(j.shopID, j.kind, j.records)
+	}
 	if len(rejected) > 0 || len(imported) > 0 {
 		if err := s.db.UpdateSyncRejects(ctx, j.shopID, j.kind, rejected, imported); err != nil {
 			return err
