@@ -109,7 +109,7 @@ type Progress struct {
 	// Phase is "checking" while the input is validated (nothing is written
 	// yet), then "importing".
 	Phase string
-	Rows  int   // rows read in this phase
+	Rows  int   // valid rows read in this phase
 	Bytes int64 // bytes of CSV input read in this phase
 	Size  int64 // bytes of the whole CSV input; 0 when unknown or not CSV
 }
