@@ -13,6 +13,7 @@ require (
 	github.com/slack-go/slack v0.35.0
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/sync v0.25.0
+	golang.org/x/term v0.46.0
 	gorm.io/gorm v1.31.2
 	modernc.org/libc v1.77.1
 	modernc.org/sqlite v1.60.1

@@ -80,7 +80,7 @@ func fuzzImport(f *testing.F, kind Kind) {
 				t.Fatalf("InvalidInputError with %d rows, total %d", len(invalid.Rows), invalid.Total)
 			}
 			for _, r := range invalid.Rows {
-				if r.File != fuzzFile || r.Line < 1 || r.Problem == "" || !utf8.ValidString(r.Error()) {
+				if r.Source != fuzzFile || r.Line < 1 || r.Problem == "" || !utf8.ValidString(r.Error()) {
 					t.Fatalf("row error %#v", r)
 				}
 			}

@@ -33,7 +33,12 @@ func cmdSync(ctx context.Context, e *env, g globals, args []string) error {
 	defer db.Close()
 	// The results are printed: the syncer's own error log would say it twice.
 	quiet := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError + 1}))
-	s, err := newSyncer(e, db, quiet)
+	// A first load or --full can take long: show its progress.
+	line := newProgressLine(e.stderr, e.clock)
+	defer line.clear()
+	s, err := newSyncer(e, db, quiet, func(shopID string, kind store.Kind, records int) {
+		line.update(fmt.Sprintf("syncing %s %s", shopID, kind), records, 0, 0)
+	})
 	if err != nil {
 		return err
 	}
@@ -66,6 +71,7 @@ func cmdSync(ctx context.Context, e *env, g globals, args []string) error {
 		if len(results) == 0 && err != nil {
 			return err
 		}
+		line.clear()
 		for _, r := range results {
 			total++
 			if r.Err != nil {
@@ -157,7 +163,7 @@ func startSync(ctx context.Context, e *env, db *store.DB, handle func(pattern st
 	var s *tiktoksync.Syncer
 	if e.getenv("TIKTOK_APP_KEY") == "" {
 		e.log.Info("TikTok sync off: TIKTOK_APP_KEY is not set")
-	} else if s, err = newSyncer(e, db, e.log); err != nil {
+	} else if s, err = newSyncer(e, db, e.log, nil); err != nil {
 		return nil, fmt.Errorf("TikTok sync: %w", err)
 	}
 	var w *inbox.Watcher

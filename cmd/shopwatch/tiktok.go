@@ -51,7 +51,7 @@ func tiktokAuthorize(ctx context.Context, e *env, g globals, args []string) erro
 	defer db.Close()
 	// The syncer is made before the code is spent: without the secret key
 	// or the app's credentials the tokens could not be stored.
-	s, err := newSyncer(e, db, e.log)
+	s, err := newSyncer(e, db, e.log, nil)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,8 @@ func ago(now, t time.Time) string {
 // newSyncer returns a syncer for the TikTok app in the environment
 // (TIKTOK_APP_KEY, TIKTOK_APP_SECRET, TIKTOK_API_URL, TIKTOK_AUTH_URL,
 // SHOPWATCH_SECRET_KEY) and the config's sync settings.
-func newSyncer(e *env, db *store.DB, log *slog.Logger) (*tiktoksync.Syncer, error) {
+// newSyncer returns the syncer of the config; progress may be nil.
+func newSyncer(e *env, db *store.DB, log *slog.Logger, progress func(shopID string, kind store.Kind, records int)) (*tiktoksync.Syncer, error) {
 	key, secret := e.getenv("TIKTOK_APP_KEY"), e.getenv("TIKTOK_APP_SECRET")
 	if key == "" || secret == "" {
 		return nil, errors.New("TIKTOK_APP_KEY and TIKTOK_APP_SECRET must be set (the app's credentials from TikTok Shop Partner Center)")
@@ -184,5 +185,6 @@ func newSyncer(e *env, db *store.DB, log *slog.Logger) (*tiktoksync.Syncer, erro
 		Every:     set.Every,
 		Overlap:   set.Overlap,
 		Backfill:  set.Backfill,
+		Progress:  progress,
 	})
 }

@@ -19,7 +19,9 @@ type Store interface {
 // RecordStore is where synced records go, and the stored orders a return
 // or review is matched with.
 type RecordStore interface {
-	Import(ctx context.Context, kind store.Kind, sources []store.Source, opts store.ImportOptions) (*store.ImportResult, error)
+	ImportOrders(ctx context.Context, name string, recs []store.OrderLine, opts store.ImportOptions) (*store.ImportResult, error)
+	ImportReturns(ctx context.Context, name string, recs []store.Return, opts store.ImportOptions) (*store.ImportResult, error)
+	ImportChats(ctx context.Context, name string, recs []store.ChatMessage, opts store.ImportOptions) (*store.ImportResult, error)
 	OrderProducts(ctx context.Context, orderID string) ([]string, error)
 }
 

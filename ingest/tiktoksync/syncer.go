@@ -103,6 +103,10 @@ type Options struct {
 	RefreshMargin time.Duration
 	// Workers is how many shops SyncAll syncs at once; default 4.
 	Workers int
+	// Progress, when set, is called after each chunk a run imports, with
+	// the run's records so far (cmd's progress line). Runs of several
+	// shops call it at once.
+	Progress func(shopID string, kind store.Kind, records int)
 }
 
 func (o *Options) validate() error {
