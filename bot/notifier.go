@@ -19,6 +19,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/shopwatch/shopwatch/chart"
 	"github.com/shopwatch/shopwatch/delivery"
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
@@ -228,8 +229,8 @@ func (n *Notifier) Find(ctx context.Context, out monitor.Outgoing) (_ monitor.Re
 // deliverChart uploads a digest's chart into the digest's thread.
 func (n *Notifier) deliverChart(ctx context.Context, out monitor.Outgoing) (monitor.Receipt, error) {
 	m := out.Message
-	png, err := monitor.Chart(m.ShopName, m.Digest)
-	if errors.Is(err, monitor.ErrNoSeries) {
+	png, err := digestChart(m.ShopName, m.Digest)
+	if errors.Is(err, chart.ErrNoSeries) {
 		return monitor.Receipt{TS: "none"}, nil // nothing to draw: done
 	}
 	if err != nil {
