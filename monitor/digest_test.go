@@ -1,10 +1,8 @@
 package monitor
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"image/png"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -62,18 +60,6 @@ func TestDigestOverviewSweepMetrics(t *testing.T) {
 		}
 		if len(dg.Series) < 3 || len(dg.Tally) == 0 || len(dg.Products) == 0 {
 			t.Errorf("digest without substance: %d series, %d causes, %d products", len(dg.Series), len(dg.Tally), len(dg.Products))
-		}
-		// The chart.
-		img, err := Chart(d.ShopName, dg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := png.DecodeConfig(bytes.NewReader(img))
-		if err != nil || cfg.Width != chartW || cfg.Height != titleH+len(dg.Series)*panelH+chartMargin {
-			t.Errorf("chart %dx%d: %v", cfg.Width, cfg.Height, err)
-		}
-		if _, err := Chart("x", &Digest{}); err != ErrNoSeries {
-			t.Errorf("empty chart: %v", err)
 		}
 	})
 

@@ -1,9 +1,10 @@
 // Package monitor is shopwatch's background side (SPEC section 4): the
 // daily evaluation of every shop and its alert lifecycle, the weekly
 // digests, the hourly sweep for buyer chats close to the response target,
-// the scheduler that runs them in each shop's own time zone, and the
-// durable outbox's delivery worker. It declares the small interfaces it
-// needs (Store, Notifier) and never imports the Slack side.
+// the scheduler that runs them in each shop's own time zone. They write to
+// the durable outbox; package delivery's worker, which the monitor starts
+// with its Notifier, delivers it. It declares the small interfaces it needs
+// (Store, Notifier) and never imports the Slack side.
 package monitor
 
 import (
@@ -15,6 +16,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/shopwatch/shopwatch/delivery"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 )
@@ -30,7 +32,7 @@ type Store interface {
 	RunStore
 	OutboxWriter
 	SyncSource
-	OutboxStore
+	delivery.OutboxStore
 	MetricsSource
 }
 
@@ -77,13 +79,13 @@ type SyncSource interface {
 }
 
 var (
-	_ Store        = (*store.DB)(nil)
-	_ ReportSource = (*store.Records)(nil)
-	_ AlertStore   = (*store.Alerts)(nil)
-	_ RunStore     = (*store.Alerts)(nil)
-	_ OutboxWriter = (*store.Outbox)(nil)
-	_ OutboxStore  = (*store.Outbox)(nil)
-	_ SyncSource   = (*store.Grants)(nil)
+	_ Store                = (*store.DB)(nil)
+	_ ReportSource         = (*store.Records)(nil)
+	_ AlertStore           = (*store.Alerts)(nil)
+	_ RunStore             = (*store.Alerts)(nil)
+	_ OutboxWriter         = (*store.Outbox)(nil)
+	_ delivery.OutboxStore = (*store.Outbox)(nil)
+	_ SyncSource           = (*store.Grants)(nil)
 )
 
 // Options configure a Monitor. Zero values take the defaults.
@@ -254,7 +256,7 @@ func (m *Monitor) Health(ctx context.Context) error {
 	if err := m.sched.health(); err != nil {
 		return err
 	}
-	if m.deliver != nil && !m.deliver.Alive(2*m.deliver.o.Poll+time.Minute) {
+	if m.deliver != nil && !m.deliver.Alive(2*m.deliver.Poll()+time.Minute) {
 		return errors.New("delivery worker stalled")
 	}
 	return nil

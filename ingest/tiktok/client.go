@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+
+	"github.com/shopwatch/shopwatch/internal/backoff"
 )
 
 // Default hosts of TikTok Shop's Open API and auth service.
@@ -275,16 +276,7 @@ func retryable(err error) bool {
 // it gave one (retryAfter >= 0), else exponential from baseDelay with equal
 // jitter; never more than maxDelay.
 func (cl *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	if retryAfter >= 0 {
-		return min(retryAfter, cl.maxDelay)
-	}
-	d := cl.baseDelay
-	for i := 1; i < attempt && d < cl.maxDelay; i++ {
-		d *= 2
-	}
-	d = min(d, cl.maxDelay)
-	half := d / 2
-	return half + rand.N(half+1)
+	return backoff.After(retryAfter, cl.maxDelay, backoff.Equal(backoff.Exponential(attempt, cl.baseDelay, cl.maxDelay)))
 }
 
 // attemptCall sends c once. retryAfter is -1 unless the response carried a
