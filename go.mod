@@ -9,6 +9,7 @@ require (
 	github.com/jonboulle/clockwork v0.5.0
 	github.com/slack-go/slack v0.35.0
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/sync v0.25.0
 	gorm.io/gorm v1.31.2
 	modernc.org/libc v1.77.1
 	modernc.org/sqlite v1.60.1

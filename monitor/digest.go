@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
+	"golang.org/x/sync/errgroup"
 )
 
 // Digest shapes.
@@ -157,20 +157,15 @@ func (m *Monitor) overview(ctx context.Context, day rules.Day, now time.Time) (i
 		return 0, nil
 	}
 	lines := make([]ShopLine, len(m.cfg.Shops))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(overviewWorkers, len(lines)) {
-		wg.Go(func() {
-			for i := range next {
-				lines[i] = m.shopLine(ctx, m.cfg.Shops[i], day)
-			}
+	var g errgroup.Group
+	g.SetLimit(overviewWorkers)
+	for i := range lines {
+		g.Go(func() error {
+			lines[i] = m.shopLine(ctx, m.cfg.Shops[i], day)
+			return nil
 		})
 	}
-	for i := range lines {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait() // shopLine records its errors in its line
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
