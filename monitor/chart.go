@@ -86,21 +86,7 @@ func dateLabel(d rules.Day) string {
 }
 
 // metricLabel is a metric's name on the chart.
-func metricLabel(m rules.Metric) string {
-	switch m {
-	case rules.NRR:
-		return "NRR - negative review rate"
-	case rules.NRRProduct:
-		return "NRR product-related"
-	case rules.NRRService:
-		return "NRR service-related"
-	case rules.SFRR:
-		return "SFRR - seller-fault return/refund rate"
-	case rules.ChatResponseRate:
-		return "Chat response rate"
-	}
-	return string(m)
-}
+func metricLabel(m rules.Metric) string { return m.Words().Chart }
 
 // drawPanel draws one metric's panel in r.
 func drawPanel(img *image.RGBA, r image.Rectangle, s Series, first rules.Day) {
