@@ -16,7 +16,7 @@ import (
 // alertData is the template data of an alert.
 func (n *Notifier) alertData(m *monitor.Message, s *rules.Shop) templates.Alert {
 	a := m.Alert
-	res := a.Figure.Result()
+	res := a.Figure
 	d := templates.Alert{Command: n.o.Command, Shop: templates.Shop{ID: s.ID, Name: s.Name}, Metric: strings.TrimPrefix(shortName(a.Metric), "the "), Title: title(a.Metric),
 		Transition: string(a.Transition), Level: levelText(a.To), From: levelText(a.From), Value: value(res),
 		Date: dateText(a.Day), Since: dateText(a.Since), Days: int(a.Day - a.Since), RepeatDays: a.RepeatDays, Group: enforcementGroup(a)}
@@ -134,7 +134,7 @@ func (n *Notifier) renderAlert(m *monitor.Message) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	res := a.Figure.Result()
+	res := a.Figure
 	var b msg
 	b.header(alertHeadline(a, s.Name))
 	b.section(intro)
@@ -144,7 +144,7 @@ func (n *Notifier) renderAlert(m *monitor.Message) (Reply, error) {
 	}
 	fields := []string{"*Now*\n" + figures(s, res), "*Thresholds*\n" + thresholdsText(res)}
 	if a.WeekAgo != nil {
-		fields = append(fields, "*Trend*\n"+trend(res, a.WeekAgo.Result()))
+		fields = append(fields, "*Trend*\n"+trend(res, *a.WeekAgo))
 	}
 	if h := headroom(s, res); h != "" {
 		fields = append(fields, "*Headroom*\n"+h)
@@ -252,7 +252,7 @@ func (n *Notifier) renderResolvedRoot(root *monitor.Message, resolved *monitor.M
 	b.section(text)
 	if root != nil && root.Alert != nil {
 		ra := root.Alert
-		b.context(fmt.Sprintf("Alerted on %s: %s %s (%s) · details in the thread", dateText(ra.Day), shortName(ra.Metric), levelText(ra.To), value(ra.Figure.Result())))
+		b.context(fmt.Sprintf("Alerted on %s: %s %s (%s) · details in the thread", dateText(ra.Day), shortName(ra.Metric), levelText(ra.To), value(ra.Figure)))
 	}
 	return b.reply(KindAnswer), nil
 }

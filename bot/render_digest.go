@@ -16,13 +16,13 @@ func (n *Notifier) renderDigest(m *monitor.Message) (Reply, error) {
 	d, s := m.Digest, n.shopOf(m)
 	before := map[rules.Metric]rules.Result{}
 	for _, f := range d.Before {
-		before[f.Metric] = f.Result()
+		before[f.Metric] = f
 	}
 	data := templates.Digest{Shop: templates.Shop{ID: s.ID, Name: s.Name}, From: (d.Day - 6).String(), To: d.Day.String()}
 	var fields []string
 	var info []string
 	for _, f := range d.Current {
-		c, p := f.Result(), before[f.Metric]
+		c, p := f, before[f.Metric]
 		if c.Thresholds == nil {
 			if c.Valid {
 				info = append(info, fmt.Sprintf("%s %s (a week ago %s)", title(c.Metric), value(c), value(p)))

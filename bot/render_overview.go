@@ -64,7 +64,7 @@ func overviewLine(l monitor.ShopLine) string {
 			parts = append(parts, fmt.Sprintf("%s %s", abbrev(f.Metric), levelText(f.Level)))
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %s %s", abbrev(f.Metric), value(f.Result()), levelText(f.Level)))
+		parts = append(parts, fmt.Sprintf("%s %s %s", abbrev(f.Metric), value(f), levelText(f.Level)))
 	}
 	switch {
 	case l.Err != "":

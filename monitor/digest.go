@@ -101,8 +101,8 @@ func (m *Monitor) digestOf(ctx context.Context, s *rules.Shop, day rules.Day, no
 		if !ok {
 			continue
 		}
-		d.Current = append(d.Current, FigureOf(c))
-		d.Before = append(d.Before, FigureOf(before.Results[metric]))
+		d.Current = append(d.Current, c)
+		d.Before = append(d.Before, before.Results[metric])
 		if c.Thresholds == nil {
 			continue
 		}
@@ -230,7 +230,7 @@ func (m *Monitor) shopLine(ctx context.Context, s *rules.Shop, day rules.Day) Sh
 		default:
 			continue
 		}
-		l.Figures = append(l.Figures, FigureOf(res))
+		l.Figures = append(l.Figures, res)
 	}
 	if unjudged != "" && worst <= 0 {
 		l.Worst = unjudged // never "all within thresholds" while a metric cannot be judged

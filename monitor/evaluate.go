@@ -210,14 +210,13 @@ func (m *Monitor) alertMessages(ctx context.Context, s *rules.Shop, day rules.Da
 		a := &Alert{Metric: n.Metric, Day: n.Day, Transition: n.Transition, From: n.From, To: n.To, Since: n.Since, Changed: n.Changed, Root: n.Root,
 			LastData: n.LastData, HasData: n.HasData, RepeatDays: m.cfg.Alerts.RepeatEvery}
 		if _, kind := n.Metric.DataKind(); n.Metric != rules.MetricData && !kind {
-			a.Figure = FigureOf(n.Result)
+			a.Figure = n.Result
 			if th := n.Result.Thresholds; th != nil {
 				a.ClearAt = m.cfg.Alerts.ClearAt(n.Metric, *th)
 			}
 			if n.Transition != rules.TransitionResolved {
 				if r, ok := daily.WeekAgo.Results[n.Metric]; ok {
-					f := FigureOf(r)
-					a.WeekAgo = &f
+					a.WeekAgo = &r
 				}
 				if why == nil {
 					var err error
