@@ -172,10 +172,10 @@ func hostileMessages() []monitor.Outgoing {
 		{Reason: hostile, Unclassified: true, Group: "seller", Returns: 12, Weight: 0.8},
 		{Cause: "wrong_item", Group: "service", Returns: 9, Weight: 0.5},
 	}
-	products := []monitor.Product{
-		{ID: "p1" + hostile, Name: "Serum " + hostile, Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR},
-		{ID: "p1" + hostile, Name: "Serum " + hostile, Count: 10, Base: 420, Rate: 0.0238, Metric: rules.SFRR},
-		{ID: "p2" + hostile, Name: "", Count: 3, Metric: rules.SFRR},
+	products := []store.ProductCount{
+		{ProductID: "p1" + hostile, Name: "Serum " + hostile, Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR},
+		{ProductID: "p1" + hostile, Name: "Serum " + hostile, Count: 10, Base: 420, Rate: 0.0238, Metric: rules.SFRR},
+		{ProductID: "p2" + hostile, Name: "", Count: 3, Metric: rules.SFRR},
 	}
 	sfrr := rules.Result{Metric: rules.SFRR, Valid: true, Value: 0.02, Numerator: 20, Denominator: 1000, WindowDays: 30,
 		Level: rules.LevelCritical, Thresholds: &rules.Thresholds{Warn: 0.012, Critical: 0.015}, Headroom: ptr(0), RecoversOn: ptr(d20 + 9)}

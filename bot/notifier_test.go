@@ -59,7 +59,7 @@ var (
 			Figure: nrr, WeekAgo: &nrrWeekAgo, ClearAt: 0.0036, RepeatDays: 7,
 			Tally: []rules.TallyEntry{{Cause: "damaged", Group: "service", Reviews: 30, Returns: 12, Weight: 1.05},
 				{Cause: "not_as_described", Group: "product", Reviews: 20, Weight: 0.5}},
-			Products: []monitor.Product{{ID: "1729000000000000001", Name: "Vitamin C Serum <30ml>", Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR}},
+			Products: []store.ProductCount{{ProductID: "1729000000000000001", Name: "Vitamin C Serum <30ml>", Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR}},
 		}}
 	resolvedAlert = &monitor.Message{Kind: monitor.KindAlert, Key: "7495001/nrr/2026-12-04/resolved", Channel: "C0BEAUTY01",
 		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Alert: &monitor.Alert{
@@ -109,8 +109,8 @@ var (
 				{Cause: "wrong_item", Group: "service", Returns: 9, Weight: 0.6},
 				{Cause: "slow_response", Group: "service", Late: 12, Weight: 0.4},
 				{Reason: "box smelled <odd>", Unclassified: true, Group: "seller", Returns: 2, Weight: 0.1}},
-			Products: []monitor.Product{{ID: "p1", Name: "Serum", Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR},
-				{ID: "p1", Name: "Serum", Count: 10, Base: 420, Rate: 0.0238, Metric: rules.SFRR}},
+			Products: []store.ProductCount{{ProductID: "p1", Name: "Serum", Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR},
+				{ProductID: "p1", Name: "Serum", Count: 10, Base: 420, Rate: 0.0238, Metric: rules.SFRR}},
 		}}
 	overviewMsg = &monitor.Message{Kind: monitor.KindOverview, Key: "*/overview/2026-11-22/weekly", Channel: "C0ADMIN001",
 		Overview: &monitor.Overview{Day: d20 + 2, Shops: []monitor.ShopLine{

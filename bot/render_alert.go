@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/templates"
 )
 
@@ -211,12 +212,12 @@ func round1(h float64) float64 {
 	return float64(int(h*10+0.5)) / 10
 }
 
-func productLine(s *rules.Shop, m rules.Metric, p monitor.Product) string {
+func productLine(s *rules.Shop, m rules.Metric, p store.ProductCount) string {
 	name := cmp.Or(p.Name, "(no name)")
 	if p.Base == 0 { // none of its orders in the window (reviews and returns may come later)
-		return fmt.Sprintf("*%s* `%s`: %s", esc(name), esc(p.ID), counted(s, m, p.Count))
+		return fmt.Sprintf("*%s* `%s`: %s", esc(name), esc(p.ProductID), counted(s, m, p.Count))
 	}
-	return fmt.Sprintf("*%s* `%s`: %s of %s %s (%s)", esc(name), esc(p.ID), counted(s, m, p.Count), num(p.Base), base(s, m), pct(p.Rate))
+	return fmt.Sprintf("*%s* `%s`: %s of %s %s (%s)", esc(name), esc(p.ProductID), counted(s, m, p.Count), num(p.Base), base(s, m), pct(p.Rate))
 }
 
 // renderResolvedRoot is what an episode's first message becomes once it is

@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/templates"
 )
 
@@ -101,7 +102,7 @@ func (n *Notifier) renderDigest(m *monitor.Message) (Reply, error) {
 
 // mergeProducts lists the products behind NRR and SFRR, one line per
 // product with both counts, most counted orders first.
-func mergeProducts(s *rules.Shop, products []monitor.Product) []string {
+func mergeProducts(s *rules.Shop, products []store.ProductCount) []string {
 	type merged struct {
 		name, id string
 		total    int
@@ -115,13 +116,13 @@ func mergeProducts(s *rules.Shop, products []monitor.Product) []string {
 		if p.Base > 0 {
 			part = fmt.Sprintf("%s of %s %s (%s)", counted(s, m, p.Count), num(p.Base), base(s, m), pct(p.Rate))
 		}
-		if i, ok := idx[p.ID]; ok {
+		if i, ok := idx[p.ProductID]; ok {
 			out[i].total += p.Count
 			out[i].parts = append(out[i].parts, part)
 			continue
 		}
-		idx[p.ID] = len(out)
-		out = append(out, merged{name: cmp.Or(p.Name, "(no name)"), id: p.ID, total: p.Count, parts: []string{part}})
+		idx[p.ProductID] = len(out)
+		out = append(out, merged{name: cmp.Or(p.Name, "(no name)"), id: p.ProductID, total: p.Count, parts: []string{part}})
 	}
 	slices.SortStableFunc(out, func(a, b merged) int { return cmp.Compare(b.total, a.total) })
 	lines := make([]string, len(out))

@@ -136,7 +136,7 @@ func (m *Monitor) digestOf(ctx context.Context, s *rules.Shop, day rules.Day, no
 		return nil, err
 	}
 	d.Tally = fb.Tally().Top(digestTop)
-	slices.SortStableFunc(d.Products, func(a, b Product) int { return cmp.Compare(b.Count, a.Count) })
+	slices.SortStableFunc(d.Products, func(a, b store.ProductCount) int { return cmp.Compare(b.Count, a.Count) })
 	if d.Muted, err = m.db.Mutes(ctx, s.ID, now); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"time"
 
@@ -243,10 +244,12 @@ func (m *Monitor) alertMessages(ctx context.Context, s *rules.Shop, day rules.Da
 	return out, nil
 }
 
-func products(list []store.ProductCount, m rules.Metric) []Product {
-	var out []Product
-	for _, p := range list {
-		out = append(out, Product{ID: p.ProductID, Name: p.Name, Count: p.Count, Base: p.Base, Rate: p.Rate, Metric: m})
+// products are list with their metric set, for messages that list several
+// metrics' products together.
+func products(list []store.ProductCount, m rules.Metric) []store.ProductCount {
+	out := slices.Clone(list)
+	for i := range out {
+		out[i].Metric = m
 	}
 	return out
 }

@@ -47,17 +47,6 @@ func DecodeMessage(payload []byte) (*Message, error) {
 	return &m, nil
 }
 
-// Product is one product behind a metric.
-type Product struct {
-	ID    string
-	Name  string
-	Count int     // counted orders with the product
-	Base  int     // the product's own delivered (or created) orders
-	Rate  float64 // Count / Base
-	// Metric is the metric whose breakdown the product comes from.
-	Metric rules.Metric `json:",omitempty"`
-}
-
 // Alert is a notification of SPEC section 4 with what explains it.
 type Alert struct {
 	Metric     rules.Metric // rules.MetricData for stale data
@@ -68,9 +57,9 @@ type Alert struct {
 	Changed    rules.Day `json:",omitempty"` // the first date at To
 	Root       string    // key of the episode's first message
 	Figure     rules.Result
-	WeekAgo    *rules.Result `json:",omitempty"` // the metric 7 days earlier: the trend
-	ClearAt    float64       // the value at which the alert resolves (hysteresis)
-	Products   []Product     `json:",omitempty"`
+	WeekAgo    *rules.Result        `json:",omitempty"` // the metric 7 days earlier: the trend
+	ClearAt    float64              // the value at which the alert resolves (hysteresis)
+	Products   []store.ProductCount `json:",omitempty"`
 	// Tally is the shop's tally (rules.Tally) cut to the entries counted in
 	// the metric, in the tally's order: the same causes and counts as the
 	// tips and digests.
@@ -102,9 +91,9 @@ type Digest struct {
 	// LevelDays counts, per metric with thresholds, the dates of the last
 	// 30 at each level.
 	LevelDays  map[rules.Metric]map[rules.Level]int
-	Inputs     []rules.Input      `json:",omitempty"` // the freshness of each record kind on Day
-	Products   []Product          // top products behind NRR and SFRR
-	Tally      []rules.TallyEntry // the top of the shop's tally (rules.Tally)
+	Inputs     []rules.Input        `json:",omitempty"` // the freshness of each record kind on Day
+	Products   []store.ProductCount // top products behind NRR and SFRR
+	Tally      []rules.TallyEntry   // the top of the shop's tally (rules.Tally)
 	WindowDays int
 	Muted      []store.Mute `json:",omitempty"`
 }

@@ -79,7 +79,7 @@ func breakdownJSON(b *store.Breakdown) breakdownView {
 	v := breakdownView{ShopID: b.ShopID, Date: b.Window.Last, Metric: b.Metric, From: b.Window.First, Result: specResult(b.Result),
 		Products: []productView{}, Hours: b.Hours, Waiting: b.Waiting}
 	for _, p := range b.Products {
-		v.Products = append(v.Products, productView(p))
+		v.Products = append(v.Products, productView{ProductID: p.ProductID, Name: p.Name, Count: p.Count, Base: p.Base, Rate: p.Rate})
 	}
 	causes := make([]causeView, 0, len(b.Causes))
 	for _, c := range b.Causes {
