@@ -24,6 +24,7 @@ type Options struct {
 	OrdersPerDay int       // average orders per shop per day (default 60); shops vary around it (0.3x..2x)
 	Seed         int64     // RNG seed (default 1); the same Options give byte-identical files
 	End          time.Time // the last day with data; only its year, month and day are used (required)
+	Order        Order     // row order of the data files (default OrderShops)
 }
 
 // Summary counts what Generate wrote.
@@ -71,6 +72,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
+	}
+	if _, err := ParseOrder(string(o.Order)); err != nil {
+		return o, err
 	}
 	switch {
 	case o.Shops < 0 || o.Shops > maxShops:
@@ -127,6 +131,13 @@ func Generate(dir string, opts Options) (Summary, error) {
 		}
 		if err := files[i].Close(); err != nil {
 			return Summary{}, fmt.Errorf("demo: write %s: %w", sum.Files[i], err)
+		}
+	}
+	if opts.Order != OrderShops {
+		for _, path := range sum.Files[1:] {
+			if err := reorder(path, opts.Order, opts.Seed); err != nil {
+				return Summary{}, fmt.Errorf("demo: order %s: %w", opts.Order, err)
+			}
 		}
 	}
 	return sum, nil
