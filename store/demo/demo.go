@@ -13,7 +13,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/shopwatch/shopwatch/store"
 )
 
 // Options say how much data to generate. The zero value of each field but
@@ -42,13 +45,15 @@ const (
 	ChatsFile   = "chats.csv"
 )
 
-// CSV headers of the data files (SPEC section 2).
-const (
-	OrdersHeader  = "order_id,shop_id,product_id,created_at,product_name,delivered_at,status"
-	ReviewsHeader = "review_id,order_id,shop_id,product_id,rating,created_at,text,tags"
-	ReturnsHeader = "return_id,order_id,shop_id,product_id,created_at,reason,type,status"
-	ChatsHeader   = "message_id,conversation_id,shop_id,sender,sent_at,text"
+// CSV headers of the data files (SPEC section 2): the store's column lists.
+var (
+	OrdersHeader  = header(store.Orders)
+	ReviewsHeader = header(store.Reviews)
+	ReturnsHeader = header(store.Returns)
+	ChatsHeader   = header(store.Chats)
 )
+
+func header(k store.Kind) string { return strings.Join(store.Columns(k), ",") }
 
 // ErrNoEnd is returned when Options.End is the zero time.
 var ErrNoEnd = errors.New("demo: End is required (the last day with data)")
