@@ -129,7 +129,12 @@ var (
 
 func TestNotifierTextGolden(t *testing.T) {
 	var out bytes.Buffer
-	n, err := NewNotifier(NotifierOptions{Config: mustConfig(t), Out: &out, ChartDir: t.TempDir()})
+	chartDir := t.TempDir()
+	n, err := NewTextNotifier(TextOptions{Config: mustConfig(t), Out: &out, ChartDir: chartDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks, err := NewNotifier(NotifierOptions{Config: mustConfig(t), BotToken: testBotToken})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +159,7 @@ func TestNotifierTextGolden(t *testing.T) {
 		}
 		// The Block Kit form marshals, within Slack's limits.
 		if o.Message.Kind != monitor.KindDigestChart {
-			r, err := n.Render(o)
+			r, err := blocks.Render(o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,11 +183,14 @@ func TestNotifierTextGolden(t *testing.T) {
 			t.Errorf("missing %q", want)
 		}
 	}
-	MustMatchGolden(t, "notifier.txt", strings.ReplaceAll(text, n.o.ChartDir, "CHARTDIR"))
+	MustMatchGolden(t, "notifier.txt", strings.ReplaceAll(text, chartDir, "CHARTDIR"))
 }
 
 func TestNotifierAlertButtons(t *testing.T) {
-	n, _ := NewNotifier(NotifierOptions{Config: mustConfig(t)})
+	n, err := NewNotifier(NotifierOptions{Config: mustConfig(t), BotToken: testBotToken})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r, err := n.Render(monitor.Outgoing{Message: criticalAlert})
 	if err != nil {
 		t.Fatal(err)
@@ -502,6 +510,41 @@ func TestOverviewLineNeverFineWhileUnjudged(t *testing.T) {
 			got := overviewLine(tt.line)
 			if !strings.Contains(got, tt.want) || (tt.lack != "" && strings.Contains(got, tt.lack)) {
 				t.Errorf("got %q, want %q without %q", got, tt.want, tt.lack)
+			}
+		})
+	}
+}
+
+func TestNewNotifierOptions(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		new     func() error
+		wantErr bool
+	}{
+		{name: "slack with a token", new: func() error {
+			_, err := NewNotifier(NotifierOptions{Config: mustConfig(t), BotToken: testBotToken})
+			return err
+		}},
+		{name: "slack without a token", wantErr: true, new: func() error {
+			_, err := NewNotifier(NotifierOptions{Config: mustConfig(t)})
+			return err
+		}},
+		{name: "slack without a config", wantErr: true, new: func() error {
+			_, err := NewNotifier(NotifierOptions{BotToken: testBotToken})
+			return err
+		}},
+		{name: "text", new: func() error {
+			_, err := NewTextNotifier(TextOptions{Config: mustConfig(t)})
+			return err
+		}},
+		{name: "text without a config", wantErr: true, new: func() error {
+			_, err := NewTextNotifier(TextOptions{})
+			return err
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.new(); (err != nil) != tt.wantErr {
+				t.Errorf("err = %v, want an error: %v", err, tt.wantErr)
 			}
 		})
 	}
