@@ -40,7 +40,7 @@ func TestStoredTextEscapedEverywhere(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := NewNotifier(NotifierOptions{Config: cfg, ChartDir: t.TempDir()})
+		n, err := NewNotifier(NotifierOptions{Config: cfg, BotToken: testBotToken})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,14 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -25,10 +21,10 @@ import (
 	"github.com/shopwatch/shopwatch/templates"
 )
 
-// The monitor's notifier: it renders the monitor's messages (alerts,
+// The monitor's Slack notifier: it renders the monitor's messages (alerts,
 // digests and their charts, the all-shops overview, chats close to the
-// response target) as Block Kit and posts them with the Slack Web API, or,
-// without a bot token, writes them as readable text.
+// response target) as Block Kit and posts them with the Slack Web API.
+// Without a bot token, TextNotifier (notifier_text.go) writes them as text.
 
 // NotifierOptions configure a Notifier.
 type NotifierOptions struct {
@@ -37,31 +33,54 @@ type NotifierOptions struct {
 	Logger    *slog.Logger
 	Command   string // the slash command the messages mention (default "/shopwatch")
 
-	// BotToken (xoxb-) posts to Slack; without it messages are written to
-	// Out as text. It needs chat:write, files:write, and channels:history
-	// (groups:history for private channels) to recognise a message already
-	// posted by an interrupted attempt.
+	// BotToken (xoxb-), required, posts to Slack. It needs chat:write,
+	// files:write, and channels:history (groups:history for private
+	// channels) to recognise a message already posted by an interrupted
+	// attempt.
 	BotToken   string
 	APIURL     string // Slack Web API base URL; default Slack's
 	HTTPClient *http.Client
-	Out        io.Writer // text mode: default os.Stdout
-	ChartDir   string    // text mode: where digest charts are saved (default the system's temporary directory)
 }
 
-// Notifier implements monitor.Notifier.
+// Notifier posts to Slack (monitor.Notifier). Its render methods
+// (render*.go) are shared with TextNotifier.
 type Notifier struct {
 	o    NotifierOptions
 	cfg  *rules.Config
 	tmpl *templates.Set
 	log  *slog.Logger
-	api  *slack.Client // nil in text mode
-	mu   sync.Mutex    // text mode: one message at a time
+	api  *slack.Client // nil only in a TextNotifier's renderer
 }
 
 var _ monitor.Notifier = (*Notifier)(nil)
 
-// NewNotifier returns the monitor's notifier.
+// NewNotifier returns the monitor's Slack notifier.
 func NewNotifier(o NotifierOptions) (*Notifier, error) {
+	if o.BotToken == "" {
+		return nil, errors.New("bot: NotifierOptions.BotToken is required (without one, use NewTextNotifier)")
+	}
+	n, err := newRenderer(o)
+	if err != nil {
+		return nil, err
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	opts := []slack.Option{slack.OptionHTTPClient(o.HTTPClient)}
+	if o.APIURL != "" {
+		if !strings.HasSuffix(o.APIURL, "/") {
+			o.APIURL += "/"
+		}
+		opts = append(opts, slack.OptionAPIURL(o.APIURL))
+	}
+	n.o = o
+	n.api = slack.New(o.BotToken, opts...)
+	return n, nil
+}
+
+// newRenderer returns a Notifier that only renders: o's defaults filled
+// in, no Slack client.
+func newRenderer(o NotifierOptions) (*Notifier, error) {
 	if o.Config == nil {
 		return nil, errors.New("bot: NotifierOptions.Config is required")
 	}
@@ -74,27 +93,39 @@ func NewNotifier(o NotifierOptions) (*Notifier, error) {
 	if o.Command == "" {
 		o.Command = DefaultCommand
 	}
-	if o.Out == nil {
-		o.Out = os.Stdout
+	return &Notifier{o: o, cfg: o.Config, tmpl: o.Templates, log: o.Logger.With("component", "notifier")}, nil
+}
+
+// prepared is a message rendered for posting.
+type prepared struct {
+	Reply
+	thread    string // the thread it goes in, if any
+	broadcast bool   // also shown in the channel
+	update    *Reply // what its root becomes: a resolved alert's note
+}
+
+// prepare renders out (not a chart) with where it goes.
+func (n *Notifier) prepare(out monitor.Outgoing) (prepared, error) {
+	m := out.Message
+	r, err := n.Render(out)
+	if err != nil {
+		return prepared{}, delivery.Permanent(err)
 	}
-	if o.ChartDir == "" {
-		o.ChartDir = os.TempDir()
+	p := prepared{Reply: r}
+	if out.Root != nil && out.Root.TS != "" {
+		p.thread = cmp.Or(out.Root.ThreadTS, out.Root.TS)
+		// An escalation, or a critical alert nobody acknowledged, is seen
+		// in the channel.
+		p.broadcast = m.Alert != nil && m.Alert.Transition == rules.TransitionCritical || m.Kind == monitor.KindAckReminder
 	}
-	n := &Notifier{o: o, cfg: o.Config, tmpl: o.Templates, log: o.Logger.With("component", "notifier")}
-	if o.BotToken != "" {
-		if o.HTTPClient == nil {
-			o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	if a := m.Alert; a != nil && a.Transition == rules.TransitionResolved && out.Root != nil && out.Root.TS != "" {
+		u, err := n.renderResolvedRoot(out.Root.Message, m)
+		if err != nil {
+			return prepared{}, delivery.Permanent(err)
 		}
-		opts := []slack.Option{slack.OptionHTTPClient(o.HTTPClient)}
-		if o.APIURL != "" {
-			if !strings.HasSuffix(o.APIURL, "/") {
-				o.APIURL += "/"
-			}
-			opts = append(opts, slack.OptionAPIURL(o.APIURL))
-		}
-		n.api = slack.New(o.BotToken, opts...)
+		p.update = &u
 	}
-	return n, nil
+	return p, nil
 }
 
 // Deliver posts out (monitor.Notifier).
@@ -104,42 +135,23 @@ func (n *Notifier) Deliver(ctx context.Context, out monitor.Outgoing) (_ monitor
 	if m.Kind == monitor.KindDigestChart {
 		return n.deliverChart(ctx, out)
 	}
-	r, err := n.Render(out)
+	p, err := n.prepare(out)
 	if err != nil {
-		return monitor.Receipt{}, delivery.Permanent(err)
+		return monitor.Receipt{}, err
 	}
-	thread, broadcast := "", false
-	if out.Root != nil && out.Root.TS != "" {
-		thread = cmp.Or(out.Root.ThreadTS, out.Root.TS)
-		// An escalation, or a critical alert nobody acknowledged, is seen
-		// in the channel.
-		broadcast = m.Alert != nil && m.Alert.Transition == rules.TransitionCritical || m.Kind == monitor.KindAckReminder
-	}
-	var update *Reply
-	if a := m.Alert; a != nil && a.Transition == rules.TransitionResolved && out.Root != nil && out.Root.TS != "" {
-		u, err := n.renderResolvedRoot(out.Root.Message, m)
-		if err != nil {
-			return monitor.Receipt{}, delivery.Permanent(err)
-		}
-		update = &u
-	}
-	if n.api == nil {
-		n.print(m, out.Root, r, update)
-		return monitor.Receipt{TS: textTS(), ThreadTS: thread}, nil
-	}
-	if update != nil {
+	if p.update != nil {
 		// The original alert says it is over; updating it twice is harmless.
 		_, _, _, err := n.api.UpdateMessageContext(ctx, out.Root.Channel, out.Root.TS,
-			slack.MsgOptionBlocks(update.Blocks...), slack.MsgOptionText(escapeText(update.Text), false))
+			slack.MsgOptionBlocks(p.update.Blocks...), slack.MsgOptionText(escapeText(p.update.Text), false))
 		if err != nil && !isGone(err) {
 			return monitor.Receipt{}, fmt.Errorf("chat.update %s: %w", out.Root.TS, err)
 		}
 	}
-	opts := []slack.MsgOption{slack.MsgOptionBlocks(r.Blocks...), slack.MsgOptionText(escapeText(r.Text), false),
+	opts := []slack.MsgOption{slack.MsgOptionBlocks(p.Blocks...), slack.MsgOptionText(escapeText(p.Text), false),
 		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: monitor.EventType, EventPayload: map[string]any{"key": m.Key}})}
-	if thread != "" {
-		opts = append(opts, slack.MsgOptionTS(thread))
-		if broadcast {
+	if p.thread != "" {
+		opts = append(opts, slack.MsgOptionTS(p.thread))
+		if p.broadcast {
 			opts = append(opts, slack.MsgOptionBroadcast())
 		}
 	}
@@ -147,7 +159,7 @@ func (n *Notifier) Deliver(ctx context.Context, out monitor.Outgoing) (_ monitor
 	if err != nil {
 		return monitor.Receipt{}, fmt.Errorf("chat.postMessage: %w", err)
 	}
-	return monitor.Receipt{TS: ts, ThreadTS: thread}, nil
+	return monitor.Receipt{TS: ts, ThreadTS: p.thread}, nil
 }
 
 // isGone reports whether err says the message to update is no longer there:
@@ -164,9 +176,6 @@ const findWindow = time.Minute
 // (monitor.Notifier): in the thread it belongs to, or in the channel.
 func (n *Notifier) Find(ctx context.Context, out monitor.Outgoing) (_ monitor.Receipt, _ bool, err error) {
 	defer func() { err = classifySlack(err) }()
-	if n.api == nil {
-		return monitor.Receipt{}, false, nil // text mode: nothing to look in
-	}
 	m := out.Message
 	oldest := strconv.FormatInt(out.Since.Add(-findWindow).Unix(), 10) + ".000000"
 	thread := ""
@@ -225,26 +234,25 @@ func (n *Notifier) Find(ctx context.Context, out monitor.Outgoing) (_ monitor.Re
 	return monitor.Receipt{}, false, nil
 }
 
+// digestChartTitled draws a digest's chart (chart.ErrNoSeries when there is
+// nothing to draw), with its title.
+func digestChartTitled(m *monitor.Message) (png []byte, title string, err error) {
+	png, err = digestChart(m.ShopName, m.Digest)
+	if err != nil {
+		return nil, "", err
+	}
+	return png, fmt.Sprintf("%s · daily values, %s to %s", m.ShopName, m.Digest.First, m.Digest.Day), nil
+}
+
 // deliverChart uploads a digest's chart into the digest's thread.
 func (n *Notifier) deliverChart(ctx context.Context, out monitor.Outgoing) (monitor.Receipt, error) {
 	m := out.Message
-	png, err := digestChart(m.ShopName, m.Digest)
+	png, title, err := digestChartTitled(m)
 	if errors.Is(err, chart.ErrNoSeries) {
 		return monitor.Receipt{TS: "none"}, nil // nothing to draw: done
 	}
 	if err != nil {
 		return monitor.Receipt{}, delivery.Permanent(err)
-	}
-	title := fmt.Sprintf("%s · daily values, %s to %s", m.ShopName, m.Digest.First, m.Digest.Day)
-	if n.api == nil {
-		path := filepath.Join(n.o.ChartDir, chartFilename(m))
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			return monitor.Receipt{}, err
-		}
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		fmt.Fprintf(n.o.Out, "── #%s · %s (in the digest's thread) ──\n📈 %s: %s\n\n", m.Channel, m.Key, title, path)
-		return monitor.Receipt{TS: textTS()}, nil
 	}
 	params := slack.UploadFileParameters{Reader: bytes.NewReader(png), FileSize: len(png), Filename: chartFilename(m), Title: title,
 		Channel: m.Channel, AltTxt: "Daily values of " + m.ShopName + "'s metrics over eight weeks, with their warn and critical thresholds"}

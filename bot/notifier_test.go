@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/slack-go/slack"
 
 	"github.com/shopwatch/shopwatch/monitor"
@@ -129,7 +130,12 @@ var (
 
 func TestNotifierTextGolden(t *testing.T) {
 	var out bytes.Buffer
-	n, err := NewNotifier(NotifierOptions{Config: mustConfig(t), Out: &out, ChartDir: t.TempDir()})
+	chartDir := t.TempDir()
+	n, err := NewTextNotifier(TextOptions{Config: mustConfig(t), Out: &out, ChartDir: chartDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks, err := NewNotifier(NotifierOptions{Config: mustConfig(t), BotToken: testBotToken})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +160,7 @@ func TestNotifierTextGolden(t *testing.T) {
 		}
 		// The Block Kit form marshals, within Slack's limits.
 		if o.Message.Kind != monitor.KindDigestChart {
-			r, err := n.Render(o)
+			r, err := blocks.Render(o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,11 +184,14 @@ func TestNotifierTextGolden(t *testing.T) {
 			t.Errorf("missing %q", want)
 		}
 	}
-	MustMatchGolden(t, "notifier.txt", strings.ReplaceAll(text, n.o.ChartDir, "CHARTDIR"))
+	MustMatchGolden(t, "notifier.txt", strings.ReplaceAll(text, chartDir, "CHARTDIR"))
 }
 
 func TestNotifierAlertButtons(t *testing.T) {
-	n, _ := NewNotifier(NotifierOptions{Config: mustConfig(t)})
+	n, err := NewNotifier(NotifierOptions{Config: mustConfig(t), BotToken: testBotToken})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r, err := n.Render(monitor.Outgoing{Message: criticalAlert})
 	if err != nil {
 		t.Fatal(err)
@@ -427,10 +436,10 @@ func TestDeliveryCrash(t *testing.T) {
 				t.Fatalf("after the crash: status %s, %d posted", m.Status, posted)
 			}
 
-			// Restart: the lease (50 ms) has run out.
-			time.Sleep(60 * time.Millisecond)
+			// Restart a minute later: the lease (50 ms) has run out.
+			clock := clockwork.NewFakeClockAt(time.Now().Add(time.Minute))
 			n, _ := NewNotifier(NotifierOptions{Config: db.Config(), BotToken: "xoxb-test", APIURL: fake.URL()})
-			d, _ := monitor.NewDeliverer(monitor.DeliveryOptions{Store: db, Notifier: n})
+			d, _ := monitor.NewDeliverer(monitor.DeliveryOptions{Store: db, Notifier: n, Clock: clock})
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if left, err := d.Drain(ctx); left != 0 || err != nil {
@@ -502,6 +511,41 @@ func TestOverviewLineNeverFineWhileUnjudged(t *testing.T) {
 			got := overviewLine(tt.line)
 			if !strings.Contains(got, tt.want) || (tt.lack != "" && strings.Contains(got, tt.lack)) {
 				t.Errorf("got %q, want %q without %q", got, tt.want, tt.lack)
+			}
+		})
+	}
+}
+
+func TestNewNotifierOptions(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		new     func() error
+		wantErr bool
+	}{
+		{name: "slack with a token", new: func() error {
+			_, err := NewNotifier(NotifierOptions{Config: mustConfig(t), BotToken: testBotToken})
+			return err
+		}},
+		{name: "slack without a token", wantErr: true, new: func() error {
+			_, err := NewNotifier(NotifierOptions{Config: mustConfig(t)})
+			return err
+		}},
+		{name: "slack without a config", wantErr: true, new: func() error {
+			_, err := NewNotifier(NotifierOptions{BotToken: testBotToken})
+			return err
+		}},
+		{name: "text", new: func() error {
+			_, err := NewTextNotifier(TextOptions{Config: mustConfig(t)})
+			return err
+		}},
+		{name: "text without a config", wantErr: true, new: func() error {
+			_, err := NewTextNotifier(TextOptions{})
+			return err
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.new(); (err != nil) != tt.wantErr {
+				t.Errorf("err = %v, want an error: %v", err, tt.wantErr)
 			}
 		})
 	}

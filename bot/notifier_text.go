@@ -1,19 +1,102 @@
 package bot
 
 import (
+	"cmp"
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
 
+	"github.com/shopwatch/shopwatch/chart"
+	"github.com/shopwatch/shopwatch/delivery"
 	"github.com/shopwatch/shopwatch/monitor"
+	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/templates"
 )
 
-// Text mode: without a bot token the notifier writes its messages to
-// NotifierOptions.Out as readable text instead of posting them to Slack.
+// The monitor's text notifier: without a bot token, cmd writes the
+// monitor's messages to stdout as readable text instead of posting them to
+// Slack. It renders like the Slack notifier and talks to no one.
+
+// TextOptions configure a TextNotifier.
+type TextOptions struct {
+	Config    *rules.Config // required
+	Templates *templates.Set
+	Logger    *slog.Logger
+	Command   string    // the slash command the messages mention (default "/shopwatch")
+	Out       io.Writer // default os.Stdout
+	ChartDir  string    // where digest charts are saved (default the system's temporary directory)
+}
+
+// TextNotifier writes messages as text (monitor.Notifier).
+type TextNotifier struct {
+	render   *Notifier // renders only: it has no Slack client
+	out      io.Writer
+	chartDir string
+	mu       sync.Mutex // one message at a time
+}
+
+var _ monitor.Notifier = (*TextNotifier)(nil)
+
+// NewTextNotifier returns the monitor's text notifier.
+func NewTextNotifier(o TextOptions) (*TextNotifier, error) {
+	r, err := newRenderer(NotifierOptions{Config: o.Config, Templates: o.Templates, Logger: o.Logger, Command: o.Command})
+	if err != nil {
+		return nil, err
+	}
+	t := &TextNotifier{render: r, out: o.Out, chartDir: cmp.Or(o.ChartDir, os.TempDir())}
+	if t.out == nil {
+		t.out = os.Stdout
+	}
+	return t, nil
+}
+
+// Deliver writes out (monitor.Notifier).
+func (t *TextNotifier) Deliver(_ context.Context, out monitor.Outgoing) (monitor.Receipt, error) {
+	m := out.Message
+	if m.Kind == monitor.KindDigestChart {
+		return t.deliverChart(m)
+	}
+	p, err := t.render.prepare(out)
+	if err != nil {
+		return monitor.Receipt{}, err
+	}
+	t.print(m, out.Root, p.Reply, p.update)
+	return monitor.Receipt{TS: textTS(), ThreadTS: p.thread}, nil
+}
+
+// Find finds nothing (monitor.Notifier): there is nothing to look in.
+func (t *TextNotifier) Find(context.Context, monitor.Outgoing) (monitor.Receipt, bool, error) {
+	return monitor.Receipt{}, false, nil
+}
+
+// deliverChart saves a digest's chart in the chart directory and says
+// where.
+func (t *TextNotifier) deliverChart(m *monitor.Message) (monitor.Receipt, error) {
+	png, title, err := digestChartTitled(m)
+	if errors.Is(err, chart.ErrNoSeries) {
+		return monitor.Receipt{TS: "none"}, nil // nothing to draw: done
+	}
+	if err != nil {
+		return monitor.Receipt{}, delivery.Permanent(err)
+	}
+	path := filepath.Join(t.chartDir, chartFilename(m))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		return monitor.Receipt{}, fmt.Errorf("save the chart: %w", err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.out, "── #%s · %s (in the digest's thread) ──\n📈 %s: %s\n\n", m.Channel, m.Key, title, path)
+	return monitor.Receipt{TS: textTS()}, nil
+}
 
 var textSeq struct {
 	sync.Mutex
@@ -29,9 +112,9 @@ func textTS() string {
 }
 
 // print writes a message as text.
-func (n *Notifier) print(m *monitor.Message, root *monitor.Posted, r Reply, update *Reply) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+func (t *TextNotifier) print(m *monitor.Message, root *monitor.Posted, r Reply, update *Reply) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	where := "#" + m.Channel
 	if root != nil {
 		where += ", in the thread of " + root.Message.Key
@@ -46,7 +129,7 @@ func (n *Notifier) print(m *monitor.Message, root *monitor.Posted, r Reply, upda
 		b.WriteString("\n" + buttons)
 	}
 	b.WriteString("\n\n")
-	io.WriteString(n.o.Out, b.String())
+	io.WriteString(t.out, b.String())
 }
 
 func firstLine(s string) string {

@@ -65,7 +65,7 @@ func TestCausesAgree(t *testing.T) {
 	if _, err := m.Digest(ctx, shop, day, fixtureNow); err != nil {
 		t.Fatal(err)
 	}
-	n, err := NewNotifier(NotifierOptions{Config: db.Config(), ChartDir: t.TempDir()})
+	n, err := NewNotifier(NotifierOptions{Config: db.Config(), BotToken: testBotToken})
 	if err != nil {
 		t.Fatal(err)
 	}

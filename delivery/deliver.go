@@ -113,6 +113,11 @@ type Deliverer[M any] struct {
 	// errors counts each message's consecutive server and network errors,
 	// the exponent of its backoff (rate limits do not count).
 	errors map[int64]int
+
+	// idle, when set, is called each time the loop waits for its clock
+	// (for wait) with no attempt in flight: tests advance their fake clock
+	// there, so that time only moves while nothing else happens.
+	idle func(wait time.Duration)
 }
 
 // NewDeliverer returns a delivery worker.
@@ -253,7 +258,11 @@ func (d *Deliverer[M]) run(ctx context.Context, drain bool) (remaining int, err 
 			return 0, nil
 		}
 
-		timer := o.Clock.NewTimer(max(wait, time.Millisecond))
+		wait = max(wait, time.Millisecond)
+		timer := o.Clock.NewTimer(wait)
+		if active == 0 && d.idle != nil {
+			d.idle(wait)
+		}
 		select {
 		case <-ctx.Done():
 			timer.Stop()

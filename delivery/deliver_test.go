@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 )
@@ -44,8 +46,8 @@ func mustOpen(tb testing.TB, config string) *store.DB {
 	return db
 }
 
-// enqueue writes alert messages with the given keys and channels.
-func enqueue(tb testing.TB, db *store.DB, thread string, keyChannel ...string) {
+// enqueue writes alert messages with the given keys and channels at now.
+func enqueue(tb testing.TB, db *store.DB, now time.Time, thread string, keyChannel ...string) {
 	tb.Helper()
 	var msgs []store.OutboxMessage
 	for i := 0; i+1 < len(keyChannel); i += 2 {
@@ -53,7 +55,7 @@ func enqueue(tb testing.TB, db *store.DB, thread string, keyChannel ...string) {
 		payload, _ := json.Marshal(m)
 		msgs = append(msgs, store.OutboxMessage{Key: m.Key, ShopID: "1", Channel: m.Channel, Kind: "alert", ThreadKey: thread, Payload: payload})
 	}
-	if _, err := db.Enqueue(context.Background(), time.Now(), msgs...); err != nil {
+	if _, err := db.Enqueue(context.Background(), now, msgs...); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -130,6 +132,29 @@ func (c *counters) Attempt(outcome string) {
 func (c *counters) Delivered(string) { c.mu.Lock(); c.delivered++; c.mu.Unlock() }
 func (c *counters) Failed()          { c.mu.Lock(); c.failures++; c.mu.Unlock() }
 
+// newFakeClock returns the clock of a test's worker: fake, advanced by the
+// worker itself (see Deliverer.idle) whenever it waits with no attempt in
+// flight, so that a test runs in no time and the same way however busy the
+// machine is.
+func newFakeClock() *clockwork.FakeClock {
+	return clockwork.NewFakeClockAt(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
+}
+
+// newDeliverer returns a worker on o.Clock, a fake clock it advances itself.
+func newDeliverer(tb testing.TB, o options) *Deliverer[*testMsg] {
+	tb.Helper()
+	clock, ok := o.Clock.(*clockwork.FakeClock)
+	if !ok {
+		tb.Fatalf("the tests' worker needs a fake clock, not %T", o.Clock)
+	}
+	d, err := New(o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d.idle = clock.Advance
+	return d
+}
+
 func drain(tb testing.TB, d *Deliverer[*testMsg], within time.Duration) int {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), within)
@@ -144,19 +169,17 @@ func drain(tb testing.TB, d *Deliverer[*testMsg], within time.Duration) int {
 func TestDeliveryOrderAndPacing(t *testing.T) {
 	db := mustOpen(t, deliverConfig)
 	rec := newRecorder()
+	clock := newFakeClock()
 	var mu sync.Mutex
 	at := map[string][]time.Time{}
 	rec.fail = func(out outgoing) error {
 		mu.Lock()
-		at[out.Message.Channel] = append(at[out.Message.Channel], time.Now())
+		at[out.Message.Channel] = append(at[out.Message.Channel], clock.Now())
 		mu.Unlock()
 		return nil
 	}
-	enqueue(t, db, "", "a1", "C1", "b1", "C2", "a2", "C1", "a3", "C1", "b2", "C2")
-	d, err := New(options{Store: db, Notifier: rec, Decode: decodeTestMsg, PerChannel: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	enqueue(t, db, clock.Now(), "", "a1", "C1", "b1", "C2", "a2", "C1", "a3", "C1", "b2", "C2")
+	d := newDeliverer(t, options{Store: db, Notifier: rec, Decode: decodeTestMsg, Clock: clock, PerChannel: 100 * time.Millisecond})
 	if left := drain(t, d, 10*time.Second); left != 0 {
 		t.Fatalf("%d left", left)
 	}
@@ -174,7 +197,7 @@ func TestDeliveryOrderAndPacing(t *testing.T) {
 	}
 	for ch, times := range at {
 		for i := 1; i < len(times); i++ {
-			if gap := times[i].Sub(times[i-1]); gap < 95*time.Millisecond {
+			if gap := times[i].Sub(times[i-1]); gap < 100*time.Millisecond {
 				t.Errorf("%s: messages %s apart", ch, gap)
 			}
 		}
@@ -213,9 +236,10 @@ func TestDeliveryErrors(t *testing.T) {
 			rec := newRecorder()
 			n := 0
 			rec.fail = func(outgoing) error { n++; return tt.err(n) }
-			enqueue(t, db, "", "k", "C1")
+			clock := newFakeClock()
+			enqueue(t, db, clock.Now(), "", "k", "C1")
 			metrics := &counters{}
-			d, _ := New(options{Store: db, Notifier: rec, Decode: decodeTestMsg, Metrics: metrics, PerChannel: 10 * time.Millisecond, MinBackoff: 10 * time.Millisecond,
+			d := newDeliverer(t, options{Store: db, Notifier: rec, Decode: decodeTestMsg, Metrics: metrics, Clock: clock, PerChannel: 10 * time.Millisecond, MinBackoff: 10 * time.Millisecond,
 				MaxBackoff: 40 * time.Millisecond, GiveUpAfter: 300 * time.Millisecond})
 			if left := drain(t, d, 10*time.Second); left != 0 {
 				t.Fatalf("%d left", left)
@@ -263,9 +287,10 @@ func TestDeliveryThreadsWaitForTheirRoot(t *testing.T) {
 		}
 		return nil
 	}
-	enqueue(t, db, "", "root", "C2")
-	enqueue(t, db, "root", "reply", "C1")
-	d, _ := New(options{Store: db, Notifier: rec, Decode: decodeTestMsg, MinBackoff: 200 * time.Millisecond})
+	clock := newFakeClock()
+	enqueue(t, db, clock.Now(), "", "root", "C2")
+	enqueue(t, db, clock.Now(), "root", "reply", "C1")
+	d := newDeliverer(t, options{Store: db, Notifier: rec, Decode: decodeTestMsg, Clock: clock, MinBackoff: 200 * time.Millisecond})
 	if left := drain(t, d, 20*time.Second); left != 0 {
 		t.Fatalf("%d left", left)
 	}

@@ -4,7 +4,7 @@
 // paced, retried with backoff until it is sent or given up.
 //
 // The package knows neither Slack nor the messages' content. A Notifier
-// (bot.Notifier for Slack or stdout) reports a failure as an *Error: a
+// (bot.Notifier for Slack, bot.TextNotifier for stdout) reports a failure as an *Error: a
 // transport-neutral class (rate-limited, temporary, config, permanent), the
 // wait a rate limit asks for, and whether the failed attempt may have
 // reached the other side. The transport maps its own errors to it (see

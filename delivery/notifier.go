@@ -6,7 +6,7 @@ import (
 )
 
 // Notifier posts messages of type M: the Slack notifier (bot.Notifier), or
-// a writer of readable text when there is no Slack token.
+// the text notifier (bot.TextNotifier) when there is no Slack token.
 type Notifier[M any] interface {
 	// Deliver posts out and returns where it went. A failure should be an
 	// *Error (or wrap one), which tells the worker how to retry; any other

@@ -3,7 +3,7 @@ package monitor
 import "github.com/shopwatch/shopwatch/delivery"
 
 // Notifier posts the monitor's messages: the Slack notifier (bot.Notifier),
-// or a writer of readable text when there is no Slack token. The port is
+// or the text notifier (bot.TextNotifier) when there is no Slack token. The port is
 // delivery's, for the monitor's message type; the monitor never imports
 // the Slack side.
 type Notifier = delivery.Notifier[*Message]

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopwatch/shopwatch/bot"
 	"github.com/shopwatch/shopwatch/monitor"
+	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/templates"
 )
@@ -30,16 +31,7 @@ func newMonitor(e *env, db *store.DB, tmpl *templates.Set, command string, log *
 			return nil, err
 		}
 	}
-	n, err := bot.NewNotifier(bot.NotifierOptions{
-		Config:    db.Config(),
-		Templates: tmpl,
-		Logger:    log,
-		Command:   or(command, or(e.getenv("SHOPWATCH_COMMAND"), bot.DefaultCommand)),
-		BotToken:  e.getenv("SLACK_BOT_TOKEN"),
-		APIURL:    e.getenv("SLACK_API_URL"),
-		Out:       e.stdout,
-		ChartDir:  e.getenv("SHOPWATCH_CHART_DIR"),
-	})
+	n, err := newNotifier(e, db.Config(), tmpl, or(command, or(e.getenv("SHOPWATCH_COMMAND"), bot.DefaultCommand)), log)
 	if err != nil {
 		return nil, err
 	}
@@ -48,6 +40,17 @@ func newMonitor(e *env, db *store.DB, tmpl *templates.Set, command string, log *
 		delivery.PerChannel = time.Millisecond // stdout has no rate limit
 	}
 	return monitor.New(monitor.Options{DB: db, Notifier: n, Logger: log, Clock: e.clock, Delivery: delivery, OnEvaluated: onEvaluated})
+}
+
+// newNotifier returns the Slack notifier with SLACK_BOT_TOKEN, else the
+// text notifier writing to stdout.
+func newNotifier(e *env, cfg *rules.Config, tmpl *templates.Set, command string, log *slog.Logger) (monitor.Notifier, error) {
+	if token := e.getenv("SLACK_BOT_TOKEN"); token != "" {
+		return bot.NewNotifier(bot.NotifierOptions{Config: cfg, Templates: tmpl, Logger: log, Command: command,
+			BotToken: token, APIURL: e.getenv("SLACK_API_URL")})
+	}
+	return bot.NewTextNotifier(bot.TextOptions{Config: cfg, Templates: tmpl, Logger: log, Command: command,
+		Out: e.stdout, ChartDir: e.getenv("SHOPWATCH_CHART_DIR")})
 }
 
 // startMonitor starts the monitor of `shopwatch serve`: the scheduler
