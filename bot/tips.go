@@ -58,43 +58,21 @@ func causesOf(t rules.Tally) []templates.Cause {
 }
 
 // feedback is what lies behind a shop's negative feedback in its window:
-// the report, its tally (rules.Tally: negative reviews, counted returns and
-// late chat replies by cause, ranked together) and, when asked for, the
-// products behind NRR (or, when it has none, SFRR).
+// the report and its tally (rules.Tally: negative reviews, counted returns
+// and late chat replies by cause, ranked together).
 type feedback struct {
-	report   rules.Report
-	tally    rules.Tally
-	causes   []templates.Cause // the tally's entries
-	products []store.ProductCount
+	report rules.Report
+	tally  rules.Tally
+	causes []templates.Cause // the tally's entries
 }
 
-func (h *Handler) feedback(ctx context.Context, shop *rules.Shop, day rules.Day, withProducts bool) (*feedback, error) {
-	var fb *store.Feedback
-	var nrr *store.Breakdown
-	fns := []func(context.Context) error{
-		func(ctx context.Context) (err error) { fb, err = h.db.Feedback(ctx, shop.ID, day); return },
-	}
-	if withProducts {
-		fns = append(fns, func(ctx context.Context) (err error) {
-			nrr, err = h.db.BreakdownWindow(ctx, shop.ID, "nrr", day, 0, 0)
-			return
-		})
-	}
-	if err := parallel(ctx, fns...); err != nil {
+func (h *Handler) feedback(ctx context.Context, shop *rules.Shop, day rules.Day) (*feedback, error) {
+	fb, err := h.db.Feedback(ctx, shop.ID, day)
+	if err != nil {
 		return nil, err
 	}
 	f := &feedback{report: fb.Report, tally: fb.Tally()}
 	f.causes = causesOf(f.tally)
-	if withProducts {
-		f.products = nrr.Products
-		if len(f.products) == 0 && len(fb.Reasons) > 0 {
-			sfrr, err := h.db.BreakdownWindow(ctx, shop.ID, "sfrr", day, 0, 0)
-			if err != nil {
-				return nil, err
-			}
-			f.products = sfrr.Products
-		}
-	}
 	return f, nil
 }
 
@@ -177,7 +155,7 @@ func (h *Handler) targetHours() float64 {
 // shopTips gives the tips for a shop's top causes.
 func (h *Handler) shopTips(ctx context.Context, req Request, shop *rules.Shop) (Reply, error) {
 	day := shopDay(shop, req.At)
-	f, err := h.feedback(ctx, shop, day, false)
+	f, err := h.feedback(ctx, shop, day)
 	if err != nil {
 		return Reply{}, err
 	}

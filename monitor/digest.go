@@ -50,7 +50,7 @@ func (m *Monitor) digest(ctx context.Context, s *rules.Shop, day rules.Day, now 
 	if channel == "" {
 		return 0, fmt.Errorf("monitor: digest %s: the shop has no channel and there is no admin_channel", s.ID)
 	}
-	d, err := m.digestOf(ctx, s, day, now)
+	d, err := BuildDigest(ctx, m.db, s, day, now)
 	if err != nil {
 		return 0, fmt.Errorf("monitor: digest %s %s: %w", s.ID, day, err)
 	}
@@ -83,14 +83,25 @@ func (m *Monitor) digest(ctx context.Context, s *rules.Shop, day rules.Day, now 
 	return added, nil
 }
 
-// digestOf gathers a shop's digest for the week ending day.
-func (m *Monitor) digestOf(ctx context.Context, s *rules.Shop, day rules.Day, now time.Time) (*Digest, error) {
+// DigestSource is what a digest reads: the reports, the products and
+// causes behind them, and the mutes in force.
+type DigestSource interface {
+	ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error)
+	BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*store.Breakdown, error)
+	Feedback(ctx context.Context, shopID string, day rules.Day) (*store.Feedback, error)
+	Mutes(ctx context.Context, shopID string, now time.Time) ([]store.Mute, error)
+}
+
+// BuildDigest gathers a shop's digest for the week ending day, with the
+// mutes that hold at now: the one builder of the weekly digest the monitor
+// posts and of the digest the bot answers with.
+func BuildDigest(ctx context.Context, db DigestSource, s *rules.Shop, day rules.Day, now time.Time) (*Digest, error) {
 	first := day - rules.Day(7*digestWeeks-1)
 	days := make([]rules.Day, 0, 7*digestWeeks)
 	for d := first; d <= day; d++ {
 		days = append(days, d)
 	}
-	series, err := m.db.ReportDays(ctx, s.ID, days...)
+	series, err := db.ReportDays(ctx, s.ID, days...)
 	if err != nil {
 		return nil, err
 	}
@@ -125,19 +136,19 @@ func (m *Monitor) digestOf(ctx context.Context, s *rules.Shop, day rules.Day, no
 		d.LevelDays[metric] = counts
 	}
 	for _, metric := range []rules.Metric{rules.NRR, rules.SFRR} {
-		b, err := m.db.BreakdownWindow(ctx, s.ID, string(metric), day, 0, digestTop)
+		b, err := db.BreakdownWindow(ctx, s.ID, string(metric), day, 0, digestTop)
 		if err != nil {
 			return nil, err
 		}
 		d.Products = append(d.Products, products(b.Products, metric)...)
 	}
-	fb, err := m.db.Feedback(ctx, s.ID, day)
+	fb, err := db.Feedback(ctx, s.ID, day)
 	if err != nil {
 		return nil, err
 	}
 	d.Tally = fb.Tally().Top(digestTop)
 	slices.SortStableFunc(d.Products, func(a, b store.ProductCount) int { return cmp.Compare(b.Count, a.Count) })
-	if d.Muted, err = m.db.Mutes(ctx, s.ID, now); err != nil {
+	if d.Muted, err = db.Mutes(ctx, s.ID, now); err != nil {
 		return nil, err
 	}
 	return d, nil
