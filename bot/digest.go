@@ -9,7 +9,6 @@ import (
 
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
-	"github.com/shopwatch/shopwatch/templates"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -60,9 +59,6 @@ func (h *Handler) digestShop(ctx context.Context, req Request, shop *rules.Shop)
 
 // digestWorkers bounds the reports computed at once for an overview.
 const digestWorkers = 4
-
-// maxDigestShops is how many shops an overview lists by name.
-const maxDigestShops = 20
 
 type shopState struct {
 	shop   *rules.Shop
@@ -129,53 +125,21 @@ func worstFirst(a, b shopState) int {
 	return cmp.Or(cmp.Compare(b2i(a.err != nil), b2i(b.err != nil)), cmp.Compare(b.worst, a.worst), cmp.Compare(b.crit, a.crit))
 }
 
+// digestAll answers with the all-shops digest of the channel's shops for
+// the first shop's yesterday: the same builder and blocks as the overview
+// posted in the admin channel (renderOverview).
 func (h *Handler) digestAll(ctx context.Context, req Request, shops []*rules.Shop) (Reply, error) {
-	states, err := h.shopStates(ctx, req, shops)
+	o, err := monitor.BuildOverview(ctx, h.db, h.cfg.Alerts, shops, shopDay(shops[0], req.At), h.log)
 	if err != nil {
 		return Reply{}, err
 	}
-
-	data := templates.DigestAll{Shops: len(shops), To: shopDay(shops[0], req.At).String()}
-	var trouble []shopState
-	for _, st := range states {
-		switch {
-		case st.err != nil:
-			data.Failed++
-			h.log.Error("digest: report failed", "shop", st.shop.ID, "err", st.err)
-		case st.worst == 2:
-			data.Critical++
-			trouble = append(trouble, st)
-		case st.worst == 1:
-			data.Warn++
-			trouble = append(trouble, st)
-		case st.worst == 0:
-			data.OK++
-		default:
-			data.Other++
-		}
+	if i := slices.IndexFunc(o.Shops, func(l monitor.ShopLine) bool { return l.Err == "" }); i < 0 {
+		return Reply{}, fmt.Errorf("digest: every report failed, e.g. %s", o.Shops[0].Err)
 	}
-	if data.Failed == len(shops) {
-		return Reply{}, fmt.Errorf("digest: every report failed, e.g. %w", states[0].err)
-	}
-	slices.SortStableFunc(trouble, worstFirst)
-	intro, err := h.tmpl.Render("digest.all.intro", data)
+	m, err := overviewBlocks(h.tmpl, req.Command, o)
 	if err != nil {
 		return Reply{}, err
 	}
-	var m msg
-	m.header("Weekly digest · all shops")
-	m.section(intro)
-	var lines []string
-	for _, st := range trouble[:min(maxDigestShops, len(trouble))] {
-		lines = append(lines, stateLine(st))
-	}
-	if len(trouble) > maxDigestShops {
-		lines = append(lines, fmt.Sprintf("…and %d more.", len(trouble)-maxDigestShops))
-	}
-	if len(lines) > 0 {
-		m.section("*Needs attention*\n" + strings.Join(lines, "\n"))
-	}
-	m.context(fmt.Sprintf("Each shop's figures are for its own yesterday · one shop: `%s digest SHOP`", req.Command))
 	r := m.reply(KindAnswer)
 	r.Share = shareValue{Text: "digest", At: req.At.Unix()}.encode()
 	return r, nil

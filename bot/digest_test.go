@@ -97,3 +97,42 @@ func TestLevelMove(t *testing.T) {
 		})
 	}
 }
+
+// TestDigestAllAnswerIsTheOverview: /shopwatch digest in the admin channel
+// shows the same blocks as the overview the monitor queues for the admin
+// channel for the same date.
+func TestDigestAllAnswerIsTheOverview(t *testing.T) {
+	db, _ := MustFixtureDB(t)
+	cfg := db.Config()
+	m, err := monitor.New(monitor.Options{DB: db, Clock: clockwork.NewFakeClockAt(fixtureNow)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := NewNotifier(NotifierOptions{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := shopDay(cfg.Shops[0], fixtureNow)
+	if _, err := m.Overview(context.Background(), day, fixtureNow); err != nil {
+		t.Fatal(err)
+	}
+	queued, err := db.LatestOutboxOfKind(context.Background(), monitor.KindOverview)
+	if err != nil || len(queued) != 1 {
+		t.Fatalf("overviews queued: %d, %v", len(queued), err)
+	}
+	msg, err := monitor.DecodeMessage(queued[0].Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	posted, err := n.Render(monitor.Outgoing{Message: msg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := MustHandler(t, db).Answer(context.Background(), Request{Text: "digest", ChannelID: chanAdmin, Command: "/shopwatch", At: fixtureNow})
+	MustCheckReply(t, answer)
+	want, _ := json.MarshalIndent(posted.Blocks, "", "  ")
+	got, _ := json.MarshalIndent(answer.Blocks, "", "  ")
+	if string(got) != string(want) {
+		t.Errorf("the answer's blocks differ from the overview's:\nanswer %s\nposted %s", got, want)
+	}
+}
