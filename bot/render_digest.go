@@ -77,7 +77,7 @@ func digestBlocks(tmpl *templates.Set, inbox, command string, s *rules.Shop, d *
 		b.section("*This week*\n" + strings.Join(moves, "\n"))
 	}
 	var lines []string
-	causes := make([]templates.Cause, len(d.Tally))
+	causes := make([]rules.TallyEntry, len(d.Tally))
 	for i, e := range d.Tally {
 		causes[i] = causeOf(e)
 	}
@@ -96,12 +96,12 @@ func digestBlocks(tmpl *templates.Set, inbox, command string, s *rules.Shop, d *
 	if len(lines) > 0 {
 		b.section(strings.Join(lines, "\n"))
 	}
-	if i := slices.IndexFunc(causes, func(c templates.Cause) bool { return c.Name != "" }); i >= 0 {
+	if i := slices.IndexFunc(causes, func(c rules.TallyEntry) bool { return c.Cause != "" }); i >= 0 {
 		c := causes[i]
-		text, err := tmpl.Render("tips."+c.Name, templates.Tips{Command: command, Shop: &templates.Shop{ID: s.ID, Name: s.Name},
+		text, err := tmpl.Render("tips."+c.Cause, templates.Tips{Command: command, Shop: &templates.Shop{ID: s.ID, Name: s.Name},
 			Cause: c, WindowDays: d.WindowDays, TargetHours: s.Profile.ChatTargetHours})
 		if err == nil {
-			b.section(fmt.Sprintf("*Tips for the top cause: %s*\n%s", esc(c.Description), text))
+			b.section(fmt.Sprintf("*Tips for the top cause: %s*\n%s", esc(c.Label()), text))
 		}
 	}
 	if len(causes) > 0 {

@@ -27,30 +27,25 @@ func tipCause(metric rules.Metric, c store.CauseCount) (string, bool) {
 	return c.Name, err == nil
 }
 
-// causeView is a rules cause as the templates show it, without counts.
-func causeView(name string) templates.Cause {
+// causeView is a rules cause without counts.
+func causeView(name string) rules.TallyEntry {
 	return causeOf(rules.TallyEntry{Cause: name})
 }
 
-// causeOf is a tally entry as the templates show it.
-func causeOf(e rules.TallyEntry) templates.Cause {
-	c := templates.Cause{Name: e.Cause, Description: e.Label(), Group: e.Group, Reviews: e.Reviews, Returns: e.Returns,
-		Logistics: e.Logistics, Late: e.Late, CoTagged: e.CoTagged(), Weight: e.Weight}
-	if c.Group == "" {
-		c.Group = rules.GroupOther.String()
+// causeOf is a tally entry with its group: the cause's, or "other".
+func causeOf(e rules.TallyEntry) rules.TallyEntry {
+	if e.Group == "" {
+		e.Group = rules.GroupOther.String()
 		if cause, err := rules.ParseCause(e.Cause); err == nil {
-			c.Group = cause.Group().String()
+			e.Group = cause.Group().String()
 		}
 	}
-	if e.Late > 0 && e.Reviews == 0 && e.Returns == 0 {
-		c.Unit = "late chat replies"
-	}
-	return c
+	return e
 }
 
-// causesOf is a tally's entries as the templates show them.
-func causesOf(t rules.Tally) []templates.Cause {
-	out := make([]templates.Cause, len(t.Entries))
+// causesOf is a tally's entries, each with its group.
+func causesOf(t rules.Tally) []rules.TallyEntry {
+	out := make([]rules.TallyEntry, len(t.Entries))
 	for i, e := range t.Entries {
 		out[i] = causeOf(e)
 	}
@@ -63,7 +58,7 @@ func causesOf(t rules.Tally) []templates.Cause {
 type feedback struct {
 	report rules.Report
 	tally  rules.Tally
-	causes []templates.Cause // the tally's entries
+	causes []rules.TallyEntry // the tally's entries, each with its group
 }
 
 func (h *Handler) feedback(ctx context.Context, shop *rules.Shop, day rules.Day) (*feedback, error) {
@@ -184,13 +179,13 @@ func (h *Handler) shopTips(ctx context.Context, req Request, shop *rules.Shop) (
 		m.section(intro)
 		for _, c := range f.causes[:min(topTipCauses, len(f.causes))] {
 			line := tallyLine(c)
-			if c.Name == "" {
+			if c.Cause == "" {
 				m.section(line + "\nNo tips for this return reason: see the returns in `" + req.Command + " breakdown sfrr`.")
 				continue
 			}
 			d := data
 			d.Cause = c
-			text, err := h.tmpl.Render("tips."+c.Name, d)
+			text, err := h.tmpl.Render("tips."+c.Cause, d)
 			if err != nil {
 				return Reply{}, err
 			}
@@ -225,8 +220,8 @@ func (h *Handler) guideTips(req Request, sc scope) (Reply, error) {
 // tallyLine is a cause with its counts, as every message lists it:
 // "*Damaged item or package*: 3 orders with a negative review, 2 counted
 // returns (seller fault)".
-func tallyLine(c templates.Cause) string {
-	return fmt.Sprintf("*%s*: %s", esc(truncateRunes(upperFirst(c.Description), 160)), c.Count())
+func tallyLine(c rules.TallyEntry) string {
+	return fmt.Sprintf("*%s*: %s", esc(truncateRunes(upperFirst(c.Label()), 160)), templates.CauseCount(c))
 }
 
 // tallyNote says what a shop's cause list counts and how it is ranked.
