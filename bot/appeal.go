@@ -206,10 +206,6 @@ func productLabel(p store.ProductRef) string {
 	return p.Name + " (ID " + p.ID + ")"
 }
 
-// otherDescription describes the cause "other" in a letter: reviews
-// without a cause, and returns whose reason matched no rule.
-const otherDescription = "feedback without a clear cause"
-
 // appealData builds the letter's data from the evidence. Product actions
 // address product and service causes of reviews and returns; service
 // actions also address late chats when the chat rate is past warn. Chat
@@ -249,7 +245,7 @@ func appealData(kind templates.AppealKind, shop *rules.Shop, ev *store.Evidence)
 	// "other"; late chats are addressed by service actions while the chat
 	// rate is past warn.
 	lateChats := kind.Group == "service" && chat.Level.Severity() > 0
-	var other *templates.Cause
+	var other *rules.TallyEntry
 	for _, e := range ev.Tally.Entries {
 		c := causeOf(e)
 		if !lateChats {
@@ -258,9 +254,9 @@ func appealData(kind templates.AppealKind, shop *rules.Shop, ev *store.Evidence)
 		switch {
 		case c.Group == rules.GroupLogistics.String() || c.Reviews+c.Returns+c.Late == 0:
 			continue
-		case c.Name == "" || c.Name == rules.CauseOther.String():
+		case c.Cause == "" || c.Cause == rules.CauseOther.String():
 			if other == nil {
-				a.Causes = append(a.Causes, templates.Cause{Name: rules.CauseOther.String(), Description: otherDescription, Group: rules.GroupOther.String()})
+				a.Causes = append(a.Causes, rules.TallyEntry{Cause: rules.CauseOther.String(), Group: rules.GroupOther.String()})
 				other = &a.Causes[len(a.Causes)-1]
 			}
 			other.Reviews, other.Returns, other.Logistics = other.Reviews+c.Reviews, other.Returns+c.Returns, other.Logistics+c.Logistics
@@ -270,9 +266,9 @@ func appealData(kind templates.AppealKind, shop *rules.Shop, ev *store.Evidence)
 	}
 	// Service actions address service causes first; the tally's order holds
 	// within each part.
-	rank := func(c templates.Cause) int {
+	rank := func(c rules.TallyEntry) int {
 		return b2i(kind.Group == "service" && c.Group != rules.GroupService.String())
 	}
-	slices.SortStableFunc(a.Causes, func(x, y templates.Cause) int { return cmp.Compare(rank(x), rank(y)) })
+	slices.SortStableFunc(a.Causes, func(x, y rules.TallyEntry) int { return cmp.Compare(rank(x), rank(y)) })
 	return a
 }

@@ -97,14 +97,14 @@ func TestCache(t *testing.T) {
 	}{
 		{"first status reads", "status", nil, 1},
 		{"second status is cached", "status", nil, 0},
-		{"digest reuses the status reports", "digest", nil, 2}, // feedback + nrr products
+		{"digest reuses the status reports", "digest", nil, 4}, // the other days of its eight weeks + feedback + nrr and sfrr products
 		{"appeal reads its evidence", "appeal warning", nil, 1},
 		{"a second appeal is cached", "appeal removal", nil, 0},
 		{"tips reuse them too", "tips", nil, 0},
 		{"a write no answer reads keeps the cache", "status", []string{}, 0},
 		{"a change to another shop keeps it", "status", []string{other}, 0},
 		{"a change to the shop drops its entries", "status", []string{shop}, 1},
-		{"and only once", "digest", nil, 2},
+		{"and only once", "digest", nil, 4},
 	}
 	var first string
 	for _, tt := range tests {

@@ -7,9 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
-	"github.com/shopwatch/shopwatch/store"
-	"github.com/shopwatch/shopwatch/templates"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -41,77 +40,18 @@ func alerting(r rules.Report) []rules.Metric {
 	return out
 }
 
+// digestShop answers with the shop's weekly digest to its yesterday: the
+// same builder and blocks as the weekly post (renderDigest), without the
+// chart.
 func (h *Handler) digestShop(ctx context.Context, req Request, shop *rules.Shop) (Reply, error) {
-	day := shopDay(shop, req.At)
-	var reports []rules.Report
-	var f *feedback
-	var mutes []store.Mute
-	err := parallel(ctx,
-		func(ctx context.Context) (err error) {
-			reports, err = h.db.ReportDays(ctx, shop.ID, day, day-7)
-			return
-		},
-		func(ctx context.Context) (err error) { f, err = h.feedback(ctx, shop, day, true); return },
-		func(ctx context.Context) (err error) { mutes, err = h.db.Mutes(ctx, shop.ID, req.At); return },
-	)
+	d, err := monitor.BuildDigest(ctx, h.db, shop, shopDay(shop, req.At), req.At)
 	if err != nil {
 		return Reply{}, err
 	}
-	cur, prev := reports[0], reports[1]
-	data := templates.Digest{Shop: templates.Shop{ID: shop.ID, Name: shop.Name}, From: (day - 6).String(), To: day.String()}
-	var fields, moves []string
-	for _, m := range alerting(cur) {
-		c, p := cur.Results[m], prev.Results[m]
-		data.Count(c, p)
-		was := "n/a"
-		if p.Valid {
-			was = value(p)
-		}
-		fields = append(fields, fmt.Sprintf("*%s*\n%s %s %s (a week ago %s)", title(m), levelIcon(c.Level), value(c), levelText(c.Level), was))
-		if c.Level != p.Level && c.Level.Severity() >= 0 && p.Level.Severity() >= 0 {
-			verb := "improved"
-			if c.Level.Severity() > p.Level.Severity() {
-				verb = "worsened"
-			}
-			moves = append(moves, fmt.Sprintf("• %s %s from %s to %s", upperFirst(shortName(m)), verb, levelText(p.Level), levelText(c.Level)))
-		}
-	}
-	intro, err := h.tmpl.Render("digest.intro", data)
+	m, err := digestBlocks(h.tmpl, h.cfg.Inbox, req.Command, shop, d)
 	if err != nil {
 		return Reply{}, err
 	}
-	var m msg
-	m.header(fmt.Sprintf("%s · weekly digest to %s", shop.Name, dateText(day)))
-	m.section(intro)
-	if text := gapText(shop, cur, h.cfg.Inbox); text != "" {
-		m.section(text)
-	}
-	if len(fields) > 0 {
-		m.fields(fields...)
-	}
-	if len(moves) > 0 {
-		m.section("*This week*\n" + strings.Join(moves, "\n"))
-	}
-	if len(f.causes) > 0 {
-		lines := []string{fmt.Sprintf("*Top causes* (%d days)", cur.Window.Days())}
-		for _, c := range f.causes[:min(topTipCauses, len(f.causes))] {
-			lines = append(lines, "• "+tallyLine(c))
-		}
-		if len(f.products) > 0 {
-			p := f.products[0]
-			lines = append(lines, fmt.Sprintf("Product to watch: *%s* (`%s`), %s of %s delivered (%s)",
-				esc(cmp.Or(p.Name, "(no name)")), esc(p.ProductID), counted(shop, rules.NRR, p.Count), num(p.Base), pct(p.Rate)))
-		}
-		m.section(strings.Join(lines, "\n"))
-	}
-	if text := mutesText(shop, mutes); text != "" {
-		m.context(text)
-	}
-	if len(f.causes) > 0 {
-		m.context(upperFirst(tallyNote(shop, day)))
-	}
-	m.context(fmt.Sprintf("Shop `%s` · details: `%s status %s` · `%s breakdown %s %s` · `%s tips %s`",
-		shop.ID, req.Command, shop.ID, req.Command, worstBreakdown(cur), shop.ID, req.Command, shop.ID))
 	r := m.reply(KindAnswer)
 	r.Share = shareValue{Text: "digest " + shop.ID, At: req.At.Unix()}.encode()
 	return r, nil
@@ -119,9 +59,6 @@ func (h *Handler) digestShop(ctx context.Context, req Request, shop *rules.Shop)
 
 // digestWorkers bounds the reports computed at once for an overview.
 const digestWorkers = 4
-
-// maxDigestShops is how many shops an overview lists by name.
-const maxDigestShops = 20
 
 type shopState struct {
 	shop   *rules.Shop
@@ -188,53 +125,21 @@ func worstFirst(a, b shopState) int {
 	return cmp.Or(cmp.Compare(b2i(a.err != nil), b2i(b.err != nil)), cmp.Compare(b.worst, a.worst), cmp.Compare(b.crit, a.crit))
 }
 
+// digestAll answers with the all-shops digest of the channel's shops for
+// the first shop's yesterday: the same builder and blocks as the overview
+// posted in the admin channel (renderOverview).
 func (h *Handler) digestAll(ctx context.Context, req Request, shops []*rules.Shop) (Reply, error) {
-	states, err := h.shopStates(ctx, req, shops)
+	o, err := monitor.BuildOverview(ctx, h.db, h.cfg.Alerts, shops, shopDay(shops[0], req.At), h.log)
 	if err != nil {
 		return Reply{}, err
 	}
-
-	data := templates.DigestAll{Shops: len(shops), To: shopDay(shops[0], req.At).String()}
-	var trouble []shopState
-	for _, st := range states {
-		switch {
-		case st.err != nil:
-			data.Failed++
-			h.log.Error("digest: report failed", "shop", st.shop.ID, "err", st.err)
-		case st.worst == 2:
-			data.Critical++
-			trouble = append(trouble, st)
-		case st.worst == 1:
-			data.Warn++
-			trouble = append(trouble, st)
-		case st.worst == 0:
-			data.OK++
-		default:
-			data.Other++
-		}
+	if i := slices.IndexFunc(o.Shops, func(l monitor.ShopLine) bool { return l.Err == "" }); i < 0 {
+		return Reply{}, fmt.Errorf("digest: every report failed, e.g. %s", o.Shops[0].Err)
 	}
-	if data.Failed == len(shops) {
-		return Reply{}, fmt.Errorf("digest: every report failed, e.g. %w", states[0].err)
-	}
-	slices.SortStableFunc(trouble, worstFirst)
-	intro, err := h.tmpl.Render("digest.all.intro", data)
+	m, err := overviewBlocks(h.tmpl, req.Command, o)
 	if err != nil {
 		return Reply{}, err
 	}
-	var m msg
-	m.header("Weekly digest · all shops")
-	m.section(intro)
-	var lines []string
-	for _, st := range trouble[:min(maxDigestShops, len(trouble))] {
-		lines = append(lines, stateLine(st))
-	}
-	if len(trouble) > maxDigestShops {
-		lines = append(lines, fmt.Sprintf("…and %d more.", len(trouble)-maxDigestShops))
-	}
-	if len(lines) > 0 {
-		m.section("*Needs attention*\n" + strings.Join(lines, "\n"))
-	}
-	m.context(fmt.Sprintf("Each shop's figures are for its own yesterday · one shop: `%s digest SHOP`", req.Command))
 	r := m.reply(KindAnswer)
 	r.Share = shareValue{Text: "digest", At: req.At.Unix()}.encode()
 	return r, nil

@@ -41,6 +41,7 @@ type ReportSource interface {
 	Evidence(ctx context.Context, shopID, productID string, day rules.Day) (*store.Evidence, error)
 	FindProducts(ctx context.Context, shopID, q string) ([]store.ProductRef, error)
 	BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*store.Breakdown, error)
+	LastDataDay(ctx context.Context, shopID string, day rules.Day) (rules.Day, bool, error)
 }
 
 // MuteStore is /shopwatch mute and unmute, and the mutes answers show.

@@ -59,10 +59,6 @@ func NewNotifier(o NotifierOptions) (*Notifier, error) {
 	if o.BotToken == "" {
 		return nil, errors.New("bot: NotifierOptions.BotToken is required (without one, use NewTextNotifier)")
 	}
-	n, err := newRenderer(o)
-	if err != nil {
-		return nil, err
-	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -73,7 +69,10 @@ func NewNotifier(o NotifierOptions) (*Notifier, error) {
 		}
 		opts = append(opts, slack.OptionAPIURL(o.APIURL))
 	}
-	n.o = o
+	n, err := newRenderer(o) // fills in o's defaults
+	if err != nil {
+		return nil, err
+	}
 	n.api = slack.New(o.BotToken, opts...)
 	return n, nil
 }

@@ -12,16 +12,27 @@ import (
 	"github.com/shopwatch/shopwatch/templates"
 )
 
-// renderDigest renders a shop's weekly digest.
+// renderDigest renders a shop's weekly digest, posted in its channel.
 func (n *Notifier) renderDigest(m *monitor.Message) (Reply, error) {
-	d, s := m.Digest, n.shopOf(m)
+	b, err := digestBlocks(n.tmpl, n.cfg.Inbox, n.o.Command, n.shopOf(m), m.Digest)
+	if err != nil {
+		return Reply{}, err
+	}
+	r := b.reply(KindAnswer)
+	r.InChannel = true
+	return r, nil
+}
+
+// digestBlocks is a shop's weekly digest (monitor.BuildDigest) as the
+// weekly post and /shopwatch digest both show it; command is the slash
+// command its hints name.
+func digestBlocks(tmpl *templates.Set, inbox, command string, s *rules.Shop, d *monitor.Digest) (msg, error) {
 	before := map[rules.Metric]rules.Result{}
 	for _, f := range d.Before {
 		before[f.Metric] = f
 	}
 	data := templates.Digest{Shop: templates.Shop{ID: s.ID, Name: s.Name}, From: (d.Day - 6).String(), To: d.Day.String()}
-	var fields []string
-	var info []string
+	var fields, info, moves []string
 	for _, f := range d.Current {
 		c, p := f, before[f.Metric]
 		if c.Thresholds == nil {
@@ -42,15 +53,18 @@ func (n *Notifier) renderDigest(m *monitor.Message) (Reply, error) {
 			field += "\n30 days: " + strings.Join(parts, " · ")
 		}
 		fields = append(fields, field)
+		if move := levelMove(c, p); move != "" {
+			moves = append(moves, move)
+		}
 	}
-	intro, err := n.tmpl.Render("digest.intro", data)
+	intro, err := tmpl.Render("digest.intro", data)
 	if err != nil {
-		return Reply{}, err
+		return msg{}, err
 	}
 	var b msg
 	b.header(fmt.Sprintf("%s · weekly digest to %s", s.Name, dateText(d.Day)))
 	b.section(intro)
-	if text := gapText(s, rules.Report{Date: d.Day, Inputs: d.Inputs}, n.cfg.Inbox); text != "" {
+	if text := gapText(s, rules.Report{Date: d.Day, Inputs: d.Inputs}, inbox); text != "" {
 		b.section(text)
 	}
 	if len(fields) > 0 {
@@ -59,8 +73,11 @@ func (n *Notifier) renderDigest(m *monitor.Message) (Reply, error) {
 	if len(info) > 0 {
 		b.context(strings.Join(info, " · "))
 	}
+	if len(moves) > 0 {
+		b.section("*This week*\n" + strings.Join(moves, "\n"))
+	}
 	var lines []string
-	causes := make([]templates.Cause, len(d.Tally))
+	causes := make([]rules.TallyEntry, len(d.Tally))
 	for i, e := range d.Tally {
 		causes[i] = causeOf(e)
 	}
@@ -79,12 +96,12 @@ func (n *Notifier) renderDigest(m *monitor.Message) (Reply, error) {
 	if len(lines) > 0 {
 		b.section(strings.Join(lines, "\n"))
 	}
-	if i := slices.IndexFunc(causes, func(c templates.Cause) bool { return c.Name != "" }); i >= 0 {
+	if i := slices.IndexFunc(causes, func(c rules.TallyEntry) bool { return c.Cause != "" }); i >= 0 {
 		c := causes[i]
-		text, err := n.tmpl.Render("tips."+c.Name, templates.Tips{Command: n.o.Command, Shop: &templates.Shop{ID: s.ID, Name: s.Name},
+		text, err := tmpl.Render("tips."+c.Cause, templates.Tips{Command: command, Shop: &templates.Shop{ID: s.ID, Name: s.Name},
 			Cause: c, WindowDays: d.WindowDays, TargetHours: s.Profile.ChatTargetHours})
 		if err == nil {
-			b.section(fmt.Sprintf("*Tips for the top cause: %s*\n%s", esc(c.Description), text))
+			b.section(fmt.Sprintf("*Tips for the top cause: %s*\n%s", esc(c.Label()), text))
 		}
 	}
 	if len(causes) > 0 {
@@ -93,11 +110,22 @@ func (n *Notifier) renderDigest(m *monitor.Message) (Reply, error) {
 	if text := mutesText(s, d.Muted); text != "" {
 		b.context(text)
 	}
-	b.context(fmt.Sprintf("Shop `%s` · the chart of eight weeks of daily values is in the thread · `%s status %s` · `%s breakdown %s %s`",
-		s.ID, n.o.Command, s.ID, n.o.Command, worstMetric(d), s.ID))
-	r := b.reply(KindAnswer)
-	r.InChannel = true
-	return r, nil
+	b.context(fmt.Sprintf("Shop `%s` · `%s status %s` · `%s breakdown %s %s`",
+		s.ID, command, s.ID, command, worstMetric(d), s.ID))
+	return b, nil
+}
+
+// levelMove is the line of "This week" for a metric whose level changed
+// in the week, "" when it did not or a level cannot be judged.
+func levelMove(c, p rules.Result) string {
+	if c.Level == p.Level || c.Level.Severity() < 0 || p.Level.Severity() < 0 {
+		return ""
+	}
+	verb := "improved"
+	if c.Level.Severity() > p.Level.Severity() {
+		verb = "worsened"
+	}
+	return fmt.Sprintf("• %s %s from %s to %s", upperFirst(shortName(c.Metric)), verb, levelText(p.Level), levelText(c.Level))
 }
 
 // mergeProducts lists the products behind NRR and SFRR, one line per

@@ -12,9 +12,20 @@ import (
 // Overview limits: Slack takes 50 blocks of 3,000 characters.
 const maxOverviewLines = 150
 
-// renderOverview renders the all-shops digest.
+// renderOverview renders the all-shops digest, posted in the admin channel.
 func (n *Notifier) renderOverview(m *monitor.Message) (Reply, error) {
-	o := m.Overview
+	b, err := overviewBlocks(n.tmpl, n.o.Command, m.Overview)
+	if err != nil {
+		return Reply{}, err
+	}
+	r := b.reply(KindAnswer)
+	r.InChannel = true
+	return r, nil
+}
+
+// overviewBlocks is the all-shops digest (monitor.BuildOverview) as the
+// posted overview and /shopwatch digest of several shops both show it.
+func overviewBlocks(tmpl *templates.Set, command string, o *monitor.Overview) (msg, error) {
 	data := templates.DigestAll{Shops: len(o.Shops), To: o.Day.String()}
 	var lines []string
 	quiet := 0
@@ -37,9 +48,9 @@ func (n *Notifier) renderOverview(m *monitor.Message) (Reply, error) {
 		}
 		lines = append(lines, overviewLine(l))
 	}
-	intro, err := n.tmpl.Render("digest.all.intro", data)
+	intro, err := tmpl.Render("digest.all.intro", data)
 	if err != nil {
-		return Reply{}, err
+		return msg{}, err
 	}
 	var b msg
 	b.header(fmt.Sprintf("Weekly digest · all shops · week to %s", dateText(o.Day)))
@@ -50,10 +61,8 @@ func (n *Notifier) renderOverview(m *monitor.Message) (Reply, error) {
 	if quiet > 0 {
 		b.context(fmt.Sprintf("…and %s more, at or better than the last listed.", plural(quiet, "shop", "shops")))
 	}
-	b.context(fmt.Sprintf("Each shop's week to %s in its own time zone · one shop: `%s digest SHOP`", o.Day, n.o.Command))
-	r := b.reply(KindAnswer)
-	r.InChannel = true
-	return r, nil
+	b.context(fmt.Sprintf("Each shop's week to %s in its own time zone · one shop: `%s digest SHOP`", o.Day, command))
+	return b, nil
 }
 
 func overviewLine(l monitor.ShopLine) string {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/templates"
 )
 
 // tallyLines are the lines of text that list the entries of want, in the
@@ -15,7 +16,7 @@ import (
 func tallyLines(text string, entries []rules.TallyEntry) []string {
 	known := map[string]bool{}
 	for _, e := range entries {
-		known[upperFirst(e.Label())+": "+causeOf(e).Count()] = true
+		known[upperFirst(e.Label())+": "+templates.CauseCount(e)] = true
 	}
 	var out []string
 	for line := range strings.SplitSeq(text, "\n") {
@@ -44,7 +45,7 @@ func TestCausesAgree(t *testing.T) {
 	top := tally.Top(topTipCauses)
 	var want []string
 	for _, e := range top {
-		want = append(want, upperFirst(e.Label())+": "+causeOf(e).Count())
+		want = append(want, upperFirst(e.Label())+": "+templates.CauseCount(e))
 	}
 	// The fixture has causes counted in two units: the test would not see
 	// mixed units otherwise.
@@ -115,7 +116,7 @@ func TestCausesAgree(t *testing.T) {
 			}
 			var want []string
 			for _, e := range s.entries {
-				want = append(want, upperFirst(e.Label())+": "+causeOf(e).Count())
+				want = append(want, upperFirst(e.Label())+": "+templates.CauseCount(e))
 			}
 			if len(want) == 0 {
 				t.Fatal("the tally has nothing for this surface")

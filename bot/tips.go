@@ -27,30 +27,25 @@ func tipCause(metric rules.Metric, c store.CauseCount) (string, bool) {
 	return c.Name, err == nil
 }
 
-// causeView is a rules cause as the templates show it, without counts.
-func causeView(name string) templates.Cause {
+// causeView is a rules cause without counts.
+func causeView(name string) rules.TallyEntry {
 	return causeOf(rules.TallyEntry{Cause: name})
 }
 
-// causeOf is a tally entry as the templates show it.
-func causeOf(e rules.TallyEntry) templates.Cause {
-	c := templates.Cause{Name: e.Cause, Description: e.Label(), Group: e.Group, Reviews: e.Reviews, Returns: e.Returns,
-		Logistics: e.Logistics, Late: e.Late, CoTagged: e.CoTagged(), Weight: e.Weight}
-	if c.Group == "" {
-		c.Group = rules.GroupOther.String()
+// causeOf is a tally entry with its group: the cause's, or "other".
+func causeOf(e rules.TallyEntry) rules.TallyEntry {
+	if e.Group == "" {
+		e.Group = rules.GroupOther.String()
 		if cause, err := rules.ParseCause(e.Cause); err == nil {
-			c.Group = cause.Group().String()
+			e.Group = cause.Group().String()
 		}
 	}
-	if e.Late > 0 && e.Reviews == 0 && e.Returns == 0 {
-		c.Unit = "late chat replies"
-	}
-	return c
+	return e
 }
 
-// causesOf is a tally's entries as the templates show them.
-func causesOf(t rules.Tally) []templates.Cause {
-	out := make([]templates.Cause, len(t.Entries))
+// causesOf is a tally's entries, each with its group.
+func causesOf(t rules.Tally) []rules.TallyEntry {
+	out := make([]rules.TallyEntry, len(t.Entries))
 	for i, e := range t.Entries {
 		out[i] = causeOf(e)
 	}
@@ -58,43 +53,21 @@ func causesOf(t rules.Tally) []templates.Cause {
 }
 
 // feedback is what lies behind a shop's negative feedback in its window:
-// the report, its tally (rules.Tally: negative reviews, counted returns and
-// late chat replies by cause, ranked together) and, when asked for, the
-// products behind NRR (or, when it has none, SFRR).
+// the report and its tally (rules.Tally: negative reviews, counted returns
+// and late chat replies by cause, ranked together).
 type feedback struct {
-	report   rules.Report
-	tally    rules.Tally
-	causes   []templates.Cause // the tally's entries
-	products []store.ProductCount
+	report rules.Report
+	tally  rules.Tally
+	causes []rules.TallyEntry // the tally's entries, each with its group
 }
 
-func (h *Handler) feedback(ctx context.Context, shop *rules.Shop, day rules.Day, withProducts bool) (*feedback, error) {
-	var fb *store.Feedback
-	var nrr *store.Breakdown
-	fns := []func(context.Context) error{
-		func(ctx context.Context) (err error) { fb, err = h.db.Feedback(ctx, shop.ID, day); return },
-	}
-	if withProducts {
-		fns = append(fns, func(ctx context.Context) (err error) {
-			nrr, err = h.db.BreakdownWindow(ctx, shop.ID, "nrr", day, 0, 0)
-			return
-		})
-	}
-	if err := parallel(ctx, fns...); err != nil {
+func (h *Handler) feedback(ctx context.Context, shop *rules.Shop, day rules.Day) (*feedback, error) {
+	fb, err := h.db.Feedback(ctx, shop.ID, day)
+	if err != nil {
 		return nil, err
 	}
 	f := &feedback{report: fb.Report, tally: fb.Tally()}
 	f.causes = causesOf(f.tally)
-	if withProducts {
-		f.products = nrr.Products
-		if len(f.products) == 0 && len(fb.Reasons) > 0 {
-			sfrr, err := h.db.BreakdownWindow(ctx, shop.ID, "sfrr", day, 0, 0)
-			if err != nil {
-				return nil, err
-			}
-			f.products = sfrr.Products
-		}
-	}
 	return f, nil
 }
 
@@ -177,7 +150,7 @@ func (h *Handler) targetHours() float64 {
 // shopTips gives the tips for a shop's top causes.
 func (h *Handler) shopTips(ctx context.Context, req Request, shop *rules.Shop) (Reply, error) {
 	day := shopDay(shop, req.At)
-	f, err := h.feedback(ctx, shop, day, false)
+	f, err := h.feedback(ctx, shop, day)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -206,13 +179,13 @@ func (h *Handler) shopTips(ctx context.Context, req Request, shop *rules.Shop) (
 		m.section(intro)
 		for _, c := range f.causes[:min(topTipCauses, len(f.causes))] {
 			line := tallyLine(c)
-			if c.Name == "" {
+			if c.Cause == "" {
 				m.section(line + "\nNo tips for this return reason: see the returns in `" + req.Command + " breakdown sfrr`.")
 				continue
 			}
 			d := data
 			d.Cause = c
-			text, err := h.tmpl.Render("tips."+c.Name, d)
+			text, err := h.tmpl.Render("tips."+c.Cause, d)
 			if err != nil {
 				return Reply{}, err
 			}
@@ -247,8 +220,8 @@ func (h *Handler) guideTips(req Request, sc scope) (Reply, error) {
 // tallyLine is a cause with its counts, as every message lists it:
 // "*Damaged item or package*: 3 orders with a negative review, 2 counted
 // returns (seller fault)".
-func tallyLine(c templates.Cause) string {
-	return fmt.Sprintf("*%s*: %s", esc(truncateRunes(upperFirst(c.Description), 160)), c.Count())
+func tallyLine(c rules.TallyEntry) string {
+	return fmt.Sprintf("*%s*: %s", esc(truncateRunes(upperFirst(c.Label()), 160)), templates.CauseCount(c))
 }
 
 // tallyNote says what a shop's cause list counts and how it is ranked.

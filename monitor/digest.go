@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -50,7 +51,7 @@ func (m *Monitor) digest(ctx context.Context, s *rules.Shop, day rules.Day, now 
 	if channel == "" {
 		return 0, fmt.Errorf("monitor: digest %s: the shop has no channel and there is no admin_channel", s.ID)
 	}
-	d, err := m.digestOf(ctx, s, day, now)
+	d, err := BuildDigest(ctx, m.db, s, day, now)
 	if err != nil {
 		return 0, fmt.Errorf("monitor: digest %s %s: %w", s.ID, day, err)
 	}
@@ -83,14 +84,25 @@ func (m *Monitor) digest(ctx context.Context, s *rules.Shop, day rules.Day, now 
 	return added, nil
 }
 
-// digestOf gathers a shop's digest for the week ending day.
-func (m *Monitor) digestOf(ctx context.Context, s *rules.Shop, day rules.Day, now time.Time) (*Digest, error) {
+// DigestSource is what a digest reads: the reports, the products and
+// causes behind them, and the mutes in force.
+type DigestSource interface {
+	ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error)
+	BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*store.Breakdown, error)
+	Feedback(ctx context.Context, shopID string, day rules.Day) (*store.Feedback, error)
+	Mutes(ctx context.Context, shopID string, now time.Time) ([]store.Mute, error)
+}
+
+// BuildDigest gathers a shop's digest for the week ending day, with the
+// mutes that hold at now: the one builder of the weekly digest the monitor
+// posts and of the digest the bot answers with.
+func BuildDigest(ctx context.Context, db DigestSource, s *rules.Shop, day rules.Day, now time.Time) (*Digest, error) {
 	first := day - rules.Day(7*digestWeeks-1)
 	days := make([]rules.Day, 0, 7*digestWeeks)
 	for d := first; d <= day; d++ {
 		days = append(days, d)
 	}
-	series, err := m.db.ReportDays(ctx, s.ID, days...)
+	series, err := db.ReportDays(ctx, s.ID, days...)
 	if err != nil {
 		return nil, err
 	}
@@ -125,19 +137,19 @@ func (m *Monitor) digestOf(ctx context.Context, s *rules.Shop, day rules.Day, no
 		d.LevelDays[metric] = counts
 	}
 	for _, metric := range []rules.Metric{rules.NRR, rules.SFRR} {
-		b, err := m.db.BreakdownWindow(ctx, s.ID, string(metric), day, 0, digestTop)
+		b, err := db.BreakdownWindow(ctx, s.ID, string(metric), day, 0, digestTop)
 		if err != nil {
 			return nil, err
 		}
 		d.Products = append(d.Products, products(b.Products, metric)...)
 	}
-	fb, err := m.db.Feedback(ctx, s.ID, day)
+	fb, err := db.Feedback(ctx, s.ID, day)
 	if err != nil {
 		return nil, err
 	}
 	d.Tally = fb.Tally().Top(digestTop)
 	slices.SortStableFunc(d.Products, func(a, b store.ProductCount) int { return cmp.Compare(b.Count, a.Count) })
-	if d.Muted, err = m.db.Mutes(ctx, s.ID, now); err != nil {
+	if d.Muted, err = db.Mutes(ctx, s.ID, now); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -156,25 +168,12 @@ func (m *Monitor) overview(ctx context.Context, day rules.Day, now time.Time) (i
 	if m.cfg.AdminChannel == "" {
 		return 0, nil
 	}
-	lines := make([]ShopLine, len(m.cfg.Shops))
-	var g errgroup.Group
-	g.SetLimit(overviewWorkers)
-	for i := range lines {
-		g.Go(func() error {
-			lines[i] = m.shopLine(ctx, m.cfg.Shops[i], day)
-			return nil
-		})
-	}
-	_ = g.Wait() // shopLine records its errors in its line
-	if err := ctx.Err(); err != nil {
+	o, err := BuildOverview(ctx, m.db, m.cfg.Alerts, m.cfg.Shops, day, m.log)
+	if err != nil {
 		return 0, err
 	}
-	slices.SortStableFunc(lines, func(a, b ShopLine) int {
-		return cmp.Or(cmp.Compare(b.Worst.Severity(), a.Worst.Severity()), cmp.Compare(b.Critical, a.Critical),
-			cmp.Compare(b.Warn, a.Warn), cmp.Compare(b2i(b.Stale), b2i(a.Stale)), cmp.Compare(b2i(b.Err != ""), b2i(a.Err != "")))
-	})
 	key := OverviewKey(day)
-	payload, err := json.Marshal(Message{Kind: KindOverview, Key: key, Channel: m.cfg.AdminChannel, Overview: &Overview{Day: day, Shops: lines}})
+	payload, err := json.Marshal(Message{Kind: KindOverview, Key: key, Channel: m.cfg.AdminChannel, Overview: o})
 	if err != nil {
 		return 0, err
 	}
@@ -194,6 +193,37 @@ func (m *Monitor) overview(ctx context.Context, day rules.Day, now time.Time) (i
 	return added, nil
 }
 
+// OverviewSource is what the overview reads.
+type OverviewSource interface {
+	Report(ctx context.Context, shopID string, day rules.Day) (rules.Report, error)
+	LastDataDay(ctx context.Context, shopID string, day rules.Day) (rules.Day, bool, error)
+}
+
+// BuildOverview gathers the all-shops digest of shops for the week ending
+// day, worst first: the one builder of the overview the monitor posts and
+// of the all-shops answer of /shopwatch digest. A shop whose report fails
+// gets a line with Err (logged), not an error.
+func BuildOverview(ctx context.Context, db OverviewSource, alerts rules.AlertPolicy, shops []*rules.Shop, day rules.Day, log *slog.Logger) (*Overview, error) {
+	lines := make([]ShopLine, len(shops))
+	var g errgroup.Group
+	g.SetLimit(overviewWorkers)
+	for i := range lines {
+		g.Go(func() error {
+			lines[i] = shopLine(ctx, db, alerts, shops[i], day, log)
+			return nil
+		})
+	}
+	_ = g.Wait() // shopLine records its errors in its line
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(lines, func(a, b ShopLine) int {
+		return cmp.Or(cmp.Compare(b.Worst.Severity(), a.Worst.Severity()), cmp.Compare(b.Critical, a.Critical),
+			cmp.Compare(b.Warn, a.Warn), cmp.Compare(b2i(b.Stale), b2i(a.Stale)), cmp.Compare(b2i(b.Err != ""), b2i(a.Err != "")))
+	})
+	return &Overview{Day: day, Shops: lines}, nil
+}
+
 func b2i(b bool) int {
 	if b {
 		return 1
@@ -202,12 +232,12 @@ func b2i(b bool) int {
 }
 
 // shopLine is one shop's line of the overview.
-func (m *Monitor) shopLine(ctx context.Context, s *rules.Shop, day rules.Day) ShopLine {
+func shopLine(ctx context.Context, db OverviewSource, alerts rules.AlertPolicy, s *rules.Shop, day rules.Day, log *slog.Logger) ShopLine {
 	l := ShopLine{ShopID: s.ID, Name: s.Name, Day: day, Worst: rules.LevelInsufficient}
-	r, err := m.db.Report(ctx, s.ID, day)
+	r, err := db.Report(ctx, s.ID, day)
 	if err != nil {
 		l.Err = err.Error()
-		m.log.Error("overview: report failed", "shop", s.ID, "err", err)
+		log.Error("overview: report failed", "shop", s.ID, "err", err)
 		return l
 	}
 	worst := -1
@@ -235,8 +265,8 @@ func (m *Monitor) shopLine(ctx context.Context, s *rules.Shop, day rules.Day) Sh
 	if unjudged != "" && worst <= 0 {
 		l.Worst = unjudged // never "all within thresholds" while a metric cannot be judged
 	}
-	if last, has, err := m.db.LastDataDay(ctx, s.ID, day); err == nil {
-		l.Stale = m.cfg.Alerts.Stale(rules.Observation{Day: day, LastData: last, HasData: has})
+	if last, has, err := db.LastDataDay(ctx, s.ID, day); err == nil {
+		l.Stale = alerts.Stale(rules.Observation{Day: day, LastData: last, HasData: has})
 	}
 	return l
 }

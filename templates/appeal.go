@@ -3,6 +3,8 @@ package templates
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/shopwatch/shopwatch/rules"
 )
 
 // Appeal is the data of the "appeal" block: a draft letter that states
@@ -15,9 +17,9 @@ type Appeal struct {
 	WindowDays  int
 	Target      *Product // the product the letter is about, when named (ID and Name)
 	Evidence    AppealEvidence
-	Causes      []Cause // seller-side causes with feedback in the window, in the tally's order (rules.Tally)
-	SizeChart   bool    // wrong-item or description complaints mention sizes
-	TargetHours float64 // chat response target
+	Causes      []rules.TallyEntry // seller-side causes with feedback in the window, in the tally's order (rules.Tally)
+	SizeChart   bool               // wrong-item or description complaints mention sizes
+	TargetHours float64            // chat response target
 }
 
 // AppealEvidence is the feedback the records show that should not count
@@ -92,7 +94,7 @@ func (s *Set) Appeal(data Appeal, limit int) (string, Cut, error) {
 		}
 		cut := Cut{Causes: len(causes) - nc}
 		for _, c := range causes[nc:] {
-			cut.Left = append(cut.Left, c.Description)
+			cut.Left = append(cut.Left, appealLabel(c))
 		}
 		if utf8.RuneCountInString(text) <= limit {
 			return text, cut, nil
@@ -122,4 +124,16 @@ func truncate(s string, n int) string {
 		return head[:i]
 	}
 	return head
+}
+
+// OtherDescription describes the cause "other" in a letter: reviews
+// without a cause and return reasons that stand for none, merged.
+const OtherDescription = "feedback without a clear cause"
+
+// appealLabel is a cause's wording in a letter.
+func appealLabel(c rules.TallyEntry) string {
+	if c.Cause == rules.CauseOther.String() {
+		return OtherDescription
+	}
+	return c.Label()
 }

@@ -27,29 +27,14 @@ type Rate struct {
 	Level string // ok, warn, critical, insufficient_data, none
 }
 
-// Cause is one cause of negative feedback in a shop's window, an entry of
-// its tally (rules.Tally): each kind of record counted in its own unit.
-type Cause struct {
-	Name        string // rules cause name, such as "damaged", or "other"; "" for a return reason without tips
-	Description string // seed wording, such as "damaged item or package", or the return reason
-	Group       string // product, service, logistics or other (a reason without a cause: its fault class)
-	Reviews     int    // orders with a negative review naming the cause
-	Returns     int    // orders with a counted return for the cause
-	Logistics   int    // of Returns, those of logistics fault
-	Late        int    // late chat replies
-	CoTagged    bool   // the reviews count in NRR only because they name another cause too
-	Weight      float64
-	// Unit is "late chat replies" when the cause counts nothing else.
-	Unit string
-}
-
-// Count is the cause's counts, each with its unit: "4 orders with a
-// negative review, 2 counted returns, 9 late chat replies".
-func (c Cause) Count() string {
+// CauseCount is a tally entry's counts (rules.TallyEntry), each with its
+// unit: "4 orders with a negative review, 2 counted returns, 9 late chat
+// replies".
+func CauseCount(c rules.TallyEntry) string {
 	var parts []string
 	if c.Reviews > 0 {
 		p := Plural(c.Reviews, "order with a negative review", "orders with a negative review")
-		if c.CoTagged {
+		if c.CoTagged() {
 			p += " (counted in NRR only because the review also names another cause)"
 		}
 		parts = append(parts, p)
@@ -99,9 +84,9 @@ type Refusal struct {
 // Tips is the data of the "tips.*" blocks.
 type Tips struct {
 	Command     string
-	Shop        *Shop // nil when the tips are not for one shop
-	Cause       Cause // tips.<cause>: the cause; Orders is 0 without a shop
-	WindowDays  int   // the window the shop's causes were counted in
+	Shop        *Shop            // nil when the tips are not for one shop
+	Cause       rules.TallyEntry // tips.<cause>: the cause; no counts without a shop
+	WindowDays  int              // the window the shop's causes were counted in
 	TargetHours float64
 }
 
@@ -194,5 +179,3 @@ type DigestAll struct {
 	Other    int // shops without enough data
 	Failed   int // shops whose report failed
 }
-
-func (c Cause) String() string { return fmt.Sprintf("%s (%s)", c.Name, c.Count()) }

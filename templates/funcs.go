@@ -12,15 +12,16 @@ import (
 // time, such as "appeal." + .Kind + ".action".
 func (s *Set) funcs() template.FuncMap {
 	return template.FuncMap{
-		"pct":       Percent,
-		"threshold": Threshold,
-		"num":       Number,
-		"plural":    Plural,
-		"md":        Escape,
-		"hours":     Hours,
-		"lower":     strings.ToLower,
-		"join":      func(sep string, items []string) string { return strings.Join(items, sep) },
-		"add":       func(a, b int) int { return a + b },
+		"pct":        Percent,
+		"threshold":  Threshold,
+		"num":        Number,
+		"plural":     Plural,
+		"causeCount": CauseCount,
+		"md":         Escape,
+		"hours":      Hours,
+		"lower":      strings.ToLower,
+		"join":       func(sep string, items []string) string { return strings.Join(items, sep) },
+		"add":        func(a, b int) int { return a + b },
 		"include": func(name string, data any) (string, error) {
 			return s.Render(name, data)
 		},

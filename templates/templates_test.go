@@ -52,10 +52,10 @@ func sampleAppeal(kind string) Appeal {
 			NegativeReviews: 12, LogisticsReviews: 3, LogisticsOrders: []string{"1000045", "1000090", "1000135"},
 			Returns: 9, BuyerReturns: 2, Withdrawn: 1, SellerWon: 1, ReturnOrders: []string{"1000060", "1000120", "1000180"}, MoreReturns: true,
 		},
-		Causes: []Cause{
-			{Name: "damaged", Description: "damaged item or package", Group: "service", Reviews: 4, Returns: 3},
-			{Name: "not_as_described", Description: "products that don't match the description, misleading images or claims", Group: "product", Reviews: 2},
-			{Name: "other", Description: "feedback without a clear cause", Group: "other", Reviews: 1},
+		Causes: []rules.TallyEntry{
+			{Cause: "damaged", Group: "service", Reviews: 4, Returns: 3},
+			{Cause: "not_as_described", Group: "product", Reviews: 2},
+			{Cause: "other", Group: "other", Reviews: 1},
 		},
 		TargetHours: 12,
 	}
@@ -63,7 +63,7 @@ func sampleAppeal(kind string) Appeal {
 		a.Target = &Product{ID: "1729000000000000001", Name: "Vitamin C Serum 30ml"}
 	} else {
 		a.Evidence.ChatOnTime, a.Evidence.ChatTurns, a.Evidence.ChatShare = 96, 102, 96.0/102
-		a.Causes = []Cause{{Name: "slow_response", Description: "slow or unhelpful chat replies", Group: "service", Reviews: 2}, a.Causes[1]}
+		a.Causes = []rules.TallyEntry{{Cause: "slow_response", Group: "service", Reviews: 2}, a.Causes[1]}
 	}
 	return a
 }
@@ -180,7 +180,7 @@ func TestAppealSizeChart(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := sampleAppeal("warning")
-			a.Causes = []Cause{a.Causes[1], {Name: "wrong_item", Description: "wrong item, size or colour", Group: "service", Returns: 2}}
+			a.Causes = []rules.TallyEntry{a.Causes[1], {Cause: "wrong_item", Group: "service", Returns: 2}}
 			a.SizeChart = tt.sizeChart
 			text, cut, err := s.Appeal(a, 0)
 			if err != nil || cut.Any() {
@@ -196,19 +196,19 @@ func TestAppealSizeChart(t *testing.T) {
 // A cause's counts keep each record kind in its own labelled unit.
 func TestCauseCount(t *testing.T) {
 	tests := []struct {
-		c    Cause
+		c    rules.TallyEntry
 		want string
 	}{
-		{Cause{Reviews: 1}, "1 order with a negative review"},
-		{Cause{Reviews: 4, Returns: 1}, "4 orders with a negative review, 1 counted return (seller fault)"},
-		{Cause{Returns: 1200, Logistics: 1200}, "1,200 counted returns (logistics fault)"},
-		{Cause{Returns: 5, Logistics: 2}, "5 counted returns (3 seller fault, 2 logistics fault)"},
-		{Cause{Reviews: 2, Late: 1}, "2 orders with a negative review, 1 late chat reply"},
-		{Cause{Reviews: 1, CoTagged: true}, "1 order with a negative review (counted in NRR only because the review also names another cause)"},
+		{rules.TallyEntry{Reviews: 1}, "1 order with a negative review"},
+		{rules.TallyEntry{Reviews: 4, Returns: 1}, "4 orders with a negative review, 1 counted return (seller fault)"},
+		{rules.TallyEntry{Returns: 1200, Logistics: 1200}, "1,200 counted returns (logistics fault)"},
+		{rules.TallyEntry{Returns: 5, Logistics: 2}, "5 counted returns (3 seller fault, 2 logistics fault)"},
+		{rules.TallyEntry{Reviews: 2, Late: 1}, "2 orders with a negative review, 1 late chat reply"},
+		{rules.TallyEntry{Reviews: 1, Group: "logistics"}, "1 order with a negative review (counted in NRR only because the review also names another cause)"},
 	}
 	for _, tt := range tests {
-		if got := tt.c.Count(); got != tt.want {
-			t.Errorf("Count(%+v) = %q, want %q", tt.c, got, tt.want)
+		if got := CauseCount(tt.c); got != tt.want {
+			t.Errorf("CauseCount(%+v) = %q, want %q", tt.c, got, tt.want)
 		}
 	}
 }
@@ -255,7 +255,7 @@ func TestAppealCut(t *testing.T) {
 			if cut.Causes != tt.causes || len(cut.Left) != tt.causes || cut.Truncated != tt.truncated {
 				t.Errorf("cut = %+v, want causes %d truncated %v", cut, tt.causes, tt.truncated)
 			}
-			if tt.causes > 0 && cut.Left[0] != full.Causes[3-tt.causes].Description {
+			if tt.causes > 0 && cut.Left[0] != appealLabel(full.Causes[3-tt.causes]) {
 				t.Errorf("left out %q first, want the cause with the least feedback", cut.Left[0])
 			}
 			if tt.truncated != strings.HasSuffix(text, truncMark) {
@@ -271,7 +271,7 @@ func TestTipsGolden(t *testing.T) {
 	names := append([]string{}, tipCauses...)
 	names = append(names, TipTopics...)
 	for _, name := range names {
-		text, err := s.Render("tips."+name, Tips{Command: "/shopwatch", Cause: Cause{Name: name}, TargetHours: 12})
+		text, err := s.Render("tips."+name, Tips{Command: "/shopwatch", Cause: rules.TallyEntry{Cause: name}, TargetHours: 12})
 		if err != nil {
 			t.Fatalf("tips.%s: %v", name, err)
 		}
@@ -427,7 +427,7 @@ func TestMrkdwnEscaped(t *testing.T) {
 		}
 		d, ok := data[name]
 		if !ok {
-			d = Tips{Command: "/shopwatch", Shop: &Shop{ID: "1", Name: "S"}, Cause: Cause{Name: "damaged"}, WindowDays: 30, TargetHours: 12}
+			d = Tips{Command: "/shopwatch", Shop: &Shop{ID: "1", Name: "S"}, Cause: rules.TallyEntry{Cause: "damaged"}, WindowDays: 30, TargetHours: 12}
 		}
 		text, err := s.Render(name, d)
 		if err != nil {
