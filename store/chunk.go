@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"time"
 )
 
@@ -74,4 +76,53 @@ func (p *pause) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// The import's connection works with its own settings, restored when the
+// import gives the connection back to the pool:
+//
+//   - A larger page cache. Rows in mixed order (shops and dates
+//     interleaved, as a marketplace-wide export gives them) land all over
+//     the secondary indexes; with the service's cache the same pages are
+//     read back from the file batch after batch.
+//   - No automatic checkpoint on commit. SQLite would copy the WAL into
+//     the database inside the commit that crosses wal_autocheckpoint pages,
+//     while the import holds the write lock. The import checkpoints itself
+//     in the pause after a commit instead (PASSIVE: it waits for no reader
+//     or writer, and none waits for it), once checkpointEvery commits have
+//     added to the WAL, so that a page rewritten by many commits is copied
+//     once.
+const (
+	importCacheKiB  = 64 << 10 // PRAGMA cache_size in KiB, negated
+	checkpointEvery = 16
+)
+
+// importPragmas are set on the import's connection, and the service's
+// settings (db.go's sqliteDSN, SQLite's default checkpoint) restored after.
+var (
+	importPragmas  = []string{fmt.Sprintf("PRAGMA cache_size = -%d", importCacheKiB), "PRAGMA wal_autocheckpoint = 0"}
+	servicePragmas = []string{fmt.Sprintf("PRAGMA cache_size = -%d", serviceCacheKiB), "PRAGMA wal_autocheckpoint = 1000"}
+)
+
+func setPragmas(ctx context.Context, conn *sql.Conn, pragmas []string) error {
+	for _, p := range pragmas {
+		if _, err := conn.ExecContext(ctx, p); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// checkpoint copies the WAL into the database when checkpointEvery commits
+// have gone by since the last one; it runs after a commit, in the pause.
+func (w *writer) checkpoint(ctx context.Context, force bool) error {
+	w.commits++
+	if !force && w.commits < checkpointEvery {
+		return nil
+	}
+	w.commits = 0
+	if _, err := w.conn.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
 }
