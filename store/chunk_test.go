@@ -77,3 +77,48 @@ func TestReimportLeavesUnchangedRows(t *testing.T) {
 		})
 	}
 }
+
+// TestChatTurnsRebuiltOncePerImport imports a chats file whose
+// conversations' messages are far apart (as in a marketplace-wide export),
+// over many batches and commits, and checks that each conversation's turns
+// were written once, and that they are right.
+func TestChatTurnsRebuiltOncePerImport(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		convs int
+	}{
+		{name: "one batch", convs: 10},
+		{name: "many batches", convs: 3000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := MustOpen(t, testConfig)
+			db.SetConnections(1) // total_changes() counts the import's connection
+			const perConv = 4
+			var b strings.Builder
+			b.WriteString(strings.Join(Columns(Chats), ",") + "\n")
+			for i := range perConv { // message i of every conversation, then i+1
+				sender := []string{"buyer", "shop"}[i%2]
+				for c := range tc.convs {
+					fmt.Fprintf(&b, "m%d-%d,c%d,7495001,%s,2026-10-01T%02d:00:00+07:00,hi\n", c, i, c, sender, 8+i)
+				}
+			}
+			before := count(t, db, "SELECT total_changes()")
+			MustImport(t, db, Chats, "chats.csv", b.String())
+			changes := count(t, db, "SELECT total_changes()") - before
+
+			turns := count(t, db, "SELECT COUNT(*) FROM chat_turns")
+			if want := 2 * tc.convs; turns != want {
+				t.Fatalf("%d turns, want %d", turns, want)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM chat_turns WHERE reply_at - start_at = 3600 * 1000"); n != turns {
+				t.Errorf("%d of %d turns answered after an hour", n, turns)
+			}
+			// Each message and touched conversation is written once, each
+			// touched conversation cleared once, each turn written once,
+			// and a few bookkeeping rows.
+			if max := perConv*tc.convs + 2*tc.convs + turns + 10; changes > max {
+				t.Errorf("the import changed %d rows, want at most %d: turns were rewritten", changes, max)
+			}
+		})
+	}
+}
