@@ -96,7 +96,7 @@ func (p *pause) wait(ctx context.Context) error {
 //     added to the WAL, so that a page rewritten by many commits is copied
 //     once.
 const (
-	importCacheKiB  = 64 << 10 // PRAGMA cache_size in KiB, negated
+	importCacheKiB  = 32 << 10 // PRAGMA cache_size in KiB, negated
 	checkpointEvery = 16
 )
 
