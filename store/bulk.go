@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strconv"
 	"strings"
@@ -63,6 +64,21 @@ func (t target) upsertFrom(source string) string {
 		} else {
 			fmt.Fprintf(&b, "%s = excluded.%s", c, c)
 		}
+	}
+	if t.add {
+		return b.String()
+	}
+	// A row stored already as it is (a product's name, an unchanged
+	// re-imported row) is left alone: rewriting it would dirty its page, and
+	// a commit writes every dirty page to the WAL. In mixed-order input
+	// these pages are scattered, one per row.
+	for i, c := range t.cols[t.keys:] {
+		if i == 0 {
+			b.WriteString(" WHERE ")
+		} else {
+			b.WriteString(" OR ")
+		}
+		fmt.Fprintf(&b, "%s.%s IS NOT excluded.%s", t.name, c, c)
 	}
 	return b.String()
 }
@@ -223,8 +239,9 @@ type writer struct {
 	spec *kindSpec
 	rows upserter
 
-	steps importSteps
-	pause pause
+	steps   importSteps
+	pause   pause
+	commits int // since the last checkpoint (chunk.go)
 }
 
 func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err error) {
@@ -238,6 +255,9 @@ func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err err
 			w.close()
 		}
 	}()
+	if err := setPragmas(ctx, conn, importPragmas); err != nil {
+		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
+	}
 	if spec.begin != nil {
 		if w.steps, err = spec.begin(ctx, db, conn); err != nil {
 			return nil, fmt.Errorf("import %s: %w", spec.kind, err)
@@ -293,17 +313,19 @@ func (w *writer) commit(ctx context.Context) error {
 	}
 	tx := w.tx
 	w.tx = nil
-	defer w.pause.released()
 	if w.steps.flush != nil {
 		if err := w.steps.flush(ctx, tx); err != nil {
 			tx.Rollback()
+			w.pause.released()
 			return err
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	err := tx.Commit()
+	w.pause.released()
+	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	return nil
+	return w.checkpoint(ctx, false)
 }
 
 // rollback drops what was written since the last commit.
@@ -386,7 +408,10 @@ func (w *writer) finish(ctx context.Context, shops []int64, at time.Time) error 
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	return w.checkpoint(ctx, true)
 }
 
 // close rolls back what was not committed and releases the statements
@@ -395,6 +420,11 @@ func (w *writer) close() {
 	w.rollback()
 	if w.rows != nil {
 		w.rows.close()
+	}
+	// A connection that keeps the import's settings would hold its cache
+	// and never checkpoint: drop it from the pool rather.
+	if err := setPragmas(context.Background(), w.conn, servicePragmas); err != nil {
+		w.conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
 	w.conn.Close()
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"time"
 )
 
@@ -20,8 +22,11 @@ import (
 //     a slow machine) until it has held the lock for holdBudget, or the next
 //     batch is not parsed yet, and commits. Each commit leaves the database
 //     consistent: the orders rollup (shop_days) moves by the committed
-//     orders' changes, and the committed chats' conversations have their
-//     turns rebuilt.
+//     orders' changes.
+//   - After the last batch, the chat turns of the conversations the import
+//     touched are rebuilt, once each, in short transactions of their own
+//     (settle). An import that fails after committing batches still
+//     rebuilds them.
 //   - After a commit the writer leaves the lock free about as long as it
 //     held it (at least minPause, at most maxPause), so that other
 //     writers' polls find it free. Parsing goes on meanwhile.
@@ -74,4 +79,88 @@ func (p *pause) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// The import's connection works with its own settings, restored when the
+// import gives the connection back to the pool:
+//
+//   - A larger page cache. Rows in mixed order (shops and dates
+//     interleaved, as a marketplace-wide export gives them) land all over
+//     the secondary indexes; with the service's cache the same pages are
+//     read back from the file batch after batch.
+//   - No automatic checkpoint on commit. SQLite would copy the WAL into
+//     the database inside the commit that crosses wal_autocheckpoint pages,
+//     while the import holds the write lock. The import checkpoints itself
+//     in the pause after a commit instead (PASSIVE: it waits for no reader
+//     or writer, and none waits for it), once checkpointEvery commits have
+//     added to the WAL, so that a page rewritten by many commits is copied
+//     once.
+const (
+	importCacheKiB  = 32 << 10 // PRAGMA cache_size in KiB, negated
+	checkpointEvery = 16
+)
+
+// importPragmas are set on the import's connection, and the service's
+// settings (db.go's sqliteDSN, SQLite's default checkpoint) restored after.
+var (
+	importPragmas  = []string{fmt.Sprintf("PRAGMA cache_size = -%d", importCacheKiB), "PRAGMA wal_autocheckpoint = 0"}
+	servicePragmas = []string{fmt.Sprintf("PRAGMA cache_size = -%d", serviceCacheKiB), "PRAGMA wal_autocheckpoint = 1000"}
+)
+
+func setPragmas(ctx context.Context, conn *sql.Conn, pragmas []string) error {
+	for _, p := range pragmas {
+		if _, err := conn.ExecContext(ctx, p); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// checkpoint copies the WAL into the database when checkpointEvery commits
+// have gone by since the last one; it runs after a commit, in the pause.
+func (w *writer) checkpoint(ctx context.Context, force bool) error {
+	w.commits++
+	if !force && w.commits < checkpointEvery {
+		return nil
+	}
+	w.commits = 0
+	if _, err := w.conn.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// settle runs the kind's settle step in short transactions until it reports
+// nothing more to do.
+func (w *writer) settle(ctx context.Context) error {
+	if w.steps.settle == nil {
+		return nil
+	}
+	for more := true; more; {
+		if err := w.pause.wait(ctx); err != nil {
+			return err
+		}
+		tx, err := w.conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		w.pause.held()
+		for more && err == nil && !w.pause.due() {
+			more, err = w.steps.settle(ctx, tx)
+		}
+		if err != nil {
+			tx.Rollback()
+			w.pause.released()
+			return err
+		}
+		err = tx.Commit()
+		w.pause.released()
+		if err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		if err := w.checkpoint(ctx, false); err != nil {
+			return err
+		}
+	}
+	return nil
 }

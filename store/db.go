@@ -141,6 +141,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	return db, nil
 }
 
+// serviceCacheKiB is the page cache of each connection, in KiB.
+const serviceCacheKiB = 16000
+
 // sqliteDSN adds the pragmas shopwatch relies on. The glebarez driver takes
 // them as _pragma parameters; mattn-style ?_journal_mode= is ignored by it.
 func sqliteDSN(path string) string {
@@ -150,7 +153,7 @@ func sqliteDSN(path string) string {
 		"busy_timeout(10000)",
 		"synchronous(NORMAL)",
 		"foreign_keys(ON)",
-		"cache_size(-16000)",
+		fmt.Sprintf("cache_size(-%d)", serviceCacheKiB),
 		"temp_store(MEMORY)",           // statement journals of the import's upserts
 		"journal_size_limit(67108864)", // truncate the WAL to 64 MB after a checkpoint
 	} {

@@ -1,0 +1,124 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestImportRestoresConnection checks that the connection an import used
+// goes back to the pool with the service's page cache and automatic
+// checkpoints.
+func TestImportRestoresConnection(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts ImportOptions
+	}{
+		{name: "imported"},
+		{name: "skip-invalid", opts: ImportOptions{SkipInvalid: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := MustOpen(t, testConfig)
+			db.SetConnections(1) // the import's connection is the one queried after
+			csv := ordersHeader + "o1,7495001,p1,2026-10-01T10:00:00+07:00,Item,,\n"
+			if tc.opts.SkipInvalid {
+				csv += "o2,7495001,p1,not a time,Item,,\n"
+			}
+			if _, err := db.Import(t.Context(), Orders, []Source{{Name: "orders.csv", R: strings.NewReader(csv)}}, tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			for pragma, want := range map[string]int{
+				"cache_size":         -serviceCacheKiB,
+				"wal_autocheckpoint": 1000,
+			} {
+				var got int
+				if err := db.sql.QueryRow(fmt.Sprintf("PRAGMA %s", pragma)).Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if got != want {
+					t.Errorf("after the import, %s = %d, want %d", pragma, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestReimportLeavesUnchangedRows checks that importing the same files
+// again rewrites none of their rows (the upserts skip rows stored as they
+// are), so that their pages are not written to the WAL again.
+func TestReimportLeavesUnchangedRows(t *testing.T) {
+	for _, tc := range []struct {
+		kind Kind
+		line func(i int) string
+	}{
+		{Orders, func(i int) string {
+			return fmt.Sprintf("o%d,7495001,p%d,2026-10-01T10:00:00+07:00,Item %d,2026-10-04T10:00:00+07:00,delivered\n", i, i%7, i%7)
+		}},
+		{Reviews, func(i int) string {
+			return fmt.Sprintf("r%d,o%d,7495001,p1,%d,2026-10-02T10:00:00+07:00,fine,\n", i, i, 1+i%5)
+		}},
+	} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			db := MustOpen(t, testConfig)
+			db.SetConnections(1) // total_changes() counts the import's connection
+			var b strings.Builder
+			b.WriteString(strings.Join(Columns(tc.kind), ",") + "\n")
+			const rows = 300
+			for i := range rows {
+				b.WriteString(tc.line(i))
+			}
+			changes := func() int { return count(t, db, "SELECT total_changes()") }
+			MustImport(t, db, tc.kind, "first.csv", b.String())
+			before := changes()
+			MustImport(t, db, tc.kind, "again.csv", b.String())
+			if n := changes() - before; n >= rows {
+				t.Errorf("the same file imported again changed %d rows, want only the shops' bookkeeping", n)
+			}
+		})
+	}
+}
+
+// TestChatTurnsRebuiltOncePerImport imports a chats file whose
+// conversations' messages are far apart (as in a marketplace-wide export),
+// over many batches and commits, and checks that each conversation's turns
+// were written once, and that they are right.
+func TestChatTurnsRebuiltOncePerImport(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		convs int
+	}{
+		{name: "one batch", convs: 10},
+		{name: "many batches", convs: 3000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := MustOpen(t, testConfig)
+			db.SetConnections(1) // total_changes() counts the import's connection
+			const perConv = 4
+			var b strings.Builder
+			b.WriteString(strings.Join(Columns(Chats), ",") + "\n")
+			for i := range perConv { // message i of every conversation, then i+1
+				sender := []string{"buyer", "shop"}[i%2]
+				for c := range tc.convs {
+					fmt.Fprintf(&b, "m%d-%d,c%d,7495001,%s,2026-10-01T%02d:00:00+07:00,hi\n", c, i, c, sender, 8+i)
+				}
+			}
+			before := count(t, db, "SELECT total_changes()")
+			MustImport(t, db, Chats, "chats.csv", b.String())
+			changes := count(t, db, "SELECT total_changes()") - before
+
+			turns := count(t, db, "SELECT COUNT(*) FROM chat_turns")
+			if want := 2 * tc.convs; turns != want {
+				t.Fatalf("%d turns, want %d", turns, want)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM chat_turns WHERE reply_at - start_at = 3600 * 1000"); n != turns {
+				t.Errorf("%d of %d turns answered after an hour", n, turns)
+			}
+			// Each message and touched conversation is written once, each
+			// touched conversation cleared once, each turn written once,
+			// and a few bookkeeping rows.
+			if max := perConv*tc.convs + 2*tc.convs + turns + 10; changes > max {
+				t.Errorf("the import changed %d rows, want at most %d: turns were rewritten", changes, max)
+			}
+		})
+	}
+}
