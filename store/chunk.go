@@ -22,11 +22,8 @@ import (
 //     a slow machine) until it has held the lock for holdBudget, or the next
 //     batch is not parsed yet, and commits. Each commit leaves the database
 //     consistent: the orders rollup (shop_days) moves by the committed
-//     orders' changes.
-//   - After the last batch, the chat turns of the conversations the import
-//     touched are rebuilt, once each, in short transactions of their own
-//     (settle). An import that fails after committing batches still
-//     rebuilds them.
+//     orders' changes, and the committed chats' conversations have their
+//     turns rebuilt.
 //   - After a commit the writer leaves the lock free about as long as it
 //     held it (at least minPause, at most maxPause), so that other
 //     writers' polls find it free. Parsing goes on meanwhile.
@@ -126,41 +123,6 @@ func (w *writer) checkpoint(ctx context.Context, force bool) error {
 	w.commits = 0
 	if _, err := w.conn.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
-	}
-	return nil
-}
-
-// settle runs the kind's settle step in short transactions until it reports
-// nothing more to do.
-func (w *writer) settle(ctx context.Context) error {
-	if w.steps.settle == nil {
-		return nil
-	}
-	for more := true; more; {
-		if err := w.pause.wait(ctx); err != nil {
-			return err
-		}
-		tx, err := w.conn.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
-		w.pause.held()
-		for more && err == nil && !w.pause.due() {
-			more, err = w.steps.settle(ctx, tx)
-		}
-		if err != nil {
-			tx.Rollback()
-			w.pause.released()
-			return err
-		}
-		err = tx.Commit()
-		w.pause.released()
-		if err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		if err := w.checkpoint(ctx, false); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -254,11 +254,7 @@ func (db *DB) load(ctx context.Context, spec *kindSpec, f feed, opts ImportOptio
 	}
 	w.rollback()
 	if committed > 0 || writeErr == nil {
-		// Even after a failure, the committed batches are settled and
-		// their shops changed.
-		if err := w.settle(context.WithoutCancel(ctx)); err != nil && writeErr == nil {
-			writeErr = err
-		}
+		// Even after a failure, the shops of the committed batches changed.
 		if err := w.finish(context.WithoutCancel(ctx), slices.Collect(maps.Keys(res.touched)), opts.At); err != nil && writeErr == nil {
 			writeErr = err
 		}

@@ -31,14 +31,11 @@ type kindSpec struct {
 	begin func(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error)
 }
 
-// importSteps are what a kind does besides upserting its rows. prepare and
-// flush run in the transaction of each batch; settle runs after the last
-// batch, in short transactions of its own, as long as it reports more to do
-// (chunk.go).
+// importSteps are what a kind does besides upserting its rows. Both run in
+// the transaction of each batch (chunk.go).
 type importSteps struct {
 	prepare func(ctx context.Context, tx *sql.Tx, b *batch) error // before the batch is written
 	flush   func(ctx context.Context, tx *sql.Tx) error           // after it, before the commit
-	settle  func(ctx context.Context, tx *sql.Tx) (more bool, err error)
 }
 
 var kindSpecs = map[Kind]*kindSpec{
@@ -202,93 +199,89 @@ func beginChats(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error
 	if _, err := conn.ExecContext(ctx, `DELETE FROM touched_conversations`); err != nil {
 		return importSteps{}, err
 	}
-	return importSteps{settle: func(ctx context.Context, tx *sql.Tx) (bool, error) { return rebuildTurns(ctx, db, tx) }}, nil
+	return importSteps{flush: func(ctx context.Context, tx *sql.Tx) error { return rebuildTurns(ctx, db, tx) }}, nil
 }
 
 // turnChunk is how many conversations rebuildTurns reads at a time.
 const turnChunk = 500
 
-// rebuildTurns recomputes the buyer turns of up to turnChunk conversations
-// the import touched, from all of their stored messages, and reports
-// whether touched conversations remain. Turns are rebuilt once per import,
-// after its last batch: in mixed-order files a conversation's messages are
-// far apart, and rebuilding its turns with every batch that brings one of
-// them read and wrote it again each time.
-func rebuildTurns(ctx context.Context, db *DB, tx *sql.Tx) (more bool, err error) {
+// rebuildTurns recomputes the buyer turns of every conversation the batch
+// touched, from all of its stored messages.
+func rebuildTurns(ctx context.Context, db *DB, tx *sql.Tx) error {
 	ins := turnsTarget
-	rows, err := tx.QueryContext(ctx, `SELECT m.conversation_id, m.shop, m.message_id, m.sender, m.sent_at
+	after := ""
+	for {
+		rows, err := tx.QueryContext(ctx, `SELECT m.conversation_id, m.shop, m.message_id, m.sender, m.sent_at
 FROM chat_messages m
-JOIN (SELECT conversation_id FROM touched_conversations ORDER BY conversation_id LIMIT ?) t
+JOIN (SELECT conversation_id FROM touched_conversations WHERE conversation_id > ? ORDER BY conversation_id LIMIT ?) t
   ON t.conversation_id = m.conversation_id
-ORDER BY m.conversation_id`, turnChunk)
-	if err != nil {
-		return false, fmt.Errorf("read conversations: %w", err)
-	}
-	type conv struct {
-		id   string
-		shop int64
-		msgs []rules.ChatMessage
-	}
-	var convs []*conv
-	for rows.Next() {
-		var id, sender string
-		var shop int64
-		var m rules.ChatMessage
-		if err := rows.Scan(&id, &shop, &m.ID, &sender, &m.SentAt); err != nil {
-			rows.Close()
-			return false, err
+ORDER BY m.conversation_id`, after, turnChunk)
+		if err != nil {
+			return fmt.Errorf("read conversations: %w", err)
 		}
-		m.Sender, _ = rules.ParseSender(sender)
-		if len(convs) == 0 || convs[len(convs)-1].id != id {
-			convs = append(convs, &conv{id: id, shop: shop})
+		type conv struct {
+			id   string
+			shop int64
+			msgs []rules.ChatMessage
 		}
-		c := convs[len(convs)-1]
-		c.msgs = append(c.msgs, m)
-		c.shop = shop // a conversation belongs to the shop of its messages
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return false, err
-	}
-	if len(convs) == 0 {
-		// A touched conversation has stored messages: none is left.
-		_, err := tx.ExecContext(ctx, `DELETE FROM touched_conversations`)
-		return false, err
-	}
-	ids := make([]any, len(convs))
-	marks := ""
-	for i, c := range convs {
-		ids[i] = c.id
-		if i > 0 {
-			marks += ", "
-		}
-		marks += "?"
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM chat_turns WHERE conversation_id IN (`+marks+`)`, ids...); err != nil {
-		return false, fmt.Errorf("clear turns: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM touched_conversations WHERE conversation_id <= ?`, convs[len(convs)-1].id); err != nil {
-		return false, fmt.Errorf("clear touched conversations: %w", err)
-	}
-	turns := newRows(len(ins.cols))
-	for _, c := range convs {
-		loc := time.UTC
-		if s, ok := db.byKey[c.shop]; ok {
-			loc = s.Location
-		}
-		rules.SortMessages(c.msgs)
-		for seq, t := range rules.Turns(c.msgs, loc) {
-			var reply any
-			if t.Reply != 0 {
-				reply = t.Reply
+		var convs []*conv
+		for rows.Next() {
+			var id, sender string
+			var shop int64
+			var m rules.ChatMessage
+			if err := rows.Scan(&id, &shop, &m.ID, &sender, &m.SentAt); err != nil {
+				rows.Close()
+				return err
 			}
-			turns.add(c.id+"\x00"+strconv.Itoa(seq), []any{c.id, int64(seq), c.shop, t.Start, int64(t.Day), reply})
+			m.Sender, _ = rules.ParseSender(sender)
+			if len(convs) == 0 || convs[len(convs)-1].id != id {
+				convs = append(convs, &conv{id: id, shop: shop})
+			}
+			c := convs[len(convs)-1]
+			c.msgs = append(c.msgs, m)
+			c.shop = shop // a conversation belongs to the shop of its messages
 		}
-	}
-	if turns.len() > 0 {
-		if _, err := tx.ExecContext(ctx, ins.upsertSQL(), string(turns.json(nil))); err != nil {
-			return false, fmt.Errorf("write turns: %w", err)
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
 		}
+		if len(convs) == 0 {
+			break
+		}
+		ids := make([]any, len(convs))
+		marks := ""
+		for i, c := range convs {
+			ids[i] = c.id
+			if i > 0 {
+				marks += ", "
+			}
+			marks += "?"
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM chat_turns WHERE conversation_id IN (`+marks+`)`, ids...); err != nil {
+			return fmt.Errorf("clear turns: %w", err)
+		}
+		turns := newRows(len(ins.cols))
+		for _, c := range convs {
+			loc := time.UTC
+			if s, ok := db.byKey[c.shop]; ok {
+				loc = s.Location
+			}
+			rules.SortMessages(c.msgs)
+			for seq, t := range rules.Turns(c.msgs, loc) {
+				var reply any
+				if t.Reply != 0 {
+					reply = t.Reply
+				}
+				turns.add(c.id+"\x00"+strconv.Itoa(seq), []any{c.id, int64(seq), c.shop, t.Start, int64(t.Day), reply})
+			}
+		}
+		if turns.len() > 0 {
+			if _, err := tx.ExecContext(ctx, ins.upsertSQL(), string(turns.json(nil))); err != nil {
+				return fmt.Errorf("write turns: %w", err)
+			}
+		}
+		after = convs[len(convs)-1].id
 	}
-	return true, nil
+	_, err := tx.ExecContext(ctx, `DELETE FROM touched_conversations`)
+	return err
 }
