@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
@@ -64,6 +65,8 @@ type DB struct {
 
 	// portableImport disables the direct SQLite path of imports (tests).
 	portableImport bool
+	// pg is set on PostgreSQL (pgconn.go), where a few statements differ.
+	pg bool
 }
 
 // shopRef is a configured shop and its key in the database.
@@ -78,24 +81,30 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	if strings.HasPrefix(opts.DSN, "postgres://") || strings.HasPrefix(opts.DSN, "postgresql://") {
-		return nil, errors.New("store: PostgreSQL is not supported yet: use a SQLite file path")
+	pg := IsPostgres(opts.DSN)
+	dialector := sqlite.Open(sqliteDSN(opts.DSN))
+	if pg {
+		conn, err := openPostgres(opts.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", redactDSN(opts.DSN), err)
+		}
+		dialector = postgres.New(postgres.Config{Conn: conn})
 	}
-	g, err := gorm.Open(sqlite.Open(sqliteDSN(opts.DSN)), &gorm.Config{
+	g, err := gorm.Open(dialector, &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", opts.DSN, err)
+		return nil, fmt.Errorf("store: open %s: %w", redactDSN(opts.DSN), err)
 	}
 	sqlDB, err := g.DB()
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{gorm: g, sql: sqlDB, cfg: opts.Config, log: opts.Logger.With("component", "store"), now: opts.Now}
+	db := &DB{gorm: g, sql: sqlDB, cfg: opts.Config, log: opts.Logger.With("component", "store"), now: opts.Now, pg: pg}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
-		return nil, fmt.Errorf("store: open %s: %w", opts.DSN, err)
+		return nil, fmt.Errorf("store: open %s: %w", redactDSN(opts.DSN), err)
 	}
 	if db.causes, err = rules.NewClassifier(opts.Config.CauseKeywords); err != nil {
 		sqlDB.Close()
@@ -105,6 +114,12 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: reason_keywords: %w", err)
 	}
+	unlock, err := db.lockSetup(ctx)
+	if err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	defer unlock()
 	if err := db.migrate(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err

@@ -148,7 +148,7 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	res := &ImportResult{Kind: kind, Files: make([]FileStats, len(sources)), touched: map[int64]bool{}}
 	batches, free, parseErr := db.parseAsync(ctx, spec, sources, res, opts.Shop)
 
-	w, err := db.newWriter(ctx, spec)
+	w, err := db.openWriter(ctx, spec)
 	if err != nil {
 		cancel()
 		for range batches {
@@ -163,7 +163,7 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 			writeErr = w.write(ctx, b)
 			// Commit when the lock has been held long enough, or when the
 			// next batch is not ready: never hold it while parsing.
-			if writeErr == nil && (w.due() || len(batches) == 0) {
+			if writeErr == nil && w.due(len(batches) == 0) {
 				if writeErr = w.commit(ctx); writeErr == nil {
 					committed++
 				}

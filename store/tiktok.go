@@ -189,7 +189,7 @@ func (db *DB) AdvanceSyncCursor(ctx context.Context, shopID string, kind Kind, t
 		return err
 	}
 	_, err = db.sql.ExecContext(ctx, `INSERT INTO sync_state (shop, kind, cursor_at) VALUES (?, ?, ?)
-ON CONFLICT (shop, kind) DO UPDATE SET cursor_at = MAX(COALESCE(sync_state.cursor_at, 0), excluded.cursor_at)`,
+ON CONFLICT (shop, kind) DO UPDATE SET cursor_at = CASE WHEN COALESCE(sync_state.cursor_at, 0) > excluded.cursor_at THEN sync_state.cursor_at ELSE excluded.cursor_at END`,
 		ref.key, string(kind), t.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: advance sync cursor %s %s: %w", shopID, kind, err)
@@ -270,7 +270,7 @@ func (db *DB) UpdateSyncRejects(ctx context.Context, shopID string, kind Kind, r
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		if len(imported) > 0 {
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM sync_rejects WHERE shop = ? AND kind = ? LIMIT 1)`, ref.key, string(kind)).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM sync_rejects WHERE shop = ? AND kind = ? LIMIT 1) AS any_reject`, ref.key, string(kind)).Scan(&n); err != nil {
 				return fmt.Errorf("store: sync rejects: %w", err)
 			}
 			if n > 0 {
@@ -278,7 +278,7 @@ func (db *DB) UpdateSyncRejects(ctx context.Context, shopID string, kind Kind, r
 				if err != nil {
 					return err
 				}
-				if _, err := tx.ExecContext(ctx, `DELETE FROM sync_rejects WHERE shop = ? AND kind = ? AND record_id IN (SELECT value FROM json_each(?))`,
+				if _, err := tx.ExecContext(ctx, `DELETE FROM sync_rejects WHERE shop = ? AND kind = ? AND `+db.idsIn("record_id"),
 					ref.key, string(kind), string(ids)); err != nil {
 					return fmt.Errorf("store: sync rejects: %w", err)
 				}
