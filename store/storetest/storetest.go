@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -67,32 +68,68 @@ func SQLite(tb testing.TB) string {
 // without its server.
 func Postgres(tb testing.TB) string {
 	tb.Helper()
-	admin := os.Getenv(PostgresEnv)
-	if admin == "" {
+	return PostgresFrom(tb, "")
+}
+
+// PostgresFrom is Postgres with the new database a copy of the database
+// named by template (a DSN from NewPostgres, with no open connection);
+// empty: an empty database.
+func PostgresFrom(tb testing.TB, template string) string {
+	tb.Helper()
+	if os.Getenv(PostgresEnv) == "" {
 		if os.Getenv("CI") != "" {
 			tb.Fatal(PostgresEnv + " not set in CI: the PostgreSQL tests need the server .ci/run starts")
 		}
 		tb.Skip(SkipMessage)
 	}
-	u, err := url.Parse(admin)
+	dsn, drop, err := NewPostgres(tb.Name(), template)
 	if err != nil {
-		tb.Fatalf("%s: %v", PostgresEnv, err)
-	}
-	name := dbName(tb.Name())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := exec(ctx, admin, `CREATE DATABASE `+name); err != nil {
-		tb.Fatalf("create test database: %v", err)
+		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := exec(ctx, admin, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			tb.Errorf("drop test database %s: %v", name, err)
+		if err := drop(); err != nil {
+			tb.Error(err)
 		}
 	})
-	u.Path = "/" + name
-	return u.String()
+	return dsn
+}
+
+// NewPostgres creates a database on the server named by PostgresEnv, for
+// fixtures built once per test binary: its DSN and how to drop it. name
+// is part of the database's name; template is as for PostgresFrom.
+func NewPostgres(name, template string) (dsn string, drop func() error, err error) {
+	admin := os.Getenv(PostgresEnv)
+	if admin == "" {
+		return "", nil, errors.New(SkipMessage)
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", PostgresEnv, err)
+	}
+	db := dbName(name)
+	stmt := `CREATE DATABASE ` + db
+	if template != "" {
+		t, err := url.Parse(template)
+		if err != nil {
+			return "", nil, fmt.Errorf("template: %w", err)
+		}
+		stmt += ` TEMPLATE ` + pgx.Identifier{strings.TrimPrefix(t.Path, "/")}.Sanitize()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := exec(ctx, admin, stmt); err != nil {
+		return "", nil, fmt.Errorf("create test database: %w", err)
+	}
+	drop = func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := exec(ctx, admin, `DROP DATABASE IF EXISTS `+db+` WITH (FORCE)`); err != nil {
+			return fmt.Errorf("drop test database %s: %w", db, err)
+		}
+		return nil
+	}
+	u.Path = "/" + db
+	return u.String(), drop, nil
 }
 
 func exec(ctx context.Context, dsn, stmt string) error {
