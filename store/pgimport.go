@@ -63,6 +63,10 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 			return fmt.Errorf("begin: %w", err)
 		}
 		w.tx = tx
+		// The merge sorts and hashes the whole import: in memory.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
 		for _, t := range w.spec.targets {
 			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE stage_%s ON COMMIT DROP AS SELECT %s, 0::bigint AS seq FROM %s WITH NO DATA`,
 				t.name, strings.Join(t.cols, ", "), t.name)); err != nil {
@@ -175,28 +179,39 @@ func (w *pgWriter) commit(ctx context.Context) error {
 	return nil
 }
 
+var orderCols = strings.Join(orderTargets[targetOrders].cols, ", ")
+
 // mergeOrders merges stage_orders into orders and moves shop_days by the
-// difference, in three set-based statements.
+// difference, each step one set-based statement over the whole import.
 func mergeOrders(ctx context.Context, tx *sql.Tx) error {
 	stmts := []string{
+		// The last row of each order, with the products of that row,
 		`CREATE TEMP TABLE merged_orders ON COMMIT DROP AS
-WITH last AS (
-	SELECT DISTINCT ON (order_id) order_id, shop, created_at, created_day, delivered_at, delivered_day, status
-	FROM stage_orders ORDER BY order_id, seq DESC
-), lines AS (
-	SELECT o.order_id, p.product, 0::bigint AS seq, p.n
-	FROM orders o JOIN last l ON l.order_id = o.order_id
-	CROSS JOIN LATERAL unnest(string_to_array(o.products, E'\n')) WITH ORDINALITY AS p(product, n)
-	UNION ALL
-	SELECT s.order_id, p.product, s.seq, p.n
-	FROM stage_orders s CROSS JOIN LATERAL unnest(string_to_array(s.products, E'\n')) WITH ORDINALITY AS p(product, n)
-), firsts AS (
-	SELECT DISTINCT ON (order_id, product) order_id, product, seq, n FROM lines ORDER BY order_id, product, seq, n
-)
-SELECT l.*, p.products
-FROM last l JOIN (
+SELECT DISTINCT ON (order_id) order_id, shop, created_at, created_day, delivered_at, delivered_day, status, products,
+	COUNT(*) OVER (PARTITION BY order_id) AS staged, false AS stored
+FROM stage_orders ORDER BY order_id, seq DESC`,
+		`ANALYZE merged_orders`, // temporary tables have no statistics otherwise
+		`UPDATE merged_orders m SET stored = true FROM orders o WHERE o.order_id = m.order_id`,
+		// which is right for most; an order staged more than once, or
+		// stored already, gets the union of its products in order of
+		// appearance, the stored ones first.
+		`UPDATE merged_orders m SET products = u.products FROM (
+	WITH again AS (
+		SELECT order_id FROM merged_orders WHERE staged > 1 OR stored
+	), lines AS (
+		SELECT o.order_id, p.product, 0::bigint AS seq, p.n
+		FROM orders o JOIN again a ON a.order_id = o.order_id
+		CROSS JOIN LATERAL unnest(string_to_array(o.products, E'\n')) WITH ORDINALITY AS p(product, n)
+		UNION ALL
+		SELECT s.order_id, p.product, s.seq, p.n
+		FROM stage_orders s JOIN again a ON a.order_id = s.order_id
+		CROSS JOIN LATERAL unnest(string_to_array(s.products, E'\n')) WITH ORDINALITY AS p(product, n)
+	), firsts AS (
+		SELECT DISTINCT ON (order_id, product) order_id, product, seq, n FROM lines ORDER BY order_id, product, seq, n
+	)
 	SELECT order_id, string_agg(product, E'\n' ORDER BY seq, n) AS products FROM firsts GROUP BY order_id
-) p ON p.order_id = l.order_id`,
+) u WHERE u.order_id = m.order_id`,
+		// shop_days: minus the stored orders, plus the merged ones.
 		`INSERT INTO shop_days (shop, day, created, delivered)
 SELECT shop, day, SUM(c), SUM(d) FROM (
 	SELECT o.shop, o.created_day AS day, -1 AS c, 0 AS d FROM orders o JOIN merged_orders m ON m.order_id = o.order_id
@@ -208,7 +223,12 @@ SELECT shop, day, SUM(c), SUM(d) FROM (
 	SELECT shop, delivered_day, 0, 1 FROM merged_orders WHERE delivered_day IS NOT NULL
 ) d GROUP BY shop, day HAVING SUM(c) <> 0 OR SUM(d) <> 0
 ON CONFLICT (shop, day) DO UPDATE SET created = shop_days.created + excluded.created, delivered = shop_days.delivered + excluded.delivered`,
-		orderTargets[targetOrders].upsertFrom(`SELECT ` + strings.Join(orderTargets[targetOrders].cols, ", ") + ` FROM merged_orders`),
+		// New orders are inserted, stored ones updated: no speculative
+		// insertion for each row, as ON CONFLICT would do.
+		`UPDATE orders o SET shop = m.shop, created_at = m.created_at, created_day = m.created_day, delivered_at = m.delivered_at,
+	delivered_day = m.delivered_day, status = m.status, products = m.products
+FROM merged_orders m WHERE m.stored AND o.order_id = m.order_id`,
+		`INSERT INTO orders (` + orderCols + `) SELECT ` + orderCols + ` FROM merged_orders WHERE NOT stored`,
 	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
