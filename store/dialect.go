@@ -54,3 +54,13 @@ func (db *DB) idsIn(col string) string {
 	}
 	return col + " IN (SELECT value FROM json_each(?))"
 }
+
+// skipLocked ends a SELECT of rows to claim: on PostgreSQL they are
+// locked, and rows locked by another transaction are skipped. SQLite's
+// transactions here take the write lock first, so they never overlap.
+func (db *DB) skipLocked() string {
+	if db.pg {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}

@@ -205,13 +205,16 @@ func (db *DB) outboxWhere(ctx context.Context, where string, args ...any) ([]Out
 // ClaimOutbox takes message id for one delivery attempt, until leaseUntil.
 // It returns false when the message is not due, is being sent by another
 // worker, or is done. A message found claimed with an expired lease was in
-// flight when its worker stopped: it comes back uncertain.
+// flight when its worker stopped: it comes back uncertain. On PostgreSQL
+// the row is locked for the claim, and a row another replica is claiming
+// is skipped (SELECT ... FOR UPDATE SKIP LOCKED), so that one replica
+// takes it.
 func (db *DB) ClaimOutbox(ctx context.Context, id int64, now, leaseUntil time.Time) (OutboxMessage, bool, error) {
 	var m OutboxMessage
 	claimed := false
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		m, err = db.scanOutbox(tx.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE id = ?`, id))
+		m, err = db.scanOutbox(tx.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE id = ?`+db.skipLocked(), id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}

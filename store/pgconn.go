@@ -181,11 +181,8 @@ func redactDSN(dsn string) string {
 	return u.Redacted()
 }
 
-// setupLockKey is the PostgreSQL advisory lock that serialises Open's
-// migrations and shop table updates across replicas starting together.
-const setupLockKey = 0x73770001
-
-// lockSetup takes the setup lock on PostgreSQL (a no-op on SQLite, whose
+// lockSetup takes the setup lock, which serialises Open's migrations and
+// shop table updates across replicas starting together, on PostgreSQL (a no-op on SQLite, whose
 // migrations run in immediate transactions) and returns its release.
 func (db *DB) lockSetup(ctx context.Context) (func(), error) {
 	if !db.pg {
@@ -195,12 +192,9 @@ func (db *DB) lockSetup(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: setup lock: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, setupLockKey); err != nil {
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, lockKey("setup")); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("store: setup lock: %w", err)
 	}
-	return func() {
-		conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(?)`, setupLockKey)
-		conn.Close()
-	}, nil
+	return func() { unlockConn(conn, "setup") }, nil
 }
