@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -67,6 +68,9 @@ type DB struct {
 	portableImport bool
 	// pg is set on PostgreSQL (pgconn.go), where a few statements differ.
 	pg bool
+
+	replicasOnce sync.Once
+	replicas     *Replicas // replicas.go
 }
 
 // shopRef is a configured shop and its key in the database.
@@ -160,6 +164,9 @@ func sqliteDSN(path string) string {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.replicas != nil {
+		db.replicas.Close()
+	}
 	db.stmts.mu.Lock()
 	for _, s := range db.stmts.stmts {
 		s.Close()

@@ -38,9 +38,16 @@ type Replicas struct {
 	leader *sql.Conn // holds the leader lock; nil when a follower
 }
 
-// Replicas returns the database's coordinator. Close it when done, to
-// give up leadership at once.
-func (db *DB) Replicas() *Replicas { return &Replicas{db: db} }
+// Replicas returns the database's coordinator (one per DB). Closing the
+// DB gives up leadership.
+func (db *DB) Replicas() *Replicas {
+	db.replicasOnce.Do(func() { db.replicas = &Replicas{db: db} })
+	return db.replicas
+}
+
+// Shared reports whether other processes may run the service on the same
+// database as replicas: on PostgreSQL.
+func (db *DB) Shared() bool { return db.pg }
 
 // lockKey is the advisory lock of a name.
 func lockKey(name string) int64 {

@@ -168,12 +168,21 @@ func startSync(ctx context.Context, e *env, db *store.DB, handle func(pattern st
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	// With replicas (PostgreSQL), the leader alone runs them; every
+	// replica takes webhooks (replicas.go).
+	start := func(name string, run func(context.Context)) {
+		if db.Shared() {
+			wg.Go(func() { whileLeader(ctx, db.Replicas(), name, e.log, run) })
+		} else {
+			wg.Go(func() { run(ctx) })
+		}
+	}
 	if s != nil {
 		handle("POST /tiktok/webhook", s.WebhookHandler())
-		wg.Go(func() { s.Run(ctx) })
+		start("TikTok sync", func(ctx context.Context) { s.Run(ctx) })
 	}
 	if w != nil {
-		wg.Go(func() { w.Run(ctx) })
+		start("inbox", func(ctx context.Context) { w.Run(ctx) })
 	}
 	return func() { cancel(); wg.Wait() }, nil
 }
