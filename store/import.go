@@ -136,7 +136,7 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	if _, ok := db.shops[opts.Shop]; opts.Shop != "" && !ok {
 		return nil, fmt.Errorf("import %s: unknown shop %q (not in the config)", kind, opts.Shop)
 	}
-	checked, cleanup, err := db.validate(ctx, spec, sources, opts)
+	checked, cleanup, err := db.checkSources(ctx, spec, sources, opts)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", kind, err)
 	}
@@ -182,9 +182,8 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 		writeErr = err
 	}
 	if writeErr == nil && res.Total > 0 && (!opts.SkipInvalid || res.unusable > 0) {
-		// validate read the files and found them usable (and, without
-		// SkipInvalid, valid): they changed since.
-		writeErr = fmt.Errorf("%w: %w", errChangedDuringImport, &InvalidInputError{Rows: res.Rejected, Total: res.Total, Files: res.unusable})
+		// Rejected rows found while writing (checkSources).
+		writeErr = db.invalidWhileWriting(&InvalidInputError{Rows: res.Rejected, Total: res.Total, Files: res.unusable})
 	}
 	if writeErr == nil {
 		if writeErr = w.commit(ctx); writeErr == nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -32,4 +33,26 @@ func (db *DB) openWriter(ctx context.Context, spec *kindSpec) (importWriter, err
 		return db.newPGWriter(ctx, spec)
 	}
 	return db.newWriter(ctx, spec)
+}
+
+// checkSources makes sure, before anything is written, that the import
+// may write: on SQLite, whose import commits in batches, every file is
+// read and checked first (validate). PostgreSQL's import is one
+// transaction, rolled back when a row is rejected: the files are read
+// once, while they are written.
+func (db *DB) checkSources(ctx context.Context, spec *kindSpec, sources []Source, opts ImportOptions) (checked []Source, cleanup func(), err error) {
+	if db.pg {
+		return sources, func() {}, nil
+	}
+	return db.validate(ctx, spec, sources, opts)
+}
+
+// invalidWhileWriting is the error of an import that found rejected rows
+// while writing: on SQLite, the files were valid when checked and changed
+// since; on PostgreSQL that is where rows are checked.
+func (db *DB) invalidWhileWriting(e *InvalidInputError) error {
+	if db.pg {
+		return e
+	}
+	return fmt.Errorf("%w: %w", errChangedDuringImport, e)
 }
