@@ -14,7 +14,7 @@ import (
 // runs the schedule (monitor), the TikTok sync's runs and the inbox. Each
 // replica tries for leadership every leaderEvery, so that when the leader
 // goes another takes over within about that long.
-const leaderEvery = 10 * time.Second
+var leaderEvery = 10 * time.Second
 
 // campaign keeps trying for leadership until ctx ends.
 func campaign(ctx context.Context, r *store.Replicas, log *slog.Logger) {
