@@ -16,6 +16,9 @@ func (db *DB) SetConnections(n int) {
 	if n <= 0 {
 		return
 	}
+	if db.pg {
+		n += 2 // the leader lock and a tick's lock hold connections of their own (replicas.go)
+	}
 	db.sql.SetMaxOpenConns(n)
 	db.sql.SetMaxIdleConns(n)
 }
