@@ -34,6 +34,16 @@ func TestBackendsAgree(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			db := loadScenarioInto(t, MustOpenAt(t, b.DSN(t), testConfig))
 			MustImport(t, db, Orders, "orders2.csv", reimportedOrders)
+			// An order whose lines are further apart than a batch, and one
+			// stored already that comes back after them.
+			split := ordersHeader + "split,7495002,p1,2026-10-21T09:00:00-04:00,Serum,,shipped\n"
+			for i := range batchRows + 10 {
+				split += fmt.Sprintf("filler-%d,7495001,p%d,2026-10-2%dT09:00:00+07:00,Item,,shipped\n", i, i%5, i%9)
+			}
+			split += "split,7495002,p2,2026-10-21T09:00:00-04:00,Toner,2026-10-24T09:00:00-04:00,delivered\n" +
+				"two-lines,7495002,p4,2026-10-20T09:00:00-04:00,Brush,2026-10-23T09:00:00-04:00,delivered\n" +
+				"split,7495002,p1,2026-10-21T09:00:00-04:00,Serum,2026-10-25T09:00:00-04:00,delivered\n"
+			MustImport(t, db, Orders, "orders3.csv", split)
 			// The imports' own times differ between the runs.
 			if _, err := db.sql.ExecContext(ctx, `UPDATE record_imports SET imported_at = 0`); err != nil {
 				t.Fatal(err)

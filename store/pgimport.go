@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
@@ -20,7 +21,11 @@ import (
 //   - orders: an order's dates and status are those of its last line, its
 //     products the stored ones followed by the new ones in input order;
 //     shop_days moves by the difference between the stored and the merged
-//     orders, computed before the orders are written;
+//     orders, computed before the orders are written. Most orders of an
+//     import are new and staged once: they are inserted as staged. The
+//     writer notes each order it stages (a 64-bit hash of its id) and
+//     stages an order's later rows apart (stage_orders_again); those
+//     orders and the ones stored already are merged row by row in SQL;
 //   - every other table: the last row of each key replaces the stored one;
 //   - chats: the touched conversations have their turns rebuilt, as on
 //     SQLite (rebuildTurns).
@@ -36,6 +41,12 @@ type pgWriter struct {
 	steps importSteps
 	seq   int64
 	rows  [][][]any // per target (orders: per orderTargets), rows waiting for COPY
+
+	// Orders: the hashes of the ids staged so far, and the rows of orders
+	// staged again, waiting for COPY. A hash shared by two ids sends the
+	// second to the merge of repeated orders, which is right for any order.
+	seen  map[uint64]struct{}
+	again [][]any
 }
 
 func (db *DB) newPGWriter(ctx context.Context, spec *kindSpec) (*pgWriter, error) {
@@ -43,7 +54,7 @@ func (db *DB) newPGWriter(ctx context.Context, spec *kindSpec) (*pgWriter, error
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 	}
-	w := &pgWriter{db: db, conn: conn, spec: spec, rows: make([][][]any, len(spec.targets))}
+	w := &pgWriter{db: db, conn: conn, spec: spec, rows: make([][][]any, len(spec.targets)), seen: map[uint64]struct{}{}}
 	if spec.begin != nil && spec.kind != Orders { // orders merge in SQL (mergeOrders)
 		if w.steps, err = spec.begin(ctx, db, conn); err != nil {
 			conn.Close()
@@ -73,6 +84,11 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 				return fmt.Errorf("stage %s: %w", t.name, err)
 			}
 		}
+		if w.spec.kind == Orders {
+			if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE stage_orders_again ON COMMIT DROP AS SELECT * FROM stage_orders WITH NO DATA`); err != nil {
+				return fmt.Errorf("stage orders: %w", err)
+			}
+		}
 	}
 	if w.spec.kind == Orders {
 		for id, o := range b.orders {
@@ -81,7 +97,15 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 				deliveredAt, deliveredDay = o.deliveredAt, int64(o.delivered)
 			}
 			w.seq++
-			w.rows[targetOrders] = append(w.rows[targetOrders], []any{id, o.shop, o.createdAt, int64(o.created), deliveredAt, deliveredDay, o.status, strings.Join(o.products, "\n"), w.seq})
+			row := []any{id, o.shop, o.createdAt, int64(o.created), deliveredAt, deliveredDay, o.status, strings.Join(o.products, "\n"), w.seq}
+			h := fnv.New64a()
+			h.Write([]byte(id))
+			if _, ok := w.seen[h.Sum64()]; ok {
+				w.again = append(w.again, row)
+				continue
+			}
+			w.seen[h.Sum64()] = struct{}{}
+			w.rows[targetOrders] = append(w.rows[targetOrders], row)
 		}
 	}
 	for t := range b.targets {
@@ -95,12 +119,20 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 			w.rows[t] = append(w.rows[t], append(row, w.seq))
 		}
 	}
-	for t := range w.rows {
-		if len(w.rows[t]) >= pgCopyRows {
-			if err := w.copy(ctx, t); err != nil {
+	return w.copyFull(ctx, pgCopyRows)
+}
+
+// copyFull copies the buffers holding at least n rows.
+func (w *pgWriter) copyFull(ctx context.Context, n int) error {
+	for t, tg := range w.spec.targets {
+		if len(w.rows[t]) >= n {
+			if err := w.copy(ctx, "stage_"+tg.name, stageCols(tg), &w.rows[t]); err != nil {
 				return err
 			}
 		}
+	}
+	if len(w.again) >= n {
+		return w.copy(ctx, "stage_orders_again", stageCols(w.spec.targets[targetOrders]), &w.again)
 	}
 	return nil
 }
@@ -119,26 +151,21 @@ func pgValue(v any) any {
 	return v
 }
 
-// copy sends the buffered rows of target t to its staging table.
-func (w *pgWriter) copy(ctx context.Context, t int) error {
-	rows := w.rows[t]
-	if len(rows) == 0 {
-		return nil
-	}
-	tg := w.spec.targets[t]
+// copy sends the rows buffered in *rows to a staging table.
+func (w *pgWriter) copy(ctx context.Context, table string, cols []string, rows *[][]any) error {
 	err := w.conn.Raw(func(dc any) error {
 		c, ok := pgxConn(dc)
 		if !ok {
 			return fmt.Errorf("not a pgx connection: %T", dc)
 		}
-		_, err := c.CopyFrom(ctx, pgx.Identifier{"stage_" + tg.name}, stageCols(tg), pgx.CopyFromRows(rows))
+		_, err := c.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(*rows))
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("copy %s: %w", tg.name, err)
+		return fmt.Errorf("copy %s: %w", table, err)
 	}
-	clear(rows)
-	w.rows[t] = rows[:0]
+	clear(*rows)
+	*rows = (*rows)[:0]
 	return nil
 }
 
@@ -149,10 +176,8 @@ func (w *pgWriter) commit(ctx context.Context) error {
 	if w.tx == nil {
 		return nil
 	}
-	for t := range w.rows {
-		if err := w.copy(ctx, t); err != nil {
-			return err
-		}
+	if err := w.copyFull(ctx, 1); err != nil {
+		return err
 	}
 	for t, tg := range w.spec.targets {
 		var err error
@@ -181,37 +206,41 @@ func (w *pgWriter) commit(ctx context.Context) error {
 
 var orderCols = strings.Join(orderTargets[targetOrders].cols, ", ")
 
-// mergeOrders merges stage_orders into orders and moves shop_days by the
-// difference, each step one set-based statement over the whole import.
+// mergeOrders merges the staged orders into orders and moves shop_days by
+// the difference, each step one set-based statement over the import.
 func mergeOrders(ctx context.Context, tx *sql.Tx) error {
 	stmts := []string{
-		// The last row of each order, with the products of that row,
-		`CREATE TEMP TABLE merged_orders ON COMMIT DROP AS
-SELECT DISTINCT ON (order_id) order_id, shop, created_at, created_day, delivered_at, delivered_day, status, products,
-	COUNT(*) OVER (PARTITION BY order_id) AS staged, false AS stored
-FROM stage_orders ORDER BY order_id, seq DESC`,
-		`ANALYZE merged_orders`, // temporary tables have no statistics otherwise
-		`UPDATE merged_orders m SET stored = true FROM orders o WHERE o.order_id = m.order_id`,
-		// which is right for most; an order staged more than once, or
-		// stored already, gets the union of its products in order of
+		// The orders to merge row by row: staged again, or stored already.
+		`CREATE TEMP TABLE slow_orders ON COMMIT DROP AS
+SELECT order_id FROM stage_orders_again
+UNION
+SELECT s.order_id FROM stage_orders s JOIN orders o ON o.order_id = s.order_id`,
+		`ANALYZE slow_orders`, // temporary tables have no statistics otherwise
+		// Their last row, with the union of their products in order of
 		// appearance, the stored ones first.
-		`UPDATE merged_orders m SET products = u.products FROM (
-	WITH again AS (
-		SELECT order_id FROM merged_orders WHERE staged > 1 OR stored
-	), lines AS (
-		SELECT o.order_id, p.product, 0::bigint AS seq, p.n
-		FROM orders o JOIN again a ON a.order_id = o.order_id
-		CROSS JOIN LATERAL unnest(string_to_array(o.products, E'\n')) WITH ORDINALITY AS p(product, n)
-		UNION ALL
-		SELECT s.order_id, p.product, s.seq, p.n
-		FROM stage_orders s JOIN again a ON a.order_id = s.order_id
-		CROSS JOIN LATERAL unnest(string_to_array(s.products, E'\n')) WITH ORDINALITY AS p(product, n)
-	), firsts AS (
-		SELECT DISTINCT ON (order_id, product) order_id, product, seq, n FROM lines ORDER BY order_id, product, seq, n
-	)
+		`CREATE TEMP TABLE merged_orders ON COMMIT DROP AS
+WITH staged AS (
+	SELECT s.* FROM stage_orders s JOIN slow_orders w ON w.order_id = s.order_id
+	UNION ALL
+	SELECT * FROM stage_orders_again
+), last AS (
+	SELECT DISTINCT ON (order_id) order_id, shop, created_at, created_day, delivered_at, delivered_day, status
+	FROM staged ORDER BY order_id, seq DESC
+), lines AS (
+	SELECT o.order_id, p.product, 0::bigint AS seq, p.n
+	FROM orders o JOIN slow_orders w ON w.order_id = o.order_id
+	CROSS JOIN LATERAL unnest(string_to_array(o.products, E'\n')) WITH ORDINALITY AS p(product, n)
+	UNION ALL
+	SELECT s.order_id, p.product, s.seq, p.n
+	FROM staged s CROSS JOIN LATERAL unnest(string_to_array(s.products, E'\n')) WITH ORDINALITY AS p(product, n)
+), firsts AS (
+	SELECT DISTINCT ON (order_id, product) order_id, product, seq, n FROM lines ORDER BY order_id, product, seq, n
+)
+SELECT l.*, p.products
+FROM last l JOIN (
 	SELECT order_id, string_agg(product, E'\n' ORDER BY seq, n) AS products FROM firsts GROUP BY order_id
-) u WHERE u.order_id = m.order_id`,
-		// shop_days: minus the stored orders, plus the merged ones.
+) p ON p.order_id = l.order_id`,
+		// shop_days: minus the stored orders, plus the merged and the new.
 		`INSERT INTO shop_days (shop, day, created, delivered)
 SELECT shop, day, SUM(c), SUM(d) FROM (
 	SELECT o.shop, o.created_day AS day, -1 AS c, 0 AS d FROM orders o JOIN merged_orders m ON m.order_id = o.order_id
@@ -221,14 +250,17 @@ SELECT shop, day, SUM(c), SUM(d) FROM (
 	SELECT shop, created_day, 1, 0 FROM merged_orders
 	UNION ALL
 	SELECT shop, delivered_day, 0, 1 FROM merged_orders WHERE delivered_day IS NOT NULL
+	UNION ALL
+	SELECT shop, created_day, 1, 0 FROM stage_orders s WHERE NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)
+	UNION ALL
+	SELECT shop, delivered_day, 0, 1 FROM stage_orders s
+	WHERE delivered_day IS NOT NULL AND NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)
 ) d GROUP BY shop, day HAVING SUM(c) <> 0 OR SUM(d) <> 0
 ON CONFLICT (shop, day) DO UPDATE SET created = shop_days.created + excluded.created, delivered = shop_days.delivered + excluded.delivered`,
-		// New orders are inserted, stored ones updated: no speculative
-		// insertion for each row, as ON CONFLICT would do.
-		`UPDATE orders o SET shop = m.shop, created_at = m.created_at, created_day = m.created_day, delivered_at = m.delivered_at,
-	delivered_day = m.delivered_day, status = m.status, products = m.products
-FROM merged_orders m WHERE m.stored AND o.order_id = m.order_id`,
-		`INSERT INTO orders (` + orderCols + `) SELECT ` + orderCols + ` FROM merged_orders WHERE NOT stored`,
+		// The new orders as staged; the merged ones over the stored.
+		`INSERT INTO orders (` + orderCols + `) SELECT ` + orderCols + ` FROM stage_orders s
+WHERE NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)`,
+		orderTargets[targetOrders].upsertFrom(`SELECT ` + orderCols + ` FROM merged_orders`),
 	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
@@ -247,6 +279,9 @@ func (w *pgWriter) rollback() {
 		clear(w.rows[t])
 		w.rows[t] = w.rows[t][:0]
 	}
+	clear(w.again)
+	w.again = w.again[:0]
+	clear(w.seen)
 }
 
 func (w *pgWriter) finish(ctx context.Context, shops []int64, at time.Time) error {
