@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 )
@@ -37,7 +39,7 @@ import (
 // load (benchWrites); SHOPWATCH_BENCH_NOCACHE=1 turns the cache off.
 func BenchmarkSlashCommands(b *testing.B) {
 	db, now := benchDB(b)
-	opts := Options{SigningSecret: testSecret, Now: func() time.Time { return now }}
+	opts := Options{SigningSecret: testSecret, Clock: clockwork.NewFakeClockAt(now)}
 	release, err := PrepareStore(context.Background(), db, &opts) // as shopwatch serve does
 	if err != nil {
 		b.Fatal(err)

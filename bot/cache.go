@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 )
@@ -232,7 +234,7 @@ const warmEvery = time.Minute
 // status, tips, appeals, digests and breakdowns read for each shop's
 // yesterday (entries already cached cost a look-up). One worker, so that
 // requests keep the other cores. warmed is closed after the first pass.
-func (c *cachedStore) warm(ctx context.Context, shops []*rules.Shop, now func() time.Time, log *slog.Logger, warmed chan<- struct{}) {
+func (c *cachedStore) warm(ctx context.Context, shops []*rules.Shop, clock clockwork.Clock, log *slog.Logger, warmed chan<- struct{}) {
 	ticker := time.NewTicker(warmEvery)
 	defer ticker.Stop()
 	for pass := 0; ; pass++ {
@@ -241,7 +243,7 @@ func (c *cachedStore) warm(ctx context.Context, shops []*rules.Shop, now func() 
 			if ctx.Err() != nil {
 				return
 			}
-			n, err := c.warmShop(ctx, s, shopDay(s, now()))
+			n, err := c.warmShop(ctx, s, shopDay(s, clock.Now()))
 			computed += n
 			if err != nil && ctx.Err() == nil {
 				log.Warn("cache: warming a shop failed", "shop", s.ID, "err", err)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 )
@@ -76,7 +78,7 @@ func TestCache(t *testing.T) {
 	db, _ := MustFixtureDB(t)
 	counting := &countingStore{Store: db}
 	changes := &fakeChanges{counts: map[string]int64{}}
-	h, err := NewHandler(Options{DB: counting, Now: func() time.Time { return fixtureNow }, Changes: changes})
+	h, err := NewHandler(Options{DB: counting, Clock: clockwork.NewFakeClockAt(fixtureNow), Changes: changes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +132,7 @@ func TestCache(t *testing.T) {
 func TestCacheReadsCountsOncePerChange(t *testing.T) {
 	db, _ := MustFixtureDB(t)
 	changes := &fakeChanges{counts: map[string]int64{}, delay: 20 * time.Millisecond}
-	h, err := NewHandler(Options{DB: db, Now: func() time.Time { return fixtureNow }, Changes: changes})
+	h, err := NewHandler(Options{DB: db, Clock: clockwork.NewFakeClockAt(fixtureNow), Changes: changes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +161,7 @@ func TestCacheReadsCountsOncePerChange(t *testing.T) {
 func TestCacheSeesImports(t *testing.T) {
 	ctx := context.Background()
 	db, _ := MustFixtureDB(t)
-	opts := Options{Now: func() time.Time { return fixtureNow }}
+	opts := Options{Clock: clockwork.NewFakeClockAt(fixtureNow)}
 	release, err := PrepareStore(ctx, db, &opts)
 	if err != nil {
 		t.Fatal(err)

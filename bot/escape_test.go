@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
@@ -60,7 +62,7 @@ func TestStoredTextEscapedEverywhere(t *testing.T) {
 			At: fixtureNow, By: hostile, Channel: chanUS}); err != nil {
 			t.Fatal(err)
 		}
-		h, err := NewHandler(Options{DB: db, Now: func() time.Time { return fixtureNow }})
+		h, err := NewHandler(Options{DB: db, Clock: clockwork.NewFakeClockAt(fixtureNow)})
 		if err != nil {
 			t.Fatal(err)
 		}

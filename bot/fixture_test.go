@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/store/storetest"
@@ -255,7 +257,7 @@ func MustFixtureDB(tb testing.TB) (*store.DB, string) {
 // MustHandler returns a handler over the fixture database at fixtureNow.
 func MustHandler(tb testing.TB, db Store) *Handler {
 	tb.Helper()
-	h, err := NewHandler(Options{DB: db, Now: func() time.Time { return fixtureNow }})
+	h, err := NewHandler(Options{DB: db, Clock: clockwork.NewFakeClockAt(fixtureNow)})
 	if err != nil {
 		tb.Fatal(err)
 	}

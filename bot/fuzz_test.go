@@ -17,6 +17,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/slack-go/slack"
 
 	"github.com/shopwatch/shopwatch/store"
@@ -103,7 +105,7 @@ func FuzzSlashCommand(f *testing.F) {
 	db, _ := MustFixtureDB(f)
 	w := &writeWatch{Store: db}
 	elog := &errorLog{}
-	h, err := NewHandler(Options{DB: w, Now: func() time.Time { return fixtureNow }, Logger: slog.New(elog)})
+	h, err := NewHandler(Options{DB: w, Clock: clockwork.NewFakeClockAt(fixtureNow), Logger: slog.New(elog)})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -174,7 +176,7 @@ func FuzzInteraction(f *testing.F) {
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "tcp", rec.Listener.Addr().String())
 		}}}
-	srv, err := New(Options{DB: w, SigningSecret: testSecret, Now: func() time.Time { return fixtureNow }, Logger: slog.New(slog.DiscardHandler), HTTPClient: local})
+	srv, err := New(Options{DB: w, SigningSecret: testSecret, Clock: clockwork.NewFakeClockAt(fixtureNow), Logger: slog.New(slog.DiscardHandler), HTTPClient: local})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -187,7 +189,7 @@ func FuzzInteraction(f *testing.F) {
 		req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(now, 10))
 		req.Header.Set("X-Slack-Signature", sign(testSecret, now, body))
 		rr := httptest.NewRecorder()
-		srv.HTTPHandler().ServeHTTP(rr, req)
+		testMux(srv).ServeHTTP(rr, req)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if !srv.wait(ctx) {

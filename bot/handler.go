@@ -12,31 +12,68 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/templates"
 )
 
-// Store is what the bot reads and writes; *store.DB implements it.
+// Store is what the bot reads and writes, by need; *store.DB implements
+// it, and each small part is implemented by one of the store's aggregates
+// alone.
 type Store interface {
 	Config() *rules.Config
 	Ping(ctx context.Context) error
+	ReportSource
+	MuteStore
+	AckStore
+	HomeUserStore
+	SyncSource
+}
+
+// ReportSource is what the answers read of the records (cached by
+// cachedStore between imports).
+type ReportSource interface {
 	Report(ctx context.Context, shopID string, day rules.Day) (rules.Report, error)
 	ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error)
 	Feedback(ctx context.Context, shopID string, day rules.Day) (*store.Feedback, error)
 	Evidence(ctx context.Context, shopID, productID string, day rules.Day) (*store.Evidence, error)
 	FindProducts(ctx context.Context, shopID, q string) ([]store.ProductRef, error)
 	BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*store.Breakdown, error)
+}
+
+// MuteStore is /shopwatch mute and unmute, and the mutes answers show.
+type MuteStore interface {
 	Mutes(ctx context.Context, shopID string, now time.Time) ([]store.Mute, error)
 	SetMute(ctx context.Context, m store.Mute) error
 	Unmute(ctx context.Context, shopID, metric string, now time.Time) (int, error)
-	SyncStatuses(ctx context.Context, shopID string) ([]store.SyncStatus, error)
-	SaveHomeUser(ctx context.Context, userID string, at time.Time) error
-	HomeUsers(ctx context.Context) ([]string, error)
+}
+
+// AckStore is the Acknowledge button's.
+type AckStore interface {
 	Acknowledge(ctx context.Context, a store.Ack) (store.Ack, bool, error)
 }
 
-var _ Store = (*store.DB)(nil)
+// HomeUserStore is who opened the App Home tab, to publish it again.
+type HomeUserStore interface {
+	SaveHomeUser(ctx context.Context, userID string, at time.Time) error
+	HomeUsers(ctx context.Context) ([]string, error)
+}
+
+// SyncSource is the TikTok sync's status, for the status answer.
+type SyncSource interface {
+	SyncStatuses(ctx context.Context, shopID string) ([]store.SyncStatus, error)
+}
+
+var (
+	_ Store         = (*store.DB)(nil)
+	_ ReportSource  = (*store.Records)(nil)
+	_ MuteStore     = (*store.Alerts)(nil)
+	_ AckStore      = (*store.Alerts)(nil)
+	_ HomeUserStore = (*store.Alerts)(nil)
+	_ SyncSource    = (*store.Grants)(nil)
+)
 
 // DefaultCommand is the slash command's name when Options.Command is empty.
 const DefaultCommand = "/shopwatch"
@@ -61,10 +98,13 @@ type Handler struct {
 	cfg     *rules.Config
 	tmpl    *templates.Set
 	log     *slog.Logger
-	now     func() time.Time
+	clock   clockwork.Clock
 	command string
 	o       Options // validated
 }
+
+// now is the time on the Handler's clock.
+func (h *Handler) now() time.Time { return h.clock.Now() }
 
 func (h *Handler) opts() Options { return h.o }
 
@@ -78,7 +118,7 @@ func NewHandler(opts Options) (*Handler, error) {
 		db = newCachedStore(db, opts.Changes)
 	}
 	return &Handler{db: db, cfg: opts.Config, tmpl: opts.Templates, log: opts.Logger.With("component", "bot"),
-		now: opts.Now, command: opts.Command, o: opts}, nil
+		clock: opts.Clock, command: opts.Command, o: opts}, nil
 }
 
 // userError is an error whose message is meant for the user (mrkdwn).

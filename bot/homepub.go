@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/shopwatch/shopwatch/internal/backoff"
 )
 
 // Publishing the Home tab. A user's Home is drawn and published
@@ -135,7 +137,7 @@ func (s *Server) publishHome(ctx context.Context, user string) {
 	var err error
 	for attempt := range homeAttempts {
 		if attempt > 0 {
-			wait := s.opts.homeRetry << (attempt - 1)
+			wait := backoff.Exponential(attempt, s.opts.homeRetry, time.Minute)
 			if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
 				wait = rl.RetryAfter
 			}

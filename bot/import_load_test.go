@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/store/demo"
@@ -68,7 +70,7 @@ func TestImportDoesNotBlockService(t *testing.T) {
 		mustImportFile(t, live, kind, filepath.Join(dir, string(kind)+".csv"))
 	}
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-	sopts := Options{SigningSecret: testSecret, Now: func() time.Time { return now }}
+	sopts := Options{SigningSecret: testSecret, Clock: clockwork.NewFakeClockAt(now)}
 	release, err := PrepareStore(ctx, live, &sopts) // as shopwatch serve does
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/slack-go/slack"
 
 	"github.com/shopwatch/shopwatch/rules"
@@ -28,9 +30,9 @@ type memberLister interface {
 
 // members caches channel member lists.
 type members struct {
-	api memberLister
-	now func() time.Time
-	log *slog.Logger
+	api   memberLister
+	clock clockwork.Clock
+	log   *slog.Logger
 
 	mu   sync.Mutex
 	byCh map[string]memberList
@@ -41,8 +43,8 @@ type memberList struct {
 	at    time.Time
 }
 
-func newMembers(api memberLister, now func() time.Time, log *slog.Logger) *members {
-	return &members{api: api, now: now, log: log, byCh: map[string]memberList{}}
+func newMembers(api memberLister, clock clockwork.Clock, log *slog.Logger) *members {
+	return &members{api: api, clock: clock, log: log, byCh: map[string]memberList{}}
 }
 
 // of returns the members of channel, from the cache while it is fresh.
@@ -52,7 +54,7 @@ func (m *members) of(ctx context.Context, channel string) (map[string]bool, erro
 	m.mu.Lock()
 	cached, ok := m.byCh[channel]
 	m.mu.Unlock()
-	if ok && m.now().Sub(cached.at) < memberTTL {
+	if ok && m.clock.Now().Sub(cached.at) < memberTTL {
 		return cached.users, nil
 	}
 	users := map[string]bool{}
@@ -61,7 +63,7 @@ func (m *members) of(ctx context.Context, channel string) (map[string]bool, erro
 		page, next, err := m.api.GetUsersInConversationContext(ctx, params)
 		if err != nil {
 			if ok {
-				m.log.Warn("conversations.members failed: using the list from before", "channel", channel, "age", m.now().Sub(cached.at), "err", err)
+				m.log.Warn("conversations.members failed: using the list from before", "channel", channel, "age", m.clock.Now().Sub(cached.at), "err", err)
 				return cached.users, nil
 			}
 			return nil, fmt.Errorf("conversations.members %s: %w", channel, err)
@@ -75,7 +77,7 @@ func (m *members) of(ctx context.Context, channel string) (map[string]bool, erro
 		params.Cursor = next
 	}
 	m.mu.Lock()
-	m.byCh[channel] = memberList{users: users, at: m.now()}
+	m.byCh[channel] = memberList{users: users, at: m.clock.Now()}
 	m.mu.Unlock()
 	return users, nil
 }

@@ -19,6 +19,8 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/shopwatch/shopwatch/chart"
+	"github.com/shopwatch/shopwatch/delivery"
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/templates"
@@ -97,14 +99,15 @@ func NewNotifier(o NotifierOptions) (*Notifier, error) {
 }
 
 // Deliver posts out (monitor.Notifier).
-func (n *Notifier) Deliver(ctx context.Context, out monitor.Outgoing) (monitor.Receipt, error) {
+func (n *Notifier) Deliver(ctx context.Context, out monitor.Outgoing) (_ monitor.Receipt, err error) {
+	defer func() { err = classifySlack(err) }()
 	m := out.Message
 	if m.Kind == monitor.KindDigestChart {
 		return n.deliverChart(ctx, out)
 	}
 	r, err := n.Render(out)
 	if err != nil {
-		return monitor.Receipt{}, &monitor.PermanentError{Err: err}
+		return monitor.Receipt{}, delivery.Permanent(err)
 	}
 	thread, broadcast := "", false
 	if out.Root != nil && out.Root.TS != "" {
@@ -117,7 +120,7 @@ func (n *Notifier) Deliver(ctx context.Context, out monitor.Outgoing) (monitor.R
 	if a := m.Alert; a != nil && a.Transition == rules.TransitionResolved && out.Root != nil && out.Root.TS != "" {
 		u, err := n.renderResolvedRoot(out.Root.Message, m)
 		if err != nil {
-			return monitor.Receipt{}, &monitor.PermanentError{Err: err}
+			return monitor.Receipt{}, delivery.Permanent(err)
 		}
 		update = &u
 	}
@@ -160,7 +163,8 @@ const findWindow = time.Minute
 
 // Find looks for a message with out's key posted since out.Since
 // (monitor.Notifier): in the thread it belongs to, or in the channel.
-func (n *Notifier) Find(ctx context.Context, out monitor.Outgoing) (monitor.Receipt, bool, error) {
+func (n *Notifier) Find(ctx context.Context, out monitor.Outgoing) (_ monitor.Receipt, _ bool, err error) {
+	defer func() { err = classifySlack(err) }()
 	if n.api == nil {
 		return monitor.Receipt{}, false, nil // text mode: nothing to look in
 	}
@@ -225,12 +229,12 @@ func (n *Notifier) Find(ctx context.Context, out monitor.Outgoing) (monitor.Rece
 // deliverChart uploads a digest's chart into the digest's thread.
 func (n *Notifier) deliverChart(ctx context.Context, out monitor.Outgoing) (monitor.Receipt, error) {
 	m := out.Message
-	png, err := monitor.Chart(m.ShopName, m.Digest)
-	if errors.Is(err, monitor.ErrNoSeries) {
+	png, err := digestChart(m.ShopName, m.Digest)
+	if errors.Is(err, chart.ErrNoSeries) {
 		return monitor.Receipt{TS: "none"}, nil // nothing to draw: done
 	}
 	if err != nil {
-		return monitor.Receipt{}, &monitor.PermanentError{Err: err}
+		return monitor.Receipt{}, delivery.Permanent(err)
 	}
 	title := fmt.Sprintf("%s · daily values, %s to %s", m.ShopName, m.Digest.First, m.Digest.Day)
 	if n.api == nil {

@@ -7,18 +7,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/templates"
 )
 
 // Options configure a Handler and a Server.
 type Options struct {
-	DB        Store         // required
-	Config    *rules.Config // default: DB.Config()
-	Logger    *slog.Logger  // default: discard
-	Now       func() time.Time
-	Templates *templates.Set // default: the embedded templates
-	Command   string         // the slash command, default "/shopwatch"
+	DB        Store           // required
+	Config    *rules.Config   // default: DB.Config()
+	Logger    *slog.Logger    // default: discard
+	Clock     clockwork.Clock // default: the real clock
+	Templates *templates.Set  // default: the embedded templates
+	Command   string          // the slash command, default "/shopwatch"
 	// Changes, when set, turns on the answer cache, which it keeps true
 	// to the database (see PrepareStore and store.ChangeWatcher).
 	Changes Changes
@@ -59,8 +61,8 @@ func (o *Options) validate() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	if o.Templates == nil {
 		o.Templates = templates.Default()

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
@@ -77,7 +78,7 @@ func TestReplicasEveryMessageOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := MustServe(t, Options{DB: db, SigningSecret: testSecret, APIURL: fake.URL(), Now: func() time.Time { return fixtureNow }})
+		srv := MustServe(t, Options{DB: db, SigningSecret: testSecret, APIURL: fake.URL(), Clock: clockwork.NewFakeClockAt(fixtureNow)})
 		replicas = append(replicas, replica{db, mon, srv})
 	}
 

@@ -13,17 +13,16 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// Server is the Slack side of `shopwatch serve`: the HTTP endpoints
-// (POST /slack/commands, /slack/interactions and /slack/events, GET
-// /healthz), the App Home tab (with a bot token) and, when
-// an app token is set, a Socket Mode connection, both answered by one
-// Handler. Other parts of the daemon may add routes with Handle.
+// Server is the Slack side of `shopwatch serve`: the HTTP handlers of the
+// Slack endpoints (commands, interactions, events) and of the health
+// check, which the caller mounts on its mux; the App Home tab (with a bot
+// token); and, when an app token is set, a Socket Mode connection, all
+// answered by one Handler.
 type Server struct {
 	h    *Handler
 	opts Options
 	log  *slog.Logger
 	api  *slack.Client
-	mux  *http.ServeMux
 
 	members *members   // channel members, for the Home tab
 	home    *homeQueue // users whose Home is to be published
@@ -42,7 +41,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	opts = h.opts()
-	s := &Server{h: h, opts: opts, log: opts.Logger.With("component", "slack"), mux: http.NewServeMux(), warmed: make(chan struct{})}
+	s := &Server{h: h, opts: opts, log: opts.Logger.With("component", "slack"), warmed: make(chan struct{})}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	apiOpts := []slack.Option{slack.OptionHTTPClient(opts.HTTPClient)}
 	if opts.AppToken != "" {
@@ -52,12 +51,8 @@ func New(opts Options) (*Server, error) {
 		apiOpts = append(apiOpts, slack.OptionAPIURL(opts.APIURL))
 	}
 	s.api = slack.New(opts.BotToken, apiOpts...)
-	s.members = newMembers(s.api, h.now, s.log)
+	s.members = newMembers(s.api, h.clock, s.log)
 	s.home = newHomeQueue()
-	s.mux.HandleFunc("POST /slack/commands", s.handleCommand)
-	s.mux.HandleFunc("POST /slack/interactions", s.handleInteraction)
-	s.mux.HandleFunc("POST /slack/events", s.handleEvents)
-	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	if opts.SigningSecret == "" {
 		s.log.Warn("SLACK_SIGNING_SECRET is not set: every request to /slack/* is rejected (Socket Mode still works)")
 	}
@@ -67,27 +62,34 @@ func New(opts Options) (*Server, error) {
 // Handler returns the command router, shared by every transport.
 func (s *Server) Handler() *Handler { return s.h }
 
-// HTTPHandler returns the server's routes.
-func (s *Server) HTTPHandler() http.Handler { return s.mux }
+// CommandHandler serves POST /slack/commands: signed slash commands.
+func (s *Server) CommandHandler() http.Handler { return http.HandlerFunc(s.handleCommand) }
 
-// Handle adds a route, such as the monitor's /metrics. Call it before Serve.
-func (s *Server) Handle(pattern string, handler http.Handler) { s.mux.Handle(pattern, handler) }
+// InteractionHandler serves POST /slack/interactions: button presses.
+func (s *Server) InteractionHandler() http.Handler { return http.HandlerFunc(s.handleInteraction) }
 
-// ListenAndServe listens on addr and serves until ctx is done.
-func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+// EventHandler serves POST /slack/events: the Events API.
+func (s *Server) EventHandler() http.Handler { return http.HandlerFunc(s.handleEvents) }
+
+// HealthHandler serves GET /healthz: 200 "ok" when the database answers.
+func (s *Server) HealthHandler() http.Handler { return http.HandlerFunc(s.handleHealth) }
+
+// ListenAndServe listens on addr and serves h until ctx is done.
+func (s *Server) ListenAndServe(ctx context.Context, addr string, h http.Handler) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
-	return s.Serve(ctx, ln)
+	return s.Serve(ctx, ln, h)
 }
 
-// Serve serves HTTP on ln, and Socket Mode when an app token is set, until
-// ctx is done. It then stops taking requests and waits (up to
-// ShutdownTimeout) for the requests and late answers in flight.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+// Serve serves h (the process's mux, with the server's handlers mounted)
+// over HTTP on ln, and Socket Mode when an app token is set, until ctx is
+// done. It then stops taking requests and waits (up to ShutdownTimeout)
+// for the requests and late answers in flight.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	hs := &http.Server{
-		Handler:           s.mux,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -117,7 +119,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if c, ok := s.h.db.(*cachedStore); ok {
 		go func() {
 			defer close(warmDone)
-			c.warm(warmCtx, s.h.cfg.Shops, s.h.now, s.log, s.warmed)
+			c.warm(warmCtx, s.h.cfg.Shops, s.h.clock, s.log, s.warmed)
 		}()
 	} else {
 		close(warmDone)
@@ -179,8 +181,8 @@ func (s *Server) wait(ctx context.Context) bool {
 // (at once when there is no cache).
 func (s *Server) Warmed() <-chan struct{} { return s.warmed }
 
-// Close cancels background work. Serve calls it; tests that use
-// HTTPHandler without Serve may too.
+// Close cancels background work. Serve calls it; tests that use the
+// handlers without Serve may too.
 func (s *Server) Close() {
 	s.cancel()
 	s.bg.Wait()

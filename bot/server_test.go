@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slacktest"
 
@@ -66,8 +68,8 @@ func MustServe(tb testing.TB, opts Options) *testServer {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	if opts.Now == nil {
-		opts.Now = func() time.Time { return fixtureNow }
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewFakeClockAt(fixtureNow)
 	}
 	srv, err := New(opts)
 	if err != nil {
@@ -79,7 +81,7 @@ func MustServe(tb testing.TB, opts Options) *testServer {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	go func() { done <- srv.Serve(ctx, ln, testMux(srv)) }()
 	var once sync.Once
 	var serveErr error
 	stop := func() error {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slacktest"
@@ -200,7 +202,7 @@ func TestSocketModeBadToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.ListenAndServe(t.Context(), "127.0.0.1:0") }()
+	go func() { done <- srv.ListenAndServe(t.Context(), "127.0.0.1:0", testMux(srv)) }()
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "invalid_auth") {
@@ -245,7 +247,7 @@ func (r *refusingAcker) Ack(req socketmode.Request, payload ...any) error {
 
 func TestSocketEventTooLargeForAck(t *testing.T) {
 	db, _ := MustFixtureDB(t)
-	srv, err := New(Options{DB: db, Now: func() time.Time { return fixtureNow }})
+	srv, err := New(Options{DB: db, Clock: clockwork.NewFakeClockAt(fixtureNow)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,9 @@ package monitor
 import (
 	"context"
 	"encoding/json"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
@@ -67,26 +68,21 @@ func (m *Monitor) evaluate(ctx context.Context, day rules.Day, shops []*rules.Sh
 	start := m.clock.Now()
 	sum := Summary{Day: day, Notifications: map[rules.Transition]int{}}
 	results := make([]shopResult, len(shops))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(m.o.Workers, len(shops)) {
-		wg.Go(func() {
-			for i := range next {
-				added, notes, err := m.evaluateShop(ctx, shops[i], day, now)
-				results[i] = shopResult{added, notes, err}
-			}
+	// A shop's failure is in its result: the others go on. When ctx ends,
+	// the shops not started yet are left out.
+	var g errgroup.Group
+	g.SetLimit(m.o.Workers)
+	for i, shop := range shops {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			added, notes, err := m.evaluateShop(ctx, shop, day, now)
+			results[i] = shopResult{added, notes, err}
+			return nil
 		})
 	}
-feed:
-	for i := range shops {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait() // the goroutines return no error
 	for i, r := range results {
 		switch {
 		case r.err == nil && r.notes == nil:

@@ -1,15 +1,13 @@
 package monitor
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
-	"net/http"
-	"slices"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/shopwatch/shopwatch/store"
 )
@@ -21,22 +19,23 @@ type MetricsSource interface {
 	RecordCounts(ctx context.Context) (map[store.Kind]int64, error)
 }
 
-// Metrics are the monitor's figures in the Prometheus text format: counters
-// kept by the process (evaluations, notifications, delivery attempts and
+// Metrics are the monitor's figures, a prometheus.Collector: counters kept
+// by the process (evaluations, notifications, delivery attempts and
 // failures, runs) and gauges read from the store when scraped (alerts by
-// level, outbox depth, failed messages, stored records). Mount it at
-// /metrics; it is safe for concurrent use.
+// level, outbox depth, failed messages, stored records). Register it with
+// the process's registry; it is safe for concurrent use.
 type Metrics struct {
-	mu            sync.Mutex
-	evaluations   map[string]int64 // by result
-	notifications map[string]int64 // by transition
-	attempts      map[string]int64 // by outcome
-	deliveredBy   map[string]int64 // by message kind
-	failures      int64
-	runs          map[string]int64
-	runSeconds    map[string]float64 // the last run's duration, by kind
-	lastRun       map[string]time.Time
+	evaluations   *prometheus.CounterVec // by result
+	notifications *prometheus.CounterVec // by transition
+	attempts      *prometheus.CounterVec // by outcome
+	deliveredBy   *prometheus.CounterVec // by message kind
+	failures      prometheus.Counter
+	runs          *prometheus.CounterVec // by kind
+	runSeconds    *prometheus.GaugeVec   // the last run's duration, by kind
+	lastRun       *prometheus.GaugeVec   // by kind
 
+	mu         sync.Mutex
+	clock      clockwork.Clock
 	src        MetricsSource
 	records    map[store.Kind]int64 // cached: counting is slow on big tables
 	recordsAt  time.Time
@@ -49,11 +48,39 @@ type Metrics struct {
 // levelsTTL is how long /metrics reuses the alert levels it read.
 const levelsTTL = 15 * time.Second
 
+// The gauges read from the store or the scheduler at each scrape.
+var (
+	schedulerUpDesc = prometheus.NewDesc("shopwatch_scheduler_up", "Whether the scheduler is running.", nil, nil)
+	alertsDesc      = prometheus.NewDesc("shopwatch_alerts",
+		`Shop metrics at each alert level after their latest evaluation (metric "data" at warn: stale data).`, []string{"metric", "level"}, nil)
+	outboxDesc = prometheus.NewDesc("shopwatch_outbox_messages",
+		"Outbox messages by status (pending + sending: the depth; failed: given up).", []string{"status"}, nil)
+	outboxDepthDesc = prometheus.NewDesc("shopwatch_outbox_depth", "Messages waiting to be delivered.", nil, nil)
+	recordsDesc     = prometheus.NewDesc("shopwatch_records", "Records imported and stored, by kind (orders: distinct orders).", []string{"kind"}, nil)
+	storeUpDesc     = prometheus.NewDesc("shopwatch_store_up", "Whether the store answered this scrape.", nil, nil)
+)
+
 // NewMetrics returns empty metrics.
 func NewMetrics() *Metrics {
-	return &Metrics{evaluations: map[string]int64{}, notifications: map[string]int64{}, attempts: map[string]int64{},
-		deliveredBy: map[string]int64{}, runs: map[string]int64{}, runSeconds: map[string]float64{}, lastRun: map[string]time.Time{},
-		recordsTTL: time.Minute}
+	counter := func(name, help, label string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{label})
+	}
+	gauge := func(name, help string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"kind"})
+	}
+	return &Metrics{
+		evaluations:   counter("shopwatch_evaluations_total", "Shop evaluations (one shop, one date) by result.", "result"),
+		notifications: counter("shopwatch_notifications_total", "Alert notifications decided by evaluations, by transition.", "transition"),
+		attempts:      counter("shopwatch_delivery_attempts_total", "Outbox delivery attempts by outcome.", "outcome"),
+		deliveredBy:   counter("shopwatch_delivered_total", "Messages delivered, by kind.", "kind"),
+		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "shopwatch_delivery_failures_total",
+			Help: "Messages whose delivery was given up (left failed in the outbox)."}),
+		runs:       counter("shopwatch_runs_total", "Monitor runs by kind.", "kind"),
+		runSeconds: gauge("shopwatch_run_duration_seconds", "Duration of the last monitor run, by kind."),
+		lastRun:    gauge("shopwatch_last_run_timestamp_seconds", "When the last monitor run of each kind ended."),
+		clock:      clockwork.NewRealClock(),
+		recordsTTL: time.Minute,
+	}
 }
 
 func (m *Metrics) setSource(src MetricsSource) {
@@ -68,49 +95,38 @@ func (m *Metrics) setScheduler(health func() error) {
 	m.scheduler = health
 }
 
-func (m *Metrics) evaluation(ok bool) {
+func (m *Metrics) setClock(c clockwork.Clock) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.clock = c
+}
+
+func (m *Metrics) evaluation(ok bool) {
 	if ok {
-		m.evaluations["ok"]++
+		m.evaluations.WithLabelValues("ok").Inc()
 	} else {
-		m.evaluations["error"]++
+		m.evaluations.WithLabelValues("error").Inc()
 	}
 }
 
-func (m *Metrics) notification(transition string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.notifications[transition]++
-}
+func (m *Metrics) notification(transition string) { m.notifications.WithLabelValues(transition).Inc() }
 
-func (m *Metrics) attempt(outcome string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.attempts[outcome]++
-}
+func (m *Metrics) attempt(outcome string) { m.attempts.WithLabelValues(outcome).Inc() }
 
-func (m *Metrics) delivered(kind string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.deliveredBy[kind]++
-}
+func (m *Metrics) delivered(kind string) { m.deliveredBy.WithLabelValues(kind).Inc() }
 
-func (m *Metrics) failed() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.failures++
-}
+func (m *Metrics) failed() { m.failures.Inc() }
 
 func (m *Metrics) run(kind string, d time.Duration) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if kind == RunDaily {
 		m.levels = nil // the evaluation changed them
 	}
-	m.runs[kind]++
-	m.runSeconds[kind] = d.Seconds()
-	m.lastRun[kind] = time.Now()
+	now := m.clock.Now()
+	m.mu.Unlock()
+	m.runs.WithLabelValues(kind).Inc()
+	m.runSeconds.WithLabelValues(kind).Set(d.Seconds())
+	m.lastRun.WithLabelValues(kind).Set(float64(now.Unix()))
 }
 
 // Counters are a snapshot of the process's counters, for tests and logs.
@@ -124,16 +140,28 @@ type Counters struct {
 
 // Counters returns a snapshot of the counters.
 func (m *Metrics) Counters() Counters {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return Counters{Evaluations: m.evaluations["ok"], EvaluationErrors: m.evaluations["error"],
-		Notifications: clone(m.notifications), Attempts: clone(m.attempts), Delivered: clone(m.deliveredBy), Failures: m.failures}
+	evals := values(m.evaluations)
+	return Counters{Evaluations: evals["ok"], EvaluationErrors: evals["error"],
+		Notifications: values(m.notifications), Attempts: values(m.attempts), Delivered: values(m.deliveredBy),
+		Failures: values(m.failures)[""]}
 }
 
-func clone[K comparable, V any](in map[K]V) map[K]V {
-	out := make(map[K]V, len(in))
-	for k, v := range in {
-		out[k] = v
+// values reads the counters of c by their one label's value ("" for a
+// counter without labels).
+func values(c prometheus.Collector) map[string]int64 {
+	ch := make(chan prometheus.Metric)
+	go func() { c.Collect(ch); close(ch) }()
+	out := map[string]int64{}
+	for metric := range ch {
+		var d dto.Metric
+		if err := metric.Write(&d); err != nil || d.Counter == nil {
+			continue
+		}
+		key := ""
+		if len(d.Label) > 0 {
+			key = d.Label[0].GetValue()
+		}
+		out[key] = int64(d.Counter.GetValue())
 	}
 	return out
 }
@@ -141,88 +169,70 @@ func clone[K comparable, V any](in map[K]V) map[K]V {
 // scrapeTimeout bounds the store queries of one scrape.
 const scrapeTimeout = 5 * time.Second
 
-// WriteTo writes the metrics in the Prometheus text exposition format.
-func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
-	defer cancel()
-	var b bytes.Buffer
-	m.write(ctx, &b)
-	return b.WriteTo(w)
+func (m *Metrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.evaluations, m.notifications, m.attempts, m.deliveredBy, m.failures, m.runs, m.runSeconds, m.lastRun}
 }
 
-// ServeHTTP serves GET /metrics.
-func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), scrapeTimeout)
-	defer cancel()
-	var b bytes.Buffer
-	m.write(ctx, &b)
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = b.WriteTo(w)
+// Describe implements prometheus.Collector.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range m.collectors() {
+		c.Describe(ch)
+	}
+	for _, d := range []*prometheus.Desc{schedulerUpDesc, alertsDesc, outboxDesc, outboxDepthDesc, recordsDesc, storeUpDesc} {
+		ch <- d
+	}
 }
 
-func (m *Metrics) write(ctx context.Context, b *bytes.Buffer) {
+// Collect implements prometheus.Collector: the counters, then what the
+// scheduler and the store say now.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range m.collectors() {
+		c.Collect(ch)
+	}
 	m.mu.Lock()
 	src, health := m.src, m.scheduler
-	family(b, "shopwatch_evaluations_total", "counter", "Shop evaluations (one shop, one date) by result.", "result", m.evaluations)
-	family(b, "shopwatch_notifications_total", "counter", "Alert notifications decided by evaluations, by transition.", "transition", m.notifications)
-	family(b, "shopwatch_delivery_attempts_total", "counter", "Outbox delivery attempts by outcome.", "outcome", m.attempts)
-	family(b, "shopwatch_delivered_total", "counter", "Messages delivered, by kind.", "kind", m.deliveredBy)
-	fmt.Fprintf(b, "# HELP shopwatch_delivery_failures_total Messages whose delivery was given up (left failed in the outbox).\n# TYPE shopwatch_delivery_failures_total counter\nshopwatch_delivery_failures_total %d\n", m.failures)
-	family(b, "shopwatch_runs_total", "counter", "Monitor runs by kind.", "kind", m.runs)
-	family(b, "shopwatch_run_duration_seconds", "gauge", "Duration of the last monitor run, by kind.", "kind", m.runSeconds)
-	last := map[string]float64{}
-	for k, t := range m.lastRun {
-		last[k] = float64(t.Unix())
-	}
-	family(b, "shopwatch_last_run_timestamp_seconds", "gauge", "When the last monitor run of each kind ended.", "kind", last)
 	m.mu.Unlock()
-
 	if health != nil {
-		up := 0
+		up := 0.0
 		if health() == nil {
 			up = 1
 		}
-		fmt.Fprintf(b, "# HELP shopwatch_scheduler_up Whether the scheduler is running.\n# TYPE shopwatch_scheduler_up gauge\nshopwatch_scheduler_up %d\n", up)
+		ch <- prometheus.MustNewConstMetric(schedulerUpDesc, prometheus.GaugeValue, up)
 	}
 	if src == nil {
 		return
 	}
-	up := 1
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	up := 1.0
 	if levels, err := m.alertLevels(ctx, src); err == nil {
-		fmt.Fprintf(b, "# HELP shopwatch_alerts Shop metrics at each alert level after their latest evaluation (metric \"data\" at warn: stale data).\n# TYPE shopwatch_alerts gauge\n")
 		for _, l := range levels {
-			fmt.Fprintf(b, "shopwatch_alerts{metric=%q,level=%q} %d\n", string(l.Metric), string(l.Level), l.Count)
+			ch <- prometheus.MustNewConstMetric(alertsDesc, prometheus.GaugeValue, float64(l.Count), string(l.Metric), string(l.Level))
 		}
 	} else {
 		up = 0
 	}
 	if counts, err := src.OutboxCounts(ctx); err == nil {
-		byStatus := map[string]int64{}
 		for s, n := range counts {
-			byStatus[string(s)] = int64(n)
+			ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(n), string(s))
 		}
-		family(b, "shopwatch_outbox_messages", "gauge", "Outbox messages by status (pending + sending: the depth; failed: given up).", "status", byStatus)
-		fmt.Fprintf(b, "# HELP shopwatch_outbox_depth Messages waiting to be delivered.\n# TYPE shopwatch_outbox_depth gauge\nshopwatch_outbox_depth %d\n",
-			counts[store.OutboxPending]+counts[store.OutboxSending])
+		ch <- prometheus.MustNewConstMetric(outboxDepthDesc, prometheus.GaugeValue, float64(counts[store.OutboxPending]+counts[store.OutboxSending]))
 	} else {
 		up = 0
 	}
 	if records, err := m.recordCounts(ctx, src); err == nil {
-		byKind := map[string]int64{}
 		for k, n := range records {
-			byKind[string(k)] = n
+			ch <- prometheus.MustNewConstMetric(recordsDesc, prometheus.GaugeValue, float64(n), string(k))
 		}
-		family(b, "shopwatch_records", "gauge", "Records imported and stored, by kind (orders: distinct orders).", "kind", byKind)
 	} else {
 		up = 0
 	}
-	fmt.Fprintf(b, "# HELP shopwatch_store_up Whether the store answered this scrape.\n# TYPE shopwatch_store_up gauge\nshopwatch_store_up %d\n", up)
+	ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, up)
 }
 
 func (m *Metrics) alertLevels(ctx context.Context, src MetricsSource) ([]store.LevelCount, error) {
 	m.mu.Lock()
-	if m.levels != nil && time.Since(m.levelsAt) < levelsTTL {
+	if m.levels != nil && m.clock.Since(m.levelsAt) < levelsTTL {
 		l := m.levels
 		m.mu.Unlock()
 		return l, nil
@@ -236,14 +246,14 @@ func (m *Metrics) alertLevels(ctx context.Context, src MetricsSource) ([]store.L
 		l = []store.LevelCount{}
 	}
 	m.mu.Lock()
-	m.levels, m.levelsAt = l, time.Now()
+	m.levels, m.levelsAt = l, m.clock.Now()
 	m.mu.Unlock()
 	return l, nil
 }
 
 func (m *Metrics) recordCounts(ctx context.Context, src MetricsSource) (map[store.Kind]int64, error) {
 	m.mu.Lock()
-	if m.records != nil && time.Since(m.recordsAt) < m.recordsTTL {
+	if m.records != nil && m.clock.Since(m.recordsAt) < m.recordsTTL {
 		r := m.records
 		m.mu.Unlock()
 		return r, nil
@@ -254,30 +264,7 @@ func (m *Metrics) recordCounts(ctx context.Context, src MetricsSource) (map[stor
 		return nil, err
 	}
 	m.mu.Lock()
-	m.records, m.recordsAt = r, time.Now()
+	m.records, m.recordsAt = r, m.clock.Now()
 	m.mu.Unlock()
 	return r, nil
-}
-
-// family writes one metric family with one label, its series sorted.
-func family[V int64 | float64](b *bytes.Buffer, name, typ, help, label string, values map[string]V) {
-	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-	keys := make([]string, 0, len(values))
-	for k := range values {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		fmt.Fprintf(b, "%s{%s=%q} %s\n", name, label, k, formatValue(values[k])) // label values are ASCII names
-	}
-}
-
-func formatValue[V int64 | float64](v V) string {
-	switch x := any(v).(type) {
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	}
-	return "0"
 }

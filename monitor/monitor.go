@@ -1,9 +1,10 @@
 // Package monitor is shopwatch's background side (SPEC section 4): the
 // daily evaluation of every shop and its alert lifecycle, the weekly
 // digests, the hourly sweep for buyer chats close to the response target,
-// the scheduler that runs them in each shop's own time zone, and the
-// durable outbox's delivery worker. It declares the small interfaces it
-// needs (Store, Notifier) and never imports the Slack side.
+// the scheduler that runs them in each shop's own time zone. They write to
+// the durable outbox; package delivery's worker, which the monitor starts
+// with its Notifier, delivers it. It declares the small interfaces it needs
+// (Store, Notifier) and never imports the Slack side.
 package monitor
 
 import (
@@ -15,39 +16,77 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/shopwatch/shopwatch/delivery"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 )
 
-// Store is what the monitor reads and writes; *store.DB implements it.
+// Store is what the monitor reads and writes, by need; *store.DB
+// implements it, and each small part is implemented by one of the store's
+// aggregates alone.
 type Store interface {
-	OutboxStore
 	Config() *rules.Config
 	Ping(ctx context.Context) error
+	ReportSource
+	AlertStore
+	RunStore
+	OutboxWriter
+	SyncSource
+	delivery.OutboxStore
+	MetricsSource
+}
+
+// ReportSource is what evaluation and digests read of the records.
+type ReportSource interface {
 	Report(ctx context.Context, shopID string, day rules.Day) (rules.Report, error)
 	ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error)
 	Daily(ctx context.Context, shopID string, day rules.Day) (*store.Daily, error)
 	Explain(ctx context.Context, shopID string, day rules.Day, top int) (*store.Explanation, error)
 	Feedback(ctx context.Context, shopID string, day rules.Day) (*store.Feedback, error)
 	BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*store.Breakdown, error)
-	Mutes(ctx context.Context, shopID string, now time.Time) ([]store.Mute, error)
-	AlertStates(ctx context.Context, shopID string, before rules.Day) (map[rules.Metric]rules.AlertState, error)
 	LastDataDay(ctx context.Context, shopID string, day rules.Day) (rules.Day, bool, error)
+	Unanswered(ctx context.Context, shopID string, from, to time.Time) ([]store.WaitingChat, error)
+}
+
+// AlertStore is the alert states evaluation steps, the mutes it honours
+// and the open critical episodes it reminds of.
+type AlertStore interface {
+	AlertStates(ctx context.Context, shopID string, before rules.Day) (map[rules.Metric]rules.AlertState, error)
 	SaveEvaluation(ctx context.Context, ev store.Evaluation) (int, error)
-	Enqueue(ctx context.Context, now time.Time, msgs ...store.OutboxMessage) (int, error)
+	Mutes(ctx context.Context, shopID string, now time.Time) ([]store.Mute, error)
+	UnacknowledgedCritical(ctx context.Context, shopID string) ([]store.CriticalAlert, error)
+}
+
+// RunStore is the scheduler's memory of the runs done, and its pruning.
+type RunStore interface {
 	RunDone(ctx context.Context, shopID, kind string, day rules.Day) (bool, error)
 	MarkRun(ctx context.Context, shopID, kind string, day rules.Day, at time.Time) error
 	LastRuns(ctx context.Context, kind string) (map[string]rules.Day, error)
-	Unanswered(ctx context.Context, shopID string, from, to time.Time) ([]store.WaitingChat, error)
-	SyncStatuses(ctx context.Context, shopID string) ([]store.SyncStatus, error)
-	LatestOutboxOfKind(ctx context.Context, kind string) ([]store.OutboxMessage, error)
-	OutboxHas(ctx context.Context, keys []string) (map[string]bool, error)
 	Prune(ctx context.Context, statesBefore rules.Day, outboxBefore time.Time) (int64, error)
-	UnacknowledgedCritical(ctx context.Context, shopID string) ([]store.CriticalAlert, error)
-	MetricsSource
 }
 
-var _ Store = (*store.DB)(nil)
+// OutboxWriter is how the producers (digests, reminders, sync alerts)
+// queue messages without queueing one twice.
+type OutboxWriter interface {
+	Enqueue(ctx context.Context, now time.Time, msgs ...store.OutboxMessage) (int, error)
+	LatestOutboxOfKind(ctx context.Context, kind string) ([]store.OutboxMessage, error)
+	OutboxHas(ctx context.Context, keys []string) (map[string]bool, error)
+}
+
+// SyncSource is the TikTok sync's status, for the stale-sync alert.
+type SyncSource interface {
+	SyncStatuses(ctx context.Context, shopID string) ([]store.SyncStatus, error)
+}
+
+var (
+	_ Store                = (*store.DB)(nil)
+	_ ReportSource         = (*store.Records)(nil)
+	_ AlertStore           = (*store.Alerts)(nil)
+	_ RunStore             = (*store.Alerts)(nil)
+	_ OutboxWriter         = (*store.Outbox)(nil)
+	_ delivery.OutboxStore = (*store.Outbox)(nil)
+	_ SyncSource           = (*store.Grants)(nil)
+)
 
 // Options configure a Monitor. Zero values take the defaults.
 type Options struct {
@@ -156,6 +195,7 @@ func New(o Options) (*Monitor, error) {
 	m := &Monitor{db: o.DB, cfg: o.DB.Config(), notify: o.Notifier, log: o.Logger.With("component", "monitor"),
 		clock: o.Clock, o: o, metrics: o.Metrics}
 	m.metrics.setSource(o.DB)
+	m.metrics.setClock(o.Clock)
 	if o.Notifier != nil {
 		d := o.Delivery
 		if d.Store == nil {
@@ -219,7 +259,7 @@ func (m *Monitor) Health(ctx context.Context) error {
 	if err := m.sched.health(); err != nil {
 		return err
 	}
-	if m.deliver != nil && !m.deliver.Alive(2*m.deliver.o.Poll+time.Minute) {
+	if m.deliver != nil && !m.deliver.Alive(2*m.deliver.Poll()+time.Minute) {
 		return errors.New("delivery worker stalled")
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/go-co-op/gocron/v2"
 
 	"github.com/shopwatch/shopwatch/rules"
@@ -283,18 +285,20 @@ func (m *Monitor) Start(ctx context.Context) error {
 	m.sched = sched
 	m.metrics.setScheduler(sched.health)
 	s.Start()
-	var wg sync.WaitGroup
-	wg.Go(func() {
+	var g errgroup.Group
+	g.Go(func() error {
 		if err := m.deliver.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			m.log.Error("delivery worker stopped", "err", err)
 		}
+		return nil
 	})
-	wg.Go(func() {
+	g.Go(func() error {
 		rep := m.Tick(ctx, nil, m.clock.Now()) // catch up on start
 		m.log.Info("caught up", "evaluations", len(rep.Evaluations), "digests", rep.Digests, "overview", rep.Overview, "errors", len(rep.Errors))
+		return nil
 	})
 	go func() {
-		wg.Wait()
+		_ = g.Wait()
 		close(sched.done)
 	}()
 	m.log.Info("scheduler started", "zones", len(zones), "jobs", len(s.Jobs()),

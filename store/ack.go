@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/shopwatch/shopwatch/rules"
 )
@@ -29,7 +31,7 @@ type Ack struct {
 // Acknowledge records a.By's acknowledgement of the episode a.Root, unless
 // the episode is acknowledged already. It returns the acknowledgement that
 // holds (the first) and whether it is a.
-func (db *DB) Acknowledge(ctx context.Context, a Ack) (held Ack, first bool, err error) {
+func (db *Alerts) Acknowledge(ctx context.Context, a Ack) (held Ack, first bool, err error) {
 	ref, err := db.shop(a.ShopID)
 	if err != nil {
 		return Ack{}, false, err
@@ -40,19 +42,14 @@ func (db *DB) Acknowledge(ctx context.Context, a Ack) (held Ack, first bool, err
 	if a.Root == "" || a.By == "" {
 		return Ack{}, false, errors.New("store: acknowledge: the episode and who acknowledges it are required")
 	}
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO alert_acks (shop, metric, root, by_user, channel, at) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (shop, metric, root) DO NOTHING`, ref.key, string(a.Metric), a.Root, a.By, a.Channel, a.At.UnixMilli())
-		if err != nil {
-			return err
+	err = db.orm(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Clauses(ignoreDup).Create(&ackRow{Shop: ref.key, Metric: string(a.Metric), Root: a.Root, ByUser: a.By, Channel: a.Channel, At: a.At.UnixMilli()})
+		if res.Error != nil {
+			return res.Error
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		first = n == 1
-		held, err = scanAck(tx.QueryRowContext(ctx, `SELECT by_user, channel, at FROM alert_acks WHERE shop = ? AND metric = ? AND root = ?`,
-			ref.key, string(a.Metric), a.Root), a)
+		first = res.RowsAffected == 1
+		var err error
+		held, err = takeAck(tx, ref.key, a)
 		return err
 	})
 	if err != nil {
@@ -63,14 +60,13 @@ ON CONFLICT (shop, metric, root) DO NOTHING`, ref.key, string(a.Metric), a.Root,
 
 // Acknowledged returns the acknowledgement of the shop's episode root of
 // metric m, or ErrNotFound.
-func (db *DB) Acknowledged(ctx context.Context, shopID string, m rules.Metric, root string) (Ack, error) {
+func (db *Alerts) Acknowledged(ctx context.Context, shopID string, m rules.Metric, root string) (Ack, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return Ack{}, err
 	}
-	a, err := scanAck(db.sql.QueryRowContext(ctx, `SELECT by_user, channel, at FROM alert_acks WHERE shop = ? AND metric = ? AND root = ?`,
-		ref.key, string(m), root), Ack{ShopID: shopID, Metric: m, Root: root})
-	if errors.Is(err, sql.ErrNoRows) {
+	a, err := takeAck(db.orm(ctx), ref.key, Ack{ShopID: shopID, Metric: m, Root: root})
+	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return Ack{}, fmt.Errorf("acknowledgement of %s: %w", root, ErrNotFound)
 	}
 	if err != nil {
@@ -79,26 +75,29 @@ func (db *DB) Acknowledged(ctx context.Context, shopID string, m rules.Metric, r
 	return a, nil
 }
 
-func scanAck(row *sql.Row, a Ack) (Ack, error) {
-	var at int64
-	if err := row.Scan(&a.By, &a.Channel, &at); err != nil {
+// takeAck is the stored acknowledgement of a's shop (key), metric and
+// episode, or gorm.ErrRecordNotFound.
+func takeAck(g *gorm.DB, key int64, a Ack) (Ack, error) {
+	var r ackRow
+	if err := g.Where("shop = ? AND metric = ? AND root = ?", key, string(a.Metric), a.Root).Take(&r).Error; err != nil {
 		return Ack{}, err
 	}
-	a.At = time.UnixMilli(at)
+	a.By, a.Channel, a.At = r.ByUser, r.Channel, time.UnixMilli(r.At)
 	return a, nil
 }
 
 // clearAcks removes, in tx, the acknowledgements of the shop's metrics
 // that belong to no open episode after the saved states: a resolve ends
 // the episode, and the next one starts unacknowledged.
-func clearAcks(ctx context.Context, tx *sql.Tx, shop int64, states []rules.AlertState) error {
-	for _, s := range states {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM alert_acks WHERE shop = ? AND metric = ? AND root <> ?`,
-			shop, string(s.Metric), s.Root); err != nil {
-			return err
-		}
+func clearAcks(tx *gorm.DB, shop int64, states []rules.AlertState) error {
+	if len(states) == 0 {
+		return nil
 	}
-	return nil
+	stale := make([]clause.Expression, len(states))
+	for i, s := range states {
+		stale[i] = clause.Expr{SQL: "(metric = ? AND root <> ?)", Vars: []any{string(s.Metric), s.Root}}
+	}
+	return tx.Where("shop = ?", shop).Where(clause.Or(stale...)).Delete(&ackRow{}).Error
 }
 
 // CriticalAlert is a critical alert nobody acknowledged, in an episode
@@ -111,7 +110,7 @@ type CriticalAlert struct {
 // UnacknowledgedCritical returns the shop's metrics whose latest state is
 // critical, announced as such, in an episode nobody acknowledged, with the
 // episode's latest critical alert that was sent.
-func (db *DB) UnacknowledgedCritical(ctx context.Context, shopID string) ([]CriticalAlert, error) {
+func (db *Alerts) UnacknowledgedCritical(ctx context.Context, shopID string) ([]CriticalAlert, error) {
 	states, err := db.AlertStates(ctx, shopID, rules.Day(1<<30))
 	if err != nil {
 		return nil, err
@@ -126,7 +125,8 @@ func (db *DB) UnacknowledgedCritical(ctx context.Context, shopID string) ([]Crit
 		} else if !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		msgs, err := db.outboxWhere(ctx, `(msg_key = ? OR thread_key = ?) AND kind = 'alert' AND status = 'sent' ORDER BY id DESC`, s.Root, s.Root)
+		msgs, err := db.outboxFind(db.orm(ctx).Where("(msg_key = ? OR thread_key = ?) AND kind = ? AND status = ?",
+			s.Root, s.Root, "alert", string(OutboxSent)).Order("id DESC"))
 		if err != nil {
 			return nil, err
 		}

@@ -6,18 +6,24 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/shopwatch/shopwatch/rules"
 )
 
 // The monitor's memory: alert states per shop, metric and evaluated date,
 // and the scheduled runs that are done. See migration 3.
 
+// Alerts is the monitor's memory and the team's say over it: alert states,
+// scheduled runs, acknowledgements, mutes and App Home users.
+type Alerts struct{ *conn }
+
 // AdminShopID is the shop id of what concerns every shop, such as the
 // all-shops digest: its runs and outbox messages belong to no one shop.
 const AdminShopID = ""
 
 // shopKey is the database key of shopID, 0 for AdminShopID.
-func (db *DB) shopKey(shopID string) (int64, error) {
+func (db *conn) shopKey(shopID string) (int64, error) {
 	if shopID == AdminShopID {
 		return 0, nil
 	}
@@ -29,75 +35,40 @@ func (db *DB) shopKey(shopID string) (int64, error) {
 }
 
 // shopIDOf is the inverse of shopKey.
-func (db *DB) shopIDOf(key int64) string {
+func (db *conn) shopIDOf(key int64) string {
 	if s, ok := db.byKey[key]; ok {
 		return s.ID
 	}
 	return AdminShopID
 }
 
-// The alert states of a shop's latest evaluated date before a date: every
-// evaluation saves the state of each metric it tracks, and always that of
-// MetricData, so that date is MetricData's latest, found with one seek on
-// the primary key however long the history.
-const (
-	qLastStateDay = `SELECT MAX(day) FROM alert_states WHERE shop = ? AND metric = 'data' AND day < ?`
-	qStatesOfDay  = `SELECT metric, day, level, since, changed, observed, fresh, announced, notified_on, root, value
-FROM alert_states WHERE shop = ? AND day = ?`
-)
-
 // AlertStates returns the shop's alert states as they were after the latest
 // date evaluated before day, by metric. A metric never evaluated is absent.
-func (db *DB) AlertStates(ctx context.Context, shopID string, before rules.Day) (map[rules.Metric]rules.AlertState, error) {
+// Every evaluation saves the state of each metric it tracks, and always
+// that of MetricData, so that date is MetricData's latest, found with one
+// seek on the primary key however long the history.
+func (db *Alerts) AlertStates(ctx context.Context, shopID string, before rules.Day) (map[rules.Metric]rules.AlertState, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return nil, err
 	}
-	stmt, err := db.prepared(ctx, qLastStateDay)
-	if err != nil {
+	g := db.orm(ctx)
+	last := g.Model(&alertStateRow{}).Select("MAX(day)").Where("shop = ? AND metric = ? AND day < ?", ref.key, string(rules.MetricData), int64(before))
+	var rows []alertStateRow
+	if err := g.Where("shop = ? AND day = (?)", ref.key, last).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: alert states %s: %w", shopID, err)
 	}
-	var last sql.NullInt64
-	if err := stmt.QueryRowContext(ctx, ref.key, int64(before)).Scan(&last); err != nil {
-		return nil, fmt.Errorf("store: alert states %s: %w", shopID, err)
-	}
-	out := make(map[rules.Metric]rules.AlertState)
-	if !last.Valid {
-		return out, nil
-	}
-	rows, err := db.query(ctx, qStatesOfDay, ref.key, last.Int64)
-	if err != nil {
-		return nil, fmt.Errorf("store: alert states %s: %w", shopID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var s rules.AlertState
-		var fresh int
-		var value sql.NullFloat64
-		if err := rows.Scan(&s.Metric, &s.Day, &s.Level, &s.Since, &s.Changed, &s.Observed, &fresh, &s.Announced, &s.NotifiedOn, &s.Root, &value); err != nil {
-			return nil, fmt.Errorf("store: alert states %s: %w", shopID, err)
+	out := make(map[rules.Metric]rules.AlertState, len(rows))
+	for _, r := range rows {
+		s := rules.AlertState{Metric: rules.Metric(r.Metric), Day: rules.Day(r.Day), Level: rules.Level(r.Level),
+			Since: rules.Day(r.Since), Changed: rules.Day(r.Changed), Observed: rules.Level(r.Observed), Fresh: r.Fresh,
+			Announced: rules.Level(r.Announced), NotifiedOn: rules.Day(r.NotifiedOn), Root: r.Root}
+		if r.Value != nil {
+			s.Value, s.Valid = *r.Value, true
 		}
-		s.Fresh, s.Value, s.Valid = fresh != 0, value.Float64, value.Valid
 		out[s.Metric] = s
 	}
-	return out, rows.Err()
-}
-
-const qSaveState = `INSERT INTO alert_states
-	(shop, metric, day, level, since, changed, observed, fresh, announced, notified_on, root, value, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (shop, metric, day) DO UPDATE SET level = excluded.level, since = excluded.since, changed = excluded.changed,
-	observed = excluded.observed, fresh = excluded.fresh, announced = excluded.announced,
-	notified_on = excluded.notified_on, root = excluded.root, value = excluded.value, updated_at = excluded.updated_at`
-
-// txStmt is the prepared statement of query (prepared once per database)
-// for use in tx.
-func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	s, err := db.prepared(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return tx.StmtContext(ctx, s), nil
+	return out, nil
 }
 
 // Evaluation is the outcome of one shop's daily evaluation, saved at once:
@@ -116,38 +87,38 @@ type Evaluation struct {
 // the same date, and outbox messages whose key is already there are left
 // alone, so that saving an evaluation again posts nothing twice. It returns
 // how many outbox messages were new.
-func (db *DB) SaveEvaluation(ctx context.Context, ev Evaluation) (added int, err error) {
+func (db *Alerts) SaveEvaluation(ctx context.Context, ev Evaluation) (added int, err error) {
 	ref, err := db.shop(ev.ShopID)
 	if err != nil {
 		return 0, err
 	}
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.orm(ctx).Transaction(func(tx *gorm.DB) error {
 		if len(ev.States) > 0 {
-			stmt, err := db.txStmt(ctx, tx, qSaveState)
+			rows := make([]alertStateRow, len(ev.States))
+			for i, s := range ev.States {
+				rows[i] = alertStateRow{Shop: ref.key, Metric: string(s.Metric), Day: int64(ev.Day), Level: string(s.Level),
+					Since: int64(s.Since), Changed: int64(s.Changed), Observed: string(s.Observed), Fresh: s.Fresh,
+					Announced: string(s.Announced), NotifiedOn: int64(s.NotifiedOn), Root: s.Root, UpdatedAt: ev.At.UnixMilli()}
+				if s.Valid {
+					rows[i].Value = &s.Value
+				}
+			}
+			err := tx.Clauses(upsert([]string{"shop", "metric", "day"}, "level", "since", "changed", "observed", "fresh",
+				"announced", "notified_on", "root", "value", "updated_at")).Create(&rows).Error
 			if err != nil {
 				return err
 			}
-			for _, s := range ev.States {
-				var value any
-				if s.Valid {
-					value = s.Value
-				}
-				if _, err := stmt.ExecContext(ctx, ref.key, string(s.Metric), int64(ev.Day), string(s.Level), int64(s.Since), int64(s.Changed),
-					string(s.Observed), boolInt(s.Fresh), string(s.Announced), int64(s.NotifiedOn), s.Root, value, ev.At.UnixMilli()); err != nil {
-					return err
-				}
-			}
-			if err := clearAcks(ctx, tx, ref.key, ev.States); err != nil {
+			if err := clearAcks(tx, ref.key, ev.States); err != nil {
 				return err
 			}
 		}
-		n, err := enqueue(ctx, tx, db, ev.Outbox, ev.At)
+		n, err := enqueue(tx, db.conn, ev.Outbox, ev.At)
 		if err != nil {
 			return err
 		}
 		added = n
 		if ev.Run != "" {
-			return markRun(ctx, tx, ref.key, ev.Run, ev.Day, ev.At)
+			return markRun(tx, ref.key, ev.Run, ev.Day, ev.At)
 		}
 		return nil
 	})
@@ -157,37 +128,32 @@ func (db *DB) SaveEvaluation(ctx context.Context, ev Evaluation) (added int, err
 	return added, nil
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func markRun(ctx context.Context, tx *sql.Tx, shop int64, kind string, day rules.Day, at time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO monitor_runs (shop, kind, day, done_at) VALUES (?, ?, ?, ?)
-ON CONFLICT (shop, kind, day) DO UPDATE SET done_at = excluded.done_at`, shop, kind, int64(day), at.UnixMilli())
-	return err
+func markRun(tx *gorm.DB, shop int64, kind string, day rules.Day, at time.Time) error {
+	return tx.Clauses(upsert([]string{"shop", "kind", "day"}, "done_at")).
+		Create(&runRow{Shop: shop, Kind: kind, Day: int64(day), DoneAt: at.UnixMilli()}).Error
 }
 
 // MarkRun records that the run kind of the shop (AdminShopID: of all shops)
 // for day is done.
-func (db *DB) MarkRun(ctx context.Context, shopID, kind string, day rules.Day, at time.Time) error {
+func (db *Alerts) MarkRun(ctx context.Context, shopID, kind string, day rules.Day, at time.Time) error {
 	key, err := db.shopKey(shopID)
 	if err != nil {
 		return err
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error { return markRun(ctx, tx, key, kind, day, at) })
+	if err := markRun(db.orm(ctx), key, kind, day, at); err != nil {
+		return fmt.Errorf("store: mark run %s %s %s: %w", shopID, kind, day, err)
+	}
+	return nil
 }
 
 // RunDone reports whether the run kind of the shop for day is done.
-func (db *DB) RunDone(ctx context.Context, shopID, kind string, day rules.Day) (bool, error) {
+func (db *Alerts) RunDone(ctx context.Context, shopID, kind string, day rules.Day) (bool, error) {
 	key, err := db.shopKey(shopID)
 	if err != nil {
 		return false, err
 	}
-	var n int
-	err = db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM monitor_runs WHERE shop = ? AND kind = ? AND day = ?`, key, kind, int64(day)).Scan(&n)
+	var n int64
+	err = db.orm(ctx).Model(&runRow{}).Where("shop = ? AND kind = ? AND day = ?", key, kind, int64(day)).Count(&n).Error
 	if err != nil {
 		return false, fmt.Errorf("store: run %s %s %s: %w", shopID, kind, day, err)
 	}
@@ -196,33 +162,32 @@ func (db *DB) RunDone(ctx context.Context, shopID, kind string, day rules.Day) (
 
 // LastRuns returns, per shop id (AdminShopID for all shops), the latest date
 // whose run kind is done.
-func (db *DB) LastRuns(ctx context.Context, kind string) (map[string]rules.Day, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT shop, MAX(day) FROM monitor_runs WHERE kind = ? GROUP BY shop`, kind)
+func (db *Alerts) LastRuns(ctx context.Context, kind string) (map[string]rules.Day, error) {
+	var rows []struct {
+		Shop int64
+		Day  int64
+	}
+	err := db.orm(ctx).Model(&runRow{}).Select("shop, MAX(day) AS day").Where("kind = ?", kind).Group("shop").Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: runs %s: %w", kind, err)
 	}
-	defer rows.Close()
 	out := make(map[string]rules.Day)
-	for rows.Next() {
-		var key int64
-		var d rules.Day
-		if err := rows.Scan(&key, &d); err != nil {
-			return nil, fmt.Errorf("store: runs %s: %w", kind, err)
-		}
-		if key != 0 {
-			if _, ok := db.byKey[key]; !ok {
+	for _, r := range rows {
+		if r.Shop != 0 {
+			if _, ok := db.byKey[r.Shop]; !ok {
 				continue // a shop no longer in the config
 			}
 		}
-		out[db.shopIDOf(key)] = d
+		out[db.shopIDOf(r.Shop)] = rules.Day(r.Day)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // LastDataDay returns the latest local date, on or before day, with any
 // record of the shop: an order created or delivered, a review, a return or
 // a buyer chat. ok is false when there is none.
-func (db *DB) LastDataDay(ctx context.Context, shopID string, day rules.Day) (last rules.Day, ok bool, err error) {
+// Raw SQL on the records' tables, like the rest of Records (metrics.go).
+func (db *Records) LastDataDay(ctx context.Context, shopID string, day rules.Day) (last rules.Day, ok bool, err error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return 0, false, err
@@ -260,29 +225,21 @@ type LevelCount struct {
 
 // AlertLevels counts the alert levels held after each shop's latest
 // evaluation, by metric ("data": warn is stale).
-func (db *DB) AlertLevels(ctx context.Context) ([]LevelCount, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT a.metric, a.level, COUNT(*) FROM alert_states a
+func (db *Alerts) AlertLevels(ctx context.Context) ([]LevelCount, error) {
+	var out []LevelCount
+	err := db.orm(ctx).Raw(`SELECT a.metric AS metric, a.level AS level, COUNT(*) AS count FROM alert_states a
 JOIN (SELECT shop, metric, MAX(day) AS day FROM alert_states GROUP BY shop, metric) l
 	ON a.shop = l.shop AND a.metric = l.metric AND a.day = l.day
-GROUP BY a.metric, a.level ORDER BY a.metric, a.level`)
+GROUP BY a.metric, a.level ORDER BY a.metric, a.level`).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: alert levels: %w", err)
 	}
-	defer rows.Close()
-	var out []LevelCount
-	for rows.Next() {
-		var c LevelCount
-		if err := rows.Scan(&c.Metric, &c.Level, &c.Count); err != nil {
-			return nil, fmt.Errorf("store: alert levels: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RecordCounts counts the stored records by kind (orders, reviews,
 // returns, chats), for /metrics.
-func (db *DB) RecordCounts(ctx context.Context) (map[Kind]int64, error) {
+func (db *Records) RecordCounts(ctx context.Context) (map[Kind]int64, error) {
 	out := make(map[Kind]int64, 4)
 	for kind, q := range map[Kind]string{
 		Orders:  `SELECT COALESCE(SUM(created), 0) FROM shop_days`,
@@ -306,32 +263,25 @@ func (db *DB) RecordCounts(ctx context.Context) (map[Kind]int64, error) {
 // still open (a resolve updates the first; an unacknowledged critical
 // alert is reminded of once), and the acknowledgements of closed episodes. It returns how many rows
 // it removed.
-func (db *DB) Prune(ctx context.Context, statesBefore rules.Day, outboxBefore time.Time) (int64, error) {
+func (db *Alerts) Prune(ctx context.Context, statesBefore rules.Day, outboxBefore time.Time) (int64, error) {
 	var n int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		for _, q := range []struct {
-			sql  string
-			args []any
-		}{
-			{`DELETE FROM alert_states WHERE day < ?`, []any{int64(statesBefore)}},
-			{`DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE status IN ('sent', 'failed') AND created_at < ?
-	AND msg_key NOT IN (SELECT root FROM alert_states WHERE root <> '')
-	AND thread_key NOT IN (SELECT root FROM alert_states WHERE root <> ''))`, []any{outboxBefore.UnixMilli()}},
-			{`DELETE FROM outbox WHERE status IN ('sent', 'failed') AND created_at < ?
-	AND msg_key NOT IN (SELECT root FROM alert_states WHERE root <> '')
-	AND thread_key NOT IN (SELECT root FROM alert_states WHERE root <> '')`, []any{outboxBefore.UnixMilli()}},
-			{`DELETE FROM alert_acks WHERE root NOT IN (SELECT root FROM alert_states WHERE root <> '')`, nil},
-			{`DELETE FROM monitor_runs WHERE done_at < ?`, []any{outboxBefore.UnixMilli()}},
+	err := db.orm(ctx).Transaction(func(tx *gorm.DB) error {
+		openRoots := tx.Session(&gorm.Session{NewDB: true}).Model(&alertStateRow{}).Select("root").Where("root <> ''")
+		done := func() *gorm.DB {
+			return tx.Session(&gorm.Session{NewDB: true}).Where("status IN ? AND created_at < ? AND msg_key NOT IN (?) AND thread_key NOT IN (?)",
+				[]string{string(OutboxSent), string(OutboxFailed)}, outboxBefore.UnixMilli(), openRoots, openRoots)
+		}
+		for _, del := range []*gorm.DB{
+			tx.Where("day < ?", int64(statesBefore)).Delete(&alertStateRow{}),
+			tx.Where("outbox_id IN (?)", done().Model(&outboxRow{}).Select("id")).Delete(&attemptRow{}),
+			done().Delete(&outboxRow{}),
+			tx.Where("root NOT IN (?)", openRoots).Delete(&ackRow{}),
+			tx.Where("done_at < ?", outboxBefore.UnixMilli()).Delete(&runRow{}),
 		} {
-			res, err := tx.ExecContext(ctx, q.sql, q.args...)
-			if err != nil {
-				return err
+			if del.Error != nil {
+				return del.Error
 			}
-			k, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			n += k
+			n += del.RowsAffected
 		}
 		return nil
 	})

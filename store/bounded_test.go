@@ -117,14 +117,3 @@ func BenchmarkBoundedReader(b *testing.B) {
 		})
 	}
 }
-
-type countingReader struct {
-	r io.Reader
-	n *int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	*c.n += int64(n)
-	return n, err
-}

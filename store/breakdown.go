@@ -64,7 +64,7 @@ var BreakdownMetrics = []string{"nrr", "nrr_product", "nrr_service", "sfrr", "ch
 
 // Breakdown explains metric for the shop's local date day over the
 // profile's window, keeping the top entries of each list (all when top is 0).
-func (db *DB) Breakdown(ctx context.Context, shopID, metric string, day rules.Day, top int) (*Breakdown, error) {
+func (db *Records) Breakdown(ctx context.Context, shopID, metric string, day rules.Day, top int) (*Breakdown, error) {
 	return db.BreakdownWindow(ctx, shopID, metric, day, 0, top)
 }
 
@@ -112,7 +112,7 @@ FROM reviews r LEFT JOIN products l ON l.shop = r.shop AND l.product_id = r.prod
 WHERE r.shop = ? AND r.created_day BETWEEN ? AND ? AND r.rating <= 2`
 
 // eachNegativeReview calls fn for each review rated 1-2 created in w.
-func (db *DB) eachNegativeReview(ctx context.Context, ref shopRef, w rules.Window, fn func(order, product, name string, causes rules.CauseSet)) error {
+func (db *Records) eachNegativeReview(ctx context.Context, ref shopRef, w rules.Window, fn func(order, product, name string, causes rules.CauseSet)) error {
 	rows, err := db.query(ctx, qReviewDetail, ref.key, int64(w.First), int64(w.Last))
 	if err != nil {
 		return err
@@ -149,7 +149,7 @@ func (t *tally) addReview(m rules.Metric, order, product, name string, set rules
 	}
 }
 
-func (db *DB) reviewBreakdown(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown) error {
+func (db *Records) reviewBreakdown(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown) error {
 	t := newTally()
 	err := db.eachNegativeReview(ctx, ref, w, func(order, product, name string, set rules.CauseSet) {
 		t.addReview(b.Metric, order, product, name, set)
@@ -172,7 +172,7 @@ type returnRow struct {
 }
 
 // eachReturn calls fn for each return created in w, whatever its status.
-func (db *DB) eachReturn(ctx context.Context, ref shopRef, w rules.Window, fn func(r returnRow)) error {
+func (db *Records) eachReturn(ctx context.Context, ref shopRef, w rules.Window, fn func(r returnRow)) error {
 	rows, err := db.query(ctx, qReturnDetail, ref.key, int64(w.First), int64(w.Last))
 	if err != nil {
 		return err
@@ -192,7 +192,7 @@ func (db *DB) eachReturn(ctx context.Context, ref shopRef, w rules.Window, fn fu
 
 // tallyReturns counts the returns created in w that the shop's SFRR counts,
 // by product and by reason (the raw reason when no rule classified it).
-func (db *DB) tallyReturns(ctx context.Context, ref shopRef, w rules.Window, t *tally) error {
+func (db *Records) tallyReturns(ctx context.Context, ref shopRef, w rules.Window, t *tally) error {
 	p := ref.shop.Profile
 	return db.eachReturn(ctx, ref, w, func(r returnRow) {
 		if p.CountsReturn(r.status, r.fault) {
@@ -216,7 +216,7 @@ func (t *tally) addReturn(r returnRow) {
 	t.groups[key] = r.fault.String()
 }
 
-func (db *DB) returnBreakdown(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown) error {
+func (db *Records) returnBreakdown(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown) error {
 	t := newTally()
 	if err := db.tallyReturns(ctx, ref, w, t); err != nil {
 		return err
@@ -243,7 +243,7 @@ func sfrrBase(p rules.Profile) string {
 
 // finishTally ranks the tallied products and causes, with each product's
 // own rate over the denominator query base.
-func (db *DB) finishTally(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown, t *tally, base string) error {
+func (db *Records) finishTally(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown, t *tally, base string) error {
 	bases, err := db.productBases(ctx, ref, w, base, t.products)
 	if err != nil {
 		return err
@@ -256,7 +256,7 @@ func (db *DB) finishTally(ctx context.Context, ref shopRef, w rules.Window, b *B
 // productBases counts, for each product of want, the window's orders that
 // the query base selects: a product's own denominator. It reads nothing
 // when want is empty.
-func (db *DB) productBases(ctx context.Context, ref shopRef, w rules.Window, base string, want map[string]map[string]bool) (map[string]int, error) {
+func (db *Records) productBases(ctx context.Context, ref shopRef, w rules.Window, base string, want map[string]map[string]bool) (map[string]int, error) {
 	bases := map[string]int{}
 	if len(want) == 0 {
 		return bases, nil
@@ -299,7 +299,7 @@ func (t *tally) rankedProducts(bases map[string]int) []ProductCount {
 
 const qWaiting = `SELECT conversation_id, start_at FROM chat_turns WHERE shop = ? AND start_day BETWEEN ? AND ? AND start_at >= ? AND (reply_at IS NULL OR reply_at >= ?) ORDER BY start_at`
 
-func (db *DB) chatBreakdown(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown, turns []rules.Turn) error {
+func (db *Records) chatBreakdown(ctx context.Context, ref shopRef, w rules.Window, b *Breakdown, turns []rules.Turn) error {
 	s := ref.shop
 	end, target := w.End.UnixMilli(), s.Profile.TargetMillis()
 	hours := make([]HourStat, 24)

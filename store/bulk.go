@@ -218,13 +218,10 @@ func (b *batch) reset() {
 // writer upserts batches on one connection, in short transactions (see
 // chunk.go).
 type writer struct {
-	conn  *sql.Conn
-	tx    *sql.Tx // the open transaction, if any
-	spec  *kindSpec
-	stmts []*sql.Stmt   // per target: JSON upserts (the portable path)
-	raw   [][2]*rawStmt // per target: one-row and rawChunk-row upserts on the SQLite handle, when available
-	rawc  *rawConn
-	buf   []byte
+	conn *sql.Conn
+	tx   *sql.Tx // the open transaction, if any
+	spec *kindSpec
+	rows upserter
 
 	steps importSteps
 	pause pause
@@ -247,37 +244,17 @@ func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err err
 		}
 	}
 	if !db.portableImport {
-		err = conn.Raw(func(dc any) error {
-			c, ok := rawOf(dc)
-			if !ok {
-				return nil
-			}
-			w.rawc = c
-			for _, t := range spec.targets {
-				one, err := c.prepare(t.upsertRowsSQL(1))
-				if err != nil {
-					return fmt.Errorf("prepare %s: %w", t.name, err)
-				}
-				chunk, err := c.prepare(t.upsertRowsSQL(rawChunk))
-				if err != nil {
-					one.close()
-					return fmt.Errorf("prepare %s: %w", t.name, err)
-				}
-				w.raw = append(w.raw, [2]*rawStmt{one, chunk})
-			}
-			return nil
-		})
+		raw, err := newRawUpserter(conn, spec.targets)
 		if err != nil {
 			return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 		}
+		if raw != nil {
+			w.rows = raw
+		}
 	}
-	if w.raw == nil {
-		for _, t := range spec.targets {
-			s, err := conn.PrepareContext(ctx, t.upsertSQL())
-			if err != nil {
-				return nil, fmt.Errorf("import %s: prepare %s: %w", spec.kind, t.name, err)
-			}
-			w.stmts = append(w.stmts, s)
+	if w.rows == nil {
+		if w.rows, err = newJSONUpserter(ctx, conn, spec.targets); err != nil {
+			return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 		}
 	}
 	return w, nil
@@ -302,7 +279,7 @@ func (w *writer) write(ctx context.Context, b *batch) error {
 			return err
 		}
 	}
-	return w.upsert(ctx, w.tx, b)
+	return w.rows.upsert(ctx, w.tx, b)
 }
 
 // due reports whether the open transaction has held the lock long enough,
@@ -339,39 +316,53 @@ func (w *writer) rollback() {
 	}
 }
 
-func (w *writer) upsert(ctx context.Context, tx *sql.Tx, b *batch) error {
-	if w.raw != nil {
-		return w.conn.Raw(func(any) error {
-			for t := range b.targets {
-				rs := &b.targets[t]
-				one, chunk := w.raw[t][0], w.raw[t][1]
-				for i := 0; i < rs.len(); {
-					var err error
-					if rs.len()-i >= rawChunk {
-						err = chunk.exec(rs.vals[i*rs.width : (i+rawChunk)*rs.width])
-						i += rawChunk
-					} else {
-						err = one.exec(rs.row(i))
-						i++
-					}
-					if err != nil {
-						return fmt.Errorf("write %s: %w", w.spec.targets[t].name, err)
-					}
-				}
-			}
-			return nil
-		})
+// upserter writes the rows of a batch, per target, in the open
+// transaction. There are two: the portable one (jsonUpserter) and the
+// direct SQLite one (sqliteraw.go), which imports use when the driver
+// allows it.
+type upserter interface {
+	upsert(ctx context.Context, tx *sql.Tx, b *batch) error
+	close()
+}
+
+// jsonUpserter sends each target's rows as one JSON array, through
+// statements prepared once on the import's connection.
+type jsonUpserter struct {
+	targets []target
+	stmts   []*sql.Stmt
+	buf     []byte
+}
+
+func newJSONUpserter(ctx context.Context, conn *sql.Conn, targets []target) (*jsonUpserter, error) {
+	u := &jsonUpserter{targets: targets}
+	for _, t := range targets {
+		s, err := conn.PrepareContext(ctx, t.upsertSQL())
+		if err != nil {
+			u.close()
+			return nil, fmt.Errorf("prepare %s: %w", t.name, err)
+		}
+		u.stmts = append(u.stmts, s)
 	}
+	return u, nil
+}
+
+func (u *jsonUpserter) upsert(ctx context.Context, tx *sql.Tx, b *batch) error {
 	for t := range b.targets {
 		if b.targets[t].len() == 0 {
 			continue
 		}
-		w.buf = b.targets[t].json(w.buf)
-		if _, err := tx.StmtContext(ctx, w.stmts[t]).ExecContext(ctx, string(w.buf)); err != nil {
-			return fmt.Errorf("write %s: %w", w.spec.targets[t].name, err)
+		u.buf = b.targets[t].json(u.buf)
+		if _, err := tx.StmtContext(ctx, u.stmts[t]).ExecContext(ctx, string(u.buf)); err != nil {
+			return fmt.Errorf("write %s: %w", u.targets[t].name, err)
 		}
 	}
 	return nil
+}
+
+func (u *jsonUpserter) close() {
+	for _, s := range u.stmts {
+		s.Close()
+	}
 }
 
 // finish runs the last, short transaction of an import: it marks the
@@ -403,18 +394,8 @@ func (w *writer) finish(ctx context.Context, shops []int64, at time.Time) error 
 // and the connection.
 func (w *writer) close() {
 	w.rollback()
-	for _, s := range w.stmts {
-		s.Close()
-	}
-	if w.rawc != nil {
-		w.conn.Raw(func(any) error {
-			for _, pair := range w.raw {
-				pair[0].close()
-				pair[1].close()
-			}
-			w.rawc.release()
-			return nil
-		})
+	if w.rows != nil {
+		w.rows.close()
 	}
 	w.conn.Close()
 }

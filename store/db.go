@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/glebarez/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -30,9 +32,9 @@ type Options struct {
 	DSN    string
 	Config *rules.Config
 	Logger *slog.Logger
-	// Now is the clock of imports (timestamps more than a year ahead are
-	// rejected); default time.Now.
-	Now func() time.Time
+	// Clock is the clock of imports (timestamps more than a year ahead are
+	// rejected); default the real clock.
+	Clock clockwork.Clock
 }
 
 func (o *Options) validate() error {
@@ -45,19 +47,34 @@ func (o *Options) validate() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	return nil
 }
 
-// DB is the shopwatch database.
+// DB is the shopwatch database. Its methods are grouped by aggregate, each
+// a type sharing one connection: Records (records and the reports,
+// breakdowns and evidence computed from them), Alerts (alert states, runs,
+// acknowledgements, mutes and App Home users), Outbox (notifications and
+// their delivery) and Grants (TikTok authorizations, sync cursors and
+// webhook deliveries). Consumers declare the small part they need.
 type DB struct {
+	*conn
+	*Records
+	*Alerts
+	*Outbox
+	*Grants
+}
+
+// conn is what the aggregates share: the connection, the config and the
+// shops by id and by database key.
+type conn struct {
 	gorm   *gorm.DB
 	sql    *sql.DB
 	cfg    *rules.Config
 	log    *slog.Logger
-	now    func() time.Time
+	clock  clockwork.Clock
 	shops  map[string]shopRef    // by TikTok shop id
 	byKey  map[int64]*rules.Shop // by database key
 	causes *rules.Classifier
@@ -72,6 +89,9 @@ type DB struct {
 	replicasOnce sync.Once
 	replicas     *Replicas // replicas.go
 }
+
+// now is the time on the database's clock.
+func (c *conn) now() time.Time { return c.clock.Now() }
 
 // shopRef is a configured shop and its key in the database.
 type shopRef struct {
@@ -105,7 +125,8 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{gorm: g, sql: sqlDB, cfg: opts.Config, log: opts.Logger.With("component", "store"), now: opts.Now, pg: pg}
+	c := &conn{gorm: g, sql: sqlDB, cfg: opts.Config, log: opts.Logger.With("component", "store"), clock: opts.Clock, pg: pg}
+	db := &DB{conn: c, Records: &Records{c}, Alerts: &Alerts{c}, Outbox: &Outbox{c}, Grants: &Grants{c}}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: open %s: %w", redactDSN(opts.DSN), err)
@@ -163,7 +184,7 @@ func sqliteDSN(path string) string {
 }
 
 // Close closes the database.
-func (db *DB) Close() error {
+func (db *conn) Close() error {
 	if db.replicas != nil {
 		db.replicas.Close()
 	}
@@ -177,12 +198,12 @@ func (db *DB) Close() error {
 }
 
 // Config returns the configuration the database was opened with.
-func (db *DB) Config() *rules.Config { return db.cfg }
+func (db *conn) Config() *rules.Config { return db.cfg }
 
 // Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
+func (db *conn) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
 
-func (db *DB) shop(id string) (shopRef, error) {
+func (db *conn) shop(id string) (shopRef, error) {
 	ref, ok := db.shops[id]
 	if !ok {
 		return shopRef{}, fmt.Errorf("shop %q: %w in the config", id, ErrNotFound)

@@ -46,15 +46,6 @@ func (r *rows) jsonObjects(cols []string, buf []byte) []byte {
 	return append(buf, ']')
 }
 
-// idsIn is a condition that col is one of the strings in the JSON array
-// bound to the next parameter.
-func (db *DB) idsIn(col string) string {
-	if db.pg {
-		return col + " IN (SELECT json_array_elements_text(?::json))"
-	}
-	return col + " IN (SELECT value FROM json_each(?))"
-}
-
 // skipLocked ends a SELECT of rows to claim: on PostgreSQL they are
 // locked, and rows locked by another transaction are skipped. SQLite's
 // transactions here take the write lock first, so they never overlap.

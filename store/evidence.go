@@ -89,7 +89,7 @@ WHERE r.shop = ? AND r.created_day BETWEEN ? AND ? AND r.rating <= 2`
 // Evidence reads what the shop's records for the window ending on local
 // date day can show in an appeal; productID, when not "", narrows reviews
 // and returns to that product (which must be one of the shop's products).
-func (db *DB) Evidence(ctx context.Context, shopID, productID string, day rules.Day) (*Evidence, error) {
+func (db *Records) Evidence(ctx context.Context, shopID, productID string, day rules.Day) (*Evidence, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return nil, err
@@ -137,7 +137,7 @@ func (db *DB) Evidence(ctx context.Context, shopID, productID string, day rules.
 	return e, nil
 }
 
-func (db *DB) evidenceReviews(ctx context.Context, ref shopRef, w rules.Window, productID string, e *Evidence, t *tally, bump func(id, name string) *ProductFeedback) error {
+func (db *Records) evidenceReviews(ctx context.Context, ref shopRef, w rules.Window, productID string, e *Evidence, t *tally, bump func(id, name string) *ProductFeedback) error {
 	rows, err := db.query(ctx, qEvidenceReviews, ref.key, int64(w.First), int64(w.Last))
 	if err != nil {
 		return err
@@ -171,7 +171,7 @@ func (db *DB) evidenceReviews(ctx context.Context, ref shopRef, w rules.Window, 
 	return rows.Err()
 }
 
-func (db *DB) evidenceReturns(ctx context.Context, ref shopRef, w rules.Window, productID string, e *Evidence, t *tally, bump func(id, name string) *ProductFeedback) error {
+func (db *Records) evidenceReturns(ctx context.Context, ref shopRef, w rules.Window, productID string, e *Evidence, t *tally, bump func(id, name string) *ProductFeedback) error {
 	return db.eachReturn(ctx, ref, w, func(r returnRow) {
 		if productID != "" && r.product != productID {
 			return
@@ -209,7 +209,7 @@ func mentionsSize(s string) bool {
 }
 
 // product reads one of the shop's products by id.
-func (db *DB) product(ctx context.Context, ref shopRef, id string) (ProductRef, error) {
+func (db *Records) product(ctx context.Context, ref shopRef, id string) (ProductRef, error) {
 	all, err := db.products(ctx, ref)
 	if err != nil {
 		return ProductRef{}, err
@@ -222,7 +222,7 @@ func (db *DB) product(ctx context.Context, ref shopRef, id string) (ProductRef, 
 	return ProductRef{}, fmt.Errorf("product %q of shop %s: %w", id, ref.shop.ID, ErrNotFound)
 }
 
-func (db *DB) products(ctx context.Context, ref shopRef) ([]ProductRef, error) {
+func (db *Records) products(ctx context.Context, ref shopRef) ([]ProductRef, error) {
 	rows, err := db.query(ctx, qProducts, ref.key)
 	if err != nil {
 		return nil, fmt.Errorf("store: products of %s: %w", ref.shop.ID, err)
@@ -242,7 +242,7 @@ func (db *DB) products(ctx context.Context, ref shopRef) ([]ProductRef, error) {
 // FindProducts returns the shop's products that q names: the product with
 // that id, or else those whose name contains q (ignoring case and runs of
 // spaces), by id.
-func (db *DB) FindProducts(ctx context.Context, shopID, q string) ([]ProductRef, error) {
+func (db *Records) FindProducts(ctx context.Context, shopID, q string) ([]ProductRef, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return nil, err

@@ -25,7 +25,7 @@ var explainedMetrics = []rules.Metric{rules.NRR, rules.NRRProduct, rules.NRRServ
 // local date day in one read of its negative reviews, one of its returns
 // and one of its orders (two when the SFRR counts created orders), keeping
 // the top entries of each list (all when top is 0).
-func (db *DB) Explain(ctx context.Context, shopID string, day rules.Day, top int) (*Explanation, error) {
+func (db *Records) Explain(ctx context.Context, shopID string, day rules.Day, top int) (*Explanation, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ type Daily struct {
 }
 
 // Daily reads the shop's daily figures for local date day.
-func (db *DB) Daily(ctx context.Context, shopID string, day rules.Day) (*Daily, error) {
+func (db *Records) Daily(ctx context.Context, shopID string, day rules.Day) (*Daily, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return nil, err

@@ -32,7 +32,7 @@ const qFirstOrderDay = `SELECT MIN(day) FROM shop_days WHERE shop = ? AND (creat
 
 // kindInputs returns the shop's record kinds as they stood on day, in
 // rules.Kinds order, with their last imports.
-func (db *DB) kindInputs(ctx context.Context, ref shopRef, day rules.Day, imports map[string]time.Time) ([]rules.Input, error) {
+func (db *Records) kindInputs(ctx context.Context, ref shopRef, day rules.Day, imports map[string]time.Time) ([]rules.Input, error) {
 	out := make([]rules.Input, 0, len(rules.Kinds))
 	for _, kind := range rules.Kinds {
 		q := kindQueries[kind]
@@ -68,7 +68,7 @@ func (db *DB) kindInputs(ctx context.Context, ref shopRef, day rules.Day, import
 }
 
 // lastImports returns when each record kind of the shop was last imported.
-func (db *DB) lastImports(ctx context.Context, ref shopRef) (map[string]time.Time, error) {
+func (db *Records) lastImports(ctx context.Context, ref shopRef) (map[string]time.Time, error) {
 	rows, err := db.query(ctx, `SELECT kind, imported_at FROM record_imports WHERE shop = ?`, ref.key)
 	if err != nil {
 		return nil, fmt.Errorf("last imports: %w", err)
@@ -88,7 +88,7 @@ func (db *DB) lastImports(ctx context.Context, ref shopRef) (map[string]time.Tim
 
 // judge applies the freshness of the shop's record kinds on each report's
 // date to the reports.
-func (db *DB) judge(ctx context.Context, ref shopRef, reports ...*rules.Report) error {
+func (db *Records) judge(ctx context.Context, ref shopRef, reports ...*rules.Report) error {
 	imports, err := db.lastImports(ctx, ref)
 	if err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/rules"
 )
 
@@ -56,7 +58,7 @@ func fuzzImport(f *testing.F, kind Kind) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	db, err := Open(context.Background(), Options{DSN: filepath.Join(f.TempDir(), "fuzz.db"), Config: cfg, Now: func() time.Time { return fuzzNow }})
+	db, err := Open(context.Background(), Options{DSN: filepath.Join(f.TempDir(), "fuzz.db"), Config: cfg, Clock: clockwork.NewFakeClockAt(fuzzNow)})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -78,7 +80,7 @@ func fuzzImport(f *testing.F, kind Kind) {
 				t.Fatalf("InvalidInputError with %d rows, total %d", len(invalid.Rows), invalid.Total)
 			}
 			for _, r := range invalid.Rows {
-				if r.File != fuzzFile || r.Line < 1 || r.Problem == "" || !utf8.ValidString(r.Error()) {
+				if r.Source != fuzzFile || r.Line < 1 || r.Problem == "" || !utf8.ValidString(r.Error()) {
 					t.Fatalf("row error %#v", r)
 				}
 			}

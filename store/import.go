@@ -36,19 +36,18 @@ func ParseKind(s string) (Kind, error) {
 	return "", fmt.Errorf("unknown record kind %q (want orders, reviews, returns or chats)", s)
 }
 
-// RowError is a rejected input row.
+// RowError is a rejected input row or record.
 type RowError struct {
-	File    string
-	Line    int
+	Ref            // where it came from
 	Field   string // empty when the problem is with the row as a whole
 	Problem string
 }
 
 func (e RowError) Error() string {
 	if e.Field == "" {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Problem)
+		return fmt.Sprintf("%s: %s", e.Ref, e.Problem)
 	}
-	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Field, e.Problem)
+	return fmt.Sprintf("%s: %s: %s", e.Ref, e.Field, e.Problem)
 }
 
 // maxRowErrors bounds how many rejected rows an import keeps for its report.
@@ -85,6 +84,7 @@ func (e *InvalidInputError) Error() string {
 type Source struct {
 	Name string
 	R    io.Reader
+	Size int64 // its length in bytes, for progress reports; 0: unknown
 }
 
 // ImportOptions configure an import.
@@ -99,6 +99,19 @@ type ImportOptions struct {
 	// (sellercenter.go); rows of files in SPEC's layout must then name it.
 	// Empty: the shop id in the file's name, else the config's only shop.
 	Shop string
+	// Progress, when set, is called as the import goes, after each batch
+	// of rows, from the goroutine reading the input.
+	Progress func(Progress)
+}
+
+// Progress is how far an import has come.
+type Progress struct {
+	// Phase is "checking" while the input is validated (nothing is written
+	// yet), then "importing".
+	Phase string
+	Rows  int   // valid rows read in this phase
+	Bytes int64 // bytes of CSV input read in this phase
+	Size  int64 // bytes of the whole CSV input; 0 when unknown or not CSV
 }
 
 // FileStats counts one file's rows: Rows = Imported + Rejected.
@@ -124,11 +137,25 @@ type ImportResult struct {
 // the input) rather than on the input or the database.
 var ErrInternal = errors.New("internal error")
 
-// Import reads CSV files of one kind and upserts their rows, all or nothing:
-// unless opts.SkipInvalid is set, one invalid row makes the import write
-// nothing and return an *InvalidInputError. The rows are committed in
-// batches, so that the service keeps answering meanwhile (chunk.go).
+// Import reads CSV files of one kind (csvrecords.go) and upserts their
+// rows, all or nothing: unless opts.SkipInvalid is set, one invalid row
+// makes the import write nothing and return an *InvalidInputError. The rows
+// are committed in batches, so that the service keeps answering meanwhile
+// (chunk.go).
 func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts ImportOptions) (*ImportResult, error) {
+	spec, err := db.importSpec(kind, opts)
+	if err != nil {
+		return nil, err
+	}
+	checked, cleanup, err := db.checkSources(ctx, spec, sources, opts)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", kind, err)
+	}
+	defer cleanup()
+	return db.load(ctx, spec, db.csvFeed(spec, checked, opts.Shop), opts)
+}
+
+func (db *DB) importSpec(kind Kind, opts ImportOptions) (*kindSpec, error) {
 	spec, ok := kindSpecs[kind]
 	if !ok {
 		return nil, fmt.Errorf("store: import: unknown kind %q", kind)
@@ -136,17 +163,51 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	if _, ok := db.shops[opts.Shop]; opts.Shop != "" && !ok {
 		return nil, fmt.Errorf("import %s: unknown shop %q (not in the config)", kind, opts.Shop)
 	}
-	checked, cleanup, err := db.checkSources(ctx, spec, sources, opts)
-	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", kind, err)
+	return spec, nil
+}
+
+// check runs the feed without writing anything and returns an
+// *InvalidInputError when a record is invalid (with opts.SkipInvalid, only
+// when an input is unusable as a whole, as an empty file): an import that
+// commits in batches (chunk.go) must know before its first commit that it
+// may write at all.
+func (db *DB) check(ctx context.Context, spec *kindSpec, f feed, opts ImportOptions) error {
+	res := newResult(spec.kind, f)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches, free, parseErr := db.parseAsync(ctx, spec, f, res, opts, "checking")
+	for b := range batches { // nothing is written: the batches go back
+		b.reset()
+		select {
+		case free <- b:
+		default:
+		}
 	}
-	defer cleanup()
-	sources = checked
+	if err := <-parseErr; err != nil {
+		return err
+	}
+	if res.Total > 0 && (!opts.SkipInvalid || res.unusable > 0) {
+		return &InvalidInputError{Rows: res.Rejected, Total: res.Total, Files: res.unusable}
+	}
+	return nil
+}
+
+func newResult(kind Kind, f feed) *ImportResult {
+	res := &ImportResult{Kind: kind, Files: make([]FileStats, len(f.names)), touched: map[int64]bool{}}
+	for i, n := range f.names {
+		res.Files[i].File = n
+	}
+	return res
+}
+
+// load writes the records of a checked feed.
+func (db *DB) load(ctx context.Context, spec *kindSpec, f feed, opts ImportOptions) (*ImportResult, error) {
+	kind := spec.kind
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	res := &ImportResult{Kind: kind, Files: make([]FileStats, len(sources)), touched: map[int64]bool{}}
-	batches, free, parseErr := db.parseAsync(ctx, spec, sources, res, opts.Shop)
+	res := newResult(kind, f)
+	batches, free, parseErr := db.parseAsync(ctx, spec, f, res, opts, "importing")
 
 	w, err := db.openWriter(ctx, spec)
 	if err != nil {
@@ -210,12 +271,12 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	return res, nil
 }
 
-// parseAsync runs parseSources in its own goroutine: it sends the batches
-// on the first channel, which it closes when done, takes used ones back on
-// the second, and reports its error on the third. A panic while parsing
+// parseAsync runs the feed in its own goroutine: it sends the batches on
+// the first channel, which it closes when done, takes used ones back on
+// the second, and reports its error on the third. A panic while reading
 // becomes an ErrInternal error: it would otherwise take the whole process
 // down, the inbox watcher of serve with it, on every restart.
-func (db *DB) parseAsync(ctx context.Context, spec *kindSpec, sources []Source, res *ImportResult, shop string) (<-chan *batch, chan *batch, <-chan error) {
+func (db *DB) parseAsync(ctx context.Context, spec *kindSpec, f feed, res *ImportResult, opts ImportOptions, phase string) (<-chan *batch, chan *batch, <-chan error) {
 	batches := make(chan *batch, 4)
 	free := make(chan *batch, 6)
 	parseErr := make(chan error, 1)
@@ -229,68 +290,15 @@ func (db *DB) parseAsync(ctx context.Context, spec *kindSpec, sources []Source, 
 			}
 			parseErr <- err
 		}()
-		err = db.parseSources(ctx, spec, sources, res, shop, batches, free)
+		s := db.newSink(ctx, spec, res, opts.Shop, batches, free)
+		if opts.Progress != nil {
+			s.progress = func(rows int) {
+				opts.Progress(Progress{Phase: phase, Rows: rows, Bytes: s.read, Size: f.size})
+			}
+		}
+		err = f.each(s)
 	}()
 	return batches, free, parseErr
-}
-
-// parseSources reads every source, validating rows into batches; shop is
-// ImportOptions.Shop.
-func (db *DB) parseSources(ctx context.Context, spec *kindSpec, sources []Source, res *ImportResult, shop string, out chan<- *batch, free chan *batch) error {
-	get := func() *batch {
-		select {
-		case b := <-free:
-			return b
-		default:
-			return newBatch(spec.targets)
-		}
-	}
-	names := map[string]string{}
-	latest := db.now().AddDate(1, 0, 0)
-	for i, src := range sources {
-		res.Files[i].File = src.Name
-		p := &rowParser{db: db, file: src.Name, names: names, touched: res.touched, latest: latest, only: shop}
-		b := get()
-		fileErr, err := p.each(ctx, src.R, spec, func(rec []string, line int) {
-			res.Files[i].Rows++
-			p.rec, p.line, p.err = rec, line, nil
-			spec.parse(p, b)
-			if p.err != nil {
-				res.Files[i].Rejected++
-				res.reject(*p.err)
-				return
-			}
-			b.n++
-			if b.n >= batchRows {
-				select {
-				case out <- b:
-				case <-ctx.Done():
-				}
-				b = get()
-			}
-		}, func(e RowError) {
-			res.Files[i].Rows++
-			res.Files[i].Rejected++
-			res.reject(e)
-		})
-		if fileErr != nil {
-			res.unusable++
-			res.reject(*fileErr)
-		}
-		if b.n > 0 {
-			select {
-			case out <- b:
-			case <-ctx.Done():
-			}
-		}
-		if err != nil {
-			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	return nil
 }
 
 func (r *ImportResult) reject(e RowError) {

@@ -47,6 +47,15 @@ func (db *DB) checkSources(ctx context.Context, spec *kindSpec, sources []Source
 	return db.validate(ctx, spec, sources, opts)
 }
 
+// checkFeed is checkSources for records: on SQLite the feed is run once
+// without writing (check), on PostgreSQL only while it is written.
+func (db *DB) checkFeed(ctx context.Context, spec *kindSpec, f feed, opts ImportOptions) error {
+	if db.pg {
+		return nil
+	}
+	return db.check(ctx, spec, f, opts)
+}
+
 // invalidWhileWriting is the error of an import that found rejected rows
 // while writing: on SQLite, the files were valid when checked and changed
 // since; on PostgreSQL that is where rows are checked.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
@@ -13,7 +13,10 @@ import (
 
 // kindSpec describes how one record kind is parsed and written.
 type kindSpec struct {
-	kind     Kind
+	kind Kind
+	// columns are the kind's CSV columns in SPEC section 2's order;
+	// required are those a file must have.
+	columns  []string
 	required []string
 	// seller is the layout of Seller Center's own export of the kind
 	// (sellercenter.go); sellerRequired are the fields it must have, where
@@ -21,8 +24,8 @@ type kindSpec struct {
 	seller         []sellerColumn
 	sellerRequired []string
 	targets        []target
-	// parse validates the row in p and, when it is valid, adds it to b.
-	parse func(p *rowParser, b *batch)
+	// decode reads the CSV row in p into a record and hands it to s.
+	decode func(p *rowParser, s *sink)
 	// begin runs first, on the import's connection, and returns the kind's
 	// other steps, if any.
 	begin func(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error)
@@ -38,10 +41,14 @@ type importSteps struct {
 var kindSpecs = map[Kind]*kindSpec{
 	Orders: {
 		kind:     Orders,
+		columns:  []string{"order_id", "shop_id", "product_id", "created_at", "product_name", "delivered_at", "status"},
 		required: []string{"order_id", "shop_id", "product_id", "created_at"},
-		targets:  orderTargets,
-		parse:    parseOrder,
-		begin:    beginOrders,
+		targets: []target{
+			targetOrders:   {name: "orders", cols: []string{"order_id", "shop", "created_at", "created_day", "delivered_at", "delivered_day", "status", "products"}, keys: 1},
+			targetProducts: {name: "products", cols: []string{"shop", "product_id", "name"}, keys: 2},
+		},
+		decode: decodeOrder,
+		begin:  beginOrders,
 		seller: []sellerColumn{
 			{"order_id", []string{"Order ID"}},
 			{"sku_id", []string{"SKU ID"}},
@@ -55,11 +62,12 @@ var kindSpecs = map[Kind]*kindSpec{
 	},
 	Reviews: {
 		kind:     Reviews,
+		columns:  []string{"review_id", "order_id", "shop_id", "product_id", "rating", "created_at", "text", "tags"},
 		required: []string{"review_id", "order_id", "shop_id", "product_id", "rating", "created_at"},
 		targets: []target{
 			{name: "reviews", cols: []string{"review_id", "order_id", "shop", "product_id", "rating", "created_at", "created_day", "text", "tags", "causes"}, keys: 1},
 		},
-		parse: parseReview,
+		decode: decodeReview,
 		seller: []sellerColumn{
 			{"review_id", []string{"Review ID"}},
 			{"order_id", []string{"Order ID"}},
@@ -73,11 +81,12 @@ var kindSpecs = map[Kind]*kindSpec{
 	},
 	Returns: {
 		kind:     Returns,
+		columns:  []string{"return_id", "order_id", "shop_id", "product_id", "created_at", "reason", "type", "status"},
 		required: []string{"return_id", "order_id", "shop_id", "product_id", "created_at", "reason"},
 		targets: []target{
 			{name: "returns", cols: []string{"return_id", "order_id", "shop", "product_id", "created_at", "created_day", "reason", "type", "status", "fault", "category", "classified"}, keys: 1},
 		},
-		parse: parseReturn,
+		decode: decodeReturn,
 		seller: []sellerColumn{
 			{"return_id", []string{"Return Order ID", "Return ID", "Return/Refund ID", "Reverse Order ID"}},
 			{"order_id", []string{"Order ID"}},
@@ -92,14 +101,30 @@ var kindSpecs = map[Kind]*kindSpec{
 	},
 	Chats: {
 		kind:     Chats,
+		columns:  []string{"message_id", "conversation_id", "shop_id", "sender", "sent_at", "text"},
 		required: []string{"message_id", "conversation_id", "shop_id", "sender", "sent_at"},
 		targets: []target{
 			{name: "chat_messages", cols: []string{"message_id", "conversation_id", "shop", "sender", "sent_at", "text"}, keys: 1},
 			{name: "touched_conversations", cols: []string{"conversation_id"}, keys: 1, nothing: true},
 		},
-		parse: parseChat,
-		begin: beginChats,
+		decode: decodeChat,
+		begin:  beginChats,
 	},
+}
+
+// The tables an import updates besides its kind's targets.
+var (
+	shopDaysTarget = target{name: "shop_days", cols: []string{"shop", "day", "created", "delivered"}, keys: 2, add: true}
+	turnsTarget    = target{name: "chat_turns", cols: []string{"conversation_id", "seq", "shop", "start_at", "start_day", "reply_at"}, keys: 2}
+)
+
+// Columns returns the CSV columns of a record kind in SPEC section 2's
+// order, for whoever writes such files.
+func Columns(k Kind) []string {
+	if spec, ok := kindSpecs[k]; ok {
+		return slices.Clone(spec.columns)
+	}
+	return nil
 }
 
 // Seller Center's status and type names, matched case-insensitively, and
@@ -158,68 +183,6 @@ var (
 	}
 )
 
-func parseReview(p *rowParser, b *batch) {
-	reviewID := p.id("review_id", !p.seller)
-	orderID, productID := p.id("order_id", true), p.product()
-	if reviewID == "" {
-		reviewID = derivedKey(orderID, productID)
-	}
-	shop := p.shop()
-	rating := p.rating()
-	created, _ := p.time("created_at", true)
-	tagText := p.opt("tags")
-	tags, err := rules.ParseTags(tagText)
-	if err != nil {
-		p.fail("tags", "%v", err)
-	}
-	if p.err != nil {
-		return
-	}
-	text := p.opt("text")
-	causes := p.db.causes.Classify(tags, text)
-	b.add(0, reviewID, reviewID, orderID, shop.key, productID, int64(rating), created.UnixMilli(), int64(rules.DayOf(created, shop.shop.Location)), text, tagText, int64(causes))
-}
-
-func parseReturn(p *rowParser, b *batch) {
-	returnID := p.id("return_id", !p.seller)
-	orderID, productID := p.id("order_id", true), p.product()
-	if returnID == "" {
-		returnID = derivedKey(orderID, productID)
-	}
-	shop := p.shop()
-	created, _ := p.time("created_at", true)
-	reason := p.req("reason")
-	var typ, status string
-	if p.seller {
-		typ, status = sellerReturnType[strings.ToLower(p.opt("type"))], sellerReturnStatus[strings.ToLower(p.opt("status"))]
-	} else {
-		typ, status = p.oneOf("type", rules.ReturnTypes), p.oneOf("status", rules.ReturnStatuses)
-	}
-	if p.err != nil {
-		return
-	}
-	r := p.db.faults.Classify(reason)
-	b.add(0, returnID, returnID, orderID, shop.key, productID, created.UnixMilli(), int64(rules.DayOf(created, shop.shop.Location)),
-		reason, typ, status, int64(r.Fault), r.Category, r.Classified)
-}
-
-func parseChat(p *rowParser, b *batch) {
-	messageID, conversationID := p.req("message_id"), p.req("conversation_id")
-	shop := p.shop()
-	senderText := p.req("sender")
-	if senderText != "" {
-		if _, err := rules.ParseSender(senderText); err != nil {
-			p.fail("sender", "%v", err)
-		}
-	}
-	sent, _ := p.time("sent_at", true)
-	if p.err != nil {
-		return
-	}
-	b.add(0, messageID, messageID, conversationID, shop.key, senderText, sent.UnixMilli(), p.opt("text"))
-	b.add(1, conversationID, conversationID)
-}
-
 // beginOrders sets up an orders import. The secondary indexes stay in
 // place even on a first load: the service reads through them while the
 // import commits its batches, and building them at the end would hold the
@@ -245,7 +208,7 @@ const turnChunk = 500
 // rebuildTurns recomputes the buyer turns of every conversation the batch
 // touched, from all of its stored messages.
 func rebuildTurns(ctx context.Context, db *DB, tx *sql.Tx) error {
-	ins := target{name: "chat_turns", cols: []string{"conversation_id", "seq", "shop", "start_at", "start_day", "reply_at"}, keys: 2}
+	ins := turnsTarget
 	after := ""
 	for {
 		rows, err := tx.QueryContext(ctx, `SELECT m.conversation_id, m.shop, m.message_id, m.sender, m.sent_at

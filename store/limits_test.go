@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/rules"
 )
 
@@ -95,7 +97,7 @@ func mustOpenNow(tb testing.TB, now time.Time) *DB {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	db, err := Open(context.Background(), Options{DSN: filepath.Join(tb.TempDir(), "shopwatch.db"), Config: cfg, Now: func() time.Time { return now }})
+	db, err := Open(context.Background(), Options{DSN: filepath.Join(tb.TempDir(), "shopwatch.db"), Config: cfg, Clock: clockwork.NewFakeClockAt(now)})
 	if err != nil {
 		tb.Fatal(err)
 	}

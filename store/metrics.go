@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/shopwatch/shopwatch/rules"
 )
 
@@ -19,12 +21,19 @@ const (
 	qTurns          = `SELECT start_at, reply_at, start_day FROM chat_turns WHERE shop = ? AND start_day BETWEEN ? AND ?`
 )
 
+// Records answers from the stored records: reports, breakdowns, evidence,
+// freshness and the rollups' reads. Its queries stay raw SQL, scanned
+// straight into the rules' types: they are the hot path of every slash
+// command (p99 latency) and of the daily evaluation over every shop, where
+// gorm's per-row reflection would cost more than the query itself.
+type Records struct{ *conn }
+
 type stmtCache struct {
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
 }
 
-func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+func (db *conn) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	db.stmts.mu.Lock()
 	defer db.stmts.mu.Unlock()
 	if s, ok := db.stmts.stmts[query]; ok {
@@ -41,7 +50,7 @@ func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
-func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (db *conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	s, err := db.prepared(ctx, query)
 	if err != nil {
 		return nil, err
@@ -51,7 +60,7 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 // Report computes every metric of the shop for its local date day, judged
 // on the freshness of the record kinds each is computed from.
-func (db *DB) Report(ctx context.Context, shopID string, day rules.Day) (rules.Report, error) {
+func (db *Records) Report(ctx context.Context, shopID string, day rules.Day) (rules.Report, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return rules.Report{}, err
@@ -69,7 +78,7 @@ func (db *DB) Report(ctx context.Context, shopID string, day rules.Day) (rules.R
 }
 
 // inputs loads the records of one shop and window that a report needs.
-func (db *DB) inputs(ctx context.Context, ref shopRef, w rules.Window) (rules.Inputs, error) {
+func (db *Records) inputs(ctx context.Context, ref shopRef, w rules.Window) (rules.Inputs, error) {
 	var in rules.Inputs
 	var err error
 	if in.Delivered, err = db.countsByDay(ctx, qDeliveredByDay, ref.key, w); err != nil {
@@ -109,7 +118,7 @@ func (db *DB) inputs(ctx context.Context, ref shopRef, w rules.Window) (rules.In
 }
 
 // countsByDay runs a (day, count) query into a slice indexed by window date.
-func (db *DB) countsByDay(ctx context.Context, query string, shop int64, w rules.Window) ([]int, error) {
+func (db *Records) countsByDay(ctx context.Context, query string, shop int64, w rules.Window) ([]int, error) {
 	counts := make([]int, w.Days())
 	rows, err := db.query(ctx, query, shop, int64(w.First), int64(w.Last))
 	if err != nil {
@@ -129,7 +138,7 @@ func (db *DB) countsByDay(ctx context.Context, query string, shop int64, w rules
 	return counts, rows.Err()
 }
 
-func scanAll[T any](db *DB, ctx context.Context, query string, shop int64, w rules.Window, scan func(*sql.Rows) (T, error)) ([]T, error) {
+func scanAll[T any](db *Records, ctx context.Context, query string, shop int64, w rules.Window, scan func(*sql.Rows) (T, error)) ([]T, error) {
 	rows, err := db.query(ctx, query, shop, int64(w.First), int64(w.Last))
 	if err != nil {
 		return nil, err
@@ -154,25 +163,18 @@ type ShopReport struct {
 
 // Reports computes the reports of every configured shop for local date day,
 // on workers goroutines (at least 1). The result follows the config's order.
-func (db *DB) Reports(ctx context.Context, day rules.Day, workers int) []ShopReport {
+func (db *Records) Reports(ctx context.Context, day rules.Day, workers int) []ShopReport {
 	shops := db.cfg.Shops
 	out := make([]ShopReport, len(shops))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range max(1, workers) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				r, err := db.Report(ctx, shops[i].ID, day)
-				out[i] = ShopReport{Report: r, Err: err}
-			}
-		}()
+	var g errgroup.Group // a shop's error is in its report: the others go on
+	g.SetLimit(max(1, workers))
+	for i, shop := range shops {
+		g.Go(func() error {
+			r, err := db.Report(ctx, shop.ID, day)
+			out[i] = ShopReport{Report: r, Err: err}
+			return nil
+		})
 	}
-	for i := range shops {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait()
 	return out
 }

@@ -2,10 +2,11 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/shopwatch/shopwatch/rules"
 )
@@ -39,7 +40,7 @@ func validMuteMetric(name string) error {
 
 // SetMute adds or replaces the mute of m.ShopID and m.Metric. Mutes that
 // have already ended are removed on the way.
-func (db *DB) SetMute(ctx context.Context, m Mute) error {
+func (db *Alerts) SetMute(ctx context.Context, m Mute) error {
 	ref, err := db.shop(m.ShopID)
 	if err != nil {
 		return err
@@ -50,47 +51,47 @@ func (db *DB) SetMute(ctx context.Context, m Mute) error {
 	if !m.Until.After(m.At) {
 		return errors.New("store: mute: Until must be after At")
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM mutes WHERE until_at <= ?`, m.At.UnixMilli()); err != nil {
+	err = db.orm(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("until_at <= ?", m.At.UnixMilli()).Delete(&muteRow{}).Error; err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO mutes (shop, metric, until_at, created_at, created_by, channel) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (shop, metric) DO UPDATE SET until_at = excluded.until_at, created_at = excluded.created_at,
-	created_by = excluded.created_by, channel = excluded.channel`,
-			ref.key, m.Metric, m.Until.UnixMilli(), m.At.UnixMilli(), m.By, m.Channel)
+		err := tx.Clauses(upsert([]string{"shop", "metric"}, "until_at", "created_at", "created_by", "channel")).
+			Create(&muteRow{Shop: ref.key, Metric: m.Metric, UntilAt: m.Until.UnixMilli(), CreatedAt: m.At.UnixMilli(), CreatedBy: m.By, Channel: m.Channel}).Error
 		if err != nil {
 			return err
 		}
-		return touchShops(ctx, tx, []int64{ref.key})
+		return touchShopsTx(tx, ref.key)
 	})
+	if err != nil {
+		return fmt.Errorf("store: mute %s: %w", m.ShopID, err)
+	}
+	return nil
 }
 
 // Unmute removes the shop's mute of metric (a metric name or MuteAll), or
 // every mute of the shop when metric is "". It returns how many active
 // mutes (at now) it removed.
-func (db *DB) Unmute(ctx context.Context, shopID, metric string, now time.Time) (int, error) {
+func (db *Alerts) Unmute(ctx context.Context, shopID, metric string, now time.Time) (int, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return 0, err
 	}
-	q, args := `DELETE FROM mutes WHERE shop = ? AND until_at > ?`, []any{ref.key, now.UnixMilli()}
 	if metric != "" {
 		if err := validMuteMetric(metric); err != nil {
 			return 0, fmt.Errorf("store: unmute: %w", err)
 		}
-		q += ` AND metric = ?`
-		args = append(args, metric)
 	}
 	var n int64
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, q, args...)
-		if err != nil {
-			return err
+	err = db.orm(ctx).Transaction(func(tx *gorm.DB) error {
+		q := tx.Where("shop = ? AND until_at > ?", ref.key, now.UnixMilli())
+		if metric != "" {
+			q = q.Where("metric = ?", metric)
 		}
-		if n, err = res.RowsAffected(); err != nil || n == 0 {
-			return err
+		res := q.Delete(&muteRow{})
+		if n = res.RowsAffected; res.Error != nil || n == 0 {
+			return res.Error
 		}
-		return touchShops(ctx, tx, []int64{ref.key})
+		return touchShopsTx(tx, ref.key)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: unmute %s: %w", shopID, err)
@@ -100,33 +101,28 @@ func (db *DB) Unmute(ctx context.Context, shopID, metric string, now time.Time) 
 
 // Mutes returns the shop's mutes that hold at now, "all" first, then by
 // metric name.
-func (db *DB) Mutes(ctx context.Context, shopID string, now time.Time) ([]Mute, error) {
+func (db *Alerts) Mutes(ctx context.Context, shopID string, now time.Time) ([]Mute, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.query(ctx, `SELECT metric, until_at, created_at, created_by, channel FROM mutes
-WHERE shop = ? AND until_at > ? ORDER BY metric <> 'all', metric`, ref.key, now.UnixMilli())
+	var rows []muteRow
+	err = db.orm(ctx).Where("shop = ? AND until_at > ?", ref.key, now.UnixMilli()).
+		Order("metric <> 'all', metric").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: mutes %s: %w", shopID, err)
 	}
-	defer rows.Close()
 	var out []Mute
-	for rows.Next() {
-		m := Mute{ShopID: shopID}
-		var until, at int64
-		if err := rows.Scan(&m.Metric, &until, &at, &m.By, &m.Channel); err != nil {
-			return nil, fmt.Errorf("store: mutes %s: %w", shopID, err)
-		}
-		m.Until, m.At = time.UnixMilli(until), time.UnixMilli(at)
-		out = append(out, m)
+	for _, r := range rows {
+		out = append(out, Mute{ShopID: shopID, Metric: r.Metric, Until: time.UnixMilli(r.UntilAt), At: time.UnixMilli(r.CreatedAt),
+			By: r.CreatedBy, Channel: r.Channel})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Muted reports whether the shop's metric is muted at now, and until when
 // (the latest end among the mutes that cover it).
-func (db *DB) Muted(ctx context.Context, shopID string, metric rules.Metric, now time.Time) (bool, time.Time, error) {
+func (db *Alerts) Muted(ctx context.Context, shopID string, metric rules.Metric, now time.Time) (bool, time.Time, error) {
 	mutes, err := db.Mutes(ctx, shopID, now)
 	if err != nil {
 		return false, time.Time{}, err

@@ -2,11 +2,12 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // The durable outbox (migration 3). A notification is written here, under
@@ -16,6 +17,10 @@ import (
 // without the outcome being recorded (the process died, or the connection
 // broke after the request went out) is marked uncertain, and the next
 // attempt first looks in Slack for a message with its key.
+
+// Outbox is the durable outbox: notifications, their claims and their
+// delivery attempts.
+type Outbox struct{ *conn }
 
 // OutboxStatus is where a message stands.
 type OutboxStatus string
@@ -54,34 +59,24 @@ type OutboxMessage struct {
 	LastError  string
 }
 
-const outboxColumns = `id, msg_key, shop, channel, kind, thread_key, payload, status, uncertain, attempts,
-	next_at, lease_until, created_at, sent_at, ts, thread_ts, last_error`
-
-func (db *DB) scanOutbox(row interface{ Scan(...any) error }) (OutboxMessage, error) {
-	var m OutboxMessage
-	var shop, next, lease, created int64
-	var sent sql.NullInt64
-	var uncertain int
-	var payload string
-	err := row.Scan(&m.ID, &m.Key, &shop, &m.Channel, &m.Kind, &m.ThreadKey, &payload, &m.Status, &uncertain, &m.Attempts,
-		&next, &lease, &created, &sent, &m.TS, &m.ThreadTS, &m.LastError)
-	if err != nil {
-		return m, err
+// message is the OutboxMessage of r.
+func (db *conn) message(r outboxRow) OutboxMessage {
+	m := OutboxMessage{ID: r.ID, Key: r.MsgKey, ShopID: db.shopIDOf(r.Shop), Channel: r.Channel, Kind: r.Kind, ThreadKey: r.ThreadKey,
+		Payload: []byte(r.Payload), Status: OutboxStatus(r.Status), Uncertain: r.Uncertain, Attempts: r.Attempts,
+		NextAt: time.UnixMilli(r.NextAt), LeaseUntil: time.UnixMilli(r.LeaseUntil), CreatedAt: time.UnixMilli(r.CreatedAt),
+		TS: r.TS, ThreadTS: r.ThreadTS, LastError: r.LastError}
+	if r.SentAt != nil {
+		m.SentAt = time.UnixMilli(*r.SentAt)
 	}
-	m.ShopID, m.Payload, m.Uncertain = db.shopIDOf(shop), []byte(payload), uncertain != 0
-	m.NextAt, m.LeaseUntil, m.CreatedAt = time.UnixMilli(next), time.UnixMilli(lease), time.UnixMilli(created)
-	if sent.Valid {
-		m.SentAt = time.UnixMilli(sent.Int64)
-	}
-	return m, nil
+	return m
 }
 
 // Enqueue adds messages to the outbox, due at once. Messages whose key is
 // already there are left alone. It returns how many were added.
-func (db *DB) Enqueue(ctx context.Context, now time.Time, msgs ...OutboxMessage) (int, error) {
+func (db *Outbox) Enqueue(ctx context.Context, now time.Time, msgs ...OutboxMessage) (int, error) {
 	var added int
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := enqueue(ctx, tx, db, msgs, now)
+	err := db.orm(ctx).Transaction(func(tx *gorm.DB) error {
+		n, err := enqueue(tx, db.conn, msgs, now)
 		added = n
 		return err
 	})
@@ -91,19 +86,7 @@ func (db *DB) Enqueue(ctx context.Context, now time.Time, msgs ...OutboxMessage)
 	return added, nil
 }
 
-const qEnqueue = `INSERT INTO outbox (msg_key, shop, channel, kind, thread_key, payload, status, uncertain,
-	attempts, next_at, lease_until, created_at, sent_at, ts, thread_ts, last_error)
-VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, 0, ?, NULL, '', '', '')
-ON CONFLICT (msg_key) DO NOTHING`
-
-func enqueue(ctx context.Context, tx *sql.Tx, db *DB, msgs []OutboxMessage, now time.Time) (int, error) {
-	if len(msgs) == 0 {
-		return 0, nil
-	}
-	stmt, err := db.txStmt(ctx, tx, qEnqueue)
-	if err != nil {
-		return 0, err
-	}
+func enqueue(tx *gorm.DB, db *conn, msgs []OutboxMessage, now time.Time) (int, error) {
 	added := 0
 	for _, m := range msgs {
 		if m.Key == "" || m.Channel == "" {
@@ -117,35 +100,33 @@ func enqueue(ctx context.Context, tx *sql.Tx, db *DB, msgs []OutboxMessage, now 
 		if next.IsZero() {
 			next = now
 		}
-		res, err := stmt.ExecContext(ctx, m.Key, shop, m.Channel, m.Kind, m.ThreadKey, string(m.Payload), string(OutboxPending),
-			next.UnixMilli(), now.UnixMilli())
-		if err != nil {
-			return 0, err
+		// One row at a time: a message whose key is there already is
+		// skipped, and ON CONFLICT DO NOTHING counts only the new.
+		res := tx.Clauses(ignoreDup).Omit("id").Create(&outboxRow{MsgKey: m.Key, Shop: shop, Channel: m.Channel, Kind: m.Kind,
+			ThreadKey: m.ThreadKey, Payload: string(m.Payload), Status: string(OutboxPending), NextAt: next.UnixMilli(), CreatedAt: now.UnixMilli()})
+		if res.Error != nil {
+			return 0, res.Error
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, err
-		}
-		added += int(n)
+		added += int(res.RowsAffected)
 	}
 	return added, nil
 }
 
 // UndeliveredOutbox returns up to limit messages not yet sent nor failed,
 // oldest first.
-func (db *DB) UndeliveredOutbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
-	return db.outboxWhere(ctx, `status IN ('pending', 'sending') ORDER BY id LIMIT ?`, limit)
+func (db *Outbox) UndeliveredOutbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
+	return db.outboxFind(db.orm(ctx).Where("status IN ?", []string{string(OutboxPending), string(OutboxSending)}).Order("id").Limit(limit))
 }
 
 // FailedOutbox returns up to limit messages that delivery gave up on, the
 // latest first.
-func (db *DB) FailedOutbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
-	return db.outboxWhere(ctx, `status = 'failed' ORDER BY id DESC LIMIT ?`, limit)
+func (db *Outbox) FailedOutbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
+	return db.outboxFind(db.orm(ctx).Where("status = ?", string(OutboxFailed)).Order("id DESC").Limit(limit))
 }
 
 // OutboxByKey returns the message with key, or ErrNotFound.
-func (db *DB) OutboxByKey(ctx context.Context, key string) (OutboxMessage, error) {
-	msgs, err := db.outboxWhere(ctx, `msg_key = ?`, key)
+func (db *Outbox) OutboxByKey(ctx context.Context, key string) (OutboxMessage, error) {
+	msgs, err := db.outboxFind(db.orm(ctx).Where("msg_key = ?", key))
 	if err != nil {
 		return OutboxMessage{}, err
 	}
@@ -156,50 +137,39 @@ func (db *DB) OutboxByKey(ctx context.Context, key string) (OutboxMessage, error
 }
 
 // OutboxHas returns which of keys are in the outbox (whatever their status).
-func (db *DB) OutboxHas(ctx context.Context, keys []string) (map[string]bool, error) {
+func (db *Outbox) OutboxHas(ctx context.Context, keys []string) (map[string]bool, error) {
 	has := map[string]bool{}
 	if len(keys) == 0 {
 		return has, nil
 	}
-	args := make([]any, len(keys))
-	for i, k := range keys {
-		args[i] = k
-	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT msg_key FROM outbox WHERE msg_key IN (?`+strings.Repeat(", ?", len(keys)-1)+`)`, args...)
-	if err != nil {
+	var found []string
+	if err := db.orm(ctx).Model(&outboxRow{}).Where("msg_key IN ?", keys).Pluck("msg_key", &found).Error; err != nil {
 		return nil, fmt.Errorf("store: outbox: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, fmt.Errorf("store: outbox: %w", err)
-		}
+	for _, k := range found {
 		has[k] = true
 	}
-	return has, rows.Err()
+	return has, nil
 }
 
 // LatestOutboxOfKind returns each shop's latest message of kind.
-func (db *DB) LatestOutboxOfKind(ctx context.Context, kind string) ([]OutboxMessage, error) {
-	return db.outboxWhere(ctx, `id IN (SELECT MAX(id) FROM outbox WHERE kind = ? GROUP BY shop)`, kind)
+func (db *Outbox) LatestOutboxOfKind(ctx context.Context, kind string) ([]OutboxMessage, error) {
+	g := db.orm(ctx)
+	latest := g.Model(&outboxRow{}).Select("MAX(id)").Where("kind = ?", kind).Group("shop")
+	return db.outboxFind(g.Where("id IN (?)", latest))
 }
 
-func (db *DB) outboxWhere(ctx context.Context, where string, args ...any) ([]OutboxMessage, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE `+where, args...)
-	if err != nil {
+// outboxFind returns the messages q selects.
+func (db *conn) outboxFind(q *gorm.DB) ([]OutboxMessage, error) {
+	var rows []outboxRow
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: outbox: %w", err)
 	}
-	defer rows.Close()
 	var out []OutboxMessage
-	for rows.Next() {
-		m, err := db.scanOutbox(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: outbox: %w", err)
-		}
-		out = append(out, m)
+	for _, r := range rows {
+		out = append(out, db.message(r))
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ClaimOutbox takes message id for one delivery attempt, until leaseUntil.
@@ -209,18 +179,21 @@ func (db *DB) outboxWhere(ctx context.Context, where string, args ...any) ([]Out
 // the row is locked for the claim, and a row another replica is claiming
 // is skipped (SELECT ... FOR UPDATE SKIP LOCKED), so that one replica
 // takes it.
-func (db *DB) ClaimOutbox(ctx context.Context, id int64, now, leaseUntil time.Time) (OutboxMessage, bool, error) {
+func (db *Outbox) ClaimOutbox(ctx context.Context, id int64, now, leaseUntil time.Time) (OutboxMessage, bool, error) {
 	var m OutboxMessage
 	claimed := false
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		m, err = db.scanOutbox(tx.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE id = ?`+db.skipLocked(), id))
-		if errors.Is(err, sql.ErrNoRows) {
+	err := db.orm(ctx).Transaction(func(tx *gorm.DB) error {
+		var r outboxRow
+		// FOR UPDATE SKIP LOCKED where the database has it; SQLite's
+		// transactions take the write lock at BEGIN (_txlock=immediate).
+		err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked}).Where("id = ?", id).Take(&r).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
+		m = db.message(r)
 		switch {
 		case m.Status == OutboxPending && !m.NextAt.After(now):
 		case m.Status == OutboxSending && !m.LeaseUntil.After(now):
@@ -229,8 +202,8 @@ func (db *DB) ClaimOutbox(ctx context.Context, id int64, now, leaseUntil time.Ti
 			return nil
 		}
 		m.Status, m.Attempts, m.LeaseUntil = OutboxSending, m.Attempts+1, leaseUntil
-		_, err = tx.ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = ?, lease_until = ?, uncertain = ? WHERE id = ?`,
-			string(m.Status), m.Attempts, leaseUntil.UnixMilli(), boolInt(m.Uncertain), id)
+		err = tx.Model(&outboxRow{}).Where("id = ?", id).Updates(map[string]any{
+			"status": string(m.Status), "attempts": m.Attempts, "lease_until": leaseUntil.UnixMilli(), "uncertain": m.Uncertain}).Error
 		claimed = err == nil
 		return err
 	})
@@ -256,35 +229,29 @@ type Attempt struct {
 // FinishAttempt records the outcome of the attempt that claimed m (m as
 // ClaimOutbox returned it). It returns ErrLeaseLost when the claim no
 // longer holds.
-func (db *DB) FinishAttempt(ctx context.Context, m OutboxMessage, a Attempt) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var res sql.Result
-		var err error
+func (db *Outbox) FinishAttempt(ctx context.Context, m OutboxMessage, a Attempt) error {
+	err := db.orm(ctx).Transaction(func(tx *gorm.DB) error {
+		var set map[string]any
 		switch a.Status {
 		case OutboxSent:
-			res, err = tx.ExecContext(ctx, `UPDATE outbox SET status = ?, sent_at = ?, ts = ?, thread_ts = ?, uncertain = 0, last_error = ''
-WHERE id = ? AND status = 'sending' AND attempts = ?`, string(a.Status), a.At.UnixMilli(), a.TS, a.ThreadTS, m.ID, m.Attempts)
+			set = map[string]any{"sent_at": a.At.UnixMilli(), "ts": a.TS, "thread_ts": a.ThreadTS, "uncertain": false, "last_error": ""}
 		case OutboxPending:
-			res, err = tx.ExecContext(ctx, `UPDATE outbox SET status = ?, next_at = ?, uncertain = ?, last_error = ?
-WHERE id = ? AND status = 'sending' AND attempts = ?`, string(a.Status), a.NextAt.UnixMilli(), boolInt(a.Uncertain || m.Uncertain), a.Err, m.ID, m.Attempts)
+			set = map[string]any{"next_at": a.NextAt.UnixMilli(), "uncertain": a.Uncertain || m.Uncertain, "last_error": a.Err}
 		case OutboxFailed:
-			res, err = tx.ExecContext(ctx, `UPDATE outbox SET status = ?, last_error = ?
-WHERE id = ? AND status = 'sending' AND attempts = ?`, string(a.Status), a.Err, m.ID, m.Attempts)
+			set = map[string]any{"last_error": a.Err}
 		default:
 			return fmt.Errorf("attempt status %q", a.Status)
 		}
-		if err != nil {
-			return err
+		set["status"] = string(a.Status)
+		res := tx.Model(&outboxRow{}).Where("id = ? AND status = ? AND attempts = ?", m.ID, string(OutboxSending), m.Attempts).Updates(set)
+		if res.Error != nil {
+			return res.Error
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
+		if res.RowsAffected == 0 {
 			return ErrLeaseLost
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO delivery_attempts (outbox_id, attempt, at, millis, outcome, error) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (outbox_id, attempt) DO UPDATE SET at = excluded.at, millis = excluded.millis, outcome = excluded.outcome, error = excluded.error`,
-			m.ID, m.Attempts, a.At.UnixMilli(), a.Duration.Milliseconds(), a.Outcome, a.Err)
-		return err
+		return tx.Clauses(upsert([]string{"outbox_id", "attempt"}, "at", "millis", "outcome", "error")).Create(&attemptRow{
+			OutboxID: m.ID, Attempt: m.Attempts, At: a.At.UnixMilli(), Millis: a.Duration.Milliseconds(), Outcome: a.Outcome, Error: a.Err}).Error
 	})
 	if err != nil && !errors.Is(err, ErrLeaseLost) {
 		return fmt.Errorf("store: finish outbox %d: %w", m.ID, err)
@@ -302,52 +269,42 @@ type DeliveryAttempt struct {
 }
 
 // DeliveryAttempts returns the attempts log of outbox message id.
-func (db *DB) DeliveryAttempts(ctx context.Context, id int64) ([]DeliveryAttempt, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT attempt, at, millis, outcome, error FROM delivery_attempts WHERE outbox_id = ? ORDER BY attempt`, id)
-	if err != nil {
+func (db *Outbox) DeliveryAttempts(ctx context.Context, id int64) ([]DeliveryAttempt, error) {
+	var rows []attemptRow
+	if err := db.orm(ctx).Where("outbox_id = ?", id).Order("attempt").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: delivery attempts %d: %w", id, err)
 	}
-	defer rows.Close()
 	var out []DeliveryAttempt
-	for rows.Next() {
-		var a DeliveryAttempt
-		var at, ms int64
-		if err := rows.Scan(&a.Attempt, &at, &ms, &a.Outcome, &a.Err); err != nil {
-			return nil, err
-		}
-		a.At, a.Duration = time.UnixMilli(at), time.Duration(ms)*time.Millisecond
-		out = append(out, a)
+	for _, r := range rows {
+		out = append(out, DeliveryAttempt{Attempt: r.Attempt, At: time.UnixMilli(r.At), Duration: time.Duration(r.Millis) * time.Millisecond,
+			Outcome: r.Outcome, Err: r.Error})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // OutboxCounts counts the outbox's messages by status.
-func (db *DB) OutboxCounts(ctx context.Context) (map[OutboxStatus]int, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox GROUP BY status`)
-	if err != nil {
+func (db *Outbox) OutboxCounts(ctx context.Context) (map[OutboxStatus]int, error) {
+	var rows []struct {
+		Status string
+		N      int
+	}
+	if err := db.orm(ctx).Model(&outboxRow{}).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: outbox counts: %w", err)
 	}
-	defer rows.Close()
 	out := map[OutboxStatus]int{OutboxPending: 0, OutboxSending: 0, OutboxSent: 0, OutboxFailed: 0}
-	for rows.Next() {
-		var s OutboxStatus
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
+	for _, r := range rows {
+		out[OutboxStatus(r.Status)] = r.N
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RetryFailed puts the failed messages created after since back in the
 // queue, due at now, and returns how many.
-func (db *DB) RetryFailed(ctx context.Context, since, now time.Time) (int, error) {
-	res, err := db.sql.ExecContext(ctx, `UPDATE outbox SET status = 'pending', next_at = ?, created_at = ? WHERE status = 'failed' AND created_at >= ?`,
-		now.UnixMilli(), now.UnixMilli(), since.UnixMilli())
-	if err != nil {
-		return 0, fmt.Errorf("store: retry failed: %w", err)
+func (db *Outbox) RetryFailed(ctx context.Context, since, now time.Time) (int, error) {
+	res := db.orm(ctx).Model(&outboxRow{}).Where("status = ? AND created_at >= ?", string(OutboxFailed), since.UnixMilli()).
+		Updates(map[string]any{"status": string(OutboxPending), "next_at": now.UnixMilli(), "created_at": now.UnixMilli()})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: retry failed: %w", res.Error)
 	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	return int(res.RowsAffected), nil
 }

@@ -204,7 +204,7 @@ func (w *pgWriter) commit(ctx context.Context) error {
 	return nil
 }
 
-var orderCols = strings.Join(orderTargets[targetOrders].cols, ", ")
+var orderCols = strings.Join(kindSpecs[Orders].targets[targetOrders].cols, ", ")
 
 // mergeOrders merges the staged orders into orders and moves shop_days by
 // the difference, each step one set-based statement over the import.
@@ -260,7 +260,7 @@ ON CONFLICT (shop, day) DO UPDATE SET created = shop_days.created + excluded.cre
 		// The new orders as staged; the merged ones over the stored.
 		`INSERT INTO orders (` + orderCols + `) SELECT ` + orderCols + ` FROM stage_orders s
 WHERE NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)`,
-		orderTargets[targetOrders].upsertFrom(`SELECT ` + orderCols + ` FROM merged_orders`),
+		kindSpecs[Orders].targets[targetOrders].upsertFrom(`SELECT ` + orderCols + ` FROM merged_orders`),
 	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s); err != nil {

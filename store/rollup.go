@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/shopwatch/shopwatch/rules"
@@ -31,56 +30,11 @@ type orderFact struct {
 	products               []string
 }
 
-// The targets of an orders import.
+// The targets of an orders import (kinds.go).
 const (
 	targetOrders = iota
 	targetProducts
 )
-
-var orderTargets = []target{
-	targetOrders:   {name: "orders", cols: []string{"order_id", "shop", "created_at", "created_day", "delivered_at", "delivered_day", "status", "products"}, keys: 1},
-	targetProducts: {name: "products", cols: []string{"shop", "product_id", "name"}, keys: 2},
-}
-
-var shopDaysTarget = target{name: "shop_days", cols: []string{"shop", "day", "created", "delivered"}, keys: 2, add: true}
-
-func parseOrder(p *rowParser, b *batch) {
-	orderID, productID := p.id("order_id", true), p.product()
-	if strings.ContainsAny(productID, "\r\n") {
-		p.fail("product_id", "contains a line break")
-	}
-	shop := p.shop()
-	created, _ := p.time("created_at", true)
-	delivered, isDelivered := p.time("delivered_at", false)
-	if isDelivered && delivered.Before(created) {
-		p.fail("delivered_at", "%s is before %s %s", p.opt("delivered_at"), p.label("created_at"), p.opt("created_at"))
-	}
-	if p.err != nil {
-		return
-	}
-	loc := shop.shop.Location
-	o := b.orders[orderID]
-	if o == nil {
-		o = &orderFact{}
-		b.orders[orderID] = o
-	}
-	// All lines of an order share its dates: the last line read wins.
-	o.shop, o.createdAt, o.created, o.hasDeliv = shop.key, created.UnixMilli(), rules.DayOf(created, loc), isDelivered
-	if isDelivered {
-		o.deliveredAt, o.delivered = delivered.UnixMilli(), rules.DayOf(delivered, loc)
-	}
-	o.status = p.orderStatus()
-	if !slices.Contains(o.products, productID) {
-		o.products = append(o.products, productID)
-	}
-	if name := p.opt("product_name"); name != "" {
-		key := strconv.FormatInt(shop.key, 10) + "\x00" + productID
-		if p.names[key] != name { // write each product's name once per import, unless it changes
-			p.names[key] = name
-			b.add(targetProducts, key, shop.key, productID, name)
-		}
-	}
-}
 
 // storedOrder is an order as the database has it before a batch.
 type storedOrder struct {

@@ -12,7 +12,8 @@ import (
 	"unicode/utf8"
 )
 
-// rowParser validates the fields of one CSV row.
+// rowParser reads the rows of one CSV file and turns their fields into a
+// record's (csvrecords.go).
 type rowParser struct {
 	db   *DB
 	file string
@@ -21,10 +22,9 @@ type rowParser struct {
 	line int
 	err  *RowError
 
-	names   map[string]string // product names written by this import, by shop and product
-	touched map[int64]bool    // the shops of the rows read
-	latest  time.Time         // the latest timestamp accepted
-	only    string            // ImportOptions.Shop
+	touched map[int64]bool // the shops of the rows read
+	latest  time.Time      // the latest timestamp accepted
+	only    string         // ImportOptions.Shop
 
 	// A Seller Center export (sellercenter.go): its fields' names in the
 	// header, its shop and how its slashed dates are written.
@@ -34,10 +34,6 @@ type rowParser struct {
 	dayFirst bool
 }
 
-// earliest is the earliest timestamp accepted: anything before is a typo or
-// a zero value, not a TikTok Shop record.
-var earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // each calls fn for every valid data row of r, after checking the header,
 // and bad for every rejected row. A file that has no usable header row
 // gives no rows: its problem is fileErr. err is a failure to read r.
@@ -46,11 +42,11 @@ func (p *rowParser) each(ctx context.Context, r io.Reader, spec *kindSpec, fn fu
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err == io.EOF {
-		return &RowError{File: p.file, Line: 1, Problem: "empty file: want a header row"}, nil
+		return &RowError{Ref: Ref{Source: p.file, Line: 1}, Problem: "empty file: want a header row"}, nil
 	}
 	if err != nil {
 		if line, problem, ok := rowProblem(err); ok {
-			return &RowError{File: p.file, Line: line, Field: "header", Problem: problem}, nil
+			return &RowError{Ref: Ref{Source: p.file, Line: line}, Field: "header", Problem: problem}, nil
 		}
 		return nil, fmt.Errorf("%s: read: %w", p.file, err)
 	}
@@ -63,10 +59,10 @@ func (p *rowParser) each(ctx context.Context, r io.Reader, spec *kindSpec, fn fu
 			names[i] = fmt.Sprintf("column %d", i+1)
 		}
 		if problem := valueProblem(h, MaxFieldBytes); problem != "" {
-			return &RowError{File: p.file, Line: 1, Field: "header", Problem: fmt.Sprintf("column %d %s", i+1, problem)}, nil
+			return &RowError{Ref: Ref{Source: p.file, Line: 1}, Field: "header", Problem: fmt.Sprintf("column %d %s", i+1, problem)}, nil
 		}
 		if j, dup := p.cols[h]; dup && h != "" {
-			return &RowError{File: p.file, Line: 1, Field: "header", Problem: fmt.Sprintf("column %q appears twice (columns %d and %d): which one holds the values?", h, j+1, i+1)}, nil
+			return &RowError{Ref: Ref{Source: p.file, Line: 1}, Field: "header", Problem: fmt.Sprintf("column %q appears twice (columns %d and %d): which one holds the values?", h, j+1, i+1)}, nil
 		}
 		if _, dup := p.cols[h]; !dup {
 			p.cols[h] = i
@@ -98,7 +94,7 @@ func (p *rowParser) each(ctx context.Context, r io.Reader, spec *kindSpec, fn fu
 			// The error comes first: after a parse error the record may
 			// have no field, and FieldPos would panic.
 			if line, problem, ok := rowProblem(err); ok {
-				bad(RowError{File: p.file, Line: line, Problem: problem})
+				bad(RowError{Ref: Ref{Source: p.file, Line: line}, Problem: problem})
 				continue
 			}
 			return nil, fmt.Errorf("%s: read: %w", p.file, err)
@@ -108,7 +104,7 @@ func (p *rowParser) each(ctx context.Context, r io.Reader, spec *kindSpec, fn fu
 			if len(rec) == 1 && rec[0] == "" {
 				continue // a blank line
 			}
-			bad(RowError{File: p.file, Line: line, Problem: fmt.Sprintf("row has %d fields, the header has %d", len(rec), width)})
+			bad(RowError{Ref: Ref{Source: p.file, Line: line}, Problem: fmt.Sprintf("row has %d fields, the header has %d", len(rec), width)})
 			continue
 		}
 		if e := p.checkValues(rec, names, line); e != nil {
@@ -143,7 +139,7 @@ func rowProblem(err error) (line int, problem string, ok bool) {
 func (p *rowParser) checkValues(rec, names []string, line int) *RowError {
 	for i, v := range rec {
 		if problem := valueProblem(v, MaxFieldBytes); problem != "" {
-			return &RowError{File: p.file, Line: line, Field: names[i], Problem: problem}
+			return &RowError{Ref: Ref{Source: p.file, Line: line}, Field: names[i], Problem: problem}
 		}
 	}
 	return nil
@@ -172,7 +168,7 @@ func csvProblem(err error) string {
 
 func (p *rowParser) fail(field, format string, args ...any) {
 	if p.err == nil {
-		p.err = &RowError{File: p.file, Line: p.line, Field: p.label(field), Problem: fmt.Sprintf(format, args...)}
+		p.err = &RowError{Ref: p.ref(), Field: p.label(field), Problem: fmt.Sprintf(format, args...)}
 	}
 }
 
@@ -217,34 +213,28 @@ func (p *rowParser) time(field string, required bool) (t time.Time, ok bool) {
 			return time.Time{}, false
 		}
 	}
-	if t.Before(earliest) || t.After(p.latest) {
+	if !inRange(t, p.latest) {
 		p.fail(field, "%q is out of range: want a time from 2000-01-01 to one year from now (%s)", v, p.latest.UTC().Format("2006-01-02"))
 		return time.Time{}, false
 	}
 	return t, true
 }
 
-// shop resolves the shop_id field against the config; a Seller Center
-// export's rows are all of the file's shop.
-func (p *rowParser) shop() shopRef {
+// shop returns the row's shop id, checked against the config; a Seller
+// Center export's rows are all of the file's shop.
+func (p *rowParser) shop() string {
 	if p.seller {
 		p.touched[p.fileShop.key] = true
-		return p.fileShop
+		return p.fileShop.shop.ID
 	}
 	id := p.req("shop_id")
 	if id == "" {
-		return shopRef{}
+		return ""
 	}
-	ref, ok := p.db.shops[id]
-	if !ok {
-		p.fail("shop_id", "unknown shop %q (not in the config)", id)
-		return ref
+	if _, problem := p.db.importShop(id, p.only, p.touched); problem != "" {
+		p.fail("shop_id", "%s", problem)
 	}
-	if p.only != "" && id != p.only {
-		p.fail("shop_id", "%q is not the shop this import is for (%s)", id, p.only)
-	}
-	p.touched[ref.key] = true
-	return ref
+	return id
 }
 
 func (p *rowParser) oneOf(field string, allowed []string) string {

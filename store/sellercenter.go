@@ -86,7 +86,7 @@ func sellerWants(spec *kindSpec) string {
 // or when the file's shop cannot be told.
 func (p *rowParser) useSellerLayout(spec *kindSpec, header []string, missingSpec []string) *RowError {
 	headerErr := func(format string, args ...any) *RowError {
-		return &RowError{File: p.file, Line: 1, Field: "header", Problem: fmt.Sprintf(format, args...)}
+		return &RowError{Ref: Ref{Source: p.file, Line: 1}, Field: "header", Problem: fmt.Sprintf(format, args...)}
 	}
 	if spec.seller == nil {
 		return headerErr("missing column(s) %s (a %s file needs %s)", strings.Join(missingSpec, ", "), spec.kind, strings.Join(spec.required, ", "))

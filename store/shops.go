@@ -110,7 +110,7 @@ func (db *DB) recomputeDays(ctx context.Context, shop int64, loc *time.Location)
 	})
 }
 
-func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (db *conn) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -1,13 +1,17 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // The TikTok Shop sync's memory (SPEC section 7, migration tiktok_grants ..
@@ -17,6 +21,10 @@ import (
 //
 // The store never sees a token in the clear: the sync seals it before
 // SaveTikTokGrant and opens it after TikTokGrant.
+
+// Grants is the TikTok Shop sync's memory: grants, the shops they cover,
+// sync cursors and statuses, rejected records and webhook deliveries.
+type Grants struct{ *conn }
 
 // TikTokGrant is a seller's authorization of the app as stored.
 type TikTokGrant struct {
@@ -44,7 +52,7 @@ type TikTokShop struct {
 // SaveTikTokGrant stores g (replacing a grant with the same OpenID) and
 // links the given shops to it, in one transaction. Every shop must be in
 // the config.
-func (db *DB) SaveTikTokGrant(ctx context.Context, g TikTokGrant, shops []TikTokShop) error {
+func (db *Grants) SaveTikTokGrant(ctx context.Context, g TikTokGrant, shops []TikTokShop) error {
 	if g.OpenID == "" || len(g.Sealed) == 0 {
 		return errors.New("store: save TikTok grant: OpenID and Sealed are required")
 	}
@@ -59,18 +67,17 @@ func (db *DB) SaveTikTokGrant(ctx context.Context, g TikTokGrant, shops []TikTok
 		}
 		keys[i] = ref.key
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tiktok_grants (open_id, sealed, access_expires_at, refresh_expires_at, seller_name, updated_at)
-VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (open_id) DO UPDATE SET sealed = excluded.sealed, access_expires_at = excluded.access_expires_at,
-	refresh_expires_at = excluded.refresh_expires_at, seller_name = excluded.seller_name, updated_at = excluded.updated_at`,
-			g.OpenID, g.Sealed, g.AccessExpiresAt.UnixMilli(), g.RefreshExpiresAt.UnixMilli(), g.SellerName, g.UpdatedAt.UnixMilli()); err != nil {
+	return db.orm(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Clauses(upsert([]string{"open_id"}, "sealed", "access_expires_at", "refresh_expires_at", "seller_name", "updated_at")).
+			Create(&grantRow{OpenID: g.OpenID, Sealed: g.Sealed, AccessExpiresAt: g.AccessExpiresAt.UnixMilli(),
+				RefreshExpiresAt: g.RefreshExpiresAt.UnixMilli(), SellerName: g.SellerName, UpdatedAt: g.UpdatedAt.UnixMilli()}).Error
+		if err != nil {
 			return fmt.Errorf("store: save TikTok grant: %w", err)
 		}
 		for i, s := range shops {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO tiktok_shops (shop, open_id, cipher, authorized_at) VALUES (?, ?, ?, ?)
-ON CONFLICT (shop) DO UPDATE SET open_id = excluded.open_id, cipher = excluded.cipher, authorized_at = excluded.authorized_at`,
-				keys[i], g.OpenID, s.Cipher, s.AuthorizedAt.UnixMilli()); err != nil {
+			err := tx.Clauses(upsert([]string{"shop"}, "open_id", "cipher", "authorized_at")).
+				Create(&tiktokShopRow{Shop: keys[i], OpenID: g.OpenID, Cipher: s.Cipher, AuthorizedAt: s.AuthorizedAt.UnixMilli()}).Error
+			if err != nil {
 				return fmt.Errorf("store: link shop %s to TikTok grant: %w", s.ShopID, err)
 			}
 		}
@@ -80,74 +87,60 @@ ON CONFLICT (shop) DO UPDATE SET open_id = excluded.open_id, cipher = excluded.c
 
 // UpdateTikTokGrant replaces the sealed tokens and expiry times of a stored
 // grant, after a refresh. It returns ErrNotFound when there is none.
-func (db *DB) UpdateTikTokGrant(ctx context.Context, g TikTokGrant) error {
-	res, err := db.sql.ExecContext(ctx, `UPDATE tiktok_grants SET sealed = ?, access_expires_at = ?, refresh_expires_at = ?, updated_at = ?
-WHERE open_id = ?`, g.Sealed, g.AccessExpiresAt.UnixMilli(), g.RefreshExpiresAt.UnixMilli(), g.UpdatedAt.UnixMilli(), g.OpenID)
-	if err != nil {
-		return fmt.Errorf("store: update TikTok grant: %w", err)
+func (db *Grants) UpdateTikTokGrant(ctx context.Context, g TikTokGrant) error {
+	res := db.orm(ctx).Model(&grantRow{}).Where("open_id = ?", g.OpenID).Updates(map[string]any{"sealed": g.Sealed,
+		"access_expires_at": g.AccessExpiresAt.UnixMilli(), "refresh_expires_at": g.RefreshExpiresAt.UnixMilli(), "updated_at": g.UpdatedAt.UnixMilli()})
+	if res.Error != nil {
+		return fmt.Errorf("store: update TikTok grant: %w", res.Error)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if res.RowsAffected == 0 {
 		return fmt.Errorf("store: update TikTok grant %s: %w", g.OpenID, ErrNotFound)
 	}
 	return nil
 }
 
 // TikTokGrant returns the grant with the given OpenID, or ErrNotFound.
-func (db *DB) TikTokGrant(ctx context.Context, openID string) (TikTokGrant, error) {
-	g := TikTokGrant{OpenID: openID}
-	var access, refresh, updated int64
-	err := db.sql.QueryRowContext(ctx, `SELECT sealed, access_expires_at, refresh_expires_at, seller_name, updated_at
-FROM tiktok_grants WHERE open_id = ?`, openID).Scan(&g.Sealed, &access, &refresh, &g.SellerName, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
+func (db *Grants) TikTokGrant(ctx context.Context, openID string) (TikTokGrant, error) {
+	var r grantRow
+	err := db.orm(ctx).Where("open_id = ?", openID).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return TikTokGrant{}, fmt.Errorf("store: TikTok grant %s: %w", openID, ErrNotFound)
 	}
 	if err != nil {
 		return TikTokGrant{}, fmt.Errorf("store: TikTok grant: %w", err)
 	}
-	g.AccessExpiresAt, g.RefreshExpiresAt, g.UpdatedAt = time.UnixMilli(access), time.UnixMilli(refresh), time.UnixMilli(updated)
-	return g, nil
+	return TikTokGrant{OpenID: openID, Sealed: r.Sealed, AccessExpiresAt: time.UnixMilli(r.AccessExpiresAt),
+		RefreshExpiresAt: time.UnixMilli(r.RefreshExpiresAt), SellerName: r.SellerName, UpdatedAt: time.UnixMilli(r.UpdatedAt)}, nil
 }
 
 // TikTokShop returns how the shop is linked to TikTok, or ErrNotFound when
 // it has not been authorized.
-func (db *DB) TikTokShop(ctx context.Context, shopID string) (TikTokShop, error) {
+func (db *Grants) TikTokShop(ctx context.Context, shopID string) (TikTokShop, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return TikTokShop{}, err
 	}
-	s := TikTokShop{ShopID: shopID}
-	var at int64
-	err = db.sql.QueryRowContext(ctx, `SELECT open_id, cipher, authorized_at FROM tiktok_shops WHERE shop = ?`, ref.key).Scan(&s.OpenID, &s.Cipher, &at)
-	if errors.Is(err, sql.ErrNoRows) {
+	var r tiktokShopRow
+	err = db.orm(ctx).Where("shop = ?", ref.key).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return TikTokShop{}, fmt.Errorf("store: shop %s is not authorized for TikTok: %w", shopID, ErrNotFound)
 	}
 	if err != nil {
 		return TikTokShop{}, fmt.Errorf("store: TikTok shop %s: %w", shopID, err)
 	}
-	s.AuthorizedAt = time.UnixMilli(at)
-	return s, nil
+	return TikTokShop{ShopID: shopID, OpenID: r.OpenID, Cipher: r.Cipher, AuthorizedAt: time.UnixMilli(r.AuthorizedAt)}, nil
 }
 
 // TikTokShops returns the configured shops that are authorized for TikTok,
 // in config order.
-func (db *DB) TikTokShops(ctx context.Context) ([]TikTokShop, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT shop, open_id, cipher, authorized_at FROM tiktok_shops`)
-	if err != nil {
+func (db *Grants) TikTokShops(ctx context.Context) ([]TikTokShop, error) {
+	var rows []tiktokShopRow
+	if err := db.orm(ctx).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: TikTok shops: %w", err)
 	}
-	defer rows.Close()
 	byKey := map[int64]TikTokShop{}
-	for rows.Next() {
-		var key, at int64
-		var s TikTokShop
-		if err := rows.Scan(&key, &s.OpenID, &s.Cipher, &at); err != nil {
-			return nil, fmt.Errorf("store: TikTok shops: %w", err)
-		}
-		s.AuthorizedAt = time.UnixMilli(at)
-		byKey[key] = s
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: TikTok shops: %w", err)
+	for _, r := range rows {
+		byKey[r.Shop] = TikTokShop{OpenID: r.OpenID, Cipher: r.Cipher, AuthorizedAt: time.UnixMilli(r.AuthorizedAt)}
 	}
 	var out []TikTokShop
 	for _, cs := range db.cfg.Shops {
@@ -164,33 +157,36 @@ func (db *DB) TikTokShops(ctx context.Context) ([]TikTokShop, error) {
 // SyncCursor returns the shop's sync cursor for kind: records of that kind
 // updated before it are in the database. It is the zero time before the
 // first successful sync.
-func (db *DB) SyncCursor(ctx context.Context, shopID string, kind Kind) (time.Time, error) {
+func (db *Grants) SyncCursor(ctx context.Context, shopID string, kind Kind) (time.Time, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return time.Time{}, err
 	}
-	var at sql.NullInt64
-	err = db.sql.QueryRowContext(ctx, `SELECT cursor_at FROM sync_state WHERE shop = ? AND kind = ?`, ref.key, string(kind)).Scan(&at)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	var rows []syncStateRow
+	err = db.orm(ctx).Where("shop = ? AND kind = ?", ref.key, string(kind)).Limit(1).Find(&rows).Error
+	if err != nil {
 		return time.Time{}, fmt.Errorf("store: sync cursor %s %s: %w", shopID, kind, err)
 	}
-	if !at.Valid {
+	if len(rows) == 0 {
 		return time.Time{}, nil
 	}
-	return time.UnixMilli(at.Int64), nil
+	return msTime(rows[0].CursorAt), nil
 }
 
 // AdvanceSyncCursor moves the shop's cursor for kind forward to t; a t
 // before the stored cursor leaves it unchanged, so that concurrent runs
 // never move it back.
-func (db *DB) AdvanceSyncCursor(ctx context.Context, shopID string, kind Kind, t time.Time) error {
+func (db *Grants) AdvanceSyncCursor(ctx context.Context, shopID string, kind Kind, t time.Time) error {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return err
 	}
-	_, err = db.sql.ExecContext(ctx, `INSERT INTO sync_state (shop, kind, cursor_at) VALUES (?, ?, ?)
-ON CONFLICT (shop, kind) DO UPDATE SET cursor_at = CASE WHEN COALESCE(sync_state.cursor_at, 0) > excluded.cursor_at THEN sync_state.cursor_at ELSE excluded.cursor_at END`,
-		ref.key, string(kind), t.UnixMilli())
+	at := t.UnixMilli()
+	// The later of the two, in SQL both SQLite and PostgreSQL speak.
+	later := clause.Expr{SQL: "CASE WHEN sync_state.cursor_at IS NULL OR sync_state.cursor_at < excluded.cursor_at THEN excluded.cursor_at ELSE sync_state.cursor_at END"}
+	err = db.orm(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "shop"}, {Name: "kind"}},
+		DoUpdates: clause.Set{{Column: clause.Column{Name: "cursor_at"}, Value: later}}}).
+		Create(&syncStateRow{Shop: ref.key, Kind: string(kind), CursorAt: &at}).Error
 	if err != nil {
 		return fmt.Errorf("store: advance sync cursor %s %s: %w", shopID, kind, err)
 	}
@@ -199,12 +195,13 @@ ON CONFLICT (shop, kind) DO UPDATE SET cursor_at = CASE WHEN COALESCE(sync_state
 
 // ResetSyncCursor forgets the shop's cursor for kind, so that the next sync
 // loads everything again.
-func (db *DB) ResetSyncCursor(ctx context.Context, shopID string, kind Kind) error {
+func (db *Grants) ResetSyncCursor(ctx context.Context, shopID string, kind Kind) error {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return err
 	}
-	if _, err := db.sql.ExecContext(ctx, `UPDATE sync_state SET cursor_at = NULL WHERE shop = ? AND kind = ?`, ref.key, string(kind)); err != nil {
+	err = db.orm(ctx).Model(&syncStateRow{}).Where("shop = ? AND kind = ?", ref.key, string(kind)).Update("cursor_at", nil).Error
+	if err != nil {
 		return fmt.Errorf("store: reset sync cursor %s %s: %w", shopID, kind, err)
 	}
 	return nil
@@ -224,26 +221,23 @@ type SyncRun struct {
 }
 
 // RecordSyncRun records the outcome of a sync run in the shop's status.
-func (db *DB) RecordSyncRun(ctx context.Context, r SyncRun) error {
+func (db *Grants) RecordSyncRun(ctx context.Context, r SyncRun) error {
 	ref, err := db.shop(r.ShopID)
 	if err != nil {
 		return err
 	}
 	at := r.At.UnixMilli()
+	row := syncStateRow{Shop: ref.key, Kind: string(r.Kind), LastAttemptAt: &at}
+	var set clause.OnConflict
 	if r.Err == nil {
-		_, err = db.sql.ExecContext(ctx, `INSERT INTO sync_state (shop, kind, last_attempt_at, last_success_at, error, records) VALUES (?, ?, ?, ?, '', ?)
-ON CONFLICT (shop, kind) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, last_success_at = excluded.last_success_at,
-	error = '', records = excluded.records`, ref.key, string(r.Kind), at, at, r.Records)
+		row.LastSuccessAt, row.Records = &at, r.Records
+		set = upsert([]string{"shop", "kind"}, "last_attempt_at", "last_success_at", "error", "records")
 	} else {
-		msg := r.Err.Error()
-		if msg == "" {
-			msg = "failed"
-		}
-		_, err = db.sql.ExecContext(ctx, `INSERT INTO sync_state (shop, kind, last_attempt_at, last_failure_at, error) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (shop, kind) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, last_failure_at = excluded.last_failure_at,
-	error = excluded.error`, ref.key, string(r.Kind), at, at, msg)
+		row.LastFailureAt, row.Error = &at, cmp.Or(r.Err.Error(), "failed")
+		set = upsert([]string{"shop", "kind"}, "last_attempt_at", "last_failure_at", "error")
 	}
-	if err != nil {
+	// cursor_at is left alone on conflict and NULL on a first insert.
+	if err := db.orm(ctx).Clauses(set).Create(&row).Error; err != nil {
 		return fmt.Errorf("store: record sync run %s %s: %w", r.ShopID, r.Kind, err)
 	}
 	return nil
@@ -262,32 +256,32 @@ type SyncReject struct {
 
 // UpdateSyncRejects adds rejected records to the shop's list for kind and
 // removes the imported ones from it, in one transaction.
-func (db *DB) UpdateSyncRejects(ctx context.Context, shopID string, kind Kind, rejected []SyncReject, imported []string) error {
+func (db *Grants) UpdateSyncRejects(ctx context.Context, shopID string, kind Kind, rejected []SyncReject, imported []string) error {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return err
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.orm(ctx).Transaction(func(tx *gorm.DB) error {
 		if len(imported) > 0 {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM sync_rejects WHERE shop = ? AND kind = ? LIMIT 1) AS any_reject`, ref.key, string(kind)).Scan(&n); err != nil {
+			var n int64
+			if err := tx.Model(&syncRejectRow{}).Where("shop = ? AND kind = ?", ref.key, string(kind)).Count(&n).Error; err != nil {
 				return fmt.Errorf("store: sync rejects: %w", err)
 			}
-			if n > 0 {
-				ids, err := json.Marshal(imported)
-				if err != nil {
-					return err
+			// In chunks that stay under any database's limit of bound
+			// parameters.
+			for ids := range slices.Chunk(imported, 500) {
+				if n == 0 {
+					break
 				}
-				if _, err := tx.ExecContext(ctx, `DELETE FROM sync_rejects WHERE shop = ? AND kind = ? AND `+db.idsIn("record_id"),
-					ref.key, string(kind), string(ids)); err != nil {
+				if err := tx.Where("shop = ? AND kind = ? AND record_id IN ?", ref.key, string(kind), ids).Delete(&syncRejectRow{}).Error; err != nil {
 					return fmt.Errorf("store: sync rejects: %w", err)
 				}
 			}
 		}
 		for _, r := range rejected {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO sync_rejects (shop, kind, record_id, problem, seen_at) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (shop, kind, record_id) DO UPDATE SET problem = excluded.problem, seen_at = excluded.seen_at`,
-				ref.key, string(kind), r.RecordID, r.Problem, r.At.UnixMilli()); err != nil {
+			err := tx.Clauses(upsert([]string{"shop", "kind", "record_id"}, "problem", "seen_at")).
+				Create(&syncRejectRow{Shop: ref.key, Kind: string(kind), RecordID: r.RecordID, Problem: r.Problem, SeenAt: r.At.UnixMilli()}).Error
+			if err != nil {
 				return fmt.Errorf("store: sync rejects: %w", err)
 			}
 		}
@@ -336,19 +330,18 @@ const maxRejectsListed = 10
 // SyncStatuses returns the sync status of every configured shop that has
 // one (shopID "") or of one shop, by shop in config order and then by kind
 // (orders, returns, chats). Shops that never synced have no entries.
-func (db *DB) SyncStatuses(ctx context.Context, shopID string) ([]SyncStatus, error) {
-	var where string
-	var args []any
+func (db *Grants) SyncStatuses(ctx context.Context, shopID string) ([]SyncStatus, error) {
+	g := db.orm(ctx)
+	states, rejects := g.Model(&syncStateRow{}), g.Model(&syncRejectRow{})
 	if shopID != "" {
 		ref, err := db.shop(shopID)
 		if err != nil {
 			return nil, err
 		}
-		where = ` WHERE shop = ?`
-		args = append(args, ref.key)
+		states, rejects = states.Where("shop = ?", ref.key), rejects.Where("shop = ?", ref.key)
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT shop, kind, cursor_at, last_attempt_at, last_success_at, last_failure_at, error, records FROM sync_state`+where, args...)
-	if err != nil {
+	var rows []syncStateRow
+	if err := states.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: sync statuses: %w", err)
 	}
 	type skey struct {
@@ -356,43 +349,24 @@ func (db *DB) SyncStatuses(ctx context.Context, shopID string) ([]SyncStatus, er
 		kind Kind
 	}
 	byKey := map[skey]*SyncStatus{}
-	for rows.Next() {
-		var key int64
-		var kind string
-		var cursor, attempt, success, failure sql.NullInt64
-		s := &SyncStatus{}
-		if err := rows.Scan(&key, &kind, &cursor, &attempt, &success, &failure, &s.Error, &s.Records); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: sync statuses: %w", err)
-		}
-		s.Kind = Kind(kind)
-		s.Cursor, s.LastAttempt, s.LastSuccess, s.LastFailure = msTime(cursor), msTime(attempt), msTime(success), msTime(failure)
-		byKey[skey{key, s.Kind}] = s
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: sync statuses: %w", err)
+	for _, r := range rows {
+		s := &SyncStatus{Kind: Kind(r.Kind), Cursor: msTime(r.CursorAt), LastAttempt: msTime(r.LastAttemptAt),
+			LastSuccess: msTime(r.LastSuccessAt), LastFailure: msTime(r.LastFailureAt), Error: r.Error, Records: r.Records}
+		byKey[skey{r.Shop, s.Kind}] = s
 	}
 	// The rejected records' counts, in one read.
-	rows, err = db.sql.QueryContext(ctx, `SELECT shop, kind, COUNT(*) FROM sync_rejects`+where+` GROUP BY shop, kind`, args...)
-	if err != nil {
+	var counts []struct {
+		Shop int64
+		Kind string
+		N    int
+	}
+	if err := rejects.Select("shop, kind, COUNT(*) AS n").Group("shop, kind").Scan(&counts).Error; err != nil {
 		return nil, fmt.Errorf("store: sync rejects: %w", err)
 	}
-	for rows.Next() {
-		var key int64
-		var kind string
-		var n int
-		if err := rows.Scan(&key, &kind, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: sync rejects: %w", err)
+	for _, c := range counts {
+		if s, ok := byKey[skey{c.Shop, Kind(c.Kind)}]; ok {
+			s.Rejected = c.N
 		}
-		if s, ok := byKey[skey{key, Kind(kind)}]; ok {
-			s.Rejected = n
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: sync rejects: %w", err)
 	}
 	var out []SyncStatus
 	for _, cs := range db.cfg.Shops {
@@ -416,40 +390,34 @@ func (db *DB) SyncStatuses(ctx context.Context, shopID string) ([]SyncStatus, er
 }
 
 // syncRejects lists the latest of s's rejected records, when it has any.
-func (db *DB) syncRejects(ctx context.Context, shop int64, s *SyncStatus) error {
+func (db *Grants) syncRejects(ctx context.Context, shop int64, s *SyncStatus) error {
 	if s.Rejected == 0 {
 		return nil
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT record_id, problem, seen_at FROM sync_rejects WHERE shop = ? AND kind = ?
-ORDER BY seen_at DESC, record_id LIMIT ?`, shop, string(s.Kind), maxRejectsListed)
+	var rows []syncRejectRow
+	err := db.orm(ctx).Where("shop = ? AND kind = ?", shop, string(s.Kind)).Order("seen_at DESC, record_id").Limit(maxRejectsListed).Find(&rows).Error
 	if err != nil {
 		return fmt.Errorf("store: sync rejects: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r SyncReject
-		var at int64
-		if err := rows.Scan(&r.RecordID, &r.Problem, &at); err != nil {
-			return fmt.Errorf("store: sync rejects: %w", err)
-		}
-		r.At = time.UnixMilli(at)
-		s.RejectedRecords = append(s.RejectedRecords, r)
+	for _, r := range rows {
+		s.RejectedRecords = append(s.RejectedRecords, SyncReject{RecordID: r.RecordID, Problem: r.Problem, At: time.UnixMilli(r.SeenAt)})
 	}
-	return rows.Err()
+	return nil
 }
 
-func msTime(v sql.NullInt64) time.Time {
-	if !v.Valid {
+// msTime is the time of a nullable Unix-milliseconds column.
+func msTime(ms *int64) time.Time {
+	if ms == nil {
 		return time.Time{}
 	}
-	return time.UnixMilli(v.Int64)
+	return time.UnixMilli(*ms)
 }
 
 // ---- orders ----
 
 // OrderProducts returns the product ids of a stored order (its lines), or
 // ErrNotFound.
-func (db *DB) OrderProducts(ctx context.Context, orderID string) ([]string, error) {
+func (db *Records) OrderProducts(ctx context.Context, orderID string) ([]string, error) {
 	var products string
 	err := db.sql.QueryRowContext(ctx, `SELECT products FROM orders WHERE order_id = ?`, orderID).Scan(&products)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -465,26 +433,20 @@ func (db *DB) OrderProducts(ctx context.Context, orderID string) ([]string, erro
 
 // FirstNotification records a webhook delivery by its tts_notification_id
 // and reports whether it is the first with that id.
-func (db *DB) FirstNotification(ctx context.Context, id, shopID string, typ int, at time.Time) (bool, error) {
-	res, err := db.sql.ExecContext(ctx, `INSERT INTO tiktok_notifications (id, shop_id, type, received_at) VALUES (?, ?, ?, ?)
-ON CONFLICT (id) DO NOTHING`, id, shopID, typ, at.UnixMilli())
-	if err != nil {
-		return false, fmt.Errorf("store: record notification: %w", err)
+func (db *Grants) FirstNotification(ctx context.Context, id, shopID string, typ int, at time.Time) (bool, error) {
+	res := db.orm(ctx).Clauses(ignoreDup).Create(&notificationRow{ID: id, ShopID: shopID, Type: typ, ReceivedAt: at.UnixMilli()})
+	if res.Error != nil {
+		return false, fmt.Errorf("store: record notification: %w", res.Error)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("store: record notification: %w", err)
-	}
-	return n == 1, nil
+	return res.RowsAffected == 1, nil
 }
 
 // PruneNotifications forgets webhook deliveries received before t and
 // returns how many.
-func (db *DB) PruneNotifications(ctx context.Context, before time.Time) (int, error) {
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM tiktok_notifications WHERE received_at < ?`, before.UnixMilli())
-	if err != nil {
-		return 0, fmt.Errorf("store: prune notifications: %w", err)
+func (db *Grants) PruneNotifications(ctx context.Context, before time.Time) (int, error) {
+	res := db.orm(ctx).Where("received_at < ?", before.UnixMilli()).Delete(&notificationRow{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: prune notifications: %w", res.Error)
 	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	return int(res.RowsAffected), nil
 }

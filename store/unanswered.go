@@ -14,7 +14,7 @@ WHERE shop = ? AND start_day BETWEEN ? AND ? AND start_at >= ? AND start_at < ? 
 // Unanswered returns the shop's buyer turns without a reply (as far as the
 // imported chats tell) whose response deadline falls in [from, to), outside
 // holiday periods, oldest first.
-func (db *DB) Unanswered(ctx context.Context, shopID string, from, to time.Time) ([]WaitingChat, error) {
+func (db *Records) Unanswered(ctx context.Context, shopID string, from, to time.Time) ([]WaitingChat, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return nil, err

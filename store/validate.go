@@ -9,11 +9,7 @@ import (
 	"os"
 )
 
-// validate reads every source once without writing anything and returns
-// an *InvalidInputError when a row is invalid (with opts.SkipInvalid, only when
-// a file is unusable as a whole, as an empty one): an import that commits in
-// batches (chunk.go) must know before its first commit that it may write
-// at all. It returns the sources rewound for the load: a source that can
+// validate checks the CSV files (see check) and returns the sources rewound for the load: a source that can
 // seek is read again from where it started; any other (a pipe, standard
 // input) is copied to a temporary file while it is validated, and cleanup
 // removes the copies.
@@ -56,22 +52,8 @@ func (db *DB) validate(ctx context.Context, spec *kindSpec, sources []Source, op
 		read[i].R = io.TeeReader(src.R, w)
 	}
 
-	res := &ImportResult{Kind: spec.kind, Files: make([]FileStats, len(sources)), touched: map[int64]bool{}}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	batches, free, parseErr := db.parseAsync(ctx, spec, read, res, opts.Shop)
-	for b := range batches { // nothing is written: the batches go back
-		b.reset()
-		select {
-		case free <- b:
-		default:
-		}
-	}
-	if err := <-parseErr; err != nil {
+	if err := db.check(ctx, spec, db.csvFeed(spec, read, opts.Shop), opts); err != nil {
 		return nil, nil, err
-	}
-	if res.Total > 0 && (!opts.SkipInvalid || res.unusable > 0) {
-		return nil, nil, &InvalidInputError{Rows: res.Rejected, Total: res.Total, Files: res.unusable}
 	}
 
 	rewound = make([]Source, len(sources))

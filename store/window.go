@@ -16,7 +16,7 @@ const MaxWindowDays = 366
 // day instead of the profile's window (0 days: the profile's). The metric
 // in the result is computed by the rules over that window, with the
 // profile's thresholds and volume minimums.
-func (db *DB) BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*Breakdown, error) {
+func (db *Records) BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*Breakdown, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return nil, err
@@ -64,7 +64,7 @@ func (db *DB) BreakdownWindow(ctx context.Context, shopID, metric string, day ru
 // ReportDays computes the shop's reports for several local dates from one
 // read of the records that their windows span, such as a date and the
 // same date a week before.
-func (db *DB) ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error) {
+func (db *Records) ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ type Feedback struct {
 
 // Feedback reads the shop's report and its feedback causes for local date
 // day, in one read of the window's records and one of its returns.
-func (db *DB) Feedback(ctx context.Context, shopID string, day rules.Day) (*Feedback, error) {
+func (db *Records) Feedback(ctx context.Context, shopID string, day rules.Day) (*Feedback, error) {
 	ref, err := db.shop(shopID)
 	if err != nil {
 		return nil, err

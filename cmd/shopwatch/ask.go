@@ -39,7 +39,7 @@ func cmdAsk(ctx context.Context, e *env, g globals, args []string) error {
 		return err
 	}
 	defer db.Close()
-	h, err := bot.NewHandler(bot.Options{DB: db, Logger: e.log, Now: e.now, Templates: tmpl, Command: command})
+	h, err := bot.NewHandler(bot.Options{DB: db, Logger: e.log, Clock: e.clock, Templates: tmpl, Command: command})
 	if err != nil {
 		return err
 	}

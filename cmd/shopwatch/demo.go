@@ -27,7 +27,7 @@ func cmdDemo(ctx context.Context, e *env, g globals, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: demo DIR", errUsage)
 	}
-	opts.End = e.now().AddDate(0, 0, -1)
+	opts.End = e.clock.Now().AddDate(0, 0, -1)
 	if *end != "" {
 		d, err := rules.ParseDay(*end)
 		if err != nil {

@@ -39,7 +39,7 @@ func cmdDigest(ctx context.Context, e *env, g globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	now := e.now()
+	now := e.clock.Now()
 	var overviewDay rules.Day
 	for i, s := range shops {
 		_, day, err := shopDay(e, db, s.ID, *date)

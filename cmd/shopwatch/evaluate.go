@@ -53,7 +53,7 @@ func cmdEvaluate(ctx context.Context, e *env, g globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	now := e.now()
+	now := e.clock.Now()
 
 	// The dates, and the shops of each.
 	byDay := map[rules.Day][]string{}

@@ -178,7 +178,7 @@ func TestServeRunsTheMonitor(t *testing.T) {
 	}
 	for _, want := range []string{`shopwatch_evaluations_total{result="ok"} 3`, "shopwatch_outbox_depth 0", "shopwatch_scheduler_up 1",
 		`shopwatch_records{kind="orders"}`, `shopwatch_delivered_total{kind="alert"}`,
-		`shopwatch_sync_failing{shop="` + cfg.Shops[0].ID + `",kind="orders"} 1`} {
+		`shopwatch_sync_failing{kind="orders",shop="` + cfg.Shops[0].ID + `"} 1`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q:\n%s\n%s", want, metrics, d.stderr.String())
 		}

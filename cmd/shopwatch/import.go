@@ -34,12 +34,14 @@ func cmdImport(ctx context.Context, e *env, g globals, args []string) error {
 			return err
 		}
 		defer f.Close()
-		if st, err := f.Stat(); err != nil {
+		st, err := f.Stat()
+		if err != nil {
 			return err
-		} else if st.IsDir() {
+		}
+		if st.IsDir() {
 			return fmt.Errorf("%s is a directory, not a CSV file", path)
 		}
-		sources = append(sources, store.Source{Name: path, R: f})
+		sources = append(sources, store.Source{Name: path, R: f, Size: st.Size()})
 	}
 	db, err := openDB(ctx, e, g)
 	if err != nil {
@@ -47,7 +49,10 @@ func cmdImport(ctx context.Context, e *env, g globals, args []string) error {
 	}
 	defer db.Close()
 	start := time.Now()
-	res, err := db.Import(ctx, kind, sources, store.ImportOptions{SkipInvalid: *skip, Shop: *shop})
+	line := newProgressLine(e.stderr, e.clock)
+	progress := func(p store.Progress) { line.update(p.Phase+" "+string(kind), p.Rows, p.Bytes, p.Size) }
+	res, err := db.Import(ctx, kind, sources, store.ImportOptions{SkipInvalid: *skip, Shop: *shop, Progress: progress})
+	line.clear()
 	if err != nil {
 		var invalid *store.InvalidInputError
 		if errors.As(err, &invalid) {

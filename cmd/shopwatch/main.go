@@ -13,8 +13,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 )
@@ -50,7 +50,7 @@ global flags (also accepted after the command):
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	now            func() time.Time
+	clock          clockwork.Clock
 	log            *slog.Logger
 }
 
@@ -65,7 +65,7 @@ func (e *helpError) Error() string { return "help requested" }
 
 // run runs the shopwatch command line and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	e := &env{stdout: stdout, stderr: stderr, getenv: getenv, now: time.Now,
+	e := &env{stdout: stdout, stderr: stderr, getenv: getenv, clock: clockwork.NewRealClock(),
 		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	g := globals{db: or(getenv("SHOPWATCH_DB"), "shopwatch.db"), config: or(getenv("SHOPWATCH_CONFIG"), "shopwatch.yaml")}
 	fs := flag.NewFlagSet("shopwatch", flag.ContinueOnError)
@@ -192,7 +192,7 @@ func openDB(ctx context.Context, e *env, g globals) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, store.Options{DSN: g.db, Config: cfg, Logger: e.log, Now: e.now})
+	return store.Open(ctx, store.Options{DSN: g.db, Config: cfg, Logger: e.log, Clock: e.clock})
 }
 
 // shopDay resolves --shop and --date: the date defaults to the shop's
@@ -203,7 +203,7 @@ func shopDay(e *env, db *store.DB, shopID, date string) (*rules.Shop, rules.Day,
 		return nil, 0, fmt.Errorf("unknown shop %q (not in the config)", shopID)
 	}
 	if date == "" {
-		return s, rules.DayOf(e.now(), s.Location) - 1, nil
+		return s, rules.DayOf(e.clock.Now(), s.Location) - 1, nil
 	}
 	d, err := rules.ParseDay(date)
 	if err != nil {

@@ -8,8 +8,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/shopwatch/shopwatch/bot"
-	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/templates"
@@ -46,7 +47,7 @@ func newMonitor(e *env, db *store.DB, tmpl *templates.Set, command string, log *
 	if e.getenv("SLACK_BOT_TOKEN") == "" {
 		delivery.PerChannel = time.Millisecond // stdout has no rate limit
 	}
-	opts := monitor.Options{DB: db, Notifier: n, Logger: log, Delivery: delivery, OnEvaluated: onEvaluated}
+	opts := monitor.Options{DB: db, Notifier: n, Logger: log, Clock: e.clock, Delivery: delivery, OnEvaluated: onEvaluated}
 	if db.Shared() {
 		opts.Replicas = db.Replicas()
 	}
@@ -55,22 +56,19 @@ func newMonitor(e *env, db *store.DB, tmpl *templates.Set, command string, log *
 
 // startMonitor starts the monitor of `shopwatch serve`: the scheduler
 // (daily evaluations, digests, the hourly sweep, catching up on what was
-// missed) and the delivery worker. It mounts GET /metrics (Prometheus: the
-// monitor's figures and the TikTok sync's state) and
-// GET /healthz/monitor (database, scheduler, delivery worker) with handle.
+// missed) and the delivery worker. It registers the monitor's figures with
+// reg and mounts GET /healthz/monitor (database, scheduler, delivery
+// worker) with handle.
 // stop stops them, waiting for the runs and deliveries in progress.
 // onEvaluated is called after each evaluation (the App Home's refresh).
-func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set, command string, handle func(pattern string, h http.Handler), onEvaluated func()) (stop func(), err error) {
+func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set, command string, handle func(pattern string, h http.Handler), reg prometheus.Registerer, onEvaluated func()) (stop func(), err error) {
 	m, err := newMonitor(e, db, tmpl, command, e.log, func(monitor.Summary) { onEvaluated() })
 	if err != nil {
 		return nil, err
 	}
-	handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m.Metrics().ServeHTTP(w, r)
-		if err := tiktoksync.WriteMetrics(r.Context(), w, db); err != nil { // the sync's state, per shop and kind
-			e.log.Warn("metrics: sync state", "err", err)
-		}
-	}))
+	if err := reg.Register(m.Metrics()); err != nil {
+		return nil, fmt.Errorf("register the monitor's metrics: %w", err)
+	}
 	handle("GET /healthz/monitor", healthHandler(m, db))
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -4,13 +4,21 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/shopwatch/shopwatch/bot"
+	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
 	"github.com/shopwatch/shopwatch/templates"
 )
 
 // cmdServe runs the daemon: the Slack endpoints over HTTP and, with
-// SLACK_APP_TOKEN, Socket Mode. It stops gracefully when ctx is cancelled
+// SLACK_APP_TOKEN, Socket Mode. It owns the HTTP mux: the Slack routes and
+// GET /healthz (bot), GET /metrics (one Prometheus registry for the
+// process), POST /tiktok/webhook (sync.go) and GET /healthz/monitor
+// (monitor.go). It stops gracefully when ctx is cancelled
 // (SIGINT, SIGTERM).
 func cmdServe(ctx context.Context, e *env, g globals, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -39,7 +47,7 @@ func cmdServe(ctx context.Context, e *env, g globals, args []string) error {
 	defer db.Close()
 	opts := bot.Options{
 		Logger:        log,
-		Now:           e.now,
+		Clock:         e.clock,
 		Templates:     tmpl,
 		Command:       *command,
 		SigningSecret: e.getenv("SLACK_SIGNING_SECRET"),
@@ -56,16 +64,37 @@ func cmdServe(ctx context.Context, e *env, g globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	stopSync, err := startSync(ctx, e, db, srv.Handle) // TikTok sync and webhook, inbox (sync.go)
+	mux := http.NewServeMux()
+	mux.Handle("POST /slack/commands", srv.CommandHandler())
+	mux.Handle("POST /slack/interactions", srv.InteractionHandler())
+	mux.Handle("POST /slack/events", srv.EventHandler())
+	mux.Handle("GET /healthz", srv.HealthHandler())
+	reg := prometheus.NewRegistry() // the process's metrics, served at GET /metrics
+	reg.MustRegister(tiktoksync.NewCollector(db))
+	mux.Handle("GET /metrics", metricsHandler(reg, log))
+	stopSync, err := startSync(ctx, e, db, mux.Handle) // TikTok sync and webhook, inbox (sync.go)
 	if err != nil {
 		return err
 	}
 	defer stopSync()
-	// scheduler, delivery, /metrics (monitor.go); each evaluation refreshes the App Home tabs
-	stopMonitor, err := startMonitor(ctx, e, db, tmpl, *command, srv.Handle, srv.RefreshHome)
+	// scheduler, delivery, its metrics and /healthz/monitor (monitor.go); each evaluation refreshes the App Home tabs
+	stopMonitor, err := startMonitor(ctx, e, db, tmpl, *command, mux.Handle, reg, srv.RefreshHome)
 	if err != nil {
 		return err
 	}
 	defer stopMonitor()
-	return srv.ListenAndServe(ctx, *addr)
+	return srv.ListenAndServe(ctx, *addr, mux)
+}
+
+// metricsHandler serves the metrics of reg in the Prometheus exposition
+// format. A collector that fails is logged and left out; the rest is served.
+func metricsHandler(reg *prometheus.Registry, log *slog.Logger) http.Handler {
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(log.With("component", "metrics").Handler(), slog.LevelWarn),
+		ErrorHandling: promhttp.ContinueOnError,
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
 }

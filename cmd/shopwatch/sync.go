@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/shopwatch/shopwatch/ingest/inbox"
 	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
@@ -32,7 +33,12 @@ func cmdSync(ctx context.Context, e *env, g globals, args []string) error {
 	defer db.Close()
 	// The results are printed: the syncer's own error log would say it twice.
 	quiet := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError + 1}))
-	s, err := newSyncer(e, db, quiet)
+	// A first load or --full can take long: show its progress.
+	line := newProgressLine(e.stderr, e.clock)
+	defer line.clear()
+	s, err := newSyncer(e, db, quiet, func(shopID string, kind store.Kind, records int) {
+		line.update(fmt.Sprintf("syncing %s %s", shopID, kind), records, 0, 0)
+	})
 	if err != nil {
 		return err
 	}
@@ -65,6 +71,7 @@ func cmdSync(ctx context.Context, e *env, g globals, args []string) error {
 		if len(results) == 0 && err != nil {
 			return err
 		}
+		line.clear()
 		for _, r := range results {
 			total++
 			if r.Err != nil {
@@ -108,7 +115,7 @@ func cmdInbox(ctx context.Context, e *env, g globals, args []string) error {
 	if *settle < 0 {
 		return fmt.Errorf("%w: --settle must not be negative", errUsage)
 	}
-	w, err := inbox.New(inbox.Options{Dir: *dir, DB: db, Now: e.now, Settle: *settle})
+	w, err := inbox.New(inbox.Options{Dir: *dir, DB: db, Clock: e.clock, Settle: *settle})
 	if err != nil {
 		return err
 	}
@@ -156,25 +163,25 @@ func startSync(ctx context.Context, e *env, db *store.DB, handle func(pattern st
 	var s *tiktoksync.Syncer
 	if e.getenv("TIKTOK_APP_KEY") == "" {
 		e.log.Info("TikTok sync off: TIKTOK_APP_KEY is not set")
-	} else if s, err = newSyncer(e, db, e.log); err != nil {
+	} else if s, err = newSyncer(e, db, e.log, nil); err != nil {
 		return nil, fmt.Errorf("TikTok sync: %w", err)
 	}
 	var w *inbox.Watcher
 	if dir := db.Config().Inbox; dir != "" {
-		if w, err = inbox.New(inbox.Options{Dir: dir, DB: db, Logger: e.log, Now: e.now}); err != nil {
+		if w, err = inbox.New(inbox.Options{Dir: dir, DB: db, Logger: e.log, Clock: e.clock}); err != nil {
 			return nil, err
 		}
 		e.log.Info("watching the inbox", "dir", dir)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
+	var g errgroup.Group // both run until ctx ends and log their own failures
 	// With replicas (PostgreSQL), the leader alone runs them; every
 	// replica takes webhooks (replicas.go).
 	start := func(name string, run func(context.Context)) {
 		if db.Shared() {
-			wg.Go(func() { whileLeader(ctx, db.Replicas(), name, e.log, run) })
+			g.Go(func() error { whileLeader(ctx, db.Replicas(), name, e.log, run); return nil })
 		} else {
-			wg.Go(func() { run(ctx) })
+			g.Go(func() error { run(ctx); return nil })
 		}
 	}
 	if s != nil {
@@ -184,5 +191,5 @@ func startSync(ctx context.Context, e *env, db *store.DB, handle func(pattern st
 	if w != nil {
 		start("inbox", func(ctx context.Context) { w.Run(ctx) })
 	}
-	return func() { cancel(); wg.Wait() }, nil
+	return func() { cancel(); _ = g.Wait() }, nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/shopwatch/shopwatch/ingest/tiktok"
 	"github.com/shopwatch/shopwatch/ingest/tiktok/tiktoktest"
 )
@@ -163,7 +164,7 @@ func TestStartSync(t *testing.T) {
 		t.Fatalf("authorize: %s", r.stderr)
 	}
 
-	e := &env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }, now: time.Now,
+	e := &env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }, clock: clockwork.NewRealClock(),
 		log: slog.New(slog.DiscardHandler)}
 	db, err := openDB(t.Context(), e, globals{db: vars["SHOPWATCH_DB"], config: vars["SHOPWATCH_CONFIG"]})
 	if err != nil {
@@ -259,7 +260,7 @@ func TestServeTikTokWebhook(t *testing.T) {
 	if code := post(auth); code != http.StatusOK {
 		t.Fatalf("webhook: HTTP %d, want 200", code)
 	}
-	e := &env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }, now: time.Now, log: slog.New(slog.DiscardHandler)}
+	e := &env{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return vars[k] }, clock: clockwork.NewRealClock(), log: slog.New(slog.DiscardHandler)}
 	db, err := openDB(t.Context(), e, globals{db: vars["SHOPWATCH_DB"], config: vars["SHOPWATCH_CONFIG"]})
 	if err != nil {
 		t.Fatal(err)

@@ -51,7 +51,7 @@ func tiktokAuthorize(ctx context.Context, e *env, g globals, args []string) erro
 	defer db.Close()
 	// The syncer is made before the code is spent: without the secret key
 	// or the app's credentials the tokens could not be stored.
-	s, err := newSyncer(e, db, e.log)
+	s, err := newSyncer(e, db, e.log, nil)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func tiktokStatus(ctx context.Context, e *env, g globals, args []string) error {
 		fmt.Fprintln(e.stdout, "no shop is authorized for TikTok yet: shopwatch tiktok authorize --shop ID --code AUTH_CODE")
 		return nil
 	}
-	now := e.now()
+	now := e.clock.Now()
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SHOP\tKIND\tLAST SUCCESS\tSYNCED UP TO\tRECORDS\tREJECTED\tSTATE")
 	for _, l := range linked {
@@ -158,7 +158,8 @@ func ago(now, t time.Time) string {
 // newSyncer returns a syncer for the TikTok app in the environment
 // (TIKTOK_APP_KEY, TIKTOK_APP_SECRET, TIKTOK_API_URL, TIKTOK_AUTH_URL,
 // SHOPWATCH_SECRET_KEY) and the config's sync settings.
-func newSyncer(e *env, db *store.DB, log *slog.Logger) (*tiktoksync.Syncer, error) {
+// newSyncer returns the syncer of the config; progress may be nil.
+func newSyncer(e *env, db *store.DB, log *slog.Logger, progress func(shopID string, kind store.Kind, records int)) (*tiktoksync.Syncer, error) {
 	key, secret := e.getenv("TIKTOK_APP_KEY"), e.getenv("TIKTOK_APP_SECRET")
 	if key == "" || secret == "" {
 		return nil, errors.New("TIKTOK_APP_KEY and TIKTOK_APP_SECRET must be set (the app's credentials from TikTok Shop Partner Center)")
@@ -169,7 +170,7 @@ func newSyncer(e *env, db *store.DB, log *slog.Logger) (*tiktoksync.Syncer, erro
 		APIURL:    e.getenv("TIKTOK_API_URL"),
 		AuthURL:   e.getenv("TIKTOK_AUTH_URL"),
 		Logger:    e.log,
-		Now:       e.now,
+		Clock:     e.clock,
 	})
 	if err != nil {
 		return nil, err
@@ -180,9 +181,10 @@ func newSyncer(e *env, db *store.DB, log *slog.Logger) (*tiktoksync.Syncer, erro
 		Client:    client,
 		SecretKey: e.getenv("SHOPWATCH_SECRET_KEY"),
 		Logger:    log,
-		Now:       e.now,
+		Clock:     e.clock,
 		Every:     set.Every,
 		Overlap:   set.Overlap,
 		Backfill:  set.Backfill,
+		Progress:  progress,
 	})
 }

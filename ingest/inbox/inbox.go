@@ -41,6 +41,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/store"
 )
 
@@ -62,7 +64,7 @@ type Options struct {
 	Dir    string
 	DB     Importer
 	Logger *slog.Logger
-	Now    func() time.Time
+	Clock  clockwork.Clock // default: the real clock
 	// Settle is how long a file must be unchanged before it is taken (on
 	// top of being unchanged since the previous scan); default 5 s.
 	Settle time.Duration
@@ -80,8 +82,8 @@ func (o *Options) validate() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	if o.Settle < 0 || o.Every < 0 {
 		return errors.New("inbox: Settle and Every must not be negative")
@@ -150,7 +152,7 @@ func (r Result) Failed() bool { return r.Report != "" }
 
 // Run scans the folder every Options.Every until ctx is done.
 func (w *Watcher) Run(ctx context.Context) error {
-	t := time.NewTicker(w.opts.Every)
+	t := w.opts.Clock.NewTicker(w.opts.Every)
 	defer t.Stop()
 	for {
 		if _, err := w.Scan(ctx); err != nil && ctx.Err() == nil {
@@ -159,7 +161,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-t.Chan():
 		}
 	}
 }
@@ -189,7 +191,7 @@ func (w *Watcher) Scan(ctx context.Context) ([]Result, error) {
 		info os.FileInfo
 	}
 	var files []candidate
-	now := w.opts.Now()
+	now := w.opts.Clock.Now()
 	seen := make(map[string]stat, len(entries))
 	for _, e := range entries {
 		name := e.Name()

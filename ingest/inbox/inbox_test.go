@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/ingest/inbox"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
@@ -161,10 +163,13 @@ func TestScan(t *testing.T) {
 	})
 }
 
+// TestRun: Run scans every Every on its clock and takes a file once it has
+// settled. The fake clock drives both; the test only polls for the result.
 func TestRun(t *testing.T) {
 	db, _ := MustDB(t)
 	dir := t.TempDir()
-	w, err := inbox.New(inbox.Options{Dir: dir, DB: db, Settle: 50 * time.Millisecond, Every: 20 * time.Millisecond})
+	clk := clockwork.NewFakeClockAt(time.Now())
+	w, err := inbox.New(inbox.Options{Dir: dir, DB: db, Clock: clk, Settle: time.Minute, Every: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,6 +188,7 @@ func TestRun(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the file was not imported")
 		}
-		time.Sleep(10 * time.Millisecond)
+		clk.Advance(time.Hour)
+		time.Sleep(10 * time.Millisecond) // polls for the scan's result
 	}
 }

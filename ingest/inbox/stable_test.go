@@ -7,26 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/shopwatch/shopwatch/ingest/inbox"
 	"github.com/shopwatch/shopwatch/store"
 )
-
-// clock is a settable Options.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func chatRows(from, to int) string {
 	var b strings.Builder
@@ -54,8 +42,8 @@ func scan(tb testing.TB, w *inbox.Watcher) []inbox.Result {
 func TestScanHalfWrittenFile(t *testing.T) {
 	db, raw := MustDB(t)
 	dir := t.TempDir()
-	clk := &clock{t: time.Now()}
-	w, err := inbox.New(inbox.Options{Dir: dir, DB: db, Now: clk.Now})
+	clk := clockwork.NewFakeClockAt(time.Now())
+	w, err := inbox.New(inbox.Options{Dir: dir, DB: db, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}

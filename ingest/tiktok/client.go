@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/shopwatch/shopwatch/internal/backoff"
 )
 
 // Default hosts of TikTok Shop's Open API and auth service.
@@ -50,8 +53,8 @@ type Options struct {
 	// Logger receives retry warnings and debug lines; default discards.
 	// Secrets and tokens are never logged.
 	Logger *slog.Logger
-	// Now stamps the timestamp parameter; default time.Now.
-	Now func() time.Time
+	// Clock stamps the timestamp parameter; default the real clock.
+	Clock clockwork.Clock
 
 	// MaxAttempts bounds how often one call is sent, counting the first
 	// try; default DefaultMaxAttempts. 1 disables retries.
@@ -87,8 +90,8 @@ func (o *Options) validate() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	if o.MaxAttempts < 0 || o.RetryBaseDelay < 0 || o.RetryMaxDelay < 0 || o.RequestTimeout < 0 {
 		return errors.New("tiktok: retry settings must not be negative")
@@ -120,13 +123,16 @@ type Client struct {
 	authURL   *url.URL
 	http      *http.Client
 	log       *slog.Logger
-	now       func() time.Time
+	clock     clockwork.Clock
 
 	maxAttempts int
 	baseDelay   time.Duration
 	maxDelay    time.Duration
 	timeout     time.Duration
 }
+
+// now is the time on the Client's clock.
+func (c *Client) now() time.Time { return c.clock.Now() }
 
 // New returns a Client for opts.
 func New(opts Options) (*Client, error) {
@@ -148,7 +154,7 @@ func New(opts Options) (*Client, error) {
 		authURL:     authURL,
 		http:        opts.HTTPClient,
 		log:         opts.Logger.With("component", "tiktok"),
-		now:         opts.Now,
+		clock:       opts.Clock,
 		maxAttempts: opts.MaxAttempts,
 		baseDelay:   opts.RetryBaseDelay,
 		maxDelay:    opts.RetryMaxDelay,
@@ -270,16 +276,7 @@ func retryable(err error) bool {
 // it gave one (retryAfter >= 0), else exponential from baseDelay with equal
 // jitter; never more than maxDelay.
 func (cl *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	if retryAfter >= 0 {
-		return min(retryAfter, cl.maxDelay)
-	}
-	d := cl.baseDelay
-	for i := 1; i < attempt && d < cl.maxDelay; i++ {
-		d *= 2
-	}
-	d = min(d, cl.maxDelay)
-	half := d / 2
-	return half + rand.N(half+1)
+	return backoff.After(retryAfter, cl.maxDelay, backoff.Equal(backoff.Exponential(attempt, cl.baseDelay, cl.maxDelay)))
 }
 
 // attemptCall sends c once. retryAfter is -1 unless the response carried a

@@ -42,7 +42,7 @@ func TestNewValidatesOptions(t *testing.T) {
 
 func TestTokenGetRefreshAndExpiry(t *testing.T) {
 	clk := clockwork.NewFakeClockAt(t0)
-	srv := tiktoktest.New(t, tiktoktest.Options{Now: clk.Now, AccessTokenTTL: time.Hour, RefreshTokenTTL: 24 * time.Hour})
+	srv := tiktoktest.New(t, tiktoktest.Options{Clock: clk, AccessTokenTTL: time.Hour, RefreshTokenTTL: 24 * time.Hour})
 	srv.AddShop(tiktoktest.Shop{ID: "7495001", Name: "Acme Beauty TH"})
 	srv.AddAuthCode("code-1", "7495001")
 	c := MustClient(t, srv, nil)
@@ -182,9 +182,9 @@ func TestFakeRejectsBadRequests(t *testing.T) {
 	}{
 		{"wrong app secret", func(o *tiktok.Options) { o.AppSecret = "not-the-secret" }, tiktok.CodeInvalidSign},
 		{"wrong app key", func(o *tiktok.Options) { o.AppKey = "not-the-key" }, tiktok.CodeInvalidParam},
-		{"clock 6 minutes slow", func(o *tiktok.Options) { o.Now = func() time.Time { return time.Now().Add(-6 * time.Minute) } }, tiktok.CodeInvalidParam},
-		{"clock 6 minutes fast", func(o *tiktok.Options) { o.Now = func() time.Time { return time.Now().Add(6 * time.Minute) } }, tiktok.CodeInvalidParam},
-		{"clock 4 minutes off is fine", func(o *tiktok.Options) { o.Now = func() time.Time { return time.Now().Add(-4 * time.Minute) } }, 0},
+		{"clock 6 minutes slow", func(o *tiktok.Options) { o.Clock = clockwork.NewFakeClockAt(time.Now().Add(-6 * time.Minute)) }, tiktok.CodeInvalidParam},
+		{"clock 6 minutes fast", func(o *tiktok.Options) { o.Clock = clockwork.NewFakeClockAt(time.Now().Add(6 * time.Minute)) }, tiktok.CodeInvalidParam},
+		{"clock 4 minutes off is fine", func(o *tiktok.Options) { o.Clock = clockwork.NewFakeClockAt(time.Now().Add(-4 * time.Minute)) }, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -261,7 +261,7 @@ func TestEachOrderPagesEverything(t *testing.T) {
 
 func TestEachOrderIncremental(t *testing.T) {
 	clk := clockwork.NewFakeClockAt(t0.Add(10 * 24 * time.Hour))
-	srv, c, shop := MustShop(t, tiktoktest.Options{Now: clk.Now}, nil)
+	srv, c, shop := MustShop(t, tiktoktest.Options{Clock: clk}, nil)
 	srv.AddGeneratedOrders(shop.ID, 0, 500, t0, time.Minute)
 	ctx := t.Context()
 

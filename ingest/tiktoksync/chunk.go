@@ -1,36 +1,30 @@
 package tiktoksync
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/shopwatch/shopwatch/store"
 )
 
-// headers are the SPEC section 2 columns the sync writes, per kind.
-var headers = map[store.Kind][]string{
-	store.Orders:  {"order_id", "shop_id", "product_id", "created_at", "product_name", "delivered_at", "status"},
-	store.Returns: {"return_id", "order_id", "shop_id", "product_id", "created_at", "reason", "type", "status"},
-	store.Chats:   {"message_id", "conversation_id", "shop_id", "sender", "sent_at", "text"},
-}
+// The sources of the sync's records in rejections ("tiktok order 5761...").
+const (
+	orderSource   = "tiktok order"
+	returnSource  = "tiktok return"
+	messageSource = "tiktok message"
+)
 
-// chunk is SPEC-format CSV of some synced records, held in memory until it
-// is imported in one transaction. It remembers which record each CSV row
-// came from, so that a rejected row is reported by the record's TikTok id
-// rather than by a line of a file nobody sees.
+// chunk holds some synced records until they are imported in one
+// transaction. Each keeps its TikTok id in its Ref, which the import's
+// rejections quote.
 type chunk struct {
-	kind store.Kind
-	name string
-	buf  bytes.Buffer
-	w    *csv.Writer
-	line int // the line the next row starts on (the header is line 1)
+	kind    store.Kind
+	name    string
+	orders  []store.OrderLine
+	returns []store.Return
+	chats   []store.ChatMessage
 
-	rows    []rowRef           // per CSV row, in order
 	records int                // distinct records
 	last    string             // the latest record id added
 	direct  []store.SyncReject // records the sync itself could not write
@@ -38,40 +32,58 @@ type chunk struct {
 	maxUpdate time.Time
 }
 
-type rowRef struct {
-	line int
-	id   string
-}
-
 func newChunk(kind store.Kind, name string) *chunk {
 	c := &chunk{kind: kind, name: name}
-	c.w = csv.NewWriter(&c.buf)
 	c.reset()
 	return c
 }
 
 func (c *chunk) reset() {
-	c.buf.Reset()
-	c.w.Write(headers[c.kind])
-	c.line = 2
-	c.rows = c.rows[:0]
+	clear(c.orders)
+	clear(c.returns)
+	clear(c.chats)
+	c.orders, c.returns, c.chats = c.orders[:0], c.returns[:0], c.chats[:0]
 	c.records, c.last = 0, ""
 	c.direct = c.direct[:0]
 	c.maxUpdate = time.Time{}
 }
 
-// add writes one CSV row for record id; rows of one record are added
-// together.
-func (c *chunk) add(id string, fields ...string) {
+// count notes a row of record id; rows of one record are added together.
+func (c *chunk) count(id string) {
 	if id != c.last || c.records == 0 {
 		c.records++
 		c.last = id
 	}
-	c.rows = append(c.rows, rowRef{c.line, id})
-	c.w.Write(fields)
-	c.line++
-	for _, f := range fields {
-		c.line += strings.Count(f, "\n") // a quoted field keeps its line breaks
+}
+
+func (c *chunk) addOrder(r store.OrderLine) {
+	c.count(r.Ref.ID)
+	c.orders = append(c.orders, r)
+}
+
+func (c *chunk) addReturn(r store.Return) {
+	c.count(r.Ref.ID)
+	c.returns = append(c.returns, r)
+}
+
+func (c *chunk) addMessage(r store.ChatMessage) {
+	c.count(r.Ref.ID)
+	c.chats = append(c.chats, r)
+}
+
+// rows is how many rows the chunk holds.
+func (c *chunk) rows() int { return len(c.orders) + len(c.returns) + len(c.chats) }
+
+// ids calls fn with the record id of each row, in order.
+func (c *chunk) ids(fn func(string)) {
+	for i := range c.orders {
+		fn(c.orders[i].Ref.ID)
+	}
+	for i := range c.returns {
+		fn(c.returns[i].Ref.ID)
+	}
+	for i := range c.chats {
+		fn(c.chats[i].Ref.ID)
 	}
 }
 
@@ -87,15 +99,22 @@ func (c *chunk) updated(t time.Time) {
 	}
 }
 
-func (c *chunk) empty() bool { return len(c.rows) == 0 && len(c.direct) == 0 }
+func (c *chunk) empty() bool { return c.rows() == 0 && len(c.direct) == 0 }
 
-// idAt returns the record of the row starting at line.
-func (c *chunk) idAt(line int) (string, bool) {
-	i := sort.Search(len(c.rows), func(i int) bool { return c.rows[i].line > line }) - 1
-	if i < 0 {
-		return "", false
+// load imports the chunk's rows, skipping invalid ones.
+func (s *Syncer) load(ctx context.Context, c *chunk) (*store.ImportResult, error) {
+	opts := store.ImportOptions{SkipInvalid: true}
+	s.importMu.Lock()
+	defer s.importMu.Unlock()
+	switch c.kind {
+	case store.Orders:
+		return s.db.ImportOrders(ctx, c.name, c.orders, opts)
+	case store.Returns:
+		return s.db.ImportReturns(ctx, c.name, c.returns, opts)
+	case store.Chats:
+		return s.db.ImportChats(ctx, c.name, c.chats, opts)
 	}
-	return c.rows[i].id, true
+	return nil, fmt.Errorf("tiktoksync: no sync of %s", c.kind)
 }
 
 // flush imports the chunk (skipping invalid rows), records its rejected
@@ -108,22 +127,16 @@ func (s *Syncer) flush(ctx context.Context, c *chunk, j *job) error {
 	now := s.now()
 	rejected := append([]store.SyncReject(nil), c.direct...)
 	var imported []string
-	if len(c.rows) > 0 {
-		c.w.Flush()
-		if err := c.w.Error(); err != nil {
-			return fmt.Errorf("write %s CSV: %w", c.kind, err)
-		}
-		s.importMu.Lock()
-		res, err := s.db.Import(ctx, c.kind, []store.Source{{Name: c.name, R: bytes.NewReader(c.buf.Bytes())}}, store.ImportOptions{SkipInvalid: true})
-		s.importMu.Unlock()
+	if c.rows() > 0 {
+		res, err := s.load(ctx, c)
 		if err != nil {
 			return err
 		}
 		bad := map[string]bool{}
 		for _, re := range res.Rejected {
-			id, ok := c.idAt(re.Line)
-			if !ok {
-				return fmt.Errorf("import %s: %s", c.kind, re.Error()) // the header: a bug here
+			id := re.ID
+			if id == "" {
+				return fmt.Errorf("import %s: %s", c.kind, re.Error()) // not a record's: a bug here
 			}
 			if bad[id] {
 				continue
@@ -139,16 +152,19 @@ func (s *Syncer) flush(ctx context.Context, c *chunk, j *job) error {
 		// others got in is unknown: leave the earlier rejects as they are.
 		if res.Total == len(res.Rejected) {
 			seen := map[string]bool{}
-			for _, r := range c.rows {
-				if !bad[r.id] && !seen[r.id] {
-					seen[r.id] = true
-					imported = append(imported, r.id)
+			c.ids(func(id string) {
+				if !bad[id] && !seen[id] {
+					seen[id] = true
+					imported = append(imported, id)
 				}
-			}
+			})
 		}
 		j.records += c.records - len(bad)
 	}
 	j.rejected += len(rejected)
+	if s.opts.Progress != nil {
+		s.opts.Progress(j.shopID, j.kind, j.records)
+	}
 	if len(rejected) > 0 || len(imported) > 0 {
 		if err := s.db.UpdateSyncRejects(ctx, j.shopID, j.kind, rejected, imported); err != nil {
 			return err
@@ -168,11 +184,3 @@ func (s *Syncer) flush(ctx context.Context, c *chunk, j *job) error {
 
 // full reports whether the chunk should be imported now.
 func (s *Syncer) full(c *chunk) bool { return c.records >= s.opts.ChunkSize }
-
-// rfc3339 formats a time for a CSV field; the zero time is "".
-func rfc3339(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/ingest/tiktok"
 	"github.com/shopwatch/shopwatch/ingest/tiktok/tiktoktest"
 	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
@@ -26,7 +28,7 @@ var fuzzNow = time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
 // in part. Seeds are in testdata/fuzz/FuzzWebhook; plain `go test` runs
 // them, `make fuzz` fuzzes the target for $(FUZZTIME).
 func FuzzWebhook(f *testing.F) {
-	fx := MustFixture(f, fixtureOptions{fake: tiktoktest.Options{Now: func() time.Time { return fuzzNow }},
+	fx := MustFixture(f, fixtureOptions{fake: tiktoktest.Options{Clock: clockwork.NewFakeClockAt(fuzzNow)},
 		sync: func(o *tiktoksync.Options) { o.Every = time.Hour }})
 	fx.MustAuthorize(f, shopID)
 	fx.srv.PutOrders(shopID, tiktoktest.Order{ID: "o-1", Status: "DELIVERED", CreateTime: fuzzNow.Add(-48 * time.Hour), UpdateTime: fuzzNow.Add(-time.Minute),

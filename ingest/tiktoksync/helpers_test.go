@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/ingest/tiktok"
 	"github.com/shopwatch/shopwatch/ingest/tiktok/tiktoktest"
 	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
@@ -104,12 +106,12 @@ func MustFixture(tb testing.TB, fo fixtureOptions) *fixture {
 	}
 	tb.Cleanup(func() { raw.Close() })
 	logs := &logBuffer{}
-	now := copts.Now
-	if now == nil {
-		now = time.Now
+	clock := copts.Clock
+	if clock == nil {
+		clock = clockwork.NewRealClock()
 	}
 	opts := tiktoksync.Options{
-		DB: db, Client: client, SecretKey: secretKey, Now: now,
+		DB: db, Client: client, SecretKey: secretKey, Clock: clock,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if fo.sync != nil {
@@ -119,7 +121,7 @@ func MustFixture(tb testing.TB, fo fixtureOptions) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &fixture{srv: srv, db: db, raw: raw, path: path, s: s, logs: logs, now: now, client: client}
+	return &fixture{srv: srv, db: db, raw: raw, path: path, s: s, logs: logs, now: clock.Now, client: client}
 }
 
 // MustAuthorize authorizes shopID through the fake's auth host.

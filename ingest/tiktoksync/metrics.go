@@ -1,27 +1,33 @@
 package tiktoksync
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shopwatch/shopwatch/store"
 )
 
-// StatusSource is where WriteMetrics reads the sync status; *store.DB is
-// one.
+// StatusSource is where the sync's Collector reads the sync status;
+// *store.DB is one.
 type StatusSource interface {
 	SyncStatuses(ctx context.Context, shopID string) ([]store.SyncStatus, error)
 }
 
 var _ StatusSource = (*store.DB)(nil)
 
-// WriteMetrics writes the sync status of every shop that has synced, in the
-// Prometheus text format, for /metrics:
+// statusTimeout bounds the store query of one scrape.
+const statusTimeout = 5 * time.Second
+
+// syncGauge is one of the gauges Collector reports for each shop and kind.
+type syncGauge struct {
+	desc  *prometheus.Desc
+	value func(store.SyncStatus) float64
+}
+
+// Collector reports the sync status of every shop that has synced, read
+// from the store at each scrape, for /metrics:
 //
 //	shopwatch_sync_last_success_timestamp_seconds{shop,kind}  0 before the first success
 //	shopwatch_sync_last_attempt_timestamp_seconds{shop,kind}
@@ -29,33 +35,59 @@ var _ StatusSource = (*store.DB)(nil)
 //	shopwatch_sync_rejected_records{shop,kind}                records the import rejected
 //
 // An alert on time() - shopwatch_sync_last_success_timestamp_seconds, or on
-// shopwatch_sync_failing, catches a sync that stopped working.
-func WriteMetrics(ctx context.Context, w io.Writer, src StatusSource) error {
-	sts, err := src.SyncStatuses(ctx, "")
-	if err != nil {
-		return err
+// shopwatch_sync_failing, catches a sync that stopped working. When the
+// store fails, the scrape reports the error (promhttp logs it and, with
+// ContinueOnError, serves the other metrics).
+type Collector struct {
+	src    StatusSource
+	gauges []syncGauge
+}
+
+var _ prometheus.Collector = (*Collector)(nil)
+
+// NewCollector returns the collector of the sync status in src.
+func NewCollector(src StatusSource) *Collector {
+	desc := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, []string{"shop", "kind"}, nil)
 	}
-	b := bufio.NewWriter(w)
-	family := func(name, help string, value func(store.SyncStatus) float64) {
-		fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
+	return &Collector{src: src, gauges: []syncGauge{
+		{desc("shopwatch_sync_last_success_timestamp_seconds", "When the latest successful TikTok sync of a shop's records of a kind started (0: never)."),
+			func(s store.SyncStatus) float64 { return seconds(s.LastSuccess) }},
+		{desc("shopwatch_sync_last_attempt_timestamp_seconds", "When the latest TikTok sync of a shop's records of a kind started."),
+			func(s store.SyncStatus) float64 { return seconds(s.LastAttempt) }},
+		{desc("shopwatch_sync_failing", "1 while the latest TikTok sync of a shop's records of a kind failed."),
+			func(s store.SyncStatus) float64 {
+				if s.Failing() {
+					return 1
+				}
+				return 0
+			}},
+		{desc("shopwatch_sync_rejected_records", "Synced records the import rejected at their latest sync."),
+			func(s store.SyncStatus) float64 { return float64(s.Rejected) }},
+	}}
+}
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, g := range c.gauges {
+		ch <- g.desc
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
+	defer cancel()
+	sts, err := c.src.SyncStatuses(ctx, "")
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.gauges[0].desc, err)
+		return
+	}
+	for _, g := range c.gauges {
 		for _, s := range sts {
-			fmt.Fprintf(b, "%s{shop=\"%s\",kind=\"%s\"} %s\n", name, label(s.ShopID), label(string(s.Kind)), strconv.FormatFloat(value(s), 'f', -1, 64))
+			ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, g.value(s), s.ShopID, string(s.Kind))
 		}
 	}
-	family("shopwatch_sync_last_success_timestamp_seconds", "When the latest successful TikTok sync of a shop's records of a kind started (0: never).",
-		func(s store.SyncStatus) float64 { return seconds(s.LastSuccess) })
-	family("shopwatch_sync_last_attempt_timestamp_seconds", "When the latest TikTok sync of a shop's records of a kind started.",
-		func(s store.SyncStatus) float64 { return seconds(s.LastAttempt) })
-	family("shopwatch_sync_failing", "1 while the latest TikTok sync of a shop's records of a kind failed.",
-		func(s store.SyncStatus) float64 {
-			if s.Failing() {
-				return 1
-			}
-			return 0
-		})
-	family("shopwatch_sync_rejected_records", "Synced records the import rejected at their latest sync.",
-		func(s store.SyncStatus) float64 { return float64(s.Rejected) })
-	return b.Flush()
 }
 
 // seconds is t in Unix seconds; 0 for the zero time.
@@ -64,9 +96,4 @@ func seconds(t time.Time) float64 {
 		return 0
 	}
 	return float64(t.Unix())
-}
-
-// label escapes a Prometheus label value.
-func label(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
 }

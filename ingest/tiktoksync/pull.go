@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/shopwatch/shopwatch/ingest/tiktok"
 	"github.com/shopwatch/shopwatch/store"
@@ -59,9 +60,12 @@ func (s *Syncer) addOrder(c *chunk, shopID string, o tiktok.Order) {
 		c.reject(o.ID, "the order has no line items", s.now())
 		return
 	}
-	created, delivered := rfc3339(o.CreateTime), rfc3339(o.DeliveryTime)
 	for _, li := range products {
-		c.add(o.ID, o.ID, shopID, li.ProductID, created, li.ProductName, delivered, o.Status)
+		c.addOrder(store.OrderLine{
+			Ref:     store.Ref{Source: orderSource, ID: o.ID},
+			OrderID: o.ID, ShopID: shopID, ProductID: li.ProductID, ProductName: strings.TrimSpace(li.ProductName),
+			CreatedAt: o.CreateTime, DeliveredAt: o.DeliveryTime, Status: o.Status,
+		})
 	}
 }
 
@@ -148,13 +152,16 @@ func (s *Syncer) addReturn(ctx context.Context, c *chunk, shopID string, r tikto
 	}
 	typ, _ := r.SpecType()
 	status, _ := r.SpecStatus()
-	created := rfc3339(r.CreateTime)
 	for i, p := range products {
 		id := r.ID
 		if i > 0 {
 			id = r.ID + "/" + p
 		}
-		c.add(r.ID, id, r.OrderID, shopID, p, created, reason, typ, status)
+		c.addReturn(store.Return{
+			Ref:      store.Ref{Source: returnSource, ID: r.ID},
+			ReturnID: id, OrderID: r.OrderID, ShopID: shopID, ProductID: p,
+			CreatedAt: r.CreateTime, Reason: strings.TrimSpace(reason), Type: typ, Status: status,
+		})
 	}
 }
 
@@ -200,5 +207,9 @@ func (s *Syncer) addMessage(c *chunk, shopID, conversationID string, m tiktok.Me
 	if !m.IsVisible {
 		sender = tiktok.SenderSystem
 	}
-	c.add(m.ID, m.ID, conversationID, shopID, sender, rfc3339(m.CreateTime), m.Text())
+	c.addMessage(store.ChatMessage{
+		Ref:       store.Ref{Source: messageSource, ID: m.ID},
+		MessageID: m.ID, ConversationID: conversationID, ShopID: shopID,
+		Sender: sender, SentAt: m.CreateTime, Text: strings.TrimSpace(m.Text()),
+	})
 }

@@ -50,6 +50,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
+	"golang.org/x/sync/errgroup"
+
 	"github.com/shopwatch/shopwatch/ingest/tiktok"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
@@ -78,12 +82,12 @@ var ErrNotAuthorized = errors.New("the shop is not authorized for TikTok: run `s
 
 // Options configure a Syncer. DB, Client and SecretKey are required.
 type Options struct {
-	DB     *store.DB
+	DB     Store
 	Client *tiktok.Client
 	// SecretKey seals tokens at rest (SHOPWATCH_SECRET_KEY).
 	SecretKey string
 	Logger    *slog.Logger
-	Now       func() time.Time
+	Clock     clockwork.Clock // default: the real clock
 
 	// Every is how often Run syncs every authorized shop; default 15 min.
 	Every time.Duration
@@ -99,6 +103,10 @@ type Options struct {
 	RefreshMargin time.Duration
 	// Workers is how many shops SyncAll syncs at once; default 4.
 	Workers int
+	// Progress, when set, is called after each chunk a run imports, with
+	// the run's records so far (cmd's progress line). Runs of several
+	// shops call it at once.
+	Progress func(shopID string, kind store.Kind, records int)
 }
 
 func (o *Options) validate() error {
@@ -111,8 +119,8 @@ func (o *Options) validate() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	if o.Every < 0 || o.Overlap < 0 || o.Backfill < 0 || o.ChunkSize < 0 || o.RefreshMargin < 0 || o.Workers < 0 {
 		return errors.New("tiktoksync: settings must not be negative")
@@ -130,10 +138,10 @@ func (o *Options) validate() error {
 // concurrent use.
 type Syncer struct {
 	opts    Options
-	db      *store.DB
+	db      Store
 	client  *tiktok.Client
 	log     *slog.Logger
-	now     func() time.Time
+	clock   clockwork.Clock
 	sealer  *sealer
 	reasons *rules.ReasonClassifier
 
@@ -151,6 +159,9 @@ type Syncer struct {
 	// afterFlush, when set (tests), is called after each chunk is imported.
 	afterFlush func()
 }
+
+// now is the time on the Syncer's clock.
+func (s *Syncer) now() time.Time { return s.clock.Now() }
 
 // New returns a Syncer for opts.
 func New(opts Options) (*Syncer, error) {
@@ -170,7 +181,7 @@ func New(opts Options) (*Syncer, error) {
 		db:      opts.DB,
 		client:  opts.Client,
 		log:     opts.Logger.With("component", "tiktoksync"),
-		now:     opts.Now,
+		clock:   opts.Clock,
 		sealer:  sl,
 		reasons: reasons,
 		grants:  map[string]*sync.Mutex{},
@@ -195,17 +206,17 @@ type Result struct {
 // done. Failures are recorded in the shops' sync status and logged; Run
 // itself only returns when ctx is done.
 func (s *Syncer) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	wg.Go(func() { s.work(ctx) })
-	defer wg.Wait()
-	t := time.NewTicker(s.opts.Every)
+	var g errgroup.Group
+	g.Go(func() error { s.work(ctx); return nil }) // the webhook worker
+	defer func() { _ = g.Wait() }()
+	t := s.clock.NewTicker(s.opts.Every)
 	defer t.Stop()
 	for {
 		s.tick(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-t.Chan():
 		}
 	}
 }
@@ -243,20 +254,20 @@ func (s *Syncer) SyncAll(ctx context.Context) ([]Result, error) {
 		return nil, err
 	}
 	out := make([][]Result, len(shops))
-	sem := make(chan struct{}, s.opts.Workers)
-	var wg sync.WaitGroup
+	// A shop's failure is in its results: the others go on. When ctx ends,
+	// the shops not started yet are left out.
+	var g errgroup.Group
+	g.SetLimit(s.opts.Workers)
 	for i, sh := range shops {
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
 			out[i], _ = s.SyncShop(ctx, sh.ShopID)
+			return nil
 		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	var all []Result
 	for _, rs := range out {
 		all = append(all, rs...)

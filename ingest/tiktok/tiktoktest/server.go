@@ -40,6 +40,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/shopwatch/shopwatch/ingest/tiktok"
 )
 
@@ -65,9 +67,9 @@ type Options struct {
 	TimestampSkew time.Duration
 	// PageLatency delays every Open API answer; default 0.
 	PageLatency time.Duration
-	// Now is the fake's clock for timestamps and token expiry; default
-	// time.Now.
-	Now func() time.Time
+	// Clock is the fake's clock for timestamps and token expiry; default
+	// the real clock.
+	Clock clockwork.Clock
 }
 
 // Server is a running fake. Its methods are safe for concurrent use.
@@ -122,8 +124,8 @@ func New(tb testing.TB, opts Options) *Server {
 	if opts.TimestampSkew == 0 {
 		opts.TimestampSkew = DefaultTimestampSkew
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
 	}
 	s := &Server{
 		opts:     opts,
@@ -168,7 +170,7 @@ func (s *Server) ClientOptions() tiktok.Options {
 		AppSecret:      s.opts.AppSecret,
 		APIURL:         s.APIURL(),
 		AuthURL:        s.AuthURL(),
-		Now:            s.opts.Now,
+		Clock:          s.opts.Clock,
 		RetryBaseDelay: time.Millisecond,
 		RetryMaxDelay:  50 * time.Millisecond,
 	}
@@ -181,7 +183,7 @@ func (s *Server) SetPageLatency(d time.Duration) {
 	s.mu.Unlock()
 }
 
-func (s *Server) now() time.Time { return s.opts.Now() }
+func (s *Server) now() time.Time { return s.opts.Clock.Now() }
 
 // ---- faults and counters ----
 

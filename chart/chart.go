@@ -1,4 +1,10 @@
-package monitor
+// Package chart draws the weekly digest's chart: one panel per metric with
+// thresholds, its daily values as a line over bands that show where it is
+// ok, at warn and critical, with the threshold lines labelled. It draws from
+// plain inputs (rules' metrics and thresholds, values per day) and knows
+// nothing of the store, the monitor or Slack. The text is
+// golang.org/x/image's basicfont.
+package chart
 
 import (
 	"bytes"
@@ -15,11 +21,6 @@ import (
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/templates"
 )
-
-// The digest's chart: one panel per metric with thresholds, its daily
-// values over the digest's eight weeks as a line, over bands that show
-// where it is ok, at warn and critical, with the threshold lines labelled.
-// Drawn with the standard library and the bitmap font in font.go.
 
 // Chart layout, in pixels.
 const (
@@ -47,26 +48,37 @@ var (
 	colLast       = color.RGBA{20, 40, 120, 255}
 )
 
-// ErrNoSeries is returned by Chart for a digest without a metric to draw.
-var ErrNoSeries = errors.New("monitor: nothing to chart: no metric has thresholds")
+// ErrNoSeries is returned by PNG when there is no metric to draw.
+var ErrNoSeries = errors.New("chart: nothing to chart: no metric has thresholds")
 
-// Chart draws the digest's daily values as a PNG.
-func Chart(shopName string, d *Digest) ([]byte, error) {
-	if d == nil || len(d.Series) == 0 {
+// Series is one metric's panel: its daily values from the chart's first
+// day, and its thresholds (nil: none).
+type Series struct {
+	Metric     rules.Metric
+	Thresholds *rules.Thresholds
+	Values     []*float64 // one per day from the first; nil when there is no value
+}
+
+// Size is the width and height in pixels of a chart of n series.
+func Size(n int) (w, h int) { return chartW, titleH + n*panelH + chartMargin }
+
+// PNG draws a shop's daily values from first to last as a PNG.
+func PNG(shopName string, first, last rules.Day, series []Series) ([]byte, error) {
+	if len(series) == 0 {
 		return nil, ErrNoSeries
 	}
-	h := titleH + len(d.Series)*panelH + chartMargin
-	img := image.NewRGBA(image.Rect(0, 0, chartW, h))
+	w, h := Size(len(series))
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.Draw(img, img.Bounds(), &image.Uniform{colBackground}, image.Point{}, draw.Src)
-	title := fmt.Sprintf("%s - daily values, %s to %s", shopName, dateLabel(d.First), dateLabel(d.Day))
-	drawText(img, chartMargin, 14, clip(title, (chartW-2*chartMargin)/(2*(glyphW+glyphGap))), 2, colText)
-	for i, s := range d.Series {
+	title := fmt.Sprintf("%s - daily values, %s to %s", shopName, dateLabel(first), dateLabel(last))
+	drawText(img, chartMargin, 8, clip(title, (chartW-2*chartMargin)/(titleScale*glyphW)), titleScale, colText)
+	for i, s := range series {
 		panel := image.Rect(chartMargin, titleH+i*panelH, chartW-chartMargin, titleH+(i+1)*panelH)
-		drawPanel(img, panel, s, d.First)
+		drawPanel(img, panel, s, first)
 	}
 	var b bytes.Buffer
 	if err := png.Encode(&b, img); err != nil {
-		return nil, fmt.Errorf("monitor: chart: %w", err)
+		return nil, fmt.Errorf("chart: %w", err)
 	}
 	return b.Bytes(), nil
 }
@@ -79,33 +91,16 @@ func clip(s string, n int) string {
 	return string(r[:n-2]) + ".."
 }
 
-// dateLabel is "20 NOV".
+// dateLabel is "20 Nov".
 func dateLabel(d rules.Day) string {
 	y, m, dd := d.Date()
 	return time.Date(y, m, dd, 0, 0, 0, 0, time.UTC).Format("2 Jan")
 }
 
-// metricLabel is a metric's name on the chart.
-func metricLabel(m rules.Metric) string {
-	switch m {
-	case rules.NRR:
-		return "NRR - negative review rate"
-	case rules.NRRProduct:
-		return "NRR product-related"
-	case rules.NRRService:
-		return "NRR service-related"
-	case rules.SFRR:
-		return "SFRR - seller-fault return/refund rate"
-	case rules.ChatResponseRate:
-		return "Chat response rate"
-	}
-	return string(m)
-}
-
 // drawPanel draws one metric's panel in r.
 func drawPanel(img *image.RGBA, r image.Rectangle, s Series, first rules.Day) {
 	plot := image.Rect(r.Min.X+plotLeft, r.Min.Y+plotTop, r.Max.X-plotRight, r.Max.Y-plotBottom)
-	drawText(img, r.Min.X, r.Min.Y+8, metricLabel(s.Metric), 2, colText)
+	drawText(img, r.Min.X, r.Min.Y+8, s.Metric.Label(), 1, colText)
 
 	// The value range: from 0 (or, lower-is-worse, below the lowest value
 	// and critical) to above the highest value and critical.

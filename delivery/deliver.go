@@ -1,17 +1,15 @@
-package monitor
+package delivery
 
 import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"github.com/slack-go/slack"
 
+	"github.com/shopwatch/shopwatch/internal/backoff"
 	"github.com/shopwatch/shopwatch/store"
 )
 
@@ -25,13 +23,16 @@ type OutboxStore interface {
 
 var _ OutboxStore = (*store.DB)(nil)
 
-// DeliveryOptions configure a Deliverer. Zero values take the defaults.
-type DeliveryOptions struct {
+// Options configure a Deliverer of messages of type M. Zero values take
+// the defaults.
+type Options[M any] struct {
 	Store    OutboxStore // required
-	Notifier Notifier    // required
-	Logger   *slog.Logger
-	Clock    clockwork.Clock
-	Metrics  *Metrics
+	Notifier Notifier[M] // required
+	// Decode decodes an outbox payload (required).
+	Decode  func(payload []byte) (M, error)
+	Logger  *slog.Logger
+	Clock   clockwork.Clock
+	Metrics Metrics
 
 	// PerChannel is the least time between two messages to one channel
 	// (default 1s: Slack's chat.postMessage limit per channel).
@@ -61,9 +62,9 @@ type DeliveryOptions struct {
 	WriteLock sync.Locker
 }
 
-func (o *DeliveryOptions) validate() error {
-	if o.Store == nil || o.Notifier == nil {
-		return errors.New("monitor: DeliveryOptions.Store and Notifier are required")
+func (o *Options[M]) validate() error {
+	if o.Store == nil || o.Notifier == nil || o.Decode == nil {
+		return errors.New("delivery: Options.Store, Notifier and Decode are required")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -72,7 +73,7 @@ func (o *DeliveryOptions) validate() error {
 		o.Clock = clockwork.NewRealClock()
 	}
 	if o.Metrics == nil {
-		o.Metrics = NewMetrics()
+		o.Metrics = nopMetrics{}
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -101,8 +102,8 @@ func (o *DeliveryOptions) validate() error {
 // messages in order, at most one per PerChannel; a rate-limited channel
 // waits as long as Slack says; server and network errors are retried with
 // exponential backoff until GiveUpAfter.
-type Deliverer struct {
-	o    DeliveryOptions
+type Deliverer[M any] struct {
+	o    Options[M]
 	log  *slog.Logger
 	wake chan struct{}
 
@@ -115,15 +116,15 @@ type Deliverer struct {
 }
 
 // NewDeliverer returns a delivery worker.
-func NewDeliverer(o DeliveryOptions) (*Deliverer, error) {
+func New[M any](o Options[M]) (*Deliverer[M], error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	return &Deliverer{o: o, log: o.Logger.With("component", "delivery"), wake: make(chan struct{}, 1), errors: map[int64]int{}}, nil
+	return &Deliverer[M]{o: o, log: o.Logger.With("component", "delivery"), wake: make(chan struct{}, 1), errors: map[int64]int{}}, nil
 }
 
 // Wake makes the worker read the outbox now: new messages were written.
-func (d *Deliverer) Wake() {
+func (d *Deliverer[M]) Wake() {
 	select {
 	case d.wake <- struct{}{}:
 	default:
@@ -131,19 +132,22 @@ func (d *Deliverer) Wake() {
 }
 
 // Run delivers until ctx is done.
-func (d *Deliverer) Run(ctx context.Context) error {
+func (d *Deliverer[M]) Run(ctx context.Context) error {
 	_, err := d.run(ctx, false)
 	return err
 }
 
 // Drain delivers until no message is left to deliver (each is sent or has
 // failed for good) or ctx is done, and returns how many remain.
-func (d *Deliverer) Drain(ctx context.Context) (int, error) {
+func (d *Deliverer[M]) Drain(ctx context.Context) (int, error) {
 	return d.run(ctx, true)
 }
 
+// Poll is how often the worker reads the outbox again.
+func (d *Deliverer[M]) Poll() time.Duration { return d.o.Poll }
+
 // Alive reports whether Run's loop turned within the last maxQuiet.
-func (d *Deliverer) Alive(maxQuiet time.Duration) bool {
+func (d *Deliverer[M]) Alive(maxQuiet time.Duration) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.running && d.o.Clock.Since(d.lastLoop) <= maxQuiet
@@ -165,7 +169,7 @@ type attemptResult struct {
 	lost    bool                 // the claim failed: the outbox changed under us
 }
 
-func (d *Deliverer) run(ctx context.Context, drain bool) (remaining int, err error) {
+func (d *Deliverer[M]) run(ctx context.Context, drain bool) (remaining int, err error) {
 	o := d.o
 	queues := map[string]*channelQueue{}
 	inflight := map[int64]bool{}
@@ -288,7 +292,7 @@ const finishTimeout = 10 * time.Second
 
 // attempt makes one delivery attempt of head, the first message of its
 // channel.
-func (d *Deliverer) attempt(ctx context.Context, channel string, head store.OutboxMessage) attemptResult {
+func (d *Deliverer[M]) attempt(ctx context.Context, channel string, head store.OutboxMessage) attemptResult {
 	o := d.o
 	now := o.Clock.Now()
 	res := attemptResult{id: head.ID, channel: channel, next: now}
@@ -324,24 +328,24 @@ func (d *Deliverer) attempt(ctx context.Context, channel string, head store.Outb
 			log.Error("record a delivery attempt", "err", err)
 			res.lost = true
 		}
-		o.Metrics.attempt(a.Outcome)
+		o.Metrics.Attempt(a.Outcome)
 	}
 
-	msg, err := DecodeMessage(m.Payload)
+	msg, err := o.Decode(m.Payload)
 	if err != nil {
 		log.Error("delivery failed for good: unreadable message", "err", err)
 		finish(store.Attempt{Status: store.OutboxFailed, Outcome: "rejected", Err: err.Error()})
-		o.Metrics.failed()
+		o.Metrics.Failed()
 		return res
 	}
-	out := Outgoing{Message: msg, Since: m.CreatedAt}
+	out := Outgoing[M]{Message: msg, Since: m.CreatedAt}
 	if m.ThreadKey != "" {
 		root, err := o.Store.OutboxByKey(ctx, m.ThreadKey)
 		switch {
 		case err == nil && root.Status == store.OutboxSent:
-			rm, derr := DecodeMessage(root.Payload)
+			rm, derr := o.Decode(root.Payload)
 			if derr == nil {
-				out.Root = &Posted{Message: rm, Channel: root.Channel, TS: root.TS, ThreadTS: root.ThreadTS}
+				out.Root = &Posted[M]{Message: rm, Channel: root.Channel, TS: root.TS, ThreadTS: root.ThreadTS}
 			}
 		case err == nil && (root.Status == store.OutboxPending || root.Status == store.OutboxSending):
 			// The thread's first message is not out yet (it is in another
@@ -385,7 +389,7 @@ func (d *Deliverer) attempt(ctx context.Context, channel string, head store.Outb
 			log.Info("found an earlier attempt in Slack: not posting again")
 		}
 		finish(store.Attempt{Status: store.OutboxSent, Outcome: outcome, Duration: dur, TS: rec.TS, ThreadTS: rec.ThreadTS})
-		o.Metrics.delivered(msg.Kind)
+		o.Metrics.Delivered(m.Kind)
 		return res
 	}
 
@@ -400,17 +404,17 @@ func (d *Deliverer) attempt(ctx context.Context, channel string, head store.Outb
 	case ClassPermanent:
 		log.Error("delivery failed for good: Slack refused the message", "err", err)
 		finish(store.Attempt{Status: store.OutboxFailed, Outcome: outcome, Duration: dur, Err: err.Error()})
-		o.Metrics.failed()
+		o.Metrics.Failed()
 		return res
 	case ClassConfig:
 		next = end.Add(o.MaxBackoff) // needs a person: a bot to invite, a token to fix
 	default:
-		next = end.Add(backoff(d.consecutiveError(m.ID), o.MinBackoff, o.MaxBackoff))
+		next = end.Add(backoff.Spread(backoff.Exponential(d.consecutiveError(m.ID), o.MinBackoff, o.MaxBackoff), 0.2))
 	}
 	if next.Sub(m.CreatedAt) > o.GiveUpAfter {
 		log.Error("delivery failed for good: gave up", "after", end.Sub(m.CreatedAt).Round(time.Second), "attempts", m.Attempts, "err", err)
 		finish(store.Attempt{Status: store.OutboxFailed, Outcome: outcome, Duration: dur, Err: err.Error()})
-		o.Metrics.failed()
+		o.Metrics.Failed()
 		return res
 	}
 	lvl := slog.LevelWarn
@@ -426,106 +430,9 @@ func (d *Deliverer) attempt(ctx context.Context, channel string, head store.Outb
 
 // consecutiveError counts one more server or network error of message id
 // and returns how many in a row it has had.
-func (d *Deliverer) consecutiveError(id int64) int {
+func (d *Deliverer[M]) consecutiveError(id int64) int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.errors[id]++
 	return d.errors[id]
-}
-
-// backoff is the wait before retry number attempts: doubling from lo, at
-// most hi, with ±20% jitter so that channels do not retry in step.
-func backoff(attempts int, lo, hi time.Duration) time.Duration {
-	d := lo
-	for i := 1; i < attempts && d < hi; i++ {
-		d *= 2
-	}
-	d = min(d, hi)
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-}
-
-// ErrorClass is how the delivery worker treats a failed attempt.
-type ErrorClass int
-
-// Error classes.
-const (
-	ClassTemporary   ErrorClass = iota // server or network trouble: retry with backoff
-	ClassRateLimited                   // 429: wait as long as Slack says
-	ClassConfig                        // a setup problem a person can fix (bot not in the channel, bad token): retry slowly
-	ClassPermanent                     // the message itself is refused: do not retry
-)
-
-func (c ErrorClass) String() string {
-	switch c {
-	case ClassRateLimited:
-		return "rate_limited"
-	case ClassConfig:
-		return "config_error"
-	case ClassPermanent:
-		return "rejected"
-	}
-	return "temporary_error"
-}
-
-// PermanentError marks an error a retry cannot fix (a notifier's own
-// rendering failure, say).
-type PermanentError struct{ Err error }
-
-func (e *PermanentError) Error() string { return e.Err.Error() }
-func (e *PermanentError) Unwrap() error { return e.Err }
-
-// Slack error codes by class; codes not listed are temporary.
-var (
-	slackConfigErrors = map[string]bool{
-		"channel_not_found": true, "not_in_channel": true, "is_archived": true, "invalid_auth": true, "not_authed": true,
-		"account_inactive": true, "token_revoked": true, "token_expired": true, "missing_scope": true, "no_permission": true,
-		"restricted_action": true, "team_access_not_granted": true, "ekm_access_denied": true, "org_login_required": true,
-		"message_not_found": true, "cant_update_message": true, "edit_window_closed": true, "thread_not_found": true,
-	}
-	slackPermanentErrors = map[string]bool{
-		"invalid_blocks": true, "invalid_blocks_format": true, "msg_too_long": true, "no_text": true, "invalid_arguments": true,
-		"too_many_attachments": true, "invalid_metadata_format": true, "invalid_metadata_schema": true, "metadata_too_large": true,
-		"invalid_arg_name": true, "invalid_array_arg": true, "invalid_charset": true, "invalid_form_data": true,
-		"invalid_post_type": true, "missing_post_type": true, "duplicate_message_not_found": true,
-	}
-)
-
-// Classify tells how a delivery error should be handled: its class, how
-// long to wait for a rate limit, and whether the failed attempt may still
-// have posted the message (so that the next one must look first).
-func Classify(err error) (class ErrorClass, retryAfter time.Duration, uncertain bool) {
-	var rl *slack.RateLimitedError
-	var sc slack.StatusCodeError
-	var se slack.SlackErrorResponse
-	var pe *PermanentError
-	var ne net.Error
-	switch {
-	case errors.As(err, &pe):
-		return ClassPermanent, 0, false
-	case errors.As(err, &rl):
-		return ClassRateLimited, rl.RetryAfter, false
-	case errors.As(err, &sc):
-		switch {
-		case sc.Code == 429:
-			return ClassRateLimited, 0, false
-		case sc.Code >= 500:
-			return ClassTemporary, 0, true // the server may have acted before failing
-		case sc.Code == 401 || sc.Code == 403 || sc.Code == 404:
-			return ClassConfig, 0, false
-		}
-		return ClassTemporary, 0, false
-	case errors.As(err, &se):
-		switch {
-		case se.Err == "ratelimited":
-			return ClassRateLimited, 0, false
-		case slackConfigErrors[se.Err]:
-			return ClassConfig, 0, false
-		case slackPermanentErrors[se.Err]:
-			return ClassPermanent, 0, false
-		}
-		return ClassTemporary, 0, false
-	case errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return ClassTemporary, 0, true // the request may have gone out
-	}
-	return ClassTemporary, 0, true
 }
