@@ -56,44 +56,25 @@ fuzz:
 	done
 
 fmt:
-	@out=$$(gofmt -l cmd bot monitor ingest rules store templates); if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd bot monitor ingest delivery chart internal rules store templates); if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi
 
-# bench: the figures of the performance targets, on data the project makes
-# (kept under $(BENCHDATA) between runs; `make clean` removes it):
-#  1. import of 1,000,000 and 5,000,000 order lines into a fresh SQLite file,
-#     rate and peak RSS, beside sqlite3's own .import of the same file;
-#  2. one shop's metrics (median), one shop's 14-day breakdown of each
-#     metric (uncached), and every shop's metrics (the daily job) with
-#     1,000 shops and ~10 million order lines;
-#  3. /shopwatch answer latency over HTTP with signed requests, 20 clients.
-BENCH_END := 2026-11-20
+# bench: the figures of the performance targets (issue 9), on data the
+# project makes (kept under $(BENCHDATA) between runs; `make clean` removes it).
+# scripts/bench.sh measures, in one run:
+#  1. imports of 1M and 5M order lines in three row orders (demo --order
+#     mixed|shop|date), each kind's rows/s and peak RSS, beside sqlite3's
+#     .import of the same orders file into a table with the same keys;
+#  2. metrics --json, breakdown and ask as whole processes (median) with
+#     1,000 shops and ~10M order lines, beside the sqlite3 shell's NRR.
+# Then, on the same database: one shop's report and 14-day breakdowns
+# (uncached), every shop's metrics (the daily job), and /shopwatch answer
+# latency over HTTP with signed requests, 20 clients. BENCHFLAGS passes
+# SIZES=, ORDERS=, RUNS= or SKIP_IMPORTS=1 to the script.
+BENCH_END  := 2026-11-20
+BENCHFLAGS ?=
 bench: build
-	@mkdir -p $(BENCHDATA)
-	@for n in 1m:100 5m:500; do \
-		name=$${n%%:*}; shops=$${n##*:}; dir=$(BENCHDATA)/$$name; \
-		test -f $$dir/orders.csv || ./$(BIN) demo $$dir --shops $$shops --days 60 --orders-per-day 130 --seed 7 --end $(BENCH_END) >/dev/null; \
-		lines=$$(($$(wc -l < $$dir/orders.csv) - 1)); \
-		rm -f $$dir/import.db*; \
-		echo "== import $$lines order lines ($$name) into a fresh SQLite file"; \
-		/usr/bin/time -f "   peak RSS %M KB, %e s wall" ./$(BIN) --db $$dir/import.db --config $$dir/shopwatch.yaml import orders $$dir/orders.csv | tail -1; \
-		if command -v sqlite3 >/dev/null; then \
-			rm -f $$dir/yardstick.db; start=$$(date +%s.%N); \
-			sqlite3 $$dir/yardstick.db -cmd '.mode csv' ".import $$dir/orders.csv orders"; \
-			end=$$(date +%s.%N); \
-			awk -v n=$$lines -v a=$$start -v b=$$end 'BEGIN { printf "   sqlite3 .import (one table, no keys or indexes, no validation): %.0f rows/s in %.1f s\n", n/(b-a), b-a }'; \
-			rm -f $$dir/yardstick.db; \
-		else echo "   (sqlite3 not installed: no yardstick)"; fi; \
-		rm -f $$dir/import.db*; \
-	done
+	@env BIN=$(BIN) BENCHDATA=$(BENCHDATA) $(BENCHFLAGS) scripts/bench.sh
 	@dir=$(BENCHDATA)/10m; \
-	test -f $$dir/orders.csv || ./$(BIN) demo $$dir --shops 1000 --days 60 --orders-per-day 130 --seed 7 --end $(BENCH_END) >/dev/null; \
-	if [ ! -f $$dir/metrics.db ]; then \
-		echo "== building the 1,000-shop database (once)"; \
-		for kind in orders reviews returns chats; do \
-			./$(BIN) --db $$dir/metrics.db.tmp --config $$dir/shopwatch.yaml import $$kind $$dir/$$kind.csv | tail -1 || exit 1; \
-		done; \
-		mv $$dir/metrics.db.tmp $$dir/metrics.db; rm -f $$dir/metrics.db.tmp-*; \
-	fi; \
 	echo "== metrics on $$(($$(wc -l < $$dir/orders.csv) - 1)) order lines, 1,000 shops"; \
 	SHOPWATCH_BENCH_DB=$(CURDIR)/$$dir/metrics.db SHOPWATCH_BENCH_CONFIG=$(CURDIR)/$$dir/shopwatch.yaml SHOPWATCH_BENCH_DATE=$(BENCH_END) \
 		sh -c "$(GO) test -run '^$$' -bench 'Report$$|Breakdown' -benchtime 1000x ./store/ && $(GO) test -run '^$$' -bench 'Reports$$' -benchtime 5x ./store/" | grep Benchmark; \

@@ -114,15 +114,9 @@ func parseDays(s string) (int, bool) {
 }
 
 func breakdownTitle(metric string) string {
-	switch metric {
-	case "nrr":
-		return "NRR"
-	case "nrr_product":
-		return "product NRR"
-	case "nrr_service":
-		return "service NRR"
-	case "sfrr":
-		return "SFRR"
+	switch m := rules.Metric(metric); m {
+	case rules.NRR, rules.NRRProduct, rules.NRRService, rules.SFRR:
+		return shortName(m)
 	}
 	return "chat"
 }

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/templates"
+	"golang.org/x/sync/errgroup"
 )
 
 // digest: the weekly digest of one shop, or an overview of every shop the
@@ -135,34 +135,26 @@ type shopState struct {
 // time.
 func (h *Handler) shopStates(ctx context.Context, req Request, shops []*rules.Shop) ([]shopState, error) {
 	states := make([]shopState, len(shops))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(digestWorkers, len(shops)) {
-		wg.Go(func() {
-			for i := range next {
-				s := shops[i]
-				r, err := h.db.Report(ctx, s.ID, shopDay(s, req.At))
-				st := shopState{shop: s, report: r, err: err, worst: -1}
-				for _, res := range r.Results {
-					st.worst = max(st.worst, res.Level.Severity())
-					if res.Level == rules.LevelCritical {
-						st.crit++
-					}
+	var g errgroup.Group
+	g.SetLimit(digestWorkers)
+	for i, s := range shops {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			r, err := h.db.Report(ctx, s.ID, shopDay(s, req.At))
+			st := shopState{shop: s, report: r, err: err, worst: -1}
+			for _, res := range r.Results {
+				st.worst = max(st.worst, res.Level.Severity())
+				if res.Level == rules.LevelCritical {
+					st.crit++
 				}
-				states[i] = st
 			}
+			states[i] = st
+			return nil // a shop's error is part of its state
 		})
 	}
-loop:
-	for i := range shops {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break loop
-		}
-	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait()
 	return states, ctx.Err()
 }
 

@@ -174,14 +174,14 @@ func hostileMessages() []monitor.Outgoing {
 		{Reason: hostile, Unclassified: true, Group: "seller", Returns: 12, Weight: 0.8},
 		{Cause: "wrong_item", Group: "service", Returns: 9, Weight: 0.5},
 	}
-	products := []monitor.Product{
-		{ID: "p1" + hostile, Name: "Serum " + hostile, Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR},
-		{ID: "p1" + hostile, Name: "Serum " + hostile, Count: 10, Base: 420, Rate: 0.0238, Metric: rules.SFRR},
-		{ID: "p2" + hostile, Name: "", Count: 3, Metric: rules.SFRR},
+	products := []store.ProductCount{
+		{ProductID: "p1" + hostile, Name: "Serum " + hostile, Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR},
+		{ProductID: "p1" + hostile, Name: "Serum " + hostile, Count: 10, Base: 420, Rate: 0.0238, Metric: rules.SFRR},
+		{ProductID: "p2" + hostile, Name: "", Count: 3, Metric: rules.SFRR},
 	}
-	sfrr := monitor.Figure{Metric: rules.SFRR, Valid: true, Value: 0.02, Numerator: 20, Denominator: 1000, WindowDays: 30,
+	sfrr := rules.Result{Metric: rules.SFRR, Valid: true, Value: 0.02, Numerator: 20, Denominator: 1000, WindowDays: 30,
 		Level: rules.LevelCritical, Thresholds: &rules.Thresholds{Warn: 0.012, Critical: 0.015}, Headroom: ptr(0), RecoversOn: ptr(d20 + 9)}
-	alert := func(key string, metric rules.Metric, tr rules.Transition, from, to rules.Level, fig monitor.Figure, root string) *monitor.Message {
+	alert := func(key string, metric rules.Metric, tr rules.Transition, from, to rules.Level, fig rules.Result, root string) *monitor.Message {
 		return &monitor.Message{Kind: monitor.KindAlert, Key: key, Channel: "C0BEAUTY01", ShopID: "7495001", ShopName: "Beauty " + hostile,
 			Alert: &monitor.Alert{Metric: metric, Day: d20, Transition: tr, From: from, To: to, Since: d20 - 3, Root: root,
 				Figure: fig, WeekAgo: &nrrWeekAgo, ClearAt: 0.0036, RepeatDays: 7, Tally: causes, Products: products}}
@@ -209,7 +209,7 @@ func hostileMessages() []monitor.Outgoing {
 	digest.Digest = &d
 	overview := &monitor.Message{Kind: monitor.KindOverview, Key: "*/overview/2026-11-22/weekly", Channel: "C0ADMIN001",
 		Overview: &monitor.Overview{Day: d20 + 2, Shops: []monitor.ShopLine{
-			{ShopID: "7495001", Name: "Beauty " + hostile, Worst: rules.LevelCritical, Critical: 1, Figures: []monitor.Figure{nrr}},
+			{ShopID: "7495001", Name: "Beauty " + hostile, Worst: rules.LevelCritical, Critical: 1, Figures: []rules.Result{nrr}},
 			{ShopID: "7495002", Name: "Home " + hostile, Worst: rules.LevelOK, Stale: true},
 			{ShopID: "7495003", Name: "Pets " + hostile, Err: "reading " + hostile},
 		}}}

@@ -22,49 +22,13 @@ var (
 )
 
 // shortName is how a sentence names a metric.
-func shortName(m rules.Metric) string {
-	switch m {
-	case rules.NRR:
-		return "NRR"
-	case rules.NRRProduct:
-		return "product NRR"
-	case rules.NRRService:
-		return "service NRR"
-	case rules.SFRR:
-		return "SFRR"
-	case rules.ChatResponseRate:
-		return "the chat response rate"
-	case rules.ChatAvgResponseHours:
-		return "the average chat response time"
-	}
-	return string(m)
-}
+func shortName(m rules.Metric) string { return m.Words().Short }
 
 // abbrev is a metric's shortest name: "NRR", "chat rate".
-func abbrev(m rules.Metric) string {
-	switch m {
-	case rules.ChatResponseRate:
-		return "chat rate"
-	case rules.ChatAvgResponseHours:
-		return "chat time"
-	}
-	return shortName(m)
-}
+func abbrev(m rules.Metric) string { return m.Words().Abbrev }
 
 // title is a metric's name in a list: "Negative review rate (NRR)".
-func title(m rules.Metric) string {
-	switch m {
-	case rules.NRR:
-		return "Negative review rate (NRR)"
-	case rules.NRRProduct:
-		return "NRR, product-related"
-	case rules.NRRService:
-		return "NRR, service-related"
-	case rules.SFRR:
-		return "Seller-fault return/refund rate (SFRR)"
-	}
-	return m.Label()
-}
+func title(m rules.Metric) string { return m.Words().Title }
 
 // counted names what a rate's numerator counts, as "2 negative orders".
 func counted(s *rules.Shop, m rules.Metric, n int) string {
@@ -136,7 +100,7 @@ func value(r rules.Result) string {
 	if !r.Valid {
 		return "n/a"
 	}
-	if r.Metric == rules.ChatAvgResponseHours {
+	if r.Metric.Words().Unit == rules.UnitHours {
 		return templates.Hours(r.Value)
 	}
 	return pct(r.Value)

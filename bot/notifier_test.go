@@ -49,9 +49,9 @@ func ptr[T any](v T) *T { return &v }
 // Messages of the golden tests, as the monitor writes them.
 var (
 	d20 = rules.DateDay(2026, 11, 20)
-	nrr = monitor.Figure{Metric: rules.NRR, Valid: true, Value: 61.0 / 10000, Numerator: 61, Denominator: 10000, WindowDays: 30,
+	nrr = rules.Result{Metric: rules.NRR, Valid: true, Value: 61.0 / 10000, Numerator: 61, Denominator: 10000, WindowDays: 30,
 		Level: rules.LevelCritical, Thresholds: &rules.Thresholds{Warn: 0.004, Critical: 0.005}, Headroom: ptr(0), RecoversOn: ptr(d20 + 13)}
-	nrrWeekAgo = monitor.Figure{Metric: rules.NRR, Valid: true, Value: 48.0 / 10000, Numerator: 48, Denominator: 10000, WindowDays: 30,
+	nrrWeekAgo = rules.Result{Metric: rules.NRR, Valid: true, Value: 48.0 / 10000, Numerator: 48, Denominator: 10000, WindowDays: 30,
 		Level: rules.LevelWarn, Thresholds: &rules.Thresholds{Warn: 0.004, Critical: 0.005}}
 	criticalAlert = &monitor.Message{Kind: monitor.KindAlert, Key: "7495001/nrr/2026-11-20/critical", Channel: "C0BEAUTY01",
 		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Alert: &monitor.Alert{
@@ -59,20 +59,20 @@ var (
 			Figure: nrr, WeekAgo: &nrrWeekAgo, ClearAt: 0.0036, RepeatDays: 7,
 			Tally: []rules.TallyEntry{{Cause: "damaged", Group: "service", Reviews: 30, Returns: 12, Weight: 1.05},
 				{Cause: "not_as_described", Group: "product", Reviews: 20, Weight: 0.5}},
-			Products: []monitor.Product{{ID: "1729000000000000001", Name: "Vitamin C Serum <30ml>", Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR}},
+			Products: []store.ProductCount{{ProductID: "1729000000000000001", Name: "Vitamin C Serum <30ml>", Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR}},
 		}}
 	resolvedAlert = &monitor.Message{Kind: monitor.KindAlert, Key: "7495001/nrr/2026-12-04/resolved", Channel: "C0BEAUTY01",
 		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Alert: &monitor.Alert{
 			Metric: rules.NRR, Day: d20 + 14, Transition: rules.TransitionResolved, From: rules.LevelCritical, To: rules.LevelOK, Since: d20,
 			Root: "7495001/nrr/2026-11-20/critical", ClearAt: 0.0036, RepeatDays: 7,
-			Figure: monitor.Figure{Metric: rules.NRR, Valid: true, Value: 0.0031, Numerator: 31, Denominator: 10000, WindowDays: 30,
+			Figure: rules.Result{Metric: rules.NRR, Valid: true, Value: 0.0031, Numerator: 31, Denominator: 10000, WindowDays: 30,
 				Level: rules.LevelOK, Thresholds: &rules.Thresholds{Warn: 0.004, Critical: 0.005}},
 		}}
 	chatReminder = &monitor.Message{Kind: monitor.KindAlert, Key: "7495002/chat_response_rate/2026-11-20/reminder", Channel: "C0HOMEUS01",
 		ShopID: "7495002", ShopName: "Acme Home US", Alert: &monitor.Alert{
 			Metric: rules.ChatResponseRate, Day: d20, Transition: rules.TransitionReminder, From: rules.LevelWarn, To: rules.LevelWarn, Since: d20 - 12, Changed: d20 - 7,
 			Root: "7495002/chat_response_rate/2026-11-13/warn", ClearAt: 0.91, RepeatDays: 7,
-			Figure: monitor.Figure{Metric: rules.ChatResponseRate, Valid: true, Value: 0.88, Numerator: 88, Denominator: 100, Pending: 2,
+			Figure: rules.Result{Metric: rules.ChatResponseRate, Valid: true, Value: 0.88, Numerator: 88, Denominator: 100, Pending: 2,
 				WindowDays: 60, TargetHours: 24, Level: rules.LevelWarn, Thresholds: &rules.Thresholds{Warn: 0.90, Critical: 0.85}, Headroom: ptr(2)},
 			Hours: []store.HourStat{{Hour: 22, Turns: 10, Late: 4, Replied: 9, AvgHours: 20.25}},
 		}}
@@ -98,8 +98,8 @@ var (
 	digestMsg = &monitor.Message{Kind: monitor.KindDigest, Key: "7495001/digest/2026-11-22/weekly", Channel: "C0BEAUTY01",
 		ShopID: "7495001", ShopName: "Acme Beauty & Co TH", Digest: &monitor.Digest{
 			Day: d20 + 2, First: d20 + 2 - 55, WindowDays: 30,
-			Current: []monitor.Figure{nrr, {Metric: rules.ChatAvgResponseHours, Valid: true, Value: 3.5, Count: 80, WindowDays: 30, Level: rules.LevelNone}},
-			Before:  []monitor.Figure{nrrWeekAgo, {Metric: rules.ChatAvgResponseHours, Valid: true, Value: 4, Count: 70, WindowDays: 30, Level: rules.LevelNone}},
+			Current: []rules.Result{nrr, {Metric: rules.ChatAvgResponseHours, Valid: true, Value: 3.5, Count: 80, WindowDays: 30, Level: rules.LevelNone}},
+			Before:  []rules.Result{nrrWeekAgo, {Metric: rules.ChatAvgResponseHours, Valid: true, Value: 4, Count: 70, WindowDays: 30, Level: rules.LevelNone}},
 			Series: []monitor.Series{{Metric: rules.NRR, Thresholds: nrr.Thresholds,
 				Values: []*float64{ptr(0.003), nil, ptr(0.0045), ptr(0.0061)}, Levels: []rules.Level{rules.LevelOK, rules.LevelInsufficient, rules.LevelWarn, rules.LevelCritical}}},
 			LevelDays: map[rules.Metric]map[rules.Level]int{rules.NRR: {rules.LevelCritical: 10, rules.LevelWarn: 8, rules.LevelOK: 12}},
@@ -109,12 +109,12 @@ var (
 				{Cause: "wrong_item", Group: "service", Returns: 9, Weight: 0.6},
 				{Cause: "slow_response", Group: "service", Late: 12, Weight: 0.4},
 				{Reason: "box smelled <odd>", Unclassified: true, Group: "seller", Returns: 2, Weight: 0.1}},
-			Products: []monitor.Product{{ID: "p1", Name: "Serum", Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR},
-				{ID: "p1", Name: "Serum", Count: 10, Base: 420, Rate: 0.0238, Metric: rules.SFRR}},
+			Products: []store.ProductCount{{ProductID: "p1", Name: "Serum", Count: 25, Base: 400, Rate: 0.0625, Metric: rules.NRR},
+				{ProductID: "p1", Name: "Serum", Count: 10, Base: 420, Rate: 0.0238, Metric: rules.SFRR}},
 		}}
 	overviewMsg = &monitor.Message{Kind: monitor.KindOverview, Key: "*/overview/2026-11-22/weekly", Channel: "C0ADMIN001",
 		Overview: &monitor.Overview{Day: d20 + 2, Shops: []monitor.ShopLine{
-			{ShopID: "7495001", Name: "Acme Beauty & Co TH", Worst: rules.LevelCritical, Critical: 1, Figures: []monitor.Figure{nrr}},
+			{ShopID: "7495001", Name: "Acme Beauty & Co TH", Worst: rules.LevelCritical, Critical: 1, Figures: []rules.Result{nrr}},
 			{ShopID: "7495002", Name: "Acme Home US", Worst: rules.LevelOK, Stale: true},
 		}}}
 	nudgeMsg = &monitor.Message{Kind: monitor.KindNudge, Key: "7495001/chat_waiting/2026-11-21T05Z", Channel: "C0BEAUTY01",
@@ -492,10 +492,10 @@ func TestOverviewLineNeverFineWhileUnjudged(t *testing.T) {
 	}{
 		{"all within thresholds", monitor.ShopLine{ShopID: "1", Name: "A", Worst: rules.LevelOK}, "🟢 *A* `1`: all within thresholds", ""},
 		{"NRR stale, the rest ok", monitor.ShopLine{ShopID: "1", Name: "A", Worst: rules.LevelStale,
-			Figures: []monitor.Figure{{Metric: rules.NRR, Valid: true, Value: 0.0032, Level: rules.LevelStale, Thresholds: th}}},
+			Figures: []rules.Result{{Metric: rules.NRR, Valid: true, Value: 0.0032, Level: rules.LevelStale, Thresholds: th}}},
 			"⏸ *A* `1`: NRR stale", "within thresholds"},
 		{"SFRR critical, NRR no data", monitor.ShopLine{ShopID: "1", Name: "A", Worst: rules.LevelCritical, Critical: 1,
-			Figures: []monitor.Figure{{Metric: rules.NRR, Level: rules.LevelNoData, Thresholds: th}, {Metric: rules.SFRR, Valid: true, Value: 0.02, Level: rules.LevelCritical, Thresholds: th}}},
+			Figures: []rules.Result{{Metric: rules.NRR, Level: rules.LevelNoData, Thresholds: th}, {Metric: rules.SFRR, Valid: true, Value: 0.02, Level: rules.LevelCritical, Thresholds: th}}},
 			"🔴 *A* `1`: NRR no data, SFRR 2.00% critical", "within thresholds"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,7 +40,7 @@ func seedEpisode(tb testing.TB, db *store.DB, shop string, day, since rules.Day,
 			to = rules.LevelCritical
 		}
 		payload, _ := json.Marshal(Message{Kind: KindAlert, Key: key, Channel: "C" + shop, ShopID: shop, Alert: &Alert{Metric: rules.NRR, Day: d,
-			Transition: tr, From: rules.LevelOK, To: to, Since: since, Changed: d, Figure: Figure{Metric: rules.NRR, Valid: true, Value: 0.0061, WindowDays: 30}}})
+			Transition: tr, From: rules.LevelOK, To: to, Since: since, Changed: d, Figure: rules.Result{Metric: rules.NRR, Valid: true, Value: 0.0061, WindowDays: 30}}})
 		thread := ""
 		if key != root {
 			thread = root

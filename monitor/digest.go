@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
+	"golang.org/x/sync/errgroup"
 )
 
 // Digest shapes.
@@ -101,8 +101,8 @@ func (m *Monitor) digestOf(ctx context.Context, s *rules.Shop, day rules.Day, no
 		if !ok {
 			continue
 		}
-		d.Current = append(d.Current, FigureOf(c))
-		d.Before = append(d.Before, FigureOf(before.Results[metric]))
+		d.Current = append(d.Current, c)
+		d.Before = append(d.Before, before.Results[metric])
 		if c.Thresholds == nil {
 			continue
 		}
@@ -136,7 +136,7 @@ func (m *Monitor) digestOf(ctx context.Context, s *rules.Shop, day rules.Day, no
 		return nil, err
 	}
 	d.Tally = fb.Tally().Top(digestTop)
-	slices.SortStableFunc(d.Products, func(a, b Product) int { return cmp.Compare(b.Count, a.Count) })
+	slices.SortStableFunc(d.Products, func(a, b store.ProductCount) int { return cmp.Compare(b.Count, a.Count) })
 	if d.Muted, err = m.db.Mutes(ctx, s.ID, now); err != nil {
 		return nil, err
 	}
@@ -157,20 +157,15 @@ func (m *Monitor) overview(ctx context.Context, day rules.Day, now time.Time) (i
 		return 0, nil
 	}
 	lines := make([]ShopLine, len(m.cfg.Shops))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(overviewWorkers, len(lines)) {
-		wg.Go(func() {
-			for i := range next {
-				lines[i] = m.shopLine(ctx, m.cfg.Shops[i], day)
-			}
+	var g errgroup.Group
+	g.SetLimit(overviewWorkers)
+	for i := range lines {
+		g.Go(func() error {
+			lines[i] = m.shopLine(ctx, m.cfg.Shops[i], day)
+			return nil
 		})
 	}
-	for i := range lines {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait() // shopLine records its errors in its line
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -235,7 +230,7 @@ func (m *Monitor) shopLine(ctx context.Context, s *rules.Shop, day rules.Day) Sh
 		default:
 			continue
 		}
-		l.Figures = append(l.Figures, FigureOf(res))
+		l.Figures = append(l.Figures, res)
 	}
 	if unjudged != "" && worst <= 0 {
 		l.Worst = unjudged // never "all within thresholds" while a metric cannot be judged

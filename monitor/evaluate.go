@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -206,14 +207,13 @@ func (m *Monitor) alertMessages(ctx context.Context, s *rules.Shop, day rules.Da
 		a := &Alert{Metric: n.Metric, Day: n.Day, Transition: n.Transition, From: n.From, To: n.To, Since: n.Since, Changed: n.Changed, Root: n.Root,
 			LastData: n.LastData, HasData: n.HasData, RepeatDays: m.cfg.Alerts.RepeatEvery}
 		if _, kind := n.Metric.DataKind(); n.Metric != rules.MetricData && !kind {
-			a.Figure = FigureOf(n.Result)
+			a.Figure = n.Result
 			if th := n.Result.Thresholds; th != nil {
 				a.ClearAt = m.cfg.Alerts.ClearAt(n.Metric, *th)
 			}
 			if n.Transition != rules.TransitionResolved {
 				if r, ok := daily.WeekAgo.Results[n.Metric]; ok {
-					f := FigureOf(r)
-					a.WeekAgo = &f
+					a.WeekAgo = &r
 				}
 				if why == nil {
 					var err error
@@ -240,10 +240,12 @@ func (m *Monitor) alertMessages(ctx context.Context, s *rules.Shop, day rules.Da
 	return out, nil
 }
 
-func products(list []store.ProductCount, m rules.Metric) []Product {
-	var out []Product
-	for _, p := range list {
-		out = append(out, Product{ID: p.ProductID, Name: p.Name, Count: p.Count, Base: p.Base, Rate: p.Rate, Metric: m})
+// products are list with their metric set, for messages that list several
+// metrics' products together.
+func products(list []store.ProductCount, m rules.Metric) []store.ProductCount {
+	out := slices.Clone(list)
+	for i := range out {
+		out[i].Metric = m
 	}
 	return out
 }

@@ -101,7 +101,7 @@ func TestReplayReviewsStop(t *testing.T) {
 	}
 	// The overview never calls the shop fine while NRR cannot be judged.
 	s, _ := db.Config().Shop(shop)
-	if l := m.shopLine(ctx, s, end); !slices.ContainsFunc(l.Figures, func(f Figure) bool { return f.Metric == rules.NRR && f.Level == rules.LevelStale }) {
+	if l := m.shopLine(ctx, s, end); !slices.ContainsFunc(l.Figures, func(f rules.Result) bool { return f.Metric == rules.NRR && f.Level == rules.LevelStale }) {
 		t.Errorf("overview line %+v: NRR not listed as stale", l)
 	}
 

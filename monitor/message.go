@@ -47,49 +47,6 @@ func DecodeMessage(payload []byte) (*Message, error) {
 	return &m, nil
 }
 
-// Figure is a metric's result as a message shows it (rules.Result, which
-// marshals to the SPEC's wire form, in a form that round-trips).
-type Figure struct {
-	Metric      rules.Metric
-	Valid       bool
-	Value       float64
-	Numerator   int
-	Denominator int
-	Pending     int `json:",omitempty"`
-	Count       int `json:",omitempty"`
-	WindowDays  int
-	TargetHours float64 `json:",omitempty"`
-	Level       rules.Level
-	Thresholds  *rules.Thresholds `json:",omitempty"`
-	Headroom    *int              `json:",omitempty"`
-	RecoversOn  *rules.Day        `json:",omitempty"`
-}
-
-// FigureOf is r as a Figure.
-func FigureOf(r rules.Result) Figure {
-	return Figure{Metric: r.Metric, Valid: r.Valid, Value: r.Value, Numerator: r.Numerator, Denominator: r.Denominator,
-		Pending: r.Pending, Count: r.Count, WindowDays: r.WindowDays, TargetHours: r.TargetHours, Level: r.Level,
-		Thresholds: r.Thresholds, Headroom: r.Headroom, RecoversOn: r.RecoversOn}
-}
-
-// Result is f as a rules.Result.
-func (f Figure) Result() rules.Result {
-	return rules.Result{Metric: f.Metric, Valid: f.Valid, Value: f.Value, Numerator: f.Numerator, Denominator: f.Denominator,
-		Pending: f.Pending, Count: f.Count, WindowDays: f.WindowDays, TargetHours: f.TargetHours, Level: f.Level,
-		Thresholds: f.Thresholds, Headroom: f.Headroom, RecoversOn: f.RecoversOn}
-}
-
-// Product is one product behind a metric.
-type Product struct {
-	ID    string
-	Name  string
-	Count int     // counted orders with the product
-	Base  int     // the product's own delivered (or created) orders
-	Rate  float64 // Count / Base
-	// Metric is the metric whose breakdown the product comes from.
-	Metric rules.Metric `json:",omitempty"`
-}
-
 // Alert is a notification of SPEC section 4 with what explains it.
 type Alert struct {
 	Metric     rules.Metric // rules.MetricData for stale data
@@ -99,10 +56,10 @@ type Alert struct {
 	Since      rules.Day // the date the alert first opened (stale data: the first stale date)
 	Changed    rules.Day `json:",omitempty"` // the first date at To
 	Root       string    // key of the episode's first message
-	Figure     Figure
-	WeekAgo    *Figure   `json:",omitempty"` // the metric 7 days earlier: the trend
-	ClearAt    float64   // the value at which the alert resolves (hysteresis)
-	Products   []Product `json:",omitempty"`
+	Figure     rules.Result
+	WeekAgo    *rules.Result        `json:",omitempty"` // the metric 7 days earlier: the trend
+	ClearAt    float64              // the value at which the alert resolves (hysteresis)
+	Products   []store.ProductCount `json:",omitempty"`
 	// Tally is the shop's tally (rules.Tally) cut to the entries counted in
 	// the metric, in the tally's order: the same causes and counts as the
 	// tips and digests.
@@ -126,17 +83,17 @@ type Series struct {
 
 // Digest is a shop's weekly digest.
 type Digest struct {
-	Day     rules.Day // the last date of the week
-	First   rules.Day // the first date of the series (eight weeks)
-	Current []Figure  // every metric on Day
-	Before  []Figure  // every metric a week before
-	Series  []Series  // metrics with thresholds, daily
+	Day     rules.Day      // the last date of the week
+	First   rules.Day      // the first date of the series (eight weeks)
+	Current []rules.Result // every metric on Day
+	Before  []rules.Result // every metric a week before
+	Series  []Series       // metrics with thresholds, daily
 	// LevelDays counts, per metric with thresholds, the dates of the last
 	// 30 at each level.
 	LevelDays  map[rules.Metric]map[rules.Level]int
-	Inputs     []rules.Input      `json:",omitempty"` // the freshness of each record kind on Day
-	Products   []Product          // top products behind NRR and SFRR
-	Tally      []rules.TallyEntry // the top of the shop's tally (rules.Tally)
+	Inputs     []rules.Input        `json:",omitempty"` // the freshness of each record kind on Day
+	Products   []store.ProductCount // top products behind NRR and SFRR
+	Tally      []rules.TallyEntry   // the top of the shop's tally (rules.Tally)
 	WindowDays int
 	Muted      []store.Mute `json:",omitempty"`
 }
@@ -149,9 +106,9 @@ type ShopLine struct {
 	Worst    rules.Level // the worst level of a metric with thresholds
 	Critical int         // metrics at critical
 	Warn     int
-	Stale    bool     // no new records for the stale-data period
-	Figures  []Figure // metrics at warn or critical, or that cannot be judged (stale, no data)
-	Err      string   `json:",omitempty"`
+	Stale    bool           // no new records for the stale-data period
+	Figures  []rules.Result // metrics at warn or critical, or that cannot be judged (stale, no data)
+	Err      string         `json:",omitempty"`
 }
 
 // Overview is the all-shops digest, shops worst first.

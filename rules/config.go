@@ -252,11 +252,20 @@ func ParseConfig(data []byte) (*Config, error) {
 		}
 		return nil, errors.New(msg)
 	}
-	var root yaml.Node
-	_ = yaml.Unmarshal(data, &root) // already parsed once: only for line numbers
-	shopLines := sequenceLines(&root, "shops")
+	// The node tree is only for the line numbers of errors: it is parsed
+	// again, and only, when there is an error to place.
+	var root *yaml.Node
+	tree := func() *yaml.Node {
+		if root == nil {
+			root = new(yaml.Node)
+			_ = yaml.Unmarshal(data, root) // already parsed once without error
+		}
+		return root
+	}
 	// at prefixes the error of a top-level section with its line.
-	at := func(key string, err error) error { return fmt.Errorf("line %d: %s: %w", keyLine(&root, key), key, err) }
+	at := func(key string, err error) error {
+		return fmt.Errorf("line %d: %s: %w", keyLine(tree(), key), key, err)
+	}
 
 	c := &Config{AdminChannel: raw.AdminChannel, byID: make(map[string]*Shop)}
 	c.Digest = DigestSchedule{Weekday: time.Monday, Hour: 9}
@@ -302,22 +311,27 @@ func ParseConfig(data []byte) (*Config, error) {
 		c.Sync = ss
 	}
 	if len(raw.Shops) == 0 {
-		if keyLine(&root, "shops") == 0 {
+		if keyLine(tree(), "shops") == 0 {
 			return nil, errors.New("shops: no shops list: add one with at least one shop")
 		}
 		return nil, at("shops", errors.New("the list is empty: add at least one shop"))
 	}
-	for i, rs := range raw.Shops {
-		line := 0
-		if i < len(shopLines) {
-			line = shopLines[i]
+	// shopLine is the line of the i-th shop of the list, 0 when unknown.
+	shopLine := func(i int) int {
+		if lines := sequenceLines(tree(), "shops"); i < len(lines) {
+			return lines[i]
 		}
-		s, err := parseShop(rs)
+		return 0
+	}
+	// Shops mostly share a few zones: each is loaded from the system once.
+	zones := make(map[string]*time.Location)
+	for i, rs := range raw.Shops {
+		s, err := parseShop(rs, zones)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: shop %d (%s): %w", line, i+1, rs.ID, err)
+			return nil, fmt.Errorf("line %d: shop %d (%s): %w", shopLine(i), i+1, rs.ID, err)
 		}
 		if _, dup := c.byID[s.ID]; dup {
-			return nil, fmt.Errorf("line %d: shop id %q is listed twice", line, s.ID)
+			return nil, fmt.Errorf("line %d: shop id %q is listed twice", shopLine(i), s.ID)
 		}
 		c.byID[s.ID] = s
 		c.Shops = append(c.Shops, s)
@@ -332,7 +346,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	return c, nil
 }
 
-func parseShop(rs rawShop) (*Shop, error) {
+// parseShop validates one shop of the list. zones caches the time zones
+// loaded so far, by name.
+func parseShop(rs rawShop, zones map[string]*time.Location) (*Shop, error) {
 	if strings.TrimSpace(rs.ID) == "" {
 		return nil, errors.New("id is required")
 	}
@@ -343,9 +359,13 @@ func parseShop(rs rawShop) (*Shop, error) {
 	if rs.Timezone == "" {
 		return nil, errors.New("timezone is required (an IANA name like Asia/Bangkok)")
 	}
-	loc, err := time.LoadLocation(rs.Timezone)
-	if err != nil {
-		return nil, fmt.Errorf("timezone %q: not an IANA time zone name", rs.Timezone)
+	loc, ok := zones[rs.Timezone]
+	if !ok {
+		var err error
+		if loc, err = time.LoadLocation(rs.Timezone); err != nil {
+			return nil, fmt.Errorf("timezone %q: not an IANA time zone name", rs.Timezone)
+		}
+		zones[rs.Timezone] = loc
 	}
 	profile := rs.Profile
 	if profile == "" {

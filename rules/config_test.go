@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +142,30 @@ func TestParseFraction(t *testing.T) {
 				t.Errorf("ParseFraction(%q) = %v, %v; want %v ok=%v", tt.in, got, err, tt.want, tt.ok)
 			}
 		})
+	}
+}
+
+// Shops sharing a time zone each get it, whatever the order of the list.
+func TestParseConfigSharedZones(t *testing.T) {
+	zones := []string{"Asia/Bangkok", "America/New_York", "Asia/Bangkok", "UTC", "America/New_York", "Asia/Bangkok"}
+	var b strings.Builder
+	b.WriteString("shops:\n")
+	for i, z := range zones {
+		fmt.Fprintf(&b, "  - id: \"%d\"\n    timezone: %s\n", i+1, z)
+	}
+	c, err := ParseConfig([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, z := range zones {
+		s, _ := c.Shop(strconv.Itoa(i + 1))
+		if s == nil || s.Location.String() != z || s.Timezone != z {
+			t.Errorf("shop %d: %+v, want zone %s", i+1, s, z)
+		}
+	}
+	// A bad zone after cached ones is still named with its line.
+	_, err = ParseConfig([]byte(b.String() + "  - id: \"9\"\n    timezone: Mars/Olympus\n"))
+	if want := fmt.Sprintf("line %d: shop 7 (9): timezone \"Mars/Olympus\"", 2*len(zones)+2); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error = %v, want it to start with %q", err, want)
 	}
 }

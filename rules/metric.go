@@ -38,26 +38,28 @@ type Inputs struct {
 	Turns     []Turn       // buyer turns starting in the window
 }
 
-// Result is one metric of a report (SPEC section 5, metrics --json).
+// Result is one metric of a report (SPEC section 5). Its JSON form is the
+// plain one that round-trips, as messages keep it; `metrics --json` writes
+// the SPEC's shape at the edge (cmd).
 type Result struct {
 	Metric      Metric
 	Valid       bool    // false when the denominator is 0: the value is null
 	Value       float64 // a fraction for rates, hours for chat_avg_response_hours
 	Numerator   int
 	Denominator int
-	Pending     int // chat_response_rate: turns still inside the target
-	Count       int // chat_avg_response_hours: replied turns
+	Pending     int `json:",omitempty"` // chat_response_rate: turns still inside the target
+	Count       int `json:",omitempty"` // chat_avg_response_hours: replied turns
 	WindowDays  int
-	TargetHours float64 // chat metrics
+	TargetHours float64 `json:",omitempty"` // chat metrics
 	Level       Level
-	Thresholds  *Thresholds // nil for informational metrics
-	Headroom    *int        // more counted records the rate can take before passing critical
-	RecoversOn  *Day        // first date the rate is back within warn, if it is past warn
+	Thresholds  *Thresholds `json:",omitempty"` // nil for informational metrics
+	Headroom    *int        `json:",omitempty"` // more counted records the rate can take before passing critical
+	RecoversOn  *Day        `json:",omitempty"` // first date the rate is back within warn, if it is past warn
 	// Computed is the level of the figures when Level is LevelStale or
 	// LevelNoData (AlertPolicy.ApplyInputs), and Gaps the input kinds at
 	// fault; both empty otherwise.
-	Computed Level
-	Gaps     []Input
+	Computed Level   `json:",omitempty"`
+	Gaps     []Input `json:",omitempty"`
 }
 
 // Report is every metric of one shop for one date.

@@ -43,25 +43,6 @@ func metricNames() string {
 // LowerIsWorse reports whether a smaller value of m is worse.
 func (m Metric) LowerIsWorse() bool { return m == ChatResponseRate }
 
-// Label is the human name of m.
-func (m Metric) Label() string {
-	switch m {
-	case NRR:
-		return "Negative review rate"
-	case NRRProduct:
-		return "Negative review rate (product)"
-	case NRRService:
-		return "Negative review rate (service)"
-	case SFRR:
-		return "Seller-fault return/refund rate"
-	case ChatResponseRate:
-		return "Chat response rate"
-	case ChatAvgResponseHours:
-		return "Chat average response time"
-	}
-	return string(m)
-}
-
 // Thresholds are a metric's warn and critical levels, as fractions.
 type Thresholds struct {
 	Warn     float64

@@ -24,13 +24,18 @@ type Breakdown struct {
 	Waiting  []WaitingChat
 }
 
-// ProductCount is one product's share of a numerator.
+// ProductCount is one product's share of a numerator. Messages in the
+// outbox keep it too (monitor.Alert, monitor.Digest); its JSON names are
+// theirs ("ID").
 type ProductCount struct {
-	ProductID string
+	ProductID string `json:"ID"`
 	Name      string
 	Count     int     // counted orders with this product
 	Base      int     // the product's own denominator: its delivered (or created) orders
 	Rate      float64 // Count / Base; 0 when Base is 0
+	// Metric is the metric whose breakdown the product comes from, when
+	// products of several metrics are listed together.
+	Metric rules.Metric `json:",omitempty"`
 }
 
 // CauseCount is one cause's (or return reason's) share of a numerator.

@@ -3,11 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
-
-	"gorm.io/gorm"
 
 	"github.com/shopwatch/shopwatch/rules"
 )
@@ -28,17 +25,24 @@ func (db *DB) syncShops(ctx context.Context) error {
 	db.shops = make(map[string]shopRef, len(db.cfg.Shops))
 	db.byKey = make(map[int64]*rules.Shop, len(db.cfg.Shops))
 	g := db.gorm.WithContext(ctx)
+	// One read of the whole (small) table: a query per shop would make the
+	// open of a 1,000-shop database cost more than the question asked.
+	var rows []shopRow
+	if err := g.Find(&rows).Error; err != nil {
+		return fmt.Errorf("store: load shops: %w", err)
+	}
+	stored := make(map[string]shopRow, len(rows))
+	for _, r := range rows {
+		stored[r.ShopID] = r
+	}
 	for _, s := range db.cfg.Shops {
-		var row shopRow
-		err := g.Where("shop_id = ?", s.ID).Take(&row).Error
+		row, ok := stored[s.ID]
 		switch {
-		case errors.Is(err, gorm.ErrRecordNotFound):
+		case !ok:
 			row = shopRow{ShopID: s.ID, Name: s.Name, Timezone: s.Timezone}
 			if err := g.Create(&row).Error; err != nil {
 				return fmt.Errorf("store: add shop %s: %w", s.ID, err)
 			}
-		case err != nil:
-			return fmt.Errorf("store: load shop %s: %w", s.ID, err)
 		case row.Timezone != s.Timezone || row.Name != s.Name:
 			if row.Timezone != s.Timezone {
 				db.log.Info("shop time zone changed: recomputing local dates", "shop", s.ID, "from", row.Timezone, "to", s.Timezone)

@@ -51,7 +51,7 @@ type breakdownView struct {
 	Date     rules.Day           `json:"date"`
 	Metric   rules.Metric        `json:"metric"`
 	From     rules.Day           `json:"from"`
-	Result   rules.Result        `json:"result"`
+	Result   specResult          `json:"result"`
 	Products []productView       `json:"products"`
 	Causes   []causeView         `json:"causes,omitempty"`
 	Reasons  []causeView         `json:"reasons,omitempty"`
@@ -76,10 +76,10 @@ type causeView struct {
 }
 
 func breakdownJSON(b *store.Breakdown) breakdownView {
-	v := breakdownView{ShopID: b.ShopID, Date: b.Window.Last, Metric: b.Metric, From: b.Window.First, Result: b.Result,
+	v := breakdownView{ShopID: b.ShopID, Date: b.Window.Last, Metric: b.Metric, From: b.Window.First, Result: specResult(b.Result),
 		Products: []productView{}, Hours: b.Hours, Waiting: b.Waiting}
 	for _, p := range b.Products {
-		v.Products = append(v.Products, productView(p))
+		v.Products = append(v.Products, productView{ProductID: p.ProductID, Name: p.Name, Count: p.Count, Base: p.Base, Rate: p.Rate})
 	}
 	causes := make([]causeView, 0, len(b.Causes))
 	for _, c := range b.Causes {

@@ -20,9 +20,13 @@ func cmdDemo(ctx context.Context, e *env, g globals, args []string) error {
 	fs.IntVar(&opts.OrdersPerDay, "orders-per-day", 60, "average orders per shop per day")
 	fs.Int64Var(&opts.Seed, "seed", 1, "random seed (same seed, same data)")
 	end := fs.String("end", "", "last day with data, YYYY-MM-DD (default: yesterday)")
+	order := fs.String("order", "", "row order of the data files: mixed (by order id, shops and dates mixed), shop or date (default: shop by shop, in time order)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if opts.Order, err = demo.ParseOrder(*order); err != nil {
+		return fmt.Errorf("%w: --order: %v", errUsage, err)
 	}
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: demo DIR", errUsage)

@@ -32,7 +32,7 @@ commands:
   import KIND FILE...      import orders, reviews, returns or chats CSV files, or Seller Center exports [--skip-invalid] [--shop ID]
   metrics                  a shop's metrics for a date [--shop ID] [--date YYYY-MM-DD] [--json]
   breakdown                what drives a metric [--shop ID] --metric nrr|nrr_product|nrr_service|sfrr|chat [--date D] [--top N] [--json]
-  demo DIR                 write a demo config and data set [--shops N] [--days N] [--orders-per-day N] [--seed N] [--end D]
+  demo DIR                 write a demo config and data set [--shops N] [--days N] [--orders-per-day N] [--seed N] [--end D] [--order mixed|shop|date]
   serve                    the Slack bot: HTTP on SHOPWATCH_ADDR (default :8080), Socket Mode with SLACK_APP_TOKEN [--addr A]
   ask '/shopwatch ...'     answer a slash command locally, as the bot would [--channel C] (default: the admin channel)
   tiktok authorize|status  connect a shop to TikTok Shop [--shop ID --code AUTH_CODE], or show the shops' sync state [--shop ID]

@@ -42,7 +42,7 @@ func cmdMetrics(ctx context.Context, e *env, g globals, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, r)
+		return writeJSON(e.stdout, specReport(r))
 	}
 	s, _ := db.Config().Shop(*shopID)
 	printReport(e.stdout, s, r)
@@ -108,7 +108,11 @@ func allShops(ctx context.Context, e *env, db *store.DB, date string, asJSON boo
 	}
 	slices.SortStableFunc(reports, func(a, b rules.Report) int { return cmp.Compare(severity(b), severity(a)) })
 	if asJSON {
-		return writeJSON(e.stdout, reports)
+		specs := make([]specReport, len(reports))
+		for i, r := range reports {
+			specs[i] = specReport(r)
+		}
+		return writeJSON(e.stdout, specs)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SHOP\tNAME\tDATE\tNRR\tSFRR\tCHAT RATE\tWORST")

@@ -13,7 +13,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/shopwatch/shopwatch/store"
 )
 
 // Options say how much data to generate. The zero value of each field but
@@ -24,6 +27,7 @@ type Options struct {
 	OrdersPerDay int       // average orders per shop per day (default 60); shops vary around it (0.3x..2x)
 	Seed         int64     // RNG seed (default 1); the same Options give byte-identical files
 	End          time.Time // the last day with data; only its year, month and day are used (required)
+	Order        Order     // row order of the data files (default OrderShops)
 }
 
 // Summary counts what Generate wrote.
@@ -41,13 +45,15 @@ const (
 	ChatsFile   = "chats.csv"
 )
 
-// CSV headers of the data files (SPEC section 2).
-const (
-	OrdersHeader  = "order_id,shop_id,product_id,created_at,product_name,delivered_at,status"
-	ReviewsHeader = "review_id,order_id,shop_id,product_id,rating,created_at,text,tags"
-	ReturnsHeader = "return_id,order_id,shop_id,product_id,created_at,reason,type,status"
-	ChatsHeader   = "message_id,conversation_id,shop_id,sender,sent_at,text"
+// CSV headers of the data files (SPEC section 2): the store's column lists.
+var (
+	OrdersHeader  = header(store.Orders)
+	ReviewsHeader = header(store.Reviews)
+	ReturnsHeader = header(store.Returns)
+	ChatsHeader   = header(store.Chats)
 )
+
+func header(k store.Kind) string { return strings.Join(store.Columns(k), ",") }
 
 // ErrNoEnd is returned when Options.End is the zero time.
 var ErrNoEnd = errors.New("demo: End is required (the last day with data)")
@@ -71,6 +77,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
+	}
+	if _, err := ParseOrder(string(o.Order)); err != nil {
+		return o, err
 	}
 	switch {
 	case o.Shops < 0 || o.Shops > maxShops:
@@ -127,6 +136,13 @@ func Generate(dir string, opts Options) (Summary, error) {
 		}
 		if err := files[i].Close(); err != nil {
 			return Summary{}, fmt.Errorf("demo: write %s: %w", sum.Files[i], err)
+		}
+	}
+	if opts.Order != OrderShops {
+		for _, path := range sum.Files[1:] {
+			if err := reorder(path, opts.Order, opts.Seed); err != nil {
+				return Summary{}, fmt.Errorf("demo: order %s: %w", opts.Order, err)
+			}
 		}
 	}
 	return sum, nil

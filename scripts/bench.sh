@@ -1,0 +1,144 @@
+#!/bin/sh
+# bench.sh: the figures of issue 9 and the performance section of README,
+# on data the project makes (kept under $BENCHDATA between runs; `make clean`
+# removes it). Run by `make bench` after `make build`.
+#
+#  1. Imports, for each size of $SIZES and each row order of $ORDERS (demo
+#     --order): orders, reviews, returns and chats into a fresh database,
+#     rows/s and peak RSS of each process, beside the sqlite3 shell's .import
+#     of the same orders file into a table with the store's key and index.
+#  2. Short commands on 1,000 shops and ~10M order lines: the whole-process
+#     median of $RUNS runs of metrics --json, breakdown and ask, beside the
+#     sqlite3 shell answering the same NRR with hand-written SQL on an
+#     indexed copy.
+#
+# Environment: BIN (bin/shopwatch), BENCHDATA (bench-data), SIZES
+# ("1m:100 5m:500": name:shops, 60 days of 130 orders per shop and day),
+# ORDERS ("mixed shop date"), RUNS (15), SKIP_IMPORTS=1 runs part 2 only,
+# SKIP_SHORT=1 part 1 only.
+set -eu
+
+BIN=${BIN:-bin/shopwatch}
+DATA=${BENCHDATA:-bench-data}
+SIZES=${SIZES:-"1m:100 5m:500"}
+ORDERS=${ORDERS:-"mixed shop date"}
+RUNS=${RUNS:-15}
+END=2026-11-20
+
+if command -v sqlite3 >/dev/null; then
+	yardstick=1
+else
+	yardstick=
+	echo "sqlite3 is not installed: no yardstick figures (install it with: apt-get install sqlite3)"
+fi
+if [ ! -x /usr/bin/time ]; then
+	echo "GNU time (/usr/bin/time) is required for peak RSS: apt-get install time" >&2
+	exit 1
+fi
+
+# demo DIR SHOPS ORDER: the data set, made once.
+demo() {
+	[ -f "$1/orders.csv" ] || "$BIN" demo "$1" --shops "$2" --days 60 --orders-per-day 130 --seed 7 --end $END --order "$3" >/dev/null
+}
+
+# lines FILE: data rows of a CSV file (no quoted line breaks in demo data).
+lines() { echo $(($(wc -l <"$1") - 1)); }
+
+now() { date +%s.%N; }
+
+# rate ROWS START END LABEL
+rate() { awk -v n="$1" -v a="$2" -v b="$3" -v l="$4" 'BEGIN { printf "   %-44s %8.0f rows/s in %6.1f s\n", l, n/(b-a), b-a }'; }
+
+# The store keeps one row per order (its lines' products in one column) under
+# PRIMARY KEY (order_id) and indexes (shop, delivered_day, created_day,
+# products). The file has one row per order line: the yardstick's key is the
+# line's (order_id, product_id) and its index the same columns by name.
+YARD_ORDERS='CREATE TABLE orders (order_id TEXT, shop_id TEXT, product_id TEXT, created_at TEXT, product_name TEXT, delivered_at TEXT, status TEXT, PRIMARY KEY (order_id, product_id)) WITHOUT ROWID;
+CREATE INDEX orders_shop_delivered ON orders (shop_id, delivered_at, created_at, product_id);'
+YARD_REVIEWS='CREATE TABLE reviews (review_id TEXT PRIMARY KEY, order_id TEXT, shop_id TEXT, product_id TEXT, rating INTEGER, created_at TEXT, text TEXT, tags TEXT) WITHOUT ROWID;
+CREATE INDEX reviews_shop_created ON reviews (shop_id, created_at, rating, order_id);'
+
+if [ -z "${SKIP_IMPORTS:-}" ]; then
+	for size in $SIZES; do
+		name=${size%%:*}
+		shops=${size##*:}
+		for order in $ORDERS; do
+			dir=$DATA/$name-$order
+			demo "$dir" "$shops" "$order"
+			echo "== import, $name, $order order: $(lines "$dir/orders.csv") order lines, $shops shops, fresh SQLite file"
+			rm -f "$dir"/import.db*
+			for kind in orders reviews returns chats; do
+				n=$(lines "$dir/$kind.csv")
+				a=$(now)
+				/usr/bin/time -o "$dir/time.txt" -f "%M" "$BIN" --db "$dir/import.db" --config "$dir/shopwatch.yaml" import $kind "$dir/$kind.csv" >/dev/null
+				b=$(now)
+				rate "$n" "$a" "$b" "shopwatch import $kind ($n)" | tr -d '\n'
+				echo "   peak RSS $(($(tail -1 "$dir/time.txt") / 1024)) MB"
+			done
+			rm -f "$dir"/import.db* "$dir/time.txt"
+			if [ -n "$yardstick" ]; then
+				rm -f "$dir/yardstick.db"
+				sqlite3 "$dir/yardstick.db" "$YARD_ORDERS"
+				n=$(lines "$dir/orders.csv")
+				a=$(now)
+				sqlite3 "$dir/yardstick.db" -cmd '.mode csv' ".import --skip 1 $dir/orders.csv orders"
+				b=$(now)
+				rate "$n" "$a" "$b" "sqlite3 .import orders, same keys ($n)"
+				rm -f "$dir/yardstick.db"
+			fi
+		done
+	done
+fi
+
+[ -z "${SKIP_SHORT:-}" ] || exit 0
+
+# Part 2: 1,000 shops, ~10M order lines (default order: the answers do not
+# depend on it), imported once.
+dir=$DATA/10m
+demo "$dir" 1000 ""
+if [ ! -f "$dir/metrics.db" ]; then
+	echo "== building the 1,000-shop database (once)"
+	for kind in orders reviews returns chats; do
+		"$BIN" --db "$dir/metrics.db.tmp" --config "$dir/shopwatch.yaml" import $kind "$dir/$kind.csv" | tail -1
+	done
+	mv "$dir/metrics.db.tmp" "$dir/metrics.db"
+	rm -f "$dir"/metrics.db.tmp-*
+fi
+if [ -n "$yardstick" ] && [ ! -f "$dir/yardstick.db" ]; then
+	echo "== building the sqlite3 shell's indexed copy (once)"
+	rm -f "$dir/yardstick.db.tmp"
+	sqlite3 "$dir/yardstick.db.tmp" "$YARD_ORDERS $YARD_REVIEWS"
+	sqlite3 "$dir/yardstick.db.tmp" -cmd '.mode csv' ".import --skip 1 $dir/orders.csv orders" ".import --skip 1 $dir/reviews.csv reviews"
+	mv "$dir/yardstick.db.tmp" "$dir/yardstick.db"
+fi
+
+# median LABEL CMD...: the median wall time of $RUNS runs of a process.
+median() {
+	label=$1
+	shift
+	"$@" >/dev/null 2>&1 || true # warm the page cache; ask exits 2 on some answers
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		a=$(date +%s%N)
+		"$@" >/dev/null 2>&1 || true
+		b=$(date +%s%N)
+		echo $(((b - a) / 1000))
+		i=$((i + 1))
+	done | sort -n | awk -v l="$label" '{ t[NR] = $1 } END { printf "   %-44s median %6.1f ms of %d runs\n", l, t[int((NR + 1) / 2)] / 1000, NR }'
+}
+
+shop=$(sed -n 2p "$dir/orders.csv" | cut -d, -f2)
+sw() { "$BIN" --db "$dir/metrics.db" --config "$dir/shopwatch.yaml" "$@"; }
+echo "== short commands as whole processes: $(lines "$dir/orders.csv") order lines, 1,000 shops, shop $shop, $END"
+median "metrics --shop --date --json" sw metrics --shop "$shop" --date $END --json
+median "breakdown --shop --metric nrr --date" sw breakdown --shop "$shop" --metric nrr --date $END
+median "ask '/shopwatch status SHOP'" sw ask "/shopwatch status $shop"
+if [ -n "$yardstick" ]; then
+	# NRR over the 30 local dates ending $END: distinct orders with a review
+	# rated <= 2 ÷ distinct orders delivered (the shell cannot classify
+	# causes: the logistics exclusion is left out, the reads are the same).
+	from=$(date -u -d "$END -29 days" +%F)
+	sql="SELECT (SELECT COUNT(DISTINCT order_id) FROM reviews WHERE shop_id = '$shop' AND created_at >= '$from' AND created_at < '${END}Z' AND rating <= 2) * 1.0 /
+	(SELECT COUNT(DISTINCT order_id) FROM orders WHERE shop_id = '$shop' AND delivered_at >= '$from' AND delivered_at < '${END}Z');"
+	median "sqlite3 shell, the same NRR by hand" sqlite3 "$dir/yardstick.db" "$sql"
+fi
