@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
+	"github.com/shopwatch/shopwatch/store/storetest"
 	"github.com/shopwatch/shopwatch/templates"
 )
 
@@ -258,7 +258,7 @@ func mustHostileDB(t *testing.T) *store.DB {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{DSN: filepath.Join(t.TempDir(), "hostile.db"), Config: cfg})
+	db, err := store.Open(ctx, store.Options{DSN: storetest.DSN(t), Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}

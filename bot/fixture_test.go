@@ -15,6 +15,7 @@ import (
 
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
+	"github.com/shopwatch/shopwatch/store/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -163,8 +164,10 @@ func fixtureCSV() (map[store.Kind]string, error) {
 	return map[store.Kind]string{store.Orders: orders.String(), store.Reviews: reviews.String(), store.Returns: returns.String(), store.Chats: chats.String()}, nil
 }
 
-// fixtureFile is a database file with the fixture imported, built once
-// per test binary (importing under -race is slow) and copied per test.
+// fixtureFile is a database with the fixture imported, built once per test
+// binary (importing under -race is slow) and copied per test: a SQLite
+// file, or on PostgreSQL (storetest.BackendEnv) a database used as the
+// template of each test's own.
 var fixtureFile = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "shopwatch-bot-fixture-")
 	if err != nil {
@@ -176,6 +179,11 @@ var fixtureFile = sync.OnceValues(func() (string, error) {
 	}
 	ctx := context.Background()
 	path := filepath.Join(dir, "fixture.db")
+	if storetest.OnPostgres() {
+		if path, dropFixture, err = storetest.NewPostgres("bot_fixture", ""); err != nil {
+			return "", err
+		}
+	}
 	db, err := store.Open(ctx, store.Options{DSN: path, Config: cfg})
 	if err != nil {
 		return "", err
@@ -194,17 +202,24 @@ var fixtureFile = sync.OnceValues(func() (string, error) {
 	return path, nil
 })
 
+// dropFixture drops the PostgreSQL fixture database, if one was made.
+var dropFixture = func() error { return nil }
+
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
-	if path, err := fixtureFile(); err == nil {
+	if path, err := fixtureFile(); err == nil && !storetest.OnPostgres() {
 		os.RemoveAll(filepath.Dir(path))
+	}
+	if err := dropFixture(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 	}
 	os.Exit(code)
 }
 
 // MustFixtureDB opens a fresh copy of the fixture database, in its own
-// SQLite file, and returns it and its directory.
+// SQLite file (or PostgreSQL database), and returns it and a directory
+// holding its config.
 func MustFixtureDB(tb testing.TB) (*store.DB, string) {
 	tb.Helper()
 	src, err := fixtureFile()
@@ -212,13 +227,17 @@ func MustFixtureDB(tb testing.TB) (*store.DB, string) {
 		tb.Fatal(err)
 	}
 	dir := tb.TempDir()
-	data, err := os.ReadFile(src)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	path := filepath.Join(dir, "shopwatch.db")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		tb.Fatal(err)
+	if storetest.OnPostgres() {
+		path = storetest.PostgresFrom(tb, src)
+	} else {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "shopwatch.yaml"), []byte(fixtureConfig), 0o644); err != nil {
 		tb.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/store/demo"
+	"github.com/shopwatch/shopwatch/store/storetest"
 )
 
 // TestImportDoesNotBlockService runs a large import into the live
@@ -54,7 +55,7 @@ func TestImportDoesNotBlockService(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	path := filepath.Join(dir, "shopwatch.db")
+	path := storetest.DSN(t)
 	open := func() *store.DB {
 		db, err := store.Open(ctx, store.Options{DSN: path, Config: cfg})
 		if err != nil {

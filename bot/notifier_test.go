@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
+	"github.com/shopwatch/shopwatch/store/storetest"
 )
 
 // notifierConfig is the config of the notifier's tests.
@@ -257,7 +257,7 @@ func enqueueMessage(tb testing.TB, db *store.DB, m *monitor.Message, thread stri
 func TestNotifierSlackThreads(t *testing.T) {
 	fake := newFakeSlack(t)
 	fake.perChan = 0
-	db := mustOutboxDB(t, filepath.Join(t.TempDir(), "t.db"))
+	db := mustOutboxDB(t, storetest.DSN(t))
 	n, err := NewNotifier(NotifierOptions{Config: db.Config(), BotToken: "xoxb-test", APIURL: fake.URL()})
 	if err != nil {
 		t.Fatal(err)
@@ -366,7 +366,7 @@ func TestDeliver1000Channels(t *testing.T) {
 		}
 		return 0, false
 	}
-	db := mustOutboxDB(t, filepath.Join(t.TempDir(), "t.db"))
+	db := mustOutboxDB(t, storetest.DSN(t))
 	const channels = 1000
 	msgs := make([]store.OutboxMessage, channels)
 	for i := range msgs {
@@ -420,7 +420,7 @@ func TestDeliveryCrash(t *testing.T) {
 	for _, mode := range []string{"after-send", "before-send"} {
 		t.Run(mode, func(t *testing.T) {
 			fake := newFakeSlack(t)
-			path := filepath.Join(t.TempDir(), "t.db")
+			path := storetest.DSN(t)
 			db := mustOutboxDB(t, path)
 			enqueueMessage(t, db, criticalAlert, "")
 

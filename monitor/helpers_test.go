@@ -14,6 +14,7 @@ import (
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 	"github.com/shopwatch/shopwatch/store/demo"
+	"github.com/shopwatch/shopwatch/store/storetest"
 )
 
 // demoEnd is the last day of the generated data in tests.
@@ -43,7 +44,7 @@ func MustImportDemo(tb testing.TB, dir, extra string) *store.DB {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	db, err := store.Open(context.Background(), store.Options{DSN: filepath.Join(dir, "shopwatch.db"), Config: cfg})
+	db, err := store.Open(context.Background(), store.Options{DSN: storetest.DSN(tb), Config: cfg})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func MustOpen(tb testing.TB, config string) *store.DB {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	db, err := store.Open(context.Background(), store.Options{DSN: filepath.Join(tb.TempDir(), "shopwatch.db"), Config: cfg})
+	db, err := store.Open(context.Background(), store.Options{DSN: storetest.DSN(tb), Config: cfg})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -122,6 +122,9 @@ type Options struct {
 	// Logger, Clock and Metrics default to the monitor's.
 	Delivery DeliveryOptions
 	Metrics  *Metrics
+	// Replicas, when set, coordinates replicas sharing the database
+	// (replicas.go); nil: this process is the only one.
+	Replicas Coordinator
 	// OnEvaluated, when set, is called after each daily evaluation (by the
 	// scheduler or Evaluate) with its summary, such as the Slack App Home's
 	// refresh. It runs on the evaluation's goroutine: it must not block.

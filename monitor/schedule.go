@@ -95,6 +95,12 @@ func (m *Monitor) Tick(ctx context.Context, shops []*rules.Shop, now time.Time) 
 			m.log.Error("scheduled run failed", "err", err)
 		}
 	}
+	unlock, err := m.lockTick(ctx)
+	if err != nil {
+		fail(err)
+		return rep
+	}
+	defer unlock()
 
 	// Daily evaluations, grouped by date, oldest first.
 	lastDaily, err := m.db.LastRuns(ctx, RunDaily)
@@ -232,8 +238,12 @@ func (m *Monitor) Start(ctx context.Context) error {
 	if m.deliver == nil {
 		return errors.New("monitor: a notifier is required to start")
 	}
-	s, err := gocron.NewScheduler(gocron.WithClock(m.clock), gocron.WithLocation(time.UTC),
-		gocron.WithLogger(gocronLogger{m.log}), gocron.WithStopTimeout(30*time.Second))
+	sopts := []gocron.SchedulerOption{gocron.WithClock(m.clock), gocron.WithLocation(time.UTC),
+		gocron.WithLogger(gocronLogger{m.log}), gocron.WithStopTimeout(30 * time.Second)}
+	if m.o.Replicas != nil {
+		sopts = append(sopts, gocron.WithDistributedElector(m.o.Replicas))
+	}
+	s, err := gocron.NewScheduler(sopts...)
 	if err != nil {
 		return fmt.Errorf("monitor: scheduler: %w", err)
 	}

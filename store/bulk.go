@@ -302,8 +302,9 @@ func (w *writer) write(ctx context.Context, b *batch) error {
 	return w.rows.upsert(ctx, w.tx, b)
 }
 
-// due reports whether the open transaction has held the lock long enough.
-func (w *writer) due() bool { return w.tx != nil && w.pause.due() }
+// due reports whether the open transaction has held the lock long enough,
+// or whether it should commit since the next batch is not ready.
+func (w *writer) due(idle bool) bool { return w.tx != nil && (idle || w.pause.due()) }
 
 // commit finishes the kind's steps for the batches written since the last
 // commit and commits them.

@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 
 	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
@@ -81,6 +83,11 @@ type conn struct {
 
 	// portableImport disables the direct SQLite path of imports (tests).
 	portableImport bool
+	// pg is set on PostgreSQL (pgconn.go), where a few statements differ.
+	pg bool
+
+	replicasOnce sync.Once
+	replicas     *Replicas // replicas.go
 }
 
 // now is the time on the database's clock.
@@ -98,25 +105,31 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	if strings.HasPrefix(opts.DSN, "postgres://") || strings.HasPrefix(opts.DSN, "postgresql://") {
-		return nil, errors.New("store: PostgreSQL is not supported yet: use a SQLite file path")
+	pg := IsPostgres(opts.DSN)
+	dialector := sqlite.Open(sqliteDSN(opts.DSN))
+	if pg {
+		conn, err := openPostgres(opts.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", redactDSN(opts.DSN), err)
+		}
+		dialector = postgres.New(postgres.Config{Conn: conn})
 	}
-	g, err := gorm.Open(sqlite.Open(sqliteDSN(opts.DSN)), &gorm.Config{
+	g, err := gorm.Open(dialector, &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", opts.DSN, err)
+		return nil, fmt.Errorf("store: open %s: %w", redactDSN(opts.DSN), err)
 	}
 	sqlDB, err := g.DB()
 	if err != nil {
 		return nil, err
 	}
-	c := &conn{gorm: g, sql: sqlDB, cfg: opts.Config, log: opts.Logger.With("component", "store"), clock: opts.Clock}
+	c := &conn{gorm: g, sql: sqlDB, cfg: opts.Config, log: opts.Logger.With("component", "store"), clock: opts.Clock, pg: pg}
 	db := &DB{conn: c, Records: &Records{c}, Alerts: &Alerts{c}, Outbox: &Outbox{c}, Grants: &Grants{c}}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
-		return nil, fmt.Errorf("store: open %s: %w", opts.DSN, err)
+		return nil, fmt.Errorf("store: open %s: %w", redactDSN(opts.DSN), err)
 	}
 	if db.causes, err = rules.NewClassifier(opts.Config.CauseKeywords); err != nil {
 		sqlDB.Close()
@@ -126,6 +139,12 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: reason_keywords: %w", err)
 	}
+	unlock, err := db.lockSetup(ctx)
+	if err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	defer unlock()
 	if err := db.migrate(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -169,6 +188,9 @@ func sqliteDSN(path string) string {
 
 // Close closes the database.
 func (db *conn) Close() error {
+	if db.replicas != nil {
+		db.replicas.Close()
+	}
 	db.stmts.mu.Lock()
 	for _, s := range db.stmts.stmts {
 		s.Close()

@@ -147,7 +147,7 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	if err != nil {
 		return nil, err
 	}
-	checked, cleanup, err := db.validate(ctx, spec, sources, opts)
+	checked, cleanup, err := db.checkSources(ctx, spec, sources, opts)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", kind, err)
 	}
@@ -209,7 +209,7 @@ func (db *DB) load(ctx context.Context, spec *kindSpec, f feed, opts ImportOptio
 	res := newResult(kind, f)
 	batches, free, parseErr := db.parseAsync(ctx, spec, f, res, opts, "importing")
 
-	w, err := db.newWriter(ctx, spec)
+	w, err := db.openWriter(ctx, spec)
 	if err != nil {
 		cancel()
 		for range batches {
@@ -224,7 +224,7 @@ func (db *DB) load(ctx context.Context, spec *kindSpec, f feed, opts ImportOptio
 			writeErr = w.write(ctx, b)
 			// Commit when the lock has been held long enough, or when the
 			// next batch is not ready: never hold it while parsing.
-			if writeErr == nil && (w.due() || len(batches) == 0) {
+			if writeErr == nil && w.due(len(batches) == 0) {
 				if writeErr = w.commit(ctx); writeErr == nil {
 					committed++
 				}
@@ -243,9 +243,8 @@ func (db *DB) load(ctx context.Context, spec *kindSpec, f feed, opts ImportOptio
 		writeErr = err
 	}
 	if writeErr == nil && res.Total > 0 && (!opts.SkipInvalid || res.unusable > 0) {
-		// validate read the files and found them usable (and, without
-		// SkipInvalid, valid): they changed since.
-		writeErr = fmt.Errorf("%w: %w", errChangedDuringImport, &InvalidInputError{Rows: res.Rejected, Total: res.Total, Files: res.unusable})
+		// Rejected rows found while writing (checkSources).
+		writeErr = db.invalidWhileWriting(&InvalidInputError{Rows: res.Rejected, Total: res.Total, Files: res.unusable})
 	}
 	if writeErr == nil {
 		if writeErr = w.commit(ctx); writeErr == nil {

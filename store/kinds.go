@@ -275,10 +275,8 @@ ORDER BY m.conversation_id`, after, turnChunk)
 				turns.add(c.id+"\x00"+strconv.Itoa(seq), []any{c.id, int64(seq), c.shop, t.Start, int64(t.Day), reply})
 			}
 		}
-		if turns.len() > 0 {
-			if _, err := tx.ExecContext(ctx, ins.upsertSQL(), string(turns.json(nil))); err != nil {
-				return fmt.Errorf("write turns: %w", err)
-			}
+		if err := db.upsertRows(ctx, tx, ins, &turns); err != nil {
+			return fmt.Errorf("write turns: %w", err)
 		}
 		after = convs[len(convs)-1].id
 	}

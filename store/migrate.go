@@ -287,15 +287,28 @@ CREATE INDEX outbox_thread ON outbox (thread_key);
 `,
 }
 
+// ddl returns schema text in the database's dialect (pgschema.go).
+func (db *DB) ddl(sqlite string) string {
+	if db.pg {
+		return pgMigration(sqlite)
+	}
+	return sqlite
+}
+
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, db.ddl(`CREATE TABLE IF NOT EXISTS schema_migrations (
 	version    INTEGER PRIMARY KEY,
 	applied_at INTEGER NOT NULL
-)`); err != nil {
+)`)); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
 	var current int
-	if err := db.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
 	if current > len(migrations)-1 {
@@ -305,11 +318,11 @@ func (db *DB) migrate(ctx context.Context) error {
 		db.log.Warn("upgrading the database schema: on a large database this takes a minute", "from", current, "to", len(migrations)-1)
 	}
 	for v := current + 1; v < len(migrations); v++ {
-		tx, err := db.sql.BeginTx(ctx, nil)
+		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("store: migrate %d: %w", v, err)
 		}
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		if _, err := tx.ExecContext(ctx, db.ddl(migrations[v])); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("store: migrate %d: %w", v, err)
 		}

@@ -175,15 +175,18 @@ func (db *conn) outboxFind(q *gorm.DB) ([]OutboxMessage, error) {
 // ClaimOutbox takes message id for one delivery attempt, until leaseUntil.
 // It returns false when the message is not due, is being sent by another
 // worker, or is done. A message found claimed with an expired lease was in
-// flight when its worker stopped: it comes back uncertain.
+// flight when its worker stopped: it comes back uncertain. On PostgreSQL
+// the row is locked for the claim, and a row another replica is claiming
+// is skipped (SELECT ... FOR UPDATE SKIP LOCKED), so that one replica
+// takes it.
 func (db *Outbox) ClaimOutbox(ctx context.Context, id int64, now, leaseUntil time.Time) (OutboxMessage, bool, error) {
 	var m OutboxMessage
 	claimed := false
 	err := db.orm(ctx).Transaction(func(tx *gorm.DB) error {
 		var r outboxRow
-		// FOR UPDATE where the database has it; SQLite's transactions
-		// take the write lock at BEGIN (_txlock=immediate).
-		err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("id = ?", id).Take(&r).Error
+		// FOR UPDATE SKIP LOCKED where the database has it; SQLite's
+		// transactions take the write lock at BEGIN (_txlock=immediate).
+		err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate, Options: clause.LockingOptionsSkipLocked}).Where("id = ?", id).Take(&r).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil
 		}

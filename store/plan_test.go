@@ -3,13 +3,15 @@ package store
 import (
 	"strings"
 	"testing"
+
+	"github.com/shopwatch/shopwatch/store/storetest"
 )
 
 // The queries that read a whole window of a shop's records (metrics and
 // breakdowns) must be answered from an index alone: a read of the table
 // behind it costs a B-tree search per row.
 func TestWindowQueriesUseCoveringIndexes(t *testing.T) {
-	db := MustOpen(t, testConfig)
+	db := MustOpenAt(t, storetest.SQLite(t), testConfig) // PostgreSQL: plan_pg_test.go
 	indexSQL := func() string {
 		var s string
 		if err := db.sql.QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'orders_shop_delivered'`).Scan(&s); err != nil {

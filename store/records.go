@@ -131,7 +131,7 @@ func (db *DB) importRecords(ctx context.Context, kind Kind, name string, opts Im
 		return nil, err
 	}
 	f := feed{names: []string{name}, each: each}
-	if err := db.check(ctx, spec, f, opts); err != nil {
+	if err := db.checkFeed(ctx, spec, f, opts); err != nil {
 		return nil, fmt.Errorf("import %s: %w", kind, err)
 	}
 	return db.load(ctx, spec, f, opts)

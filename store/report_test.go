@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/store/storetest"
 )
 
 // The scenario: shop 7495002 in New York (default profile), evaluated for
@@ -220,7 +221,7 @@ func dump(tb testing.TB, db *DB, query string) string {
 // upgrade changes its connection, this fails instead of imports silently
 // slowing down.
 func TestDirectSQLiteAvailable(t *testing.T) {
-	db := MustOpen(t, testConfig)
+	db := MustOpenAt(t, storetest.SQLite(t), testConfig)
 	conn, err := db.sql.Conn(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -162,7 +162,7 @@ SELECT shop, day, SUM(c), SUM(d) FROM (
 	SELECT shop, created_day AS day, 1 AS c, 0 AS d FROM orders WHERE shop = ?1
 	UNION ALL
 	SELECT shop, delivered_day, 0, 1 FROM orders WHERE shop = ?1 AND delivered_day IS NOT NULL
-) GROUP BY shop, day`,
+) AS days GROUP BY shop, day`,
 	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s, shop); err != nil {

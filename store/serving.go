@@ -16,6 +16,9 @@ func (db *DB) SetConnections(n int) {
 	if n <= 0 {
 		return
 	}
+	if db.pg {
+		n += 2 // the leader lock and a tick's lock hold connections of their own (replicas.go)
+	}
 	db.sql.SetMaxOpenConns(n)
 	db.sql.SetMaxIdleConns(n)
 }
@@ -23,12 +26,15 @@ func (db *DB) SetConnections(n int) {
 // ChangeWatcher tells a cache whether the database may have changed, in
 // any process: an import, a sync, a mute, and for which shops. It holds
 // one connection of its own and asks SQLite's data_version, which moves
-// whenever another connection commits.
+// whenever another connection commits. On PostgreSQL it asks for the
+// current snapshot, which moves whenever a writing transaction ends: on
+// any database of the server, so it may move without a change here (the
+// cache then finds no shop count moved), but never misses one.
 type ChangeWatcher struct {
 	mu      sync.Mutex
 	conn    *sql.Conn
 	stmt    *sql.Stmt
-	last    int64
+	last    string
 	version uint64
 }
 
@@ -38,7 +44,11 @@ func (db *DB) WatchChanges(ctx context.Context) (*ChangeWatcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: watch changes: %w", err)
 	}
-	stmt, err := conn.PrepareContext(ctx, `PRAGMA data_version`)
+	q := `PRAGMA data_version`
+	if db.pg {
+		q = `SELECT pg_current_snapshot()::text`
+	}
+	stmt, err := conn.PrepareContext(ctx, q)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("store: watch changes: %w", err)
@@ -56,7 +66,7 @@ func (db *DB) WatchChanges(ctx context.Context) (*ChangeWatcher, error) {
 func (w *ChangeWatcher) Version(ctx context.Context) (uint64, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var v int64
+	var v string
 	if err := w.stmt.QueryRowContext(ctx).Scan(&v); err != nil {
 		return 0, fmt.Errorf("store: data version: %w", err)
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"testing"
+
+	"github.com/shopwatch/shopwatch/store/storetest"
 )
 
 // rawOf must refuse any driver connection but glebarez/go-sqlite's, so
@@ -34,7 +36,7 @@ func TestRawOfRefusesOtherConnections(t *testing.T) {
 // Without the direct path, an import goes through the JSON upserter.
 func TestWriterFallsBackToJSON(t *testing.T) {
 	for _, portable := range []bool{false, true} {
-		db := MustOpen(t, testConfig)
+		db := MustOpenAt(t, storetest.SQLite(t), testConfig) // SQLite's writer
 		db.portableImport = portable
 		w, err := db.newWriter(context.Background(), kindSpecs[Orders])
 		if err != nil {

@@ -3,12 +3,12 @@ package store
 import (
 	"context"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/store/storetest"
 )
 
 const testConfig = `shops:
@@ -22,13 +22,15 @@ const testConfig = `shops:
     profile: default
 `
 
-// MustOpen opens a database in a fresh SQLite file with the given config.
+// MustOpen opens a fresh database with the given config: a SQLite file, or
+// a PostgreSQL database when SHOPWATCH_TEST_BACKEND=postgres (storetest).
 func MustOpen(tb testing.TB, config string) *DB {
 	tb.Helper()
-	return MustOpenAt(tb, filepath.Join(tb.TempDir(), "shopwatch.db"), config)
+	return MustOpenAt(tb, storetest.DSN(tb), config)
 }
 
-// MustOpenAt opens the SQLite file at path with the given config.
+// MustOpenAt opens the database at path (a SQLite file or a DSN) with the
+// given config.
 func MustOpenAt(tb testing.TB, path, config string) *DB {
 	tb.Helper()
 	cfg, err := rules.ParseConfig([]byte(config))

@@ -125,8 +125,12 @@ func TestChangeWatcher(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	// On PostgreSQL the version also moves for writes to the server's other
+	// databases (serving.go), such as other tests': there, only that it
+	// moves on each change is checked.
+	steady := !db.pg
 	v1, _ := w.Version(ctx)
-	if v2, _ := w.Version(ctx); v2 != v1 {
+	if v2, _ := w.Version(ctx); v2 != v1 && steady {
 		t.Errorf("version moved without a change: %d, %d", v1, v2)
 	}
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
@@ -178,11 +182,11 @@ func TestChangeWatcher(t *testing.T) {
 				t.Fatal(err)
 			}
 			v, _ := w.Version(ctx)
-			if moved := v != version; moved == tt.noop {
+			if moved := v != version; moved == tt.noop && (steady || !moved) {
 				t.Errorf("version moved = %v", moved)
 			}
 			version = v
-			if again, _ := w.Version(ctx); again != v {
+			if again, _ := w.Version(ctx); again != v && steady {
 				t.Error("version moved again without a change")
 			}
 			after, err := w.ShopChanges(ctx)

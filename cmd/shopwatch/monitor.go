@@ -39,7 +39,11 @@ func newMonitor(e *env, db *store.DB, tmpl *templates.Set, command string, log *
 	if e.getenv("SLACK_BOT_TOKEN") == "" {
 		delivery.PerChannel = time.Millisecond // stdout has no rate limit
 	}
-	return monitor.New(monitor.Options{DB: db, Notifier: n, Logger: log, Clock: e.clock, Delivery: delivery, OnEvaluated: onEvaluated})
+	opts := monitor.Options{DB: db, Notifier: n, Logger: log, Clock: e.clock, Delivery: delivery, OnEvaluated: onEvaluated}
+	if db.Shared() {
+		opts.Replicas = db.Replicas()
+	}
+	return monitor.New(opts)
 }
 
 // newNotifier returns the Slack notifier with SLACK_BOT_TOKEN, else the
@@ -68,8 +72,20 @@ func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set
 	if err := reg.Register(m.Metrics()); err != nil {
 		return nil, fmt.Errorf("register the monitor's metrics: %w", err)
 	}
-	handle("GET /healthz/monitor", healthHandler(m))
+	handle("GET /healthz/monitor", healthHandler(m, db))
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	if db.Shared() {
+		go func() {
+			defer close(done)
+			campaign(ctx, db.Replicas(), e.log)
+		}()
+	} else {
+		close(done)
+	}
 	if err := m.Start(ctx); err != nil {
+		cancel()
+		<-done
 		return nil, err
 	}
 	if e.getenv("SLACK_BOT_TOKEN") == "" {
@@ -79,12 +95,15 @@ func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set
 		if err := m.Stop(); err != nil {
 			e.log.Warn("stop the monitor", "err", err)
 		}
+		cancel()
+		<-done
 	}, nil
 }
 
 // healthHandler answers 200 "ok" when the monitor is healthy, else 503 and
-// what is wrong.
-func healthHandler(m *monitor.Monitor) http.Handler {
+// what is wrong. With replicas (PostgreSQL) the answer says the replica's
+// role: "ok: leader" or "ok: follower".
+func healthHandler(m *monitor.Monitor, db *store.DB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -93,6 +112,10 @@ func healthHandler(m *monitor.Monitor) http.Handler {
 		if err := m.Health(ctx); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintln(w, err)
+			return
+		}
+		if db.Shared() {
+			fmt.Fprintln(w, "ok:", db.Replicas().Role())
 			return
 		}
 		fmt.Fprintln(w, "ok")

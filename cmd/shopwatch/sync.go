@@ -175,12 +175,21 @@ func startSync(ctx context.Context, e *env, db *store.DB, handle func(pattern st
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var g errgroup.Group // both run until ctx ends and log their own failures
+	// With replicas (PostgreSQL), the leader alone runs them; every
+	// replica takes webhooks (replicas.go).
+	start := func(name string, run func(context.Context)) {
+		if db.Shared() {
+			g.Go(func() error { whileLeader(ctx, db.Replicas(), name, e.log, run); return nil })
+		} else {
+			g.Go(func() error { run(ctx); return nil })
+		}
+	}
 	if s != nil {
 		handle("POST /tiktok/webhook", s.WebhookHandler())
-		g.Go(func() error { return s.Run(ctx) })
+		start("TikTok sync", func(ctx context.Context) { s.Run(ctx) })
 	}
 	if w != nil {
-		g.Go(func() error { return w.Run(ctx) })
+		start("inbox", func(ctx context.Context) { w.Run(ctx) })
 	}
 	return func() { cancel(); _ = g.Wait() }, nil
 }

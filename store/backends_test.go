@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/shopwatch/shopwatch/rules"
+	"github.com/shopwatch/shopwatch/store/storetest"
+)
+
+// The scenario's orders again, changed: a delivery moves, an undelivered
+// order is delivered, an order gains a product and one moves to a line of
+// its own, and an order appears twice in the file.
+const reimportedOrders = ordersHeader +
+	"edge-last,7495002,p1,2026-10-30T09:00:00-04:00,Serum,2026-11-01T10:00:00-05:00,delivered\n" +
+	"undelivered,7495002,p3,2026-10-20T09:00:00-04:00,Mask,2026-10-25T09:00:00-04:00,delivered\n" +
+	"two-lines,7495002,p3,2026-10-20T09:00:00-04:00,Mask,2026-10-22T09:00:00-04:00,delivered\n" +
+	"fresh,7495001,p9,2026-10-21T09:00:00+07:00,Brush,,shipped\n" +
+	"fresh,7495001,p8,2026-10-21T09:00:00+07:00,Comb,2026-10-24T09:00:00+07:00,delivered\n"
+
+// TestBackendsAgree loads the same records into each backend and compares
+// what is stored and every answer read from it, day by day, with SQLite's.
+func TestBackendsAgree(t *testing.T) {
+	ctx := context.Background()
+	type result struct {
+		tables  []string
+		answers []string
+	}
+	results := map[string]result{}
+	for _, b := range storetest.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			db := loadScenarioInto(t, MustOpenAt(t, b.DSN(t), testConfig))
+			MustImport(t, db, Orders, "orders2.csv", reimportedOrders)
+			// An order whose lines are further apart than a batch, and one
+			// stored already that comes back after them.
+			split := ordersHeader + "split,7495002,p1,2026-10-21T09:00:00-04:00,Serum,,shipped\n"
+			for i := range batchRows + 10 {
+				split += fmt.Sprintf("filler-%d,7495001,p%d,2026-10-2%dT09:00:00+07:00,Item,,shipped\n", i, i%5, i%9)
+			}
+			split += "split,7495002,p2,2026-10-21T09:00:00-04:00,Toner,2026-10-24T09:00:00-04:00,delivered\n" +
+				"two-lines,7495002,p4,2026-10-20T09:00:00-04:00,Brush,2026-10-23T09:00:00-04:00,delivered\n" +
+				"split,7495002,p1,2026-10-21T09:00:00-04:00,Serum,2026-10-25T09:00:00-04:00,delivered\n"
+			MustImport(t, db, Orders, "orders3.csv", split)
+			// The imports' own times differ between the runs.
+			if _, err := db.sql.ExecContext(ctx, `UPDATE record_imports SET imported_at = 0`); err != nil {
+				t.Fatal(err)
+			}
+			var r result
+			for _, q := range []string{
+				"SELECT order_id, shop, created_at, created_day, COALESCE(delivered_at, -1), COALESCE(delivered_day, -1), status, products FROM orders ORDER BY order_id",
+				"SELECT shop, day, created, delivered FROM shop_days WHERE created <> 0 OR delivered <> 0 ORDER BY shop, day",
+				"SELECT shop, product_id, name FROM products ORDER BY shop, product_id",
+				"SELECT review_id, causes, text, tags FROM reviews ORDER BY review_id",
+				"SELECT return_id, fault, category, classified, status, type FROM returns ORDER BY return_id",
+				"SELECT conversation_id, seq, start_at, COALESCE(reply_at, -1) FROM chat_turns ORDER BY conversation_id, seq",
+			} {
+				r.tables = append(r.tables, q+"\n"+dump(t, db, q))
+			}
+			for _, shop := range []string{"7495001", "7495002"} {
+				for day := rules.DateDay(2026, 10, 1); day <= rules.DateDay(2026, 11, 5); day++ {
+					report, err := db.Report(ctx, shop, day)
+					if err != nil {
+						t.Fatal(err)
+					}
+					explain, err := db.Explain(ctx, shop, day, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					daily, err := db.Daily(ctx, shop, day)
+					if err != nil {
+						t.Fatal(err)
+					}
+					r.answers = append(r.answers, fmt.Sprintf("%s %s: %s\n%s\n%s", shop, day, jsonText(t, report), jsonText(t, explain), jsonText(t, daily)))
+					for _, m := range []string{"nrr", "sfrr", "chat"} {
+						bd, err := db.Breakdown(ctx, shop, m, day, 0)
+						if err != nil {
+							t.Fatal(err)
+						}
+						r.answers = append(r.answers, fmt.Sprintf("%s %s %s: %s", shop, day, m, jsonText(t, bd)))
+					}
+				}
+			}
+			results[b.Name] = r
+		})
+	}
+	want, ok := results["sqlite"]
+	if !ok {
+		t.Fatal("no SQLite results")
+	}
+	for name, got := range results {
+		if name == "sqlite" {
+			continue
+		}
+		for i := range want.tables {
+			if got.tables[i] != want.tables[i] {
+				t.Errorf("%s stores differently:\n%s\nSQLite:\n%s", name, got.tables[i], want.tables[i])
+			}
+		}
+		if !reflect.DeepEqual(got.answers, want.answers) {
+			for i := range want.answers {
+				if got.answers[i] != want.answers[i] {
+					t.Errorf("%s answers differently:\n%s\nSQLite:\n%s", name, got.answers[i], want.answers[i])
+					break
+				}
+			}
+		}
+	}
+}
+
+func jsonText(tb testing.TB, v any) string {
+	tb.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,309 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Imports on PostgreSQL. The whole import is one transaction: readers keep
+// reading the committed state meanwhile (MVCC), so there is no reason to
+// commit in chunks as on SQLite, and an import that fails for any reason
+// leaves nothing behind. Parsed rows go to temporary staging tables with
+// COPY (pgx CopyFrom), each row numbered in input order; at the end one
+// set-based merge per table upserts the last row of each key:
+//
+//   - orders: an order's dates and status are those of its last line, its
+//     products the stored ones followed by the new ones in input order;
+//     shop_days moves by the difference between the stored and the merged
+//     orders, computed before the orders are written. Most orders of an
+//     import are new and staged once: they are inserted as staged. The
+//     writer notes each order it stages (a 64-bit hash of its id) and
+//     stages an order's later rows apart (stage_orders_again); those
+//     orders and the ones stored already are merged row by row in SQL;
+//   - every other table: the last row of each key replaces the stored one;
+//   - chats: the touched conversations have their turns rebuilt, as on
+//     SQLite (rebuildTurns).
+
+// pgCopyRows is how many rows are buffered per table before a COPY.
+const pgCopyRows = 8192
+
+type pgWriter struct {
+	db    *DB
+	conn  *sql.Conn
+	tx    *sql.Tx
+	spec  *kindSpec
+	steps importSteps
+	seq   int64
+	rows  [][][]any // per target (orders: per orderTargets), rows waiting for COPY
+
+	// Orders: the hashes of the ids staged so far, and the rows of orders
+	// staged again, waiting for COPY. A hash shared by two ids sends the
+	// second to the merge of repeated orders, which is right for any order.
+	seen  map[uint64]struct{}
+	again [][]any
+}
+
+func (db *DB) newPGWriter(ctx context.Context, spec *kindSpec) (*pgWriter, error) {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
+	}
+	w := &pgWriter{db: db, conn: conn, spec: spec, rows: make([][][]any, len(spec.targets)), seen: map[uint64]struct{}{}}
+	if spec.begin != nil && spec.kind != Orders { // orders merge in SQL (mergeOrders)
+		if w.steps, err = spec.begin(ctx, db, conn); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("import %s: %w", spec.kind, err)
+		}
+	}
+	return w, nil
+}
+
+// stageCols are a target's columns in its staging table.
+func stageCols(t target) []string { return append(append([]string(nil), t.cols...), "seq") }
+
+func (w *pgWriter) write(ctx context.Context, b *batch) error {
+	if w.tx == nil {
+		tx, err := w.conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		w.tx = tx
+		// The merge sorts and hashes the whole import: in memory.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		for _, t := range w.spec.targets {
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE stage_%s ON COMMIT DROP AS SELECT %s, 0::bigint AS seq FROM %s WITH NO DATA`,
+				t.name, strings.Join(t.cols, ", "), t.name)); err != nil {
+				return fmt.Errorf("stage %s: %w", t.name, err)
+			}
+		}
+		if w.spec.kind == Orders {
+			if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE stage_orders_again ON COMMIT DROP AS SELECT * FROM stage_orders WITH NO DATA`); err != nil {
+				return fmt.Errorf("stage orders: %w", err)
+			}
+		}
+	}
+	if w.spec.kind == Orders {
+		for id, o := range b.orders {
+			var deliveredAt, deliveredDay any
+			if o.hasDeliv {
+				deliveredAt, deliveredDay = o.deliveredAt, int64(o.delivered)
+			}
+			w.seq++
+			row := []any{id, o.shop, o.createdAt, int64(o.created), deliveredAt, deliveredDay, o.status, strings.Join(o.products, "\n"), w.seq}
+			h := fnv.New64a()
+			h.Write([]byte(id))
+			if _, ok := w.seen[h.Sum64()]; ok {
+				w.again = append(w.again, row)
+				continue
+			}
+			w.seen[h.Sum64()] = struct{}{}
+			w.rows[targetOrders] = append(w.rows[targetOrders], row)
+		}
+	}
+	for t := range b.targets {
+		rs := &b.targets[t]
+		for i := range rs.len() {
+			row := make([]any, 0, rs.width+1)
+			for _, v := range rs.row(i) {
+				row = append(row, pgValue(v))
+			}
+			w.seq++
+			w.rows[t] = append(w.rows[t], append(row, w.seq))
+		}
+	}
+	return w.copyFull(ctx, pgCopyRows)
+}
+
+// copyFull copies the buffers holding at least n rows.
+func (w *pgWriter) copyFull(ctx context.Context, n int) error {
+	for t, tg := range w.spec.targets {
+		if len(w.rows[t]) >= n {
+			if err := w.copy(ctx, "stage_"+tg.name, stageCols(tg), &w.rows[t]); err != nil {
+				return err
+			}
+		}
+	}
+	if len(w.again) >= n {
+		return w.copy(ctx, "stage_orders_again", stageCols(w.spec.targets[targetOrders]), &w.again)
+	}
+	return nil
+}
+
+// pgValue is v as COPY takes it into an integer or text column.
+func pgValue(v any) any {
+	switch v := v.(type) {
+	case bool:
+		if v {
+			return int64(1)
+		}
+		return int64(0)
+	case int:
+		return int64(v)
+	}
+	return v
+}
+
+// copy sends the rows buffered in *rows to a staging table.
+func (w *pgWriter) copy(ctx context.Context, table string, cols []string, rows *[][]any) error {
+	err := w.conn.Raw(func(dc any) error {
+		c, ok := pgxConn(dc)
+		if !ok {
+			return fmt.Errorf("not a pgx connection: %T", dc)
+		}
+		_, err := c.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(*rows))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", table, err)
+	}
+	clear(*rows)
+	*rows = (*rows)[:0]
+	return nil
+}
+
+// due is never: the import commits once, at the end.
+func (w *pgWriter) due(bool) bool { return false }
+
+func (w *pgWriter) commit(ctx context.Context) error {
+	if w.tx == nil {
+		return nil
+	}
+	if err := w.copyFull(ctx, 1); err != nil {
+		return err
+	}
+	for t, tg := range w.spec.targets {
+		var err error
+		if w.spec.kind == Orders && t == targetOrders {
+			err = mergeOrders(ctx, w.tx)
+		} else {
+			_, err = w.tx.ExecContext(ctx, tg.upsertFrom(fmt.Sprintf(`SELECT DISTINCT ON (%s) %s FROM stage_%s ORDER BY %s, seq DESC`,
+				strings.Join(tg.cols[:tg.keys], ", "), strings.Join(tg.cols, ", "), tg.name, strings.Join(tg.cols[:tg.keys], ", "))))
+		}
+		if err != nil {
+			return fmt.Errorf("merge %s: %w", tg.name, err)
+		}
+	}
+	if w.steps.flush != nil {
+		if err := w.steps.flush(ctx, w.tx); err != nil {
+			return err
+		}
+	}
+	tx := w.tx
+	w.tx = nil
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+var orderCols = strings.Join(kindSpecs[Orders].targets[targetOrders].cols, ", ")
+
+// mergeOrders merges the staged orders into orders and moves shop_days by
+// the difference, each step one set-based statement over the import.
+func mergeOrders(ctx context.Context, tx *sql.Tx) error {
+	stmts := []string{
+		// The orders to merge row by row: staged again, or stored already.
+		`CREATE TEMP TABLE slow_orders ON COMMIT DROP AS
+SELECT order_id FROM stage_orders_again
+UNION
+SELECT s.order_id FROM stage_orders s JOIN orders o ON o.order_id = s.order_id`,
+		`ANALYZE slow_orders`, // temporary tables have no statistics otherwise
+		// Their last row, with the union of their products in order of
+		// appearance, the stored ones first.
+		`CREATE TEMP TABLE merged_orders ON COMMIT DROP AS
+WITH staged AS (
+	SELECT s.* FROM stage_orders s JOIN slow_orders w ON w.order_id = s.order_id
+	UNION ALL
+	SELECT * FROM stage_orders_again
+), last AS (
+	SELECT DISTINCT ON (order_id) order_id, shop, created_at, created_day, delivered_at, delivered_day, status
+	FROM staged ORDER BY order_id, seq DESC
+), lines AS (
+	SELECT o.order_id, p.product, 0::bigint AS seq, p.n
+	FROM orders o JOIN slow_orders w ON w.order_id = o.order_id
+	CROSS JOIN LATERAL unnest(string_to_array(o.products, E'\n')) WITH ORDINALITY AS p(product, n)
+	UNION ALL
+	SELECT s.order_id, p.product, s.seq, p.n
+	FROM staged s CROSS JOIN LATERAL unnest(string_to_array(s.products, E'\n')) WITH ORDINALITY AS p(product, n)
+), firsts AS (
+	SELECT DISTINCT ON (order_id, product) order_id, product, seq, n FROM lines ORDER BY order_id, product, seq, n
+)
+SELECT l.*, p.products
+FROM last l JOIN (
+	SELECT order_id, string_agg(product, E'\n' ORDER BY seq, n) AS products FROM firsts GROUP BY order_id
+) p ON p.order_id = l.order_id`,
+		// shop_days: minus the stored orders, plus the merged and the new.
+		`INSERT INTO shop_days (shop, day, created, delivered)
+SELECT shop, day, SUM(c), SUM(d) FROM (
+	SELECT o.shop, o.created_day AS day, -1 AS c, 0 AS d FROM orders o JOIN merged_orders m ON m.order_id = o.order_id
+	UNION ALL
+	SELECT o.shop, o.delivered_day, 0, -1 FROM orders o JOIN merged_orders m ON m.order_id = o.order_id WHERE o.delivered_day IS NOT NULL
+	UNION ALL
+	SELECT shop, created_day, 1, 0 FROM merged_orders
+	UNION ALL
+	SELECT shop, delivered_day, 0, 1 FROM merged_orders WHERE delivered_day IS NOT NULL
+	UNION ALL
+	SELECT shop, created_day, 1, 0 FROM stage_orders s WHERE NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)
+	UNION ALL
+	SELECT shop, delivered_day, 0, 1 FROM stage_orders s
+	WHERE delivered_day IS NOT NULL AND NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)
+) d GROUP BY shop, day HAVING SUM(c) <> 0 OR SUM(d) <> 0
+ON CONFLICT (shop, day) DO UPDATE SET created = shop_days.created + excluded.created, delivered = shop_days.delivered + excluded.delivered`,
+		// The new orders as staged; the merged ones over the stored.
+		`INSERT INTO orders (` + orderCols + `) SELECT ` + orderCols + ` FROM stage_orders s
+WHERE NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)`,
+		kindSpecs[Orders].targets[targetOrders].upsertFrom(`SELECT ` + orderCols + ` FROM merged_orders`),
+	}
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *pgWriter) rollback() {
+	if w.tx != nil {
+		w.tx.Rollback()
+		w.tx = nil
+	}
+	for t := range w.rows {
+		clear(w.rows[t])
+		w.rows[t] = w.rows[t][:0]
+	}
+	clear(w.again)
+	w.again = w.again[:0]
+	clear(w.seen)
+}
+
+func (w *pgWriter) finish(ctx context.Context, shops []int64, at time.Time) error {
+	if len(shops) == 0 {
+		return nil
+	}
+	tx, err := w.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := touchShops(ctx, tx, shops); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := recordImports(ctx, tx, w.spec.kind, shops, at); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (w *pgWriter) close() {
+	w.rollback()
+	w.conn.Close()
+}
