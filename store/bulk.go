@@ -71,14 +71,15 @@ func (t target) upsertFrom(source string) string {
 	// A row stored already as it is (a product's name, an unchanged
 	// re-imported row) is left alone: rewriting it would dirty its page, and
 	// a commit writes every dirty page to the WAL. In mixed-order input
-	// these pages are scattered, one per row.
+	// these pages are scattered, one per row. (IS DISTINCT FROM: both
+	// SQLite and PostgreSQL read it; only SQLite reads IS NOT for it.)
 	for i, c := range t.cols[t.keys:] {
 		if i == 0 {
 			b.WriteString(" WHERE ")
 		} else {
 			b.WriteString(" OR ")
 		}
-		fmt.Fprintf(&b, "%s.%s IS NOT excluded.%s", t.name, c, c)
+		fmt.Fprintf(&b, "%s.%s IS DISTINCT FROM excluded.%s", t.name, c, c)
 	}
 	return b.String()
 }
