@@ -209,13 +209,6 @@ func breakdownName(m rules.Metric) string {
 	return string(m)
 }
 
-func first(args []string) string {
-	if len(args) == 0 {
-		return ""
-	}
-	return args[0]
-}
-
 // commandUsage answers a command used the wrong way with its own usage.
 func (h *Handler) commandUsage(req Request, form, problem string) (Reply, error) {
 	return Reply{}, usageErr("%s Usage: `%s %s`. Type `%s help` for everything I can do.", problem, req.Command, esc(form), req.Command)

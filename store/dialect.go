@@ -45,13 +45,3 @@ func (r *rows) jsonObjects(cols []string, buf []byte) []byte {
 	}
 	return append(buf, ']')
 }
-
-// skipLocked ends a SELECT of rows to claim: on PostgreSQL they are
-// locked, and rows locked by another transaction are skipped. SQLite's
-// transactions here take the write lock first, so they never overlap.
-func (db *DB) skipLocked() string {
-	if db.pg {
-		return " FOR UPDATE SKIP LOCKED"
-	}
-	return ""
-}
