@@ -13,7 +13,9 @@ import (
 // scan), or a primary key; never a whole table. With the scenario's few
 // rows a sequential scan would be cheapest, so sequential and bitmap scans
 // are disabled for the check: the question is whether the indexes can
-// answer, as on SQLite (plan_test.go).
+// answer, as on SQLite (plan_test.go). The one exception: the breakdowns'
+// product bases find their orders through the orders index and read their
+// products from the table (pgIndexes).
 func TestWindowQueriesUseIndexesOnPostgres(t *testing.T) {
 	db := loadScenarioInto(t, MustOpenAt(t, storetest.Postgres(t), testConfig))
 	ctx := context.Background()
@@ -66,6 +68,8 @@ func TestWindowQueriesUseIndexesOnPostgres(t *testing.T) {
 			switch {
 			case m[1] == "Index Only Scan":
 			case m[1] == "Index Scan" && strings.HasSuffix(m[2], "_pkey"):
+			case m[1] == "Index Scan" && m[2] == "orders_shop_delivered" && strings.HasPrefix(name, "product bases"):
+				// The products are not in PostgreSQL's index (pgIndexes).
 			default:
 				t.Errorf("%s: plan step %q reads the table (plan: %q)", name, line, plan)
 			}
