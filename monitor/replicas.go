@@ -18,13 +18,15 @@ type Coordinator interface {
 	Lock(ctx context.Context, name string) (unlock func(), err error)
 }
 
-// tickLock is the lock every tick holds.
-const tickLock = "monitor-tick"
+// TickLock is the lock every tick holds. The command line's evaluate and
+// digest hold it too, for the whole command, so that a run by hand never
+// interleaves with a replica's tick.
+const TickLock = "monitor-tick"
 
 // lockTick takes the tick lock when the monitor has replicas.
 func (m *Monitor) lockTick(ctx context.Context) (unlock func(), err error) {
 	if m.o.Replicas == nil {
 		return func() {}, nil
 	}
-	return m.o.Replicas.Lock(ctx, tickLock)
+	return m.o.Replicas.Lock(ctx, TickLock)
 }

@@ -39,6 +39,11 @@ func cmdDigest(ctx context.Context, e *env, g globals, args []string) error {
 	if err != nil {
 		return err
 	}
+	unlock, err := lockRuns(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	now := e.clock.Now()
 	var overviewDay rules.Day
 	for i, s := range shops {
@@ -66,5 +71,5 @@ func cmdDigest(ctx context.Context, e *env, g globals, args []string) error {
 			fmt.Fprintf(e.stderr, "the all-shops digest for the week to %s was sent before: not sending it again\n", overviewDay)
 		}
 	}
-	return deliver(ctx, e, m, *wait)
+	return deliver(ctx, e, db, m, *wait)
 }

@@ -53,6 +53,12 @@ func cmdEvaluate(ctx context.Context, e *env, g globals, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Wait for a replica's run in progress; then the dates due are known.
+	unlock, err := lockRuns(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	now := e.clock.Now()
 
 	// The dates, and the shops of each.
@@ -90,7 +96,7 @@ func cmdEvaluate(ctx context.Context, e *env, g globals, args []string) error {
 			return err
 		}
 		// Deliver each date before the next, so that a replay posts in order.
-		if err := deliver(ctx, e, m, *wait); err != nil {
+		if err := deliver(ctx, e, db, m, *wait); err != nil {
 			return err
 		}
 		fmt.Fprintln(e.stdout, summaryLine(sum))

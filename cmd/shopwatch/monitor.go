@@ -122,13 +122,33 @@ func healthHandler(m *monitor.Monitor, db *store.DB) http.Handler {
 	})
 }
 
+// lockRuns takes, on a database shared with replicas (PostgreSQL), the
+// lock the replicas' ticks hold, so that `evaluate` and `digest` by hand
+// never interleave with a scheduled run: each sees the alert states the
+// other saved, and nothing is announced twice. On SQLite it does nothing
+// (the daemon and the command line share the file's write lock, and the
+// runs are keyed by shop and date).
+func lockRuns(ctx context.Context, db *store.DB) (unlock func(), err error) {
+	if !db.Shared() {
+		return func() {}, nil
+	}
+	return db.Replicas().Lock(ctx, monitor.TickLock)
+}
+
 // deliverWait bounds how long evaluate and digest wait for delivery before
 // leaving the rest to the daemon.
 const deliverWait = 2 * time.Minute
 
 // deliver delivers what the command wrote, within wait, and reports what is
 // left and what failed.
-func deliver(ctx context.Context, e *env, m *monitor.Monitor, wait time.Duration) error {
+// On a database shared with replicas and without SLACK_BOT_TOKEN, nothing
+// is delivered: the text notifier would take the replicas' messages out of
+// the outbox and print them instead of posting them. The replicas deliver.
+func deliver(ctx context.Context, e *env, db *store.DB, m *monitor.Monitor, wait time.Duration) error {
+	if db.Shared() && e.getenv("SLACK_BOT_TOKEN") == "" {
+		fmt.Fprintln(e.stderr, "SLACK_BOT_TOKEN is not set: the messages stay in the outbox, for the `shopwatch serve` replicas to deliver")
+		return nil
+	}
 	dctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	left, err := m.Deliver(dctx)
