@@ -74,7 +74,7 @@ pg_orders() {
 	fi
 	db=shopwatch_bench_$$
 	pg=$(echo "$SHOPWATCH_BENCH_POSTGRES" | sed -E "s#^(postgres(ql)?://[^/?]*)/?[^?]*#\1/$db#")
-	psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+	psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "CREATE DATABASE $db"
 	n=$(lines "$1/orders.csv")
 	a=$(now)
 	/usr/bin/time -o "$1/time.txt" -f "%M" "$BIN" --db "$pg" --config "$1/shopwatch.yaml" import orders "$1/orders.csv" >/dev/null
