@@ -15,7 +15,8 @@
 # Environment: BIN (bin/shopwatch), BENCHDATA (bench-data), SIZES
 # ("1m:100 5m:500": name:shops, 60 days of 130 orders per shop and day),
 # ORDERS ("mixed shop date"), RUNS (15), SKIP_IMPORTS=1 runs part 2 only,
-# SKIP_SHORT=1 part 1 only.
+# SKIP_SHORT=1 part 1 only, SHOPWATCH_BENCH_POSTGRES=DSN adds PostgreSQL's
+# orders import to part 1 (a fresh database made on that server with psql).
 set -eu
 
 BIN=${BIN:-bin/shopwatch}
@@ -58,6 +59,33 @@ CREATE INDEX orders_shop_delivered ON orders (shop_id, delivered_at, created_at,
 YARD_REVIEWS='CREATE TABLE reviews (review_id TEXT PRIMARY KEY, order_id TEXT, shop_id TEXT, product_id TEXT, rating INTEGER, created_at TEXT, text TEXT, tags TEXT) WITHOUT ROWID;
 CREATE INDEX reviews_shop_created ON reviews (shop_id, created_at, rating, order_id);'
 
+# pg_orders DIR SQLITE_START SQLITE_END: the orders import of DIR into a
+# fresh database on the PostgreSQL server of $SHOPWATCH_BENCH_POSTGRES (a
+# postgres:// DSN whose role may create databases), beside the SQLite one.
+pg_orders() {
+	if [ -z "${SHOPWATCH_BENCH_POSTGRES:-}" ]; then
+		[ -n "${pg_said:-}" ] || echo "   (no PostgreSQL import: set SHOPWATCH_BENCH_POSTGRES to a server's DSN)"
+		pg_said=1
+		return
+	fi
+	if ! command -v psql >/dev/null; then
+		echo "   (no PostgreSQL import: psql is not installed)"
+		return
+	fi
+	db=shopwatch_bench_$$
+	pg=$(echo "$SHOPWATCH_BENCH_POSTGRES" | sed -E "s#^(postgres(ql)?://[^/?]*)/?[^?]*#\1/$db#")
+	psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "CREATE DATABASE $db"
+	n=$(lines "$1/orders.csv")
+	a=$(now)
+	/usr/bin/time -o "$1/time.txt" -f "%M" "$BIN" --db "$pg" --config "$1/shopwatch.yaml" import orders "$1/orders.csv" >/dev/null
+	b=$(now)
+	rate "$n" "$a" "$b" "PostgreSQL: shopwatch import orders ($n)" | tr -d '\n'
+	echo "   peak RSS $(($(tail -1 "$1/time.txt") / 1024)) MB"
+	awk -v a="$2" -v b="$3" -v c="$a" -v d="$b" 'BEGIN { printf "   %-44s %8.2fx the SQLite import'"'"'s rate\n", "PostgreSQL / SQLite, orders", (b-a)/(d-c) }'
+	psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "DROP DATABASE $db"
+	rm -f "$1/time.txt"
+}
+
 if [ -z "${SKIP_IMPORTS:-}" ]; then
 	for size in $SIZES; do
 		name=${size%%:*}
@@ -73,9 +101,11 @@ if [ -z "${SKIP_IMPORTS:-}" ]; then
 				/usr/bin/time -o "$dir/time.txt" -f "%M" "$BIN" --db "$dir/import.db" --config "$dir/shopwatch.yaml" import $kind "$dir/$kind.csv" >/dev/null
 				b=$(now)
 				rate "$n" "$a" "$b" "shopwatch import $kind ($n)" | tr -d '\n'
+				[ $kind != orders ] || sqlite_orders="$a $b"
 				echo "   peak RSS $(($(tail -1 "$dir/time.txt") / 1024)) MB"
 			done
 			rm -f "$dir"/import.db* "$dir/time.txt"
+			pg_orders "$dir" $sqlite_orders
 			if [ -n "$yardstick" ]; then
 				rm -f "$dir/yardstick.db"
 				sqlite3 "$dir/yardstick.db" "$YARD_ORDERS"

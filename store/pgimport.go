@@ -75,7 +75,9 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 		}
 		w.tx = tx
 		// The merge sorts and hashes the whole import: in memory.
-		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+		// A first load builds the indexes of orders from one sort each
+		// (pgindexes.go).
+		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
 		for _, t := range w.spec.targets {
@@ -257,17 +259,39 @@ SELECT shop, day, SUM(c), SUM(d) FROM (
 	WHERE delivered_day IS NOT NULL AND NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)
 ) d GROUP BY shop, day HAVING SUM(c) <> 0 OR SUM(d) <> 0
 ON CONFLICT (shop, day) DO UPDATE SET created = shop_days.created + excluded.created, delivered = shop_days.delivered + excluded.delivered`,
-		// The new orders as staged; the merged ones over the stored.
-		`INSERT INTO orders (` + orderCols + `) SELECT ` + orderCols + ` FROM stage_orders s
-WHERE NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)`,
-		kindSpecs[Orders].targets[targetOrders].upsertFrom(`SELECT ` + orderCols + ` FROM merged_orders`),
 	}
-	for _, s := range stmts {
+	// The new orders as staged; the merged ones over the stored. Both in
+	// key order when the table keeps its indexes: the primary key's B-tree
+	// then takes them page by page, not one scattered page per row (1M
+	// mixed-order lines: the insert took half the time).
+	insert := `INSERT INTO orders (` + orderCols + `) SELECT ` + orderCols + ` FROM stage_orders s
+WHERE NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)`
+	merge := kindSpecs[Orders].targets[targetOrders].upsertFrom(`SELECT ` + orderCols + ` FROM merged_orders ORDER BY order_id`)
+	// A first load: the new orders go in without the indexes, rebuilt
+	// before the merged ones, whose upsert needs the primary key.
+	var ix *pgIndexes
+	empty, err := emptyTable(ctx, tx, "orders")
+	if err == nil && empty {
+		ix, err = dropIndexes(ctx, tx, "orders")
+	}
+	if err != nil {
+		return err
+	}
+	if ix == nil {
+		insert += ` ORDER BY order_id`
+	}
+	for _, s := range append(stmts, insert) {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
 			return err
 		}
 	}
-	return nil
+	if ix != nil {
+		if err := ix.rebuild(ctx, tx); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, merge)
+	return err
 }
 
 func (w *pgWriter) rollback() {
