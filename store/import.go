@@ -164,7 +164,7 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 // when the kind and the database allow it; staged is false, and nothing
 // was read, when they do not.
 func (db *DB) importStaged(ctx context.Context, spec *kindSpec, f feed, opts ImportOptions) (res *ImportResult, staged bool, err error) {
-	if db.pg || !spec.staged {
+	if db.pg || !spec.staged || db.unstagedImport {
 		return nil, false, nil
 	}
 	st, err := newStage(ctx, spec)
