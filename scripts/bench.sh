@@ -6,7 +6,8 @@
 #  1. Imports, for each size of $SIZES and each row order of $ORDERS (demo
 #     --order): orders, reviews, returns and chats into a fresh database,
 #     rows/s and peak RSS of each process, beside the sqlite3 shell's .import
-#     of the same orders file into a table with the store's key and index.
+#     of the same orders, reviews and returns files into tables with the
+#     store's keys and indexes.
 #  2. Short commands on 1,000 shops and ~10M order lines: the whole-process
 #     median of $RUNS runs of metrics --json, breakdown and ask, beside the
 #     sqlite3 shell answering the same NRR with hand-written SQL on an
@@ -58,6 +59,21 @@ YARD_ORDERS='CREATE TABLE orders (order_id TEXT, shop_id TEXT, product_id TEXT, 
 CREATE INDEX orders_shop_delivered ON orders (shop_id, delivered_at, created_at, product_id);'
 YARD_REVIEWS='CREATE TABLE reviews (review_id TEXT PRIMARY KEY, order_id TEXT, shop_id TEXT, product_id TEXT, rating INTEGER, created_at TEXT, text TEXT, tags TEXT) WITHOUT ROWID;
 CREATE INDEX reviews_shop_created ON reviews (shop_id, created_at, rating, order_id);'
+YARD_RETURNS='CREATE TABLE returns (return_id TEXT PRIMARY KEY, order_id TEXT, shop_id TEXT, product_id TEXT, created_at TEXT, reason TEXT, type TEXT, status TEXT) WITHOUT ROWID;
+CREATE INDEX returns_shop_created ON returns (shop_id, created_at, order_id, status);'
+
+# yard DIR KIND SCHEMA: the sqlite3 shell's .import of DIR's KIND file into
+# a fresh table with the store's key and index.
+yard() {
+	rm -f "$1/yardstick.db"
+	sqlite3 "$1/yardstick.db" "$3"
+	n=$(lines "$1/$2.csv")
+	a=$(now)
+	sqlite3 "$1/yardstick.db" -cmd '.mode csv' ".import --skip 1 $1/$2.csv $2"
+	b=$(now)
+	rate "$n" "$a" "$b" "sqlite3 .import $2, same keys ($n)"
+	rm -f "$1/yardstick.db"
+}
 
 # pg_orders DIR SQLITE_START SQLITE_END: the orders import of DIR into a
 # fresh database on the PostgreSQL server of $SHOPWATCH_BENCH_POSTGRES (a
@@ -107,14 +123,9 @@ if [ -z "${SKIP_IMPORTS:-}" ]; then
 			rm -f "$dir"/import.db* "$dir/time.txt"
 			pg_orders "$dir" $sqlite_orders
 			if [ -n "$yardstick" ]; then
-				rm -f "$dir/yardstick.db"
-				sqlite3 "$dir/yardstick.db" "$YARD_ORDERS"
-				n=$(lines "$dir/orders.csv")
-				a=$(now)
-				sqlite3 "$dir/yardstick.db" -cmd '.mode csv' ".import --skip 1 $dir/orders.csv orders"
-				b=$(now)
-				rate "$n" "$a" "$b" "sqlite3 .import orders, same keys ($n)"
-				rm -f "$dir/yardstick.db"
+				yard "$dir" orders "$YARD_ORDERS"
+				yard "$dir" reviews "$YARD_REVIEWS"
+				yard "$dir" returns "$YARD_RETURNS"
 			fi
 		done
 	done

@@ -83,6 +83,9 @@ type conn struct {
 
 	// portableImport disables the direct SQLite path of imports (tests).
 	portableImport bool
+	// unstagedImport makes imports check their input in a first pass and
+	// write it in input order, without staging (stage.go; tests).
+	unstagedImport bool
 	// pg is set on PostgreSQL (pgconn.go), where a few statements differ.
 	pg bool
 

@@ -147,12 +147,71 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 	if err != nil {
 		return nil, err
 	}
+	if res, staged, err := db.importStaged(ctx, spec, db.csvFeed(spec, sources, opts.Shop), opts); staged {
+		return res, err
+	}
 	checked, cleanup, err := db.checkSources(ctx, spec, sources, opts)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", kind, err)
 	}
 	defer cleanup()
-	return db.load(ctx, spec, db.csvFeed(spec, checked, opts.Shop), opts)
+	f := db.csvFeed(spec, checked, opts.Shop)
+	res := newResult(kind, f)
+	return db.load(ctx, spec, res, db.feedSource(spec, f, res, opts), opts)
+}
+
+// importStaged imports the feed through a staging database (stage.go),
+// when the kind and the database allow it; staged is false, and nothing
+// was read, when they do not.
+func (db *DB) importStaged(ctx context.Context, spec *kindSpec, f feed, opts ImportOptions) (res *ImportResult, staged bool, err error) {
+	if db.pg || !spec.staged || db.unstagedImport {
+		return nil, false, nil
+	}
+	st, err := newStage(ctx, spec)
+	if err != nil {
+		return nil, true, fmt.Errorf("import %s: %w", spec.kind, err)
+	}
+	if st == nil {
+		return nil, false, nil
+	}
+	defer st.close()
+	var read int64 // bytes of input read, when reported
+	fillOpts := opts
+	if opts.Progress != nil {
+		fillOpts.Progress = func(p Progress) {
+			read = p.Bytes
+			opts.Progress(p)
+		}
+	}
+	res, err = st.fill(ctx, db, f, fillOpts)
+	if err != nil {
+		return nil, true, fmt.Errorf("import %s: %w", spec.kind, err)
+	}
+	var progress func(rows, staged int)
+	if opts.Progress != nil {
+		progress = func(rows, staged int) {
+			// The bytes of input whose rows are written, in proportion.
+			done := read
+			if staged > 0 {
+				done = read * int64(min(rows, staged)) / int64(staged)
+			}
+			opts.Progress(Progress{Phase: "importing", Rows: rows, Bytes: done, Size: f.size})
+		}
+	}
+	res, err = db.load(ctx, spec, res, st.source(progress), opts)
+	return res, true, err
+}
+
+// batchSource starts sending an import's batches, from its own goroutine:
+// it sends them on the first channel, which it closes when done, takes
+// used ones back on the second, and reports its error on the third.
+type batchSource func(ctx context.Context) (<-chan *batch, chan *batch, <-chan error)
+
+// feedSource parses the feed as it is written, counting into res.
+func (db *DB) feedSource(spec *kindSpec, f feed, res *ImportResult, opts ImportOptions) batchSource {
+	return func(ctx context.Context) (<-chan *batch, chan *batch, <-chan error) {
+		return db.parseAsync(ctx, spec, f, res, opts, "importing")
+	}
 }
 
 func (db *DB) importSpec(kind Kind, opts ImportOptions) (*kindSpec, error) {
@@ -200,14 +259,14 @@ func newResult(kind Kind, f feed) *ImportResult {
 	return res
 }
 
-// load writes the records of a checked feed.
-func (db *DB) load(ctx context.Context, spec *kindSpec, f feed, opts ImportOptions) (*ImportResult, error) {
+// load writes the records of a checked input, which src sends in batches;
+// res is its result, which src may fill as it goes.
+func (db *DB) load(ctx context.Context, spec *kindSpec, res *ImportResult, src batchSource, opts ImportOptions) (*ImportResult, error) {
 	kind := spec.kind
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	res := newResult(kind, f)
-	batches, free, parseErr := db.parseAsync(ctx, spec, f, res, opts, "importing")
+	batches, free, parseErr := src(ctx)
 
 	w, err := db.openWriter(ctx, spec)
 	if err != nil {

@@ -131,8 +131,12 @@ func (db *DB) importRecords(ctx context.Context, kind Kind, name string, opts Im
 		return nil, err
 	}
 	f := feed{names: []string{name}, each: each}
+	if res, staged, err := db.importStaged(ctx, spec, f, opts); staged {
+		return res, err
+	}
 	if err := db.checkFeed(ctx, spec, f, opts); err != nil {
 		return nil, fmt.Errorf("import %s: %w", kind, err)
 	}
-	return db.load(ctx, spec, f, opts)
+	res := newResult(kind, f)
+	return db.load(ctx, spec, res, db.feedSource(spec, f, res, opts), opts)
 }
