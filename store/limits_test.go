@@ -231,7 +231,7 @@ func TestImportPanicIsAnError(t *testing.T) {
 
 // An order of many lines imports on each backend: its product list passes
 // the 2,704 bytes of a PostgreSQL index entry, so PostgreSQL's orders index
-// leaves it out (pgIndexes); a database made before gets that index from
+// leaves it out (pgIndexForms); a database made before gets that index from
 // migration 11.
 func TestImportOrderOfManyLines(t *testing.T) {
 	for _, backend := range storetest.Backends {

@@ -22,11 +22,11 @@ var (
 	pgBlob     = regexp.MustCompile(`\bBLOB\b`)
 )
 
-// pgIndexes are indexes PostgreSQL has in another form: an index entry
+// pgIndexForms are indexes PostgreSQL has in another form: an index entry
 // there holds at most 2,704 bytes, and an order's product list (one id per
 // line) can be longer. Its orders index leaves the products out, so the
 // breakdowns' product bases read them from the table (plan_pg_test.go).
-var pgIndexes = map[string]string{
+var pgIndexForms = map[string]string{
 	"CREATE INDEX orders_shop_delivered ON orders (shop, delivered_day, created_day, products)": "CREATE INDEX orders_shop_delivered ON orders (shop, delivered_day, created_day)",
 }
 
@@ -39,7 +39,7 @@ var pgIndexKeys = map[string]string{
 // pgMigration returns migration text for PostgreSQL.
 func pgMigration(sqlite string) string {
 	s := strings.ReplaceAll(sqlite, ") WITHOUT ROWID;", ");")
-	for index, pg := range pgIndexes {
+	for index, pg := range pgIndexForms {
 		s = strings.ReplaceAll(s, index+";", pg+";")
 	}
 	for index, key := range pgIndexKeys {

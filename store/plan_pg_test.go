@@ -15,7 +15,7 @@ import (
 // are disabled for the check: the question is whether the indexes can
 // answer, as on SQLite (plan_test.go). The one exception: the breakdowns'
 // product bases find their orders through the orders index and read their
-// products from the table (pgIndexes).
+// products from the table (pgIndexForms).
 func TestWindowQueriesUseIndexesOnPostgres(t *testing.T) {
 	db := loadScenarioInto(t, MustOpenAt(t, storetest.Postgres(t), testConfig))
 	ctx := context.Background()
@@ -69,7 +69,7 @@ func TestWindowQueriesUseIndexesOnPostgres(t *testing.T) {
 			case m[1] == "Index Only Scan":
 			case m[1] == "Index Scan" && strings.HasSuffix(m[2], "_pkey"):
 			case m[1] == "Index Scan" && m[2] == "orders_shop_delivered" && strings.HasPrefix(name, "product bases"):
-				// The products are not in PostgreSQL's index (pgIndexes).
+				// The products are not in PostgreSQL's index (pgIndexForms).
 			default:
 				t.Errorf("%s: plan step %q reads the table (plan: %q)", name, line, plan)
 			}
