@@ -83,6 +83,9 @@ type conn struct {
 
 	// portableImport disables the direct SQLite path of imports (tests).
 	portableImport bool
+	// crashBeforeSettle makes imports stop after their last commit, as if
+	// killed there (tests).
+	crashBeforeSettle bool
 	// pg is set on PostgreSQL (pgconn.go), where a few statements differ.
 	pg bool
 
@@ -154,6 +157,10 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, err
 	}
 	if err := db.reclassify(ctx); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	if err := db.settleTurnsOnOpen(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
 	}

@@ -285,6 +285,16 @@ CREATE TABLE alert_acks (
 -- The messages of an episode are found by their thread.
 CREATE INDEX outbox_thread ON outbox (thread_key);
 `,
+	11: `
+-- Conversations whose chat_turns no longer match their messages: a chats
+-- import lists each conversation it writes in the same transaction as the
+-- messages, and the transaction that rebuilds its turns removes it
+-- (store/chats.go). Rows left by an interrupted import are rebuilt by the
+-- next open of the store or import.
+CREATE TABLE chat_turns_stale (
+	conversation_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
+`,
 }
 
 // ddl returns schema text in the database's dialect (pgschema.go).

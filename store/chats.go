@@ -1,0 +1,251 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/shopwatch/shopwatch/rules"
+)
+
+// Chat turns (chat_turns) are derived from a conversation's messages
+// (rules.Turns), and metrics, breakdowns and the hourly chat sweep read
+// them. An import brings a conversation's messages in any order and over
+// many of its short transactions (chunk.go); rebuilding the turns of the
+// touched conversations at every commit re-read each conversation once per
+// batch that brought one of its messages. So turns are rebuilt once per
+// import, after its last batch, and crash-safe:
+//
+//   - The transaction that writes a conversation's messages also records
+//     its id in chat_turns_stale (a target of the chats import, so the same
+//     upserts write it).
+//   - After the last batch (also after a failure, for what was committed),
+//     settle rebuilds the turns of the stale conversations in conversation
+//     order, a few hundred at a time, in short transactions of their own;
+//     each transaction deletes the ids it rebuilt. A kill at any point
+//     leaves every conversation either rebuilt or still listed as stale.
+//   - Whatever was left stale (a killed import) is rebuilt by the next
+//     store.Open (every command and serve's start open the store: the
+//     cheapest point that precedes every read of turns by another process)
+//     and at the start of every later import of any kind (serve's inbox,
+//     TikTok sync), before the import writes (settlePendingTurns).
+//
+// PostgreSQL imports in one transaction (pgimport.go): its chats import
+// rebuilds every stale conversation in that transaction, before the commit.
+
+// turnChunk is how many conversations one rebuild step reads.
+const turnChunk = 512
+
+func beginChats(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error) {
+	r, err := db.newTurnRebuilder(conn)
+	if err != nil {
+		return importSteps{}, err
+	}
+	if db.pg {
+		return importSteps{flush: r.all, close: r.close}, nil
+	}
+	return importSteps{settle: r.step, close: r.close}, nil
+}
+
+// turnRebuilder rebuilds the turns of stale conversations on one connection.
+type turnRebuilder struct {
+	db    *DB
+	raw   *rawUpserter // nil: the turns go as one JSON array per step
+	turns *batch
+	msgs  []rules.ChatMessage
+}
+
+func (db *DB) newTurnRebuilder(conn *sql.Conn) (*turnRebuilder, error) {
+	r := &turnRebuilder{db: db, turns: newBatch([]target{turnsTarget})}
+	if !db.pg && !db.portableImport {
+		raw, err := newRawUpserter(conn, []target{turnsTarget})
+		if err != nil {
+			return nil, fmt.Errorf("chat turns: %w", err)
+		}
+		r.raw = raw
+	}
+	return r, nil
+}
+
+func (r *turnRebuilder) close() {
+	if r.raw != nil {
+		r.raw.close()
+		r.raw = nil
+	}
+}
+
+// all rebuilds every stale conversation in tx.
+func (r *turnRebuilder) all(ctx context.Context, tx *sql.Tx) error {
+	for {
+		more, err := r.step(ctx, tx)
+		if err != nil || !more {
+			return err
+		}
+	}
+}
+
+// step rebuilds the turns of the first turnChunk stale conversations, in
+// tx, from all of their stored messages, removes them from
+// chat_turns_stale, and reports whether it did anything.
+func (r *turnRebuilder) step(ctx context.Context, tx *sql.Tx) (more bool, err error) {
+	var last sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(conversation_id) FROM (SELECT conversation_id FROM chat_turns_stale ORDER BY conversation_id LIMIT ?) s`, turnChunk).Scan(&last); err != nil {
+		return false, fmt.Errorf("read stale conversations: %w", err)
+	}
+	if !last.Valid {
+		return false, nil
+	}
+	// The messages come through chat_messages_conversation, in
+	// conversation order and by time within one. CROSS JOIN keeps the
+	// stale list outside: SQLite would otherwise read the index's whole
+	// prefix up to last.
+	rows, err := tx.QueryContext(ctx, `SELECT m.conversation_id, m.shop, m.message_id, m.sender, m.sent_at
+FROM chat_turns_stale s CROSS JOIN chat_messages m
+WHERE m.conversation_id = s.conversation_id AND s.conversation_id <= ?
+ORDER BY s.conversation_id, m.sent_at`, last.String)
+	if err != nil {
+		return false, fmt.Errorf("read conversations: %w", err)
+	}
+	turns := &r.turns.targets[0]
+	turns.reset()
+	conv, shop := "", int64(0)
+	for rows.Next() {
+		var id, sender string
+		var sh int64
+		var m rules.ChatMessage
+		if err := rows.Scan(&id, &sh, &m.ID, &sender, &m.SentAt); err != nil {
+			rows.Close()
+			return false, err
+		}
+		m.Sender, _ = rules.ParseSender(sender)
+		if id != conv {
+			r.addTurns(turns, conv, shop)
+			conv = id
+		}
+		shop = sh // a conversation belongs to the shop of its messages
+		r.msgs = append(r.msgs, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("read conversations: %w", err)
+	}
+	r.addTurns(turns, conv, shop)
+
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chat_turns WHERE conversation_id IN (SELECT conversation_id FROM chat_turns_stale WHERE conversation_id <= ?)`, last.String); err != nil {
+		return false, fmt.Errorf("clear turns: %w", err)
+	}
+	if turns.len() > 0 {
+		if r.raw != nil {
+			err = r.raw.upsert(ctx, tx, r.turns)
+		} else {
+			_, err = tx.ExecContext(ctx, turnsTarget.upsertSQL(), string(turns.json(nil)))
+		}
+		if err != nil {
+			return false, fmt.Errorf("write turns: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chat_turns_stale WHERE conversation_id <= ?`, last.String); err != nil {
+		return false, fmt.Errorf("clear stale conversations: %w", err)
+	}
+	return true, nil
+}
+
+// addTurns adds the turns of the conversation whose messages r.msgs holds.
+func (r *turnRebuilder) addTurns(turns *rows, conv string, shop int64) {
+	if len(r.msgs) == 0 {
+		return
+	}
+	loc := time.UTC
+	if s, ok := r.db.byKey[shop]; ok {
+		loc = s.Location
+	}
+	rules.SortMessages(r.msgs)
+	for seq, t := range rules.Turns(r.msgs, loc) {
+		var reply any
+		if t.Reply != 0 {
+			reply = t.Reply
+		}
+		turns.add(conv+"\x00"+strconv.Itoa(seq), []any{conv, int64(seq), shop, t.Start, int64(t.Day), reply})
+	}
+	clear(r.msgs)
+	r.msgs = r.msgs[:0]
+}
+
+// settle runs the kind's settle step in short transactions, spaced like
+// the import's own (chunk.go), until it reports nothing more to do.
+func (w *writer) settle(ctx context.Context) error {
+	if w.steps.settle == nil {
+		return nil
+	}
+	return settleLoop(ctx, w.conn, &w.pause, w.steps.settle, func() error { return w.checkpoint(ctx, false) })
+}
+
+func settleLoop(ctx context.Context, conn *sql.Conn, p *pause, step func(context.Context, *sql.Tx) (bool, error), committed func() error) error {
+	for more := true; more; {
+		if err := p.wait(ctx); err != nil {
+			return err
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		p.held()
+		for more, err = true, nil; more && err == nil && !p.due(); {
+			more, err = step(ctx, tx)
+		}
+		if err != nil {
+			tx.Rollback()
+			p.released()
+			return err
+		}
+		err = tx.Commit()
+		p.released()
+		if err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		if committed != nil {
+			if err := committed(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// settlePendingTurns rebuilds the turns an earlier import left stale (it
+// was killed before it rebuilt them): see the top of this file.
+func (db *DB) settlePendingTurns(ctx context.Context, conn *sql.Conn) error {
+	var n int
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM chat_turns_stale LIMIT 1) s`).Scan(&n); err != nil {
+		return fmt.Errorf("chat turns: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	db.log.Info("rebuilding the chat turns an interrupted import left stale")
+	r, err := db.newTurnRebuilder(conn)
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	var p pause
+	if err := settleLoop(ctx, conn, &p, r.step, nil); err != nil {
+		return fmt.Errorf("chat turns: %w", err)
+	}
+	return nil
+}
+
+// settleTurnsOnOpen is settlePendingTurns on a connection of its own.
+func (db *DB) settleTurnsOnOpen(ctx context.Context) error {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer conn.Close()
+	if err := db.settlePendingTurns(ctx, conn); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
