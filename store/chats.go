@@ -18,9 +18,10 @@ import (
 // batch that brought one of its messages. So turns are rebuilt once per
 // import, after its last batch, and crash-safe:
 //
-//   - The transaction that writes a conversation's messages also records
-//     its id in chat_turns_stale (a target of the chats import, so the same
-//     upserts write it).
+//   - The statement that writes a conversation's messages also records
+//     its id in chat_turns_stale (SQLite: triggers, migration 11), when a
+//     message was added or changed in what turns are made of: a re-import
+//     of the same rows, or of new texts, rebuilds nothing.
 //   - After the last batch (also after a failure, for what was committed),
 //     settle rebuilds the turns of the stale conversations in conversation
 //     order, a few hundred at a time, in short transactions of their own;
@@ -44,7 +45,7 @@ func beginChats(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error
 		return importSteps{}, err
 	}
 	if db.pg {
-		return importSteps{flush: r.all, close: r.close}, nil
+		return importSteps{flush: r.pgFlush, close: r.close}, nil
 	}
 	return importSteps{settle: r.step, close: r.close}, nil
 }
@@ -76,8 +77,13 @@ func (r *turnRebuilder) close() {
 	}
 }
 
-// all rebuilds every stale conversation in tx.
-func (r *turnRebuilder) all(ctx context.Context, tx *sql.Tx) error {
+// pgFlush lists the conversations of the staged messages as stale and
+// rebuilds every stale conversation, in the import's transaction.
+func (r *turnRebuilder) pgFlush(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO chat_turns_stale (conversation_id)
+SELECT DISTINCT conversation_id FROM stage_chat_messages ON CONFLICT DO NOTHING`); err != nil {
+		return fmt.Errorf("list stale conversations: %w", err)
+	}
 	for {
 		more, err := r.step(ctx, tx)
 		if err != nil || !more {

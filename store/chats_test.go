@@ -159,6 +159,18 @@ func TestChatTurnsRebuiltOncePerImport(t *testing.T) {
 				t.Errorf("the import changed %d rows, want at most %d: turns were rewritten", changes, max)
 			}
 
+			// Re-imports of the same rows, or of the same rows with new
+			// texts, list no conversation as stale (the crash leaves what
+			// they listed in place, to be seen).
+			db.crashBeforeSettle = true
+			for _, csv := range []string{b.String(), strings.ReplaceAll(b.String(), ",hi\n", ",hello\n")} {
+				MustImport(t, db, Chats, "again.csv", csv)
+				if n := count(t, db, "SELECT COUNT(*) FROM chat_turns_stale"); n != 0 {
+					t.Fatalf("a re-import that changes no turn listed %d conversations stale", n)
+				}
+			}
+			db.crashBeforeSettle = false
+
 			// The last reply of conversation c0 comes later: its second
 			// turn is now answered after three hours.
 			MustImport(t, db, Chats, "later.csv", strings.Join(Columns(Chats), ",")+"\nm0-3,c0,7495001,shop,2026-10-01T13:00:00+07:00,hi\n")

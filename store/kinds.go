@@ -106,7 +106,6 @@ var kindSpecs = map[Kind]*kindSpec{
 		required: []string{"message_id", "conversation_id", "shop_id", "sender", "sent_at"},
 		targets: []target{
 			{name: "chat_messages", cols: []string{"message_id", "conversation_id", "shop", "sender", "sent_at", "text"}, keys: 1},
-			{name: "chat_turns_stale", cols: []string{"conversation_id"}, keys: 1, nothing: true},
 		},
 		decode: decodeChat,
 		begin:  beginChats,

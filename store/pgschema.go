@@ -20,6 +20,9 @@ var (
 	pgInteger  = regexp.MustCompile(`\bINTEGER\b`)
 	pgReal     = regexp.MustCompile(`\bREAL\b`)
 	pgBlob     = regexp.MustCompile(`\bBLOB\b`)
+	// SQLite's triggers are left out; what they do is done by the code
+	// that writes on PostgreSQL (chat_turns_stale: pgimport.go, chats.go).
+	pgTrigger = regexp.MustCompile(`(?s)CREATE TRIGGER .*?\nEND;\n`)
 )
 
 // pgIndexKeys are the indexes whose queries read the primary key from
@@ -30,7 +33,8 @@ var pgIndexKeys = map[string]string{
 
 // pgMigration returns migration text for PostgreSQL.
 func pgMigration(sqlite string) string {
-	s := strings.ReplaceAll(sqlite, ") WITHOUT ROWID;", ");")
+	s := pgTrigger.ReplaceAllString(sqlite, "")
+	s = strings.ReplaceAll(s, ") WITHOUT ROWID;", ");")
 	for index, key := range pgIndexKeys {
 		s = strings.ReplaceAll(s, index+";", index+" INCLUDE ("+key+");")
 	}
