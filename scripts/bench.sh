@@ -6,7 +6,8 @@
 #  1. Imports, for each size of $SIZES and each row order of $ORDERS (demo
 #     --order): orders, reviews, returns and chats into a fresh database,
 #     rows/s and peak RSS of each process, beside the sqlite3 shell's .import
-#     of the same orders file into a table with the store's key and index.
+#     of the same orders and chats files into tables with the store's keys
+#     and indexes.
 #  2. Short commands on 1,000 shops and ~10M order lines: the whole-process
 #     median of $RUNS runs of metrics --json, breakdown and ask, beside the
 #     sqlite3 shell answering the same NRR with hand-written SQL on an
@@ -57,6 +58,22 @@ YARD_ORDERS='CREATE TABLE orders (order_id TEXT, shop_id TEXT, product_id TEXT, 
 CREATE INDEX orders_shop_delivered ON orders (shop_id, delivered_at, created_at, product_id);'
 YARD_REVIEWS='CREATE TABLE reviews (review_id TEXT PRIMARY KEY, order_id TEXT, shop_id TEXT, product_id TEXT, rating INTEGER, created_at TEXT, text TEXT, tags TEXT) WITHOUT ROWID;
 CREATE INDEX reviews_shop_created ON reviews (shop_id, created_at, rating, order_id);'
+# Chat messages: the store's key (message_id) and its index on the
+# conversation (conversation_id, sent_at, sender, shop).
+YARD_CHATS='CREATE TABLE chat_messages (message_id TEXT PRIMARY KEY, conversation_id TEXT, shop_id TEXT, sender TEXT, sent_at TEXT, text TEXT) WITHOUT ROWID;
+CREATE INDEX chat_messages_conversation ON chat_messages (conversation_id, sent_at, sender, shop_id);'
+
+# yard_chats DIR: the sqlite3 shell's .import of DIR's chats file.
+yard_chats() {
+	rm -f "$1/yardstick-chats.db"
+	sqlite3 "$1/yardstick-chats.db" "$YARD_CHATS"
+	n=$(lines "$1/chats.csv")
+	a=$(now)
+	sqlite3 "$1/yardstick-chats.db" -cmd '.mode csv' ".import --skip 1 $1/chats.csv chat_messages"
+	b=$(now)
+	rate "$n" "$a" "$b" "sqlite3 .import chats, same keys ($n)"
+	rm -f "$1/yardstick-chats.db"
+}
 
 if [ -z "${SKIP_IMPORTS:-}" ]; then
 	for size in $SIZES; do
@@ -85,6 +102,7 @@ if [ -z "${SKIP_IMPORTS:-}" ]; then
 				b=$(now)
 				rate "$n" "$a" "$b" "sqlite3 .import orders, same keys ($n)"
 				rm -f "$dir/yardstick.db"
+				yard_chats "$dir"
 			fi
 		done
 	done

@@ -243,8 +243,12 @@ func (db *DB) settlePendingTurns(ctx context.Context, conn *sql.Conn) error {
 	return nil
 }
 
-// settleTurnsOnOpen is settlePendingTurns on a connection of its own.
-func (db *DB) settleTurnsOnOpen(ctx context.Context) error {
+// SettleTurns rebuilds the chat turns an interrupted import left stale, if
+// any (store.Open and every import do it first): a service that stays up
+// calls it before it evaluates, since an import in another process may
+// have been killed meanwhile. It costs one indexed read when nothing is
+// stale.
+func (db *DB) SettleTurns(ctx context.Context) error {
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)

@@ -88,6 +88,12 @@ func TestChatTurnsAfterCrash(t *testing.T) {
 			crashed.Close()
 			return MustOpenAt(t, dsn, testConfig)
 		}},
+		{"SettleTurns, as serve's evaluation calls it", func(t *testing.T, dsn string, crashed *DB) *DB {
+			if err := crashed.SettleTurns(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			return crashed
+		}},
 		{"next import of another kind", func(t *testing.T, dsn string, crashed *DB) *DB {
 			crashed.crashBeforeSettle = false
 			MustImport(t, crashed, Orders, "orders.csv", ordersHeader+"o1,7495001,p1,2026-10-01T10:00:00+07:00,Item,,\n")

@@ -160,7 +160,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, err
 	}
-	if err := db.settleTurnsOnOpen(ctx); err != nil {
+	if err := db.SettleTurns(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
 	}
