@@ -18,15 +18,18 @@ import (
 // batch that brought one of its messages. So turns are rebuilt once per
 // import, after its last batch, and crash-safe:
 //
-//   - The statement that writes a conversation's messages also records
-//     its id in chat_turns_stale (SQLite: triggers, migration 11), when a
+//   - The statement that writes a conversation's messages also appends
+//     its id to chat_turns_stale (SQLite: triggers, migration 11), when a
 //     message was added or changed in what turns are made of: a re-import
 //     of the same rows, or of new texts, rebuilds nothing.
 //   - After the last batch (also after a failure, for what was committed),
-//     settle rebuilds the turns of the stale conversations in conversation
-//     order, a few hundred at a time, in short transactions of their own;
-//     each transaction deletes the ids it rebuilt. A kill at any point
-//     leaves every conversation either rebuilt or still listed as stale.
+//     settle notes the last id of chat_turns_stale, lists the distinct
+//     conversations up to it in a temporary table (chat_turns_work, outside
+//     any write transaction), rebuilds their turns in conversation order, a
+//     few hundred at a time, in short transactions of their own, and only
+//     then deletes the rows up to the noted id. A kill at any point leaves
+//     every conversation either rebuilt or still listed as stale; rows
+//     appended meanwhile, by another writer, stay for its own rebuild.
 //   - Whatever was left stale (a killed import) is rebuilt by the next
 //     store.Open (every command and serve's start open the store: the
 //     cheapest point that precedes every read of turns by another process)
@@ -36,8 +39,12 @@ import (
 // PostgreSQL imports in one transaction (pgimport.go): its chats import
 // rebuilds every stale conversation in that transaction, before the commit.
 
-// turnChunk is how many conversations one rebuild step reads.
-const turnChunk = 512
+// turnChunk is how many conversations one rebuild step reads, and
+// staleChunk how many chat_turns_stale rows one step deletes.
+const (
+	turnChunk  = 512
+	staleChunk = 16384
+)
 
 func beginChats(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error) {
 	r, err := db.newTurnRebuilder(conn)
@@ -47,7 +54,7 @@ func beginChats(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error
 	if db.pg {
 		return importSteps{flush: r.pgFlush, close: r.close}, nil
 	}
-	return importSteps{settle: r.step, close: r.close}, nil
+	return importSteps{settle: r.settle, close: r.close}, nil
 }
 
 // turnRebuilder rebuilds the turns of stale conversations on one connection.
@@ -56,6 +63,8 @@ type turnRebuilder struct {
 	raw   *rawUpserter // nil: the turns go as one JSON array per step
 	turns *batch
 	msgs  []rules.ChatMessage
+	upTo  int64  // the last chat_turns_stale id the rebuild covers
+	after string // the last conversation rebuilt
 }
 
 func (db *DB) newTurnRebuilder(conn *sql.Conn) (*turnRebuilder, error) {
@@ -77,40 +86,89 @@ func (r *turnRebuilder) close() {
 	}
 }
 
-// pgFlush lists the conversations of the staged messages as stale and
-// rebuilds every stale conversation, in the import's transaction.
-func (r *turnRebuilder) pgFlush(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO chat_turns_stale (conversation_id)
-SELECT DISTINCT conversation_id FROM stage_chat_messages ON CONFLICT DO NOTHING`); err != nil {
-		return fmt.Errorf("list stale conversations: %w", err)
-	}
-	for {
-		more, err := r.step(ctx, tx)
-		if err != nil || !more {
-			return err
-		}
-	}
+// execer is a connection or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// step rebuilds the turns of the first turnChunk stale conversations, in
-// tx, from all of their stored messages, removes them from
-// chat_turns_stale, and reports whether it did anything.
+// start lists the conversations of chat_turns_stale, up to its last id,
+// in chat_turns_work, and reports whether there are any.
+func (r *turnRebuilder) start(ctx context.Context, q execer) (bool, error) {
+	var upTo sql.NullInt64
+	if err := q.QueryRowContext(ctx, `SELECT MAX(id) FROM chat_turns_stale`).Scan(&upTo); err != nil {
+		return false, fmt.Errorf("read stale conversations: %w", err)
+	}
+	if !upTo.Valid {
+		return false, nil
+	}
+	r.upTo, r.after = upTo.Int64, ""
+	for _, s := range []string{
+		`CREATE TEMP TABLE IF NOT EXISTS chat_turns_work (conversation_id TEXT PRIMARY KEY)`,
+		`DELETE FROM chat_turns_work`,
+	} {
+		if _, err := q.ExecContext(ctx, s); err != nil {
+			return false, fmt.Errorf("list stale conversations: %w", err)
+		}
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO chat_turns_work (conversation_id)
+SELECT DISTINCT conversation_id FROM chat_turns_stale WHERE id <= ?`, r.upTo); err != nil {
+		return false, fmt.Errorf("list stale conversations: %w", err)
+	}
+	return true, nil
+}
+
+// settle rebuilds every stale conversation in short transactions on conn
+// (SQLite), spaced by p; committed runs after each commit.
+func (r *turnRebuilder) settle(ctx context.Context, conn *sql.Conn, p *pause, committed func() error) error {
+	// Outside a write transaction: the list is the connection's own.
+	ok, err := r.start(ctx, conn)
+	if err != nil || !ok {
+		return err
+	}
+	return settleLoop(ctx, conn, p, r.step, committed)
+}
+
+// pgFlush appends the conversations of the staged messages to
+// chat_turns_stale and rebuilds every stale conversation, in the import's
+// transaction.
+func (r *turnRebuilder) pgFlush(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO chat_turns_stale (conversation_id)
+SELECT DISTINCT conversation_id FROM stage_chat_messages`); err != nil {
+		return fmt.Errorf("list stale conversations: %w", err)
+	}
+	ok, err := r.start(ctx, tx)
+	for ok && err == nil {
+		ok, err = r.step(ctx, tx)
+	}
+	return err
+}
+
+// step rebuilds the turns of the next turnChunk listed conversations, in
+// tx, from all of their stored messages; once none is left, it deletes
+// the chat_turns_stale rows the rebuild covers, staleChunk at a time. It
+// reports whether there is more to do.
 func (r *turnRebuilder) step(ctx context.Context, tx *sql.Tx) (more bool, err error) {
 	var last sql.NullString
-	if err := tx.QueryRowContext(ctx, `SELECT MAX(conversation_id) FROM (SELECT conversation_id FROM chat_turns_stale ORDER BY conversation_id LIMIT ?) s`, turnChunk).Scan(&last); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(conversation_id) FROM (SELECT conversation_id FROM chat_turns_work WHERE conversation_id > ? ORDER BY conversation_id LIMIT ?) s`, r.after, turnChunk).Scan(&last); err != nil {
 		return false, fmt.Errorf("read stale conversations: %w", err)
 	}
 	if !last.Valid {
-		return false, nil
+		res, err := tx.ExecContext(ctx, `DELETE FROM chat_turns_stale WHERE id IN (SELECT id FROM chat_turns_stale WHERE id <= ? ORDER BY id LIMIT ?)`, r.upTo, staleChunk)
+		if err != nil {
+			return false, fmt.Errorf("clear stale conversations: %w", err)
+		}
+		n, err := res.RowsAffected()
+		return n == staleChunk, err
 	}
 	// The messages come through chat_messages_conversation, in
 	// conversation order and by time within one. CROSS JOIN keeps the
-	// stale list outside: SQLite would otherwise read the index's whole
-	// prefix up to last.
+	// list outside: SQLite would otherwise read the index's whole prefix
+	// up to last.
 	rows, err := tx.QueryContext(ctx, `SELECT m.conversation_id, m.shop, m.message_id, m.sender, m.sent_at
-FROM chat_turns_stale s CROSS JOIN chat_messages m
-WHERE m.conversation_id = s.conversation_id AND s.conversation_id <= ?
-ORDER BY s.conversation_id, m.sent_at`, last.String)
+FROM chat_turns_work s CROSS JOIN chat_messages m
+WHERE m.conversation_id = s.conversation_id AND s.conversation_id > ? AND s.conversation_id <= ?
+ORDER BY s.conversation_id, m.sent_at`, r.after, last.String)
 	if err != nil {
 		return false, fmt.Errorf("read conversations: %w", err)
 	}
@@ -139,7 +197,7 @@ ORDER BY s.conversation_id, m.sent_at`, last.String)
 	}
 	r.addTurns(turns, conv, shop)
 
-	if _, err := tx.ExecContext(ctx, `DELETE FROM chat_turns WHERE conversation_id IN (SELECT conversation_id FROM chat_turns_stale WHERE conversation_id <= ?)`, last.String); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chat_turns WHERE conversation_id IN (SELECT conversation_id FROM chat_turns_work WHERE conversation_id > ? AND conversation_id <= ?)`, r.after, last.String); err != nil {
 		return false, fmt.Errorf("clear turns: %w", err)
 	}
 	if turns.len() > 0 {
@@ -152,9 +210,7 @@ ORDER BY s.conversation_id, m.sent_at`, last.String)
 			return false, fmt.Errorf("write turns: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM chat_turns_stale WHERE conversation_id <= ?`, last.String); err != nil {
-		return false, fmt.Errorf("clear stale conversations: %w", err)
-	}
+	r.after = last.String
 	return true, nil
 }
 
@@ -179,13 +235,13 @@ func (r *turnRebuilder) addTurns(turns *rows, conv string, shop int64) {
 	r.msgs = r.msgs[:0]
 }
 
-// settle runs the kind's settle step in short transactions, spaced like
-// the import's own (chunk.go), until it reports nothing more to do.
+// settle runs the kind's settle step on the import's connection, in short
+// transactions spaced like the import's own (chunk.go).
 func (w *writer) settle(ctx context.Context) error {
 	if w.steps.settle == nil {
 		return nil
 	}
-	return settleLoop(ctx, w.conn, &w.pause, w.steps.settle, func() error { return w.checkpoint(ctx, false) })
+	return w.steps.settle(ctx, w.conn, &w.pause, func() error { return w.checkpoint(ctx, false) })
 }
 
 func settleLoop(ctx context.Context, conn *sql.Conn, p *pause, step func(context.Context, *sql.Tx) (bool, error), committed func() error) error {
@@ -236,8 +292,18 @@ func (db *DB) settlePendingTurns(ctx context.Context, conn *sql.Conn) error {
 		return err
 	}
 	defer r.close()
-	var p pause
-	if err := settleLoop(ctx, conn, &p, r.step, nil); err != nil {
+	if db.pg {
+		err = db.inTxOn(ctx, conn, func(tx *sql.Tx) error {
+			ok, err := r.start(ctx, tx)
+			for ok && err == nil {
+				ok, err = r.step(ctx, tx)
+			}
+			return err
+		})
+	} else {
+		err = r.settle(ctx, conn, &pause{}, nil)
+	}
+	if err != nil {
 		return fmt.Errorf("chat turns: %w", err)
 	}
 	return nil
@@ -258,4 +324,17 @@ func (db *DB) SettleTurns(ctx context.Context) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	return nil
+}
+
+// inTxOn runs fn in a transaction on conn.
+func (db *DB) inTxOn(ctx context.Context, conn *sql.Conn, fn func(*sql.Tx) error) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }

@@ -35,7 +35,7 @@ type kindSpec struct {
 type importSteps struct {
 	prepare func(ctx context.Context, tx *sql.Tx, b *batch) error // before the batch is written
 	flush   func(ctx context.Context, tx *sql.Tx) error           // after it, before the commit
-	settle  func(ctx context.Context, tx *sql.Tx) (more bool, err error)
+	settle  func(ctx context.Context, conn *sql.Conn, p *pause, committed func() error) error
 	close   func()
 }
 
