@@ -204,7 +204,7 @@ ORDER BY s.conversation_id, m.sent_at`, r.after, last.String)
 		if r.raw != nil {
 			err = r.raw.upsert(ctx, tx, r.turns)
 		} else {
-			_, err = tx.ExecContext(ctx, turnsTarget.upsertSQL(), string(turns.json(nil)))
+			err = r.db.upsertRows(ctx, tx, turnsTarget, turns)
 		}
 		if err != nil {
 			return false, fmt.Errorf("write turns: %w", err)
