@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
@@ -55,8 +56,23 @@ func (m *Monitor) Evaluate(ctx context.Context, day rules.Day, shopIDs []string,
 	}
 	m.runMu.Lock()
 	defer m.runMu.Unlock()
+	// Turns an import killed in another process left stale are rebuilt
+	// first (store/chats.go), when the store can.
+	if s, ok := m.db.(turnSettler); ok {
+		if err := s.SettleTurns(ctx); err != nil {
+			return Summary{}, fmt.Errorf("evaluate: %w", err)
+		}
+	}
 	return m.evaluate(ctx, day, shops, now), ctx.Err()
 }
+
+// turnSettler is a store that rebuilds the chat turns a killed import left
+// stale (*store.DB).
+type turnSettler interface {
+	SettleTurns(ctx context.Context) error
+}
+
+var _ turnSettler = (*store.DB)(nil)
 
 // shopResult is one shop's evaluation.
 type shopResult struct {

@@ -6,8 +6,7 @@
 #  1. Imports, for each size of $SIZES and each row order of $ORDERS (demo
 #     --order): orders, reviews, returns and chats into a fresh database,
 #     rows/s and peak RSS of each process, beside the sqlite3 shell's .import
-#     of the same orders, reviews and returns files into tables with the
-#     store's keys and indexes.
+#     of the same files into tables with the store's keys and indexes.
 #  2. Short commands on 1,000 shops and ~10M order lines: the whole-process
 #     median of $RUNS runs of metrics --json, breakdown and ask, beside the
 #     sqlite3 shell answering the same NRR with hand-written SQL on an
@@ -61,15 +60,21 @@ YARD_REVIEWS='CREATE TABLE reviews (review_id TEXT PRIMARY KEY, order_id TEXT, s
 CREATE INDEX reviews_shop_created ON reviews (shop_id, created_at, rating, order_id);'
 YARD_RETURNS='CREATE TABLE returns (return_id TEXT PRIMARY KEY, order_id TEXT, shop_id TEXT, product_id TEXT, created_at TEXT, reason TEXT, type TEXT, status TEXT) WITHOUT ROWID;
 CREATE INDEX returns_shop_created ON returns (shop_id, created_at, order_id, status);'
+# Chat messages: the store's key (message_id) and its index on the
+# conversation (conversation_id, sent_at, sender, shop).
+YARD_CHATS='CREATE TABLE chat_messages (message_id TEXT PRIMARY KEY, conversation_id TEXT, shop_id TEXT, sender TEXT, sent_at TEXT, text TEXT) WITHOUT ROWID;
+CREATE INDEX chat_messages_conversation ON chat_messages (conversation_id, sent_at, sender, shop_id);'
 
-# yard DIR KIND SCHEMA: the sqlite3 shell's .import of DIR's KIND file into
-# a fresh table with the store's key and index.
+
+# yard DIR KIND SCHEMA [TABLE]: the sqlite3 shell's .import of DIR's KIND
+# file into a fresh table (KIND unless TABLE is given) with the store's key
+# and index.
 yard() {
 	rm -f "$1/yardstick.db"
 	sqlite3 "$1/yardstick.db" "$3"
 	n=$(lines "$1/$2.csv")
 	a=$(now)
-	sqlite3 "$1/yardstick.db" -cmd '.mode csv' ".import --skip 1 $1/$2.csv $2"
+	sqlite3 "$1/yardstick.db" -cmd '.mode csv' ".import --skip 1 $1/$2.csv ${4:-$2}"
 	b=$(now)
 	rate "$n" "$a" "$b" "sqlite3 .import $2, same keys ($n)"
 	rm -f "$1/yardstick.db"
@@ -126,6 +131,7 @@ if [ -z "${SKIP_IMPORTS:-}" ]; then
 				yard "$dir" orders "$YARD_ORDERS"
 				yard "$dir" reviews "$YARD_REVIEWS"
 				yard "$dir" returns "$YARD_RETURNS"
+				yard "$dir" chats "$YARD_CHATS" chat_messages
 			fi
 		done
 	done

@@ -259,6 +259,9 @@ func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err err
 	if err := setPragmas(ctx, conn, importPragmas); err != nil {
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 	}
+	if err := db.settlePendingTurns(ctx, conn); err != nil {
+		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
+	}
 	if spec.begin != nil {
 		if w.steps, err = spec.begin(ctx, db, conn); err != nil {
 			return nil, fmt.Errorf("import %s: %w", spec.kind, err)
@@ -422,6 +425,9 @@ func (w *writer) close() {
 	w.rollback()
 	if w.rows != nil {
 		w.rows.close()
+	}
+	if w.steps.close != nil {
+		w.steps.close()
 	}
 	// A connection that keeps the import's settings would hold its cache
 	// and never checkpoint: drop it from the pool rather.

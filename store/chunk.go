@@ -24,8 +24,9 @@ import (
 //     a slow machine) until it has held the lock for holdBudget, or the next
 //     batch is not parsed yet, and commits. Each commit leaves the database
 //     consistent: the orders rollup (shop_days) moves by the committed
-//     orders' changes, and the committed chats' conversations have their
-//     turns rebuilt.
+//     orders' changes, and the committed chats' conversations are listed
+//     in chat_turns_stale; after the last batch their turns are rebuilt,
+//     once each, in short transactions of their own (chats.go).
 //   - After a commit the writer leaves the lock free about as long as it
 //     held it (at least minPause, at most maxPause), so that other
 //     writers' polls find it free. Parsing goes on meanwhile.

@@ -86,6 +86,9 @@ type conn struct {
 	// unstagedImport makes imports check their input in a first pass and
 	// write it in input order, without staging (stage.go; tests).
 	unstagedImport bool
+	// crashBeforeSettle makes imports stop after their last commit, as if
+	// killed there (tests).
+	crashBeforeSettle bool
 	// pg is set on PostgreSQL (pgconn.go), where a few statements differ.
 	pg bool
 
@@ -157,6 +160,10 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, err
 	}
 	if err := db.reclassify(ctx); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	if err := db.SettleTurns(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
 	}

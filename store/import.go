@@ -312,7 +312,13 @@ func (db *DB) load(ctx context.Context, spec *kindSpec, res *ImportResult, src b
 	}
 	w.rollback()
 	if committed > 0 || writeErr == nil {
-		// Even after a failure, the shops of the committed batches changed.
+		// Even after a failure, the committed batches are settled (their
+		// chat turns rebuilt) and their shops changed.
+		if !db.crashBeforeSettle {
+			if err := w.settle(context.WithoutCancel(ctx)); err != nil && writeErr == nil {
+				writeErr = err
+			}
+		}
 		if err := w.finish(context.WithoutCancel(ctx), slices.Collect(maps.Keys(res.touched)), opts.At); err != nil && writeErr == nil {
 			writeErr = err
 		}

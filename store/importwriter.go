@@ -20,6 +20,9 @@ type importWriter interface {
 	commit(ctx context.Context) error
 	// rollback drops what was written since the last commit.
 	rollback()
+	// settle finishes what the kind leaves for after its last batch (the
+	// chat turns, chats.go), after the last commit.
+	settle(ctx context.Context) error
 	// finish records the import for the shops it read (freshness, change
 	// counts), after the last commit.
 	finish(ctx context.Context, shops []int64, at time.Time) error

@@ -3,10 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"slices"
-	"strconv"
-	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
 )
@@ -34,11 +31,15 @@ type kindSpec struct {
 	begin func(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error)
 }
 
-// importSteps are what a kind does besides upserting its rows. Both run in
-// the transaction of each batch (chunk.go).
+// importSteps are what a kind does besides upserting its rows. prepare and
+// flush run in the transaction of each batch (chunk.go); settle runs after
+// the last batch, in short transactions of its own, as long as it reports
+// more to do (chats.go).
 type importSteps struct {
 	prepare func(ctx context.Context, tx *sql.Tx, b *batch) error // before the batch is written
 	flush   func(ctx context.Context, tx *sql.Tx) error           // after it, before the commit
+	settle  func(ctx context.Context, conn *sql.Conn, p *pause, committed func() error) error
+	close   func()
 }
 
 var kindSpecs = map[Kind]*kindSpec{
@@ -111,7 +112,6 @@ var kindSpecs = map[Kind]*kindSpec{
 		required: []string{"message_id", "conversation_id", "shop_id", "sender", "sent_at"},
 		targets: []target{
 			{name: "chat_messages", cols: []string{"message_id", "conversation_id", "shop", "sender", "sent_at", "text"}, keys: 1},
-			{name: "touched_conversations", cols: []string{"conversation_id"}, keys: 1, nothing: true},
 		},
 		decode: decodeChat,
 		begin:  beginChats,
@@ -196,96 +196,4 @@ var (
 func beginOrders(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error) {
 	o := &ordersImport{deltas: map[[2]int64]*[2]int64{}}
 	return importSteps{prepare: o.prepare, flush: o.flush}, nil
-}
-
-func beginChats(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error) {
-	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS touched_conversations (conversation_id TEXT PRIMARY KEY)`); err != nil {
-		return importSteps{}, fmt.Errorf("create touched_conversations: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, `DELETE FROM touched_conversations`); err != nil {
-		return importSteps{}, err
-	}
-	return importSteps{flush: func(ctx context.Context, tx *sql.Tx) error { return rebuildTurns(ctx, db, tx) }}, nil
-}
-
-// turnChunk is how many conversations rebuildTurns reads at a time.
-const turnChunk = 500
-
-// rebuildTurns recomputes the buyer turns of every conversation the batch
-// touched, from all of its stored messages.
-func rebuildTurns(ctx context.Context, db *DB, tx *sql.Tx) error {
-	ins := turnsTarget
-	after := ""
-	for {
-		rows, err := tx.QueryContext(ctx, `SELECT m.conversation_id, m.shop, m.message_id, m.sender, m.sent_at
-FROM chat_messages m
-JOIN (SELECT conversation_id FROM touched_conversations WHERE conversation_id > ? ORDER BY conversation_id LIMIT ?) t
-  ON t.conversation_id = m.conversation_id
-ORDER BY m.conversation_id`, after, turnChunk)
-		if err != nil {
-			return fmt.Errorf("read conversations: %w", err)
-		}
-		type conv struct {
-			id   string
-			shop int64
-			msgs []rules.ChatMessage
-		}
-		var convs []*conv
-		for rows.Next() {
-			var id, sender string
-			var shop int64
-			var m rules.ChatMessage
-			if err := rows.Scan(&id, &shop, &m.ID, &sender, &m.SentAt); err != nil {
-				rows.Close()
-				return err
-			}
-			m.Sender, _ = rules.ParseSender(sender)
-			if len(convs) == 0 || convs[len(convs)-1].id != id {
-				convs = append(convs, &conv{id: id, shop: shop})
-			}
-			c := convs[len(convs)-1]
-			c.msgs = append(c.msgs, m)
-			c.shop = shop // a conversation belongs to the shop of its messages
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(convs) == 0 {
-			break
-		}
-		ids := make([]any, len(convs))
-		marks := ""
-		for i, c := range convs {
-			ids[i] = c.id
-			if i > 0 {
-				marks += ", "
-			}
-			marks += "?"
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM chat_turns WHERE conversation_id IN (`+marks+`)`, ids...); err != nil {
-			return fmt.Errorf("clear turns: %w", err)
-		}
-		turns := newRows(len(ins.cols))
-		for _, c := range convs {
-			loc := time.UTC
-			if s, ok := db.byKey[c.shop]; ok {
-				loc = s.Location
-			}
-			rules.SortMessages(c.msgs)
-			for seq, t := range rules.Turns(c.msgs, loc) {
-				var reply any
-				if t.Reply != 0 {
-					reply = t.Reply
-				}
-				turns.add(c.id+"\x00"+strconv.Itoa(seq), []any{c.id, int64(seq), c.shop, t.Start, int64(t.Day), reply})
-			}
-		}
-		if err := db.upsertRows(ctx, tx, ins, &turns); err != nil {
-			return fmt.Errorf("write turns: %w", err)
-		}
-		after = convs[len(convs)-1].id
-	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM touched_conversations`)
-	return err
 }

@@ -293,6 +293,39 @@ CREATE INDEX outbox_thread ON outbox (thread_key);
 DROP INDEX IF EXISTS orders_shop_delivered;
 CREATE INDEX orders_shop_delivered ON orders (shop, delivered_day, created_day, products);
 `,
+	12: `
+-- Conversations whose chat_turns may no longer match their messages: the
+-- statement that changes a conversation's messages appends its id here, and
+-- the rebuild of their turns (store/chats.go) removes the rows it covered
+-- once all their conversations are rebuilt. Rows left by an interrupted
+-- import are rebuilt by the next open of the store, import or evaluation.
+-- Appended in id order, one row per changed message, not kept unique: a
+-- b-tree keyed by conversation would take one more scattered page per
+-- mixed-order row in each of the import's commits. AUTOINCREMENT: an id is
+-- never reused while a rebuild that read the ids up to it runs. The
+-- triggers append only rows that changed in what turns are made of (an
+-- upsert that leaves a row as it is fires none); they are SQLite's:
+-- PostgreSQL's import appends the conversations it merges itself.
+CREATE TABLE chat_turns_stale (
+	id              INTEGER PRIMARY KEY AUTOINCREMENT,
+	conversation_id TEXT NOT NULL
+);
+CREATE TRIGGER chat_messages_stale_insert AFTER INSERT ON chat_messages
+BEGIN
+	INSERT INTO chat_turns_stale (conversation_id) VALUES (NEW.conversation_id);
+END;
+CREATE TRIGGER chat_messages_stale_update AFTER UPDATE ON chat_messages
+WHEN NEW.conversation_id IS NOT OLD.conversation_id OR NEW.shop IS NOT OLD.shop
+	OR NEW.sender IS NOT OLD.sender OR NEW.sent_at IS NOT OLD.sent_at
+BEGIN
+	INSERT INTO chat_turns_stale (conversation_id) VALUES (NEW.conversation_id);
+	INSERT INTO chat_turns_stale (conversation_id) VALUES (OLD.conversation_id);
+END;
+CREATE TRIGGER chat_messages_stale_delete AFTER DELETE ON chat_messages
+BEGIN
+	INSERT INTO chat_turns_stale (conversation_id) VALUES (OLD.conversation_id);
+END;
+`,
 }
 
 // pgOnly are the migrations that change nothing on SQLite: they are

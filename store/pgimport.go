@@ -27,8 +27,8 @@ import (
 //     stages an order's later rows apart (stage_orders_again); those
 //     orders and the ones stored already are merged row by row in SQL;
 //   - every other table: the last row of each key replaces the stored one;
-//   - chats: the touched conversations have their turns rebuilt, as on
-//     SQLite (rebuildTurns).
+//   - chats: the conversations written (chat_turns_stale) have their turns
+//     rebuilt in the same transaction (chats.go).
 
 // pgCopyRows is how many rows are buffered per table before a COPY.
 const pgCopyRows = 8192
@@ -55,6 +55,10 @@ func (db *DB) newPGWriter(ctx context.Context, spec *kindSpec) (*pgWriter, error
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 	}
 	w := &pgWriter{db: db, conn: conn, spec: spec, rows: make([][][]any, len(spec.targets)), seen: map[uint64]struct{}{}}
+	if err := db.settlePendingTurns(ctx, conn); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
+	}
 	if spec.begin != nil && spec.kind != Orders { // orders merge in SQL (mergeOrders)
 		if w.steps, err = spec.begin(ctx, db, conn); err != nil {
 			conn.Close()
@@ -327,7 +331,14 @@ func (w *pgWriter) finish(ctx context.Context, shops []int64, at time.Time) erro
 	return tx.Commit()
 }
 
+// settle has nothing left to do: the chat turns were rebuilt before the
+// commit.
+func (w *pgWriter) settle(context.Context) error { return nil }
+
 func (w *pgWriter) close() {
 	w.rollback()
+	if w.steps.close != nil {
+		w.steps.close()
+	}
 	w.conn.Close()
 }

@@ -293,6 +293,5 @@ func (s *sink) chat(m *ChatMessage) {
 		return
 	}
 	s.b.add(0, m.MessageID, m.MessageID, m.ConversationID, shop.key, m.Sender, m.SentAt.UnixMilli(), m.Text)
-	s.b.add(1, m.ConversationID, m.ConversationID)
 	s.added()
 }

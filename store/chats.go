@@ -1,0 +1,340 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/shopwatch/shopwatch/rules"
+)
+
+// Chat turns (chat_turns) are derived from a conversation's messages
+// (rules.Turns), and metrics, breakdowns and the hourly chat sweep read
+// them. An import brings a conversation's messages in any order and over
+// many of its short transactions (chunk.go); rebuilding the turns of the
+// touched conversations at every commit re-read each conversation once per
+// batch that brought one of its messages. So turns are rebuilt once per
+// import, after its last batch, and crash-safe:
+//
+//   - The statement that writes a conversation's messages also appends
+//     its id to chat_turns_stale (SQLite: triggers, migration 12), when a
+//     message was added or changed in what turns are made of: a re-import
+//     of the same rows, or of new texts, rebuilds nothing.
+//   - After the last batch (also after a failure, for what was committed),
+//     settle notes the last id of chat_turns_stale, lists the distinct
+//     conversations up to it in a temporary table (chat_turns_work, outside
+//     any write transaction), rebuilds their turns in conversation order, a
+//     few hundred at a time, in short transactions of their own, and only
+//     then deletes the rows up to the noted id. A kill at any point leaves
+//     every conversation either rebuilt or still listed as stale; rows
+//     appended meanwhile, by another writer, stay for its own rebuild.
+//   - Whatever was left stale (a killed import) is rebuilt by the next
+//     store.Open (every command and serve's start open the store: the
+//     cheapest point that precedes every read of turns by another process)
+//     and at the start of every later import of any kind (serve's inbox,
+//     TikTok sync), before the import writes (settlePendingTurns).
+//
+// PostgreSQL imports in one transaction (pgimport.go): its chats import
+// rebuilds every stale conversation in that transaction, before the commit.
+
+// turnChunk is how many conversations one rebuild step reads, and
+// staleChunk how many chat_turns_stale rows one step deletes.
+const (
+	turnChunk  = 512
+	staleChunk = 16384
+)
+
+func beginChats(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error) {
+	r, err := db.newTurnRebuilder(conn)
+	if err != nil {
+		return importSteps{}, err
+	}
+	if db.pg {
+		return importSteps{flush: r.pgFlush, close: r.close}, nil
+	}
+	return importSteps{settle: r.settle, close: r.close}, nil
+}
+
+// turnRebuilder rebuilds the turns of stale conversations on one connection.
+type turnRebuilder struct {
+	db    *DB
+	raw   *rawUpserter // nil: the turns go as one JSON array per step
+	turns *batch
+	msgs  []rules.ChatMessage
+	upTo  int64  // the last chat_turns_stale id the rebuild covers
+	after string // the last conversation rebuilt
+}
+
+func (db *DB) newTurnRebuilder(conn *sql.Conn) (*turnRebuilder, error) {
+	r := &turnRebuilder{db: db, turns: newBatch([]target{turnsTarget})}
+	if !db.pg && !db.portableImport {
+		raw, err := newRawUpserter(conn, []target{turnsTarget})
+		if err != nil {
+			return nil, fmt.Errorf("chat turns: %w", err)
+		}
+		r.raw = raw
+	}
+	return r, nil
+}
+
+func (r *turnRebuilder) close() {
+	if r.raw != nil {
+		r.raw.close()
+		r.raw = nil
+	}
+}
+
+// execer is a connection or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// start lists the conversations of chat_turns_stale, up to its last id,
+// in chat_turns_work, and reports whether there are any.
+func (r *turnRebuilder) start(ctx context.Context, q execer) (bool, error) {
+	var upTo sql.NullInt64
+	if err := q.QueryRowContext(ctx, `SELECT MAX(id) FROM chat_turns_stale`).Scan(&upTo); err != nil {
+		return false, fmt.Errorf("read stale conversations: %w", err)
+	}
+	if !upTo.Valid {
+		return false, nil
+	}
+	r.upTo, r.after = upTo.Int64, ""
+	for _, s := range []string{
+		`CREATE TEMP TABLE IF NOT EXISTS chat_turns_work (conversation_id TEXT PRIMARY KEY)`,
+		`DELETE FROM chat_turns_work`,
+	} {
+		if _, err := q.ExecContext(ctx, s); err != nil {
+			return false, fmt.Errorf("list stale conversations: %w", err)
+		}
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO chat_turns_work (conversation_id)
+SELECT DISTINCT conversation_id FROM chat_turns_stale WHERE id <= ?`, r.upTo); err != nil {
+		return false, fmt.Errorf("list stale conversations: %w", err)
+	}
+	return true, nil
+}
+
+// settle rebuilds every stale conversation in short transactions on conn
+// (SQLite), spaced by p; committed runs after each commit.
+func (r *turnRebuilder) settle(ctx context.Context, conn *sql.Conn, p *pause, committed func() error) error {
+	// Outside a write transaction: the list is the connection's own.
+	ok, err := r.start(ctx, conn)
+	if err != nil || !ok {
+		return err
+	}
+	return settleLoop(ctx, conn, p, r.step, committed)
+}
+
+// pgFlush appends the conversations of the staged messages to
+// chat_turns_stale and rebuilds every stale conversation, in the import's
+// transaction.
+func (r *turnRebuilder) pgFlush(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO chat_turns_stale (conversation_id)
+SELECT DISTINCT conversation_id FROM stage_chat_messages`); err != nil {
+		return fmt.Errorf("list stale conversations: %w", err)
+	}
+	ok, err := r.start(ctx, tx)
+	for ok && err == nil {
+		ok, err = r.step(ctx, tx)
+	}
+	return err
+}
+
+// step rebuilds the turns of the next turnChunk listed conversations, in
+// tx, from all of their stored messages; once none is left, it deletes
+// the chat_turns_stale rows the rebuild covers, staleChunk at a time. It
+// reports whether there is more to do.
+func (r *turnRebuilder) step(ctx context.Context, tx *sql.Tx) (more bool, err error) {
+	var last sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(conversation_id) FROM (SELECT conversation_id FROM chat_turns_work WHERE conversation_id > ? ORDER BY conversation_id LIMIT ?) s`, r.after, turnChunk).Scan(&last); err != nil {
+		return false, fmt.Errorf("read stale conversations: %w", err)
+	}
+	if !last.Valid {
+		res, err := tx.ExecContext(ctx, `DELETE FROM chat_turns_stale WHERE id IN (SELECT id FROM chat_turns_stale WHERE id <= ? ORDER BY id LIMIT ?)`, r.upTo, staleChunk)
+		if err != nil {
+			return false, fmt.Errorf("clear stale conversations: %w", err)
+		}
+		n, err := res.RowsAffected()
+		return n == staleChunk, err
+	}
+	// The messages come through chat_messages_conversation, in
+	// conversation order and by time within one. CROSS JOIN keeps the
+	// list outside: SQLite would otherwise read the index's whole prefix
+	// up to last.
+	rows, err := tx.QueryContext(ctx, `SELECT m.conversation_id, m.shop, m.message_id, m.sender, m.sent_at
+FROM chat_turns_work s CROSS JOIN chat_messages m
+WHERE m.conversation_id = s.conversation_id AND s.conversation_id > ? AND s.conversation_id <= ?
+ORDER BY s.conversation_id, m.sent_at`, r.after, last.String)
+	if err != nil {
+		return false, fmt.Errorf("read conversations: %w", err)
+	}
+	turns := &r.turns.targets[0]
+	turns.reset()
+	conv, shop := "", int64(0)
+	for rows.Next() {
+		var id, sender string
+		var sh int64
+		var m rules.ChatMessage
+		if err := rows.Scan(&id, &sh, &m.ID, &sender, &m.SentAt); err != nil {
+			rows.Close()
+			return false, err
+		}
+		m.Sender, _ = rules.ParseSender(sender)
+		if id != conv {
+			r.addTurns(turns, conv, shop)
+			conv = id
+		}
+		shop = sh // a conversation belongs to the shop of its messages
+		r.msgs = append(r.msgs, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("read conversations: %w", err)
+	}
+	r.addTurns(turns, conv, shop)
+
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chat_turns WHERE conversation_id IN (SELECT conversation_id FROM chat_turns_work WHERE conversation_id > ? AND conversation_id <= ?)`, r.after, last.String); err != nil {
+		return false, fmt.Errorf("clear turns: %w", err)
+	}
+	if turns.len() > 0 {
+		if r.raw != nil {
+			err = r.raw.upsert(ctx, tx, r.turns)
+		} else {
+			err = r.db.upsertRows(ctx, tx, turnsTarget, turns)
+		}
+		if err != nil {
+			return false, fmt.Errorf("write turns: %w", err)
+		}
+	}
+	r.after = last.String
+	return true, nil
+}
+
+// addTurns adds the turns of the conversation whose messages r.msgs holds.
+func (r *turnRebuilder) addTurns(turns *rows, conv string, shop int64) {
+	if len(r.msgs) == 0 {
+		return
+	}
+	loc := time.UTC
+	if s, ok := r.db.byKey[shop]; ok {
+		loc = s.Location
+	}
+	rules.SortMessages(r.msgs)
+	for seq, t := range rules.Turns(r.msgs, loc) {
+		var reply any
+		if t.Reply != 0 {
+			reply = t.Reply
+		}
+		turns.add(conv+"\x00"+strconv.Itoa(seq), []any{conv, int64(seq), shop, t.Start, int64(t.Day), reply})
+	}
+	clear(r.msgs)
+	r.msgs = r.msgs[:0]
+}
+
+// settle runs the kind's settle step on the import's connection, in short
+// transactions spaced like the import's own (chunk.go).
+func (w *writer) settle(ctx context.Context) error {
+	if w.steps.settle == nil {
+		return nil
+	}
+	return w.steps.settle(ctx, w.conn, &w.pause, func() error { return w.checkpoint(ctx, false) })
+}
+
+func settleLoop(ctx context.Context, conn *sql.Conn, p *pause, step func(context.Context, *sql.Tx) (bool, error), committed func() error) error {
+	for more := true; more; {
+		if err := p.wait(ctx); err != nil {
+			return err
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		p.held()
+		for more, err = true, nil; more && err == nil && !p.due(); {
+			more, err = step(ctx, tx)
+		}
+		if err != nil {
+			tx.Rollback()
+			p.released()
+			return err
+		}
+		err = tx.Commit()
+		p.released()
+		if err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		if committed != nil {
+			if err := committed(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// settlePendingTurns rebuilds the turns an earlier import left stale (it
+// was killed before it rebuilt them): see the top of this file.
+func (db *DB) settlePendingTurns(ctx context.Context, conn *sql.Conn) error {
+	var n int
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM chat_turns_stale LIMIT 1) s`).Scan(&n); err != nil {
+		return fmt.Errorf("chat turns: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	db.log.Info("rebuilding the chat turns an interrupted import left stale")
+	r, err := db.newTurnRebuilder(conn)
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	if db.pg {
+		err = db.inTxOn(ctx, conn, func(tx *sql.Tx) error {
+			ok, err := r.start(ctx, tx)
+			for ok && err == nil {
+				ok, err = r.step(ctx, tx)
+			}
+			return err
+		})
+	} else {
+		err = r.settle(ctx, conn, &pause{}, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("chat turns: %w", err)
+	}
+	return nil
+}
+
+// SettleTurns rebuilds the chat turns an interrupted import left stale, if
+// any (store.Open and every import do it first): a service that stays up
+// calls it before it evaluates, since an import in another process may
+// have been killed meanwhile. It costs one indexed read when nothing is
+// stale.
+func (db *DB) SettleTurns(ctx context.Context) error {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer conn.Close()
+	if err := db.settlePendingTurns(ctx, conn); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// inTxOn runs fn in a transaction on conn.
+func (db *DB) inTxOn(ctx context.Context, conn *sql.Conn, fn func(*sql.Tx) error) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
