@@ -15,13 +15,14 @@ import (
 
 // The config cache keeps the parsed config as a config image
 // (rules.Config.MarshalBinary): a 1,000-shop YAML file takes longer to
-// parse than a short command's question. One file per config path, under
-// $XDG_CACHE_HOME/shopwatch (else ~/.cache/shopwatch), holds the image
-// after a header with the SHA-256 of this binary's build id and the
-// config's bytes, and the SHA-256 of the image. A changed config, or another build of shopwatch (whose
-// rules or defaults may differ), misses and is parsed and validated again,
-// with the same errors. A missing, unreadable or corrupt cache file is
-// ignored and rewritten; a cache that cannot be written is done without.
+// parse than a short command's question. One file per config path and
+// build, under $XDG_CACHE_HOME/shopwatch (else ~/.cache/shopwatch), holds
+// the image after a header: the SHA-256 of this binary's build id and the
+// config's bytes, then the SHA-256 of the image. A changed config, or
+// another build of shopwatch (whose rules or defaults may differ), misses
+// and is parsed and validated again, with the same errors. A missing,
+// unreadable or corrupt cache file is ignored and rewritten; a cache that
+// cannot be written is done without.
 
 // configCacheMagic starts every cache file.
 const configCacheMagic = "shopwatch config cache 1\n"
@@ -50,7 +51,9 @@ func newConfigCache(getenv func(string) string, path string, data []byte) config
 	if err != nil {
 		return configCache{}
 	}
-	name := sha256.Sum256([]byte(abs))
+	// One file per config path and build: builds run side by side (an
+	// upgrade, a test binary) do not overwrite each other's.
+	name := sha256.Sum256(append(append([]byte(abs), 0), build...))
 	c := configCache{file: filepath.Join(dir, "shopwatch", "config-"+hex.EncodeToString(name[:12])+".bin"), build: build}
 	h := sha256.New()
 	h.Write(build)

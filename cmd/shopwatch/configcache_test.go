@@ -136,9 +136,12 @@ func TestConfigCache(t *testing.T) {
 		if !cached() {
 			t.Fatal("not cached for the other build")
 		}
+		if n := len(cacheFiles(t, cacheDir)); n != 2 {
+			t.Fatalf("%d cache files, want one per build", n)
+		}
 		buildID = saved
-		if cached() {
-			t.Fatal("the first build read the other build's cache")
+		if !cached() {
+			t.Fatal("the other build overwrote the first build's cache")
 		}
 	})
 
