@@ -46,3 +46,8 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+// The upstream package compiles a hundred regular expressions at init, in
+// every process that links gorm: this copy compiles them on first use
+// (third_party/inflection, MIT, otherwise unchanged).
+replace github.com/jinzhu/inflection => ./third_party/inflection

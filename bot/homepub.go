@@ -88,7 +88,7 @@ func (s *Server) homeOpened(user, tab, transport string) {
 		s.log.Debug("app_home_opened ignored: SLACK_BOT_TOKEN is not set", "user", user)
 		return
 	}
-	if !reUserID.MatchString(user) {
+	if !reUserID().MatchString(user) {
 		s.log.Warn("app_home_opened: not a user id", "user", truncateRunes(user, 20))
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
@@ -24,7 +25,9 @@ const (
 	maxMute = 90 * 24 * time.Hour
 )
 
-var reDurationPart = regexp.MustCompile(`^(\d+)(minutes|minute|mins|min|m|hours|hour|hrs|hr|h|days|day|d|weeks|week|wk|w)`)
+var reDurationPart = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\d+)(minutes|minute|mins|min|m|hours|hour|hrs|hr|h|days|day|d|weeks|week|wk|w)`)
+})
 
 // parseDuration parses "90m", "2h", "3d", "1w" and sums like "1d12h".
 func parseDuration(s string) (time.Duration, bool) {
@@ -34,7 +37,7 @@ func parseDuration(s string) (time.Duration, bool) {
 	}
 	var total time.Duration
 	for s != "" {
-		g := reDurationPart.FindStringSubmatch(s)
+		g := reDurationPart().FindStringSubmatch(s)
 		if g == nil {
 			return 0, false
 		}

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
@@ -237,12 +238,12 @@ func parallel(ctx context.Context, fns ...func(context.Context) error) error {
 }
 
 // reUserID is the shape of a Slack user id.
-var reUserID = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+var reUserID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`) })
 
 // userMention mentions a stored user id; anything else (a mute set by a
 // script) is shown as escaped text.
 func userMention(id string) string {
-	if reUserID.MatchString(id) {
+	if reUserID().MatchString(id) {
 		return "<@" + id + ">"
 	}
 	return esc(id)

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -17,7 +18,7 @@ import (
 // keyword directly preceded by a negation ("not damaged", "no delay") does not
 // count. A Classifier is immutable and safe for concurrent use.
 type Classifier struct {
-	m           matcher
+	m           func() *matcher // built on first use: Open needs only the fingerprint
 	fingerprint string
 }
 
@@ -43,9 +44,17 @@ func NewClassifier(extra map[Cause][]string) (*Classifier, error) {
 			}
 		}
 	}
-	cl := &Classifier{m: b.build()}
+	cl := &Classifier{m: lazyMatcher(b)}
 	cl.fingerprint = b.fingerprint("causes", func(v uint32) string { return CauseSet(v).String() })
 	return cl, nil
+}
+
+// lazyMatcher builds b's matcher on first use. b is not changed after.
+func lazyMatcher(b *matcherBuilder) func() *matcher {
+	return sync.OnceValue(func() *matcher {
+		m := b.build()
+		return &m
+	})
 }
 
 // Classify returns the causes of a review: its tags when they are not empty,
@@ -58,8 +67,9 @@ func (c *Classifier) Classify(tags CauseSet, text string) CauseSet {
 	var buf [512]byte
 	t := appendNormalized(buf[:0], text)
 	var set CauseSet
+	m := c.m()
 	for i := 0; i < len(t); {
-		val, end, ok := c.m.longestAt(t, i)
+		val, end, ok := m.longestAt(t, i)
 		if ok && !negated(t, i) {
 			set |= CauseSet(val)
 		}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -228,10 +229,12 @@ func (l *localDate) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-var unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type \S+`)
+var unknownField = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`line (\d+): field (\S+) not found in type \S+`)
+})
 
 // lineNumber finds the line number in a yaml error.
-var lineNumber = regexp.MustCompile(`\bline \d+`)
+var lineNumber = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\bline \d+`) })
 
 // ParseConfig parses and validates a configuration file. Unknown keys are
 // errors that name the key and its line.
@@ -246,8 +249,8 @@ func ParseConfig(data []byte) (*Config, error) {
 		// yaml cuts long values in its messages at a byte count, which
 		// may split a character.
 		msg := strings.ToValidUTF8(strings.TrimPrefix(err.Error(), "yaml: "), "")
-		msg = unknownField.ReplaceAllString(msg, `line $1: unknown key "$2"`)
-		if !lineNumber.MatchString(msg) {
+		msg = unknownField().ReplaceAllString(msg, `line $1: unknown key "$2"`)
+		if !lineNumber().MatchString(msg) {
 			msg = fmt.Sprintf("line %d: %s", yamlErrorLine(data, msg), msg)
 		}
 		return nil, errors.New(msg)

@@ -226,8 +226,8 @@ const reasonVersion = "r1"
 // given as TikTok reason codes or buyer-facing texts. A ReasonClassifier is
 // immutable and safe for concurrent use.
 type ReasonClassifier struct {
-	builtin     matcher // values index reasonRules
-	extra       matcher // values index extraFaults
+	builtin     func() *matcher // values index reasonRules; built on first use
+	extra       func() *matcher // values index extraFaults; built on first use
 	extraFaults []Fault
 	fingerprint string
 }
@@ -273,7 +273,7 @@ func NewReasonClassifier(extra map[Fault][]string) (*ReasonClassifier, error) {
 			return nil, err
 		}
 	}
-	r.builtin, r.extra = b.build(), eb.build()
+	r.builtin, r.extra = lazyMatcher(b), lazyMatcher(eb)
 
 	// The fingerprint covers the prefixes, the rules in order and the extras.
 	var fp strings.Builder
@@ -296,10 +296,10 @@ func NewReasonClassifier(extra map[Fault][]string) (*ReasonClassifier, error) {
 func (r *ReasonClassifier) Classify(reason string) Reason {
 	var buf [256]byte
 	t := appendReason(buf[:0], reason)
-	if i, ok := bestMatch(&r.extra, t); ok {
+	if i, ok := bestMatch(r.extra(), t); ok {
 		return Reason{Fault: r.extraFaults[i], Category: categoryCustom, Classified: true}
 	}
-	if i, ok := bestMatch(&r.builtin, t); ok {
+	if i, ok := bestMatch(r.builtin(), t); ok {
 		rule := &reasonRules[i]
 		return Reason{Fault: rule.fault, Category: rule.category, Classified: true}
 	}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
@@ -257,8 +258,10 @@ func (p *rowParser) orderStatus() string {
 // The time formats of Seller Center's exports, read in the shop's zone.
 var (
 	sellerLayouts = []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006/01/02 15:04:05", "2006/01/02 15:04", "2006-01-02", "2006/01/02"}
-	slashedDate   = regexp.MustCompile(`^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?[Mm]\.?)?)?$`)
-	groupedDigits = regexp.MustCompile(`^\d{1,3}(,\d{3})+$`)
+	slashedDate   = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?[Mm]\.?)?)?$`)
+	})
+	groupedDigits = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\d{1,3}(,\d{3})+$`) })
 )
 
 // sellerTime parses a time as Seller Center writes it: without an offset
@@ -268,7 +271,7 @@ var (
 // what is wrong, "" when nothing is.
 func sellerTime(v string, loc *time.Location, dayFirst bool) (t time.Time, problem string) {
 	digits := v
-	if groupedDigits.MatchString(v) {
+	if groupedDigits().MatchString(v) {
 		digits = strings.ReplaceAll(v, ",", "")
 	}
 	if len(digits) >= 9 && len(digits) <= 13 && strings.Trim(digits, "0123456789") == "" {
@@ -281,7 +284,7 @@ func sellerTime(v string, loc *time.Location, dayFirst bool) (t time.Time, probl
 		}
 	}
 	if strings.IndexByte(v, '/') == 1 || strings.IndexByte(v, '/') == 2 { // 6/12/2026, 06/12/2026
-		if m := slashedDate.FindStringSubmatch(v); m != nil {
+		if m := slashedDate().FindStringSubmatch(v); m != nil {
 			return slashedTime(v, m, loc, dayFirst)
 		}
 	}

@@ -26,14 +26,11 @@ func (db *DB) syncShops(ctx context.Context) error {
 	db.byKey = make(map[int64]*rules.Shop, len(db.cfg.Shops))
 	g := db.gorm.WithContext(ctx)
 	// One read of the whole (small) table: a query per shop would make the
-	// open of a 1,000-shop database cost more than the question asked.
-	var rows []shopRow
-	if err := g.Find(&rows).Error; err != nil {
+	// open of a 1,000-shop database cost more than the question asked. It
+	// is plain SQL: gorm's scan into structs costs more than the read.
+	stored, err := db.storedShops(ctx)
+	if err != nil {
 		return fmt.Errorf("store: load shops: %w", err)
-	}
-	stored := make(map[string]shopRow, len(rows))
-	for _, r := range rows {
-		stored[r.ShopID] = r
 	}
 	for _, s := range db.cfg.Shops {
 		row, ok := stored[s.ID]
@@ -58,6 +55,24 @@ func (db *DB) syncShops(ctx context.Context) error {
 		db.byKey[row.ID] = s
 	}
 	return nil
+}
+
+// storedShops reads the shops table, by TikTok shop id.
+func (db *DB) storedShops(ctx context.Context) (map[string]shopRow, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT id, shop_id, name, timezone FROM shops`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	stored := make(map[string]shopRow, len(db.cfg.Shops))
+	for rows.Next() {
+		var r shopRow
+		if err := rows.Scan(&r.ID, &r.ShopID, &r.Name, &r.Timezone); err != nil {
+			return nil, err
+		}
+		stored[r.ShopID] = r
+	}
+	return stored, rows.Err()
 }
 
 // dayColumns lists every derived local-date column: its table, a key
