@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/shopwatch/shopwatch/rules"
@@ -34,16 +35,7 @@ func TestBackendsAgree(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			db := loadScenarioInto(t, MustOpenAt(t, b.DSN(t), testConfig))
 			MustImport(t, db, Orders, "orders2.csv", reimportedOrders)
-			// An order whose lines are further apart than a batch, and one
-			// stored already that comes back after them.
-			split := ordersHeader + "split,7495002,p1,2026-10-21T09:00:00-04:00,Serum,,shipped\n"
-			for i := range batchRows + 10 {
-				split += fmt.Sprintf("filler-%d,7495001,p%d,2026-10-2%dT09:00:00+07:00,Item,,shipped\n", i, i%5, i%9)
-			}
-			split += "split,7495002,p2,2026-10-21T09:00:00-04:00,Toner,2026-10-24T09:00:00-04:00,delivered\n" +
-				"two-lines,7495002,p4,2026-10-20T09:00:00-04:00,Brush,2026-10-23T09:00:00-04:00,delivered\n" +
-				"split,7495002,p1,2026-10-21T09:00:00-04:00,Serum,2026-10-25T09:00:00-04:00,delivered\n"
-			MustImport(t, db, Orders, "orders3.csv", split)
+			MustImport(t, db, Orders, "orders3.csv", splitOrders())
 			// The imports' own times differ between the runs.
 			if _, err := db.sql.ExecContext(ctx, `UPDATE record_imports SET imported_at = 0`); err != nil {
 				t.Fatal(err)
@@ -106,6 +98,52 @@ func TestBackendsAgree(t *testing.T) {
 					break
 				}
 			}
+		}
+	}
+}
+
+// splitOrders is an orders file with an order whose lines are further
+// apart than a batch, and one of the scenario's (two-lines) that comes back
+// after them.
+func splitOrders() string {
+	split := ordersHeader + "split,7495002,p1,2026-10-21T09:00:00-04:00,Serum,,shipped\n"
+	for i := range batchRows + 10 {
+		split += fmt.Sprintf("filler-%d,7495001,p%d,2026-10-2%dT09:00:00+07:00,Item,,shipped\n", i, i%5, i%9)
+	}
+	return split + "split,7495002,p2,2026-10-21T09:00:00-04:00,Toner,2026-10-24T09:00:00-04:00,delivered\n" +
+		"two-lines,7495002,p4,2026-10-20T09:00:00-04:00,Brush,2026-10-23T09:00:00-04:00,delivered\n" +
+		"split,7495002,p1,2026-10-21T09:00:00-04:00,Serum,2026-10-25T09:00:00-04:00,delivered\n"
+}
+
+// TestFirstLoadAgrees checks a first orders import into an empty database,
+// which PostgreSQL copies into the table itself (pgimport.go), against
+// SQLite's: orders whose lines are further apart than a batch, orders of
+// two lines in one batch, a delivery that moves between lines.
+func TestFirstLoadAgrees(t *testing.T) {
+	dumps := map[string]string{}
+	for _, b := range storetest.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			db := MustOpenAt(t, b.DSN(t), testConfig)
+			MustImport(t, db, Orders, "orders.csv", splitOrders()+
+				"fresh,7495001,p9,2026-10-21T09:00:00+07:00,Brush,,shipped\n"+
+				"fresh,7495001,p8,2026-10-21T09:00:00+07:00,Comb,2026-10-24T09:00:00+07:00,delivered\n"+
+				"filler-3,7495001,p7,2026-10-23T09:00:00+07:00,Comb,2026-10-26T09:00:00+07:00,delivered\n")
+			var d string
+			for _, q := range []string{
+				"SELECT order_id, shop, created_at, created_day, COALESCE(delivered_at, -1), COALESCE(delivered_day, -1), status, products FROM orders ORDER BY order_id",
+				"SELECT shop, day, created, delivered FROM shop_days WHERE created <> 0 OR delivered <> 0 ORDER BY shop, day",
+			} {
+				d += q + "\n" + dump(t, db, q)
+			}
+			if !strings.Contains(d, "20751 delivered p1\np2\n") || !strings.Contains(d, "filler-3 1 1792720800000 20749 1792980000000 20752 delivered p3\np7\n") {
+				t.Fatalf("the split order is not stored whole:\n%s", d)
+			}
+			dumps[b.Name] = d
+		})
+	}
+	for name, got := range dumps {
+		if want := dumps["sqlite"]; name != "sqlite" && got != want {
+			t.Errorf("%s stores differently:\n%s\nSQLite:\n%s", name, got, want)
 		}
 	}
 }

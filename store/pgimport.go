@@ -25,7 +25,10 @@ import (
 //     import are new and staged once: they are inserted as staged. The
 //     writer notes each order it stages (a 64-bit hash of its id) and
 //     stages an order's later rows apart (stage_orders_again); those
-//     orders and the ones stored already are merged row by row in SQL;
+//     orders and the ones stored already are merged row by row in SQL.
+//     A first load (into an empty table) copies the orders it sees first
+//     straight into orders, without its indexes (pgindexes.go), and treats
+//     them as stored: only the orders staged again are merged;
 //   - every other table: the last row of each key replaces the stored one;
 //   - chats: the conversations written (chat_turns_stale) have their turns
 //     rebuilt in the same transaction (chats.go).
@@ -47,6 +50,9 @@ type pgWriter struct {
 	// second to the merge of repeated orders, which is right for any order.
 	seen  map[uint64]struct{}
 	again [][]any
+	// load holds the indexes of orders to rebuild when this import is a
+	// first load, whose new orders are copied into orders itself.
+	load *pgIndexes
 }
 
 func (db *DB) newPGWriter(ctx context.Context, spec *kindSpec) (*pgWriter, error) {
@@ -94,6 +100,15 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 			if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE stage_orders_again ON COMMIT DROP AS SELECT * FROM stage_orders WITH NO DATA`); err != nil {
 				return fmt.Errorf("stage orders: %w", err)
 			}
+			// A first load: the table is locked until the commit, and
+			// the orders go in without the indexes.
+			empty, err := emptyTable(ctx, tx, "orders")
+			if err == nil && empty {
+				w.load, err = dropIndexes(ctx, tx, "orders")
+			}
+			if err != nil {
+				return fmt.Errorf("stage orders: %w", err)
+			}
 		}
 	}
 	if w.spec.kind == Orders {
@@ -111,6 +126,9 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 				continue
 			}
 			w.seen[h.Sum64()] = struct{}{}
+			if w.load != nil {
+				row = row[:len(row)-1] // into orders, which has no seq
+			}
 			w.rows[targetOrders] = append(w.rows[targetOrders], row)
 		}
 	}
@@ -132,7 +150,11 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 func (w *pgWriter) copyFull(ctx context.Context, n int) error {
 	for t, tg := range w.spec.targets {
 		if len(w.rows[t]) >= n {
-			if err := w.copy(ctx, "stage_"+tg.name, stageCols(tg), &w.rows[t]); err != nil {
+			table, cols := "stage_"+tg.name, stageCols(tg)
+			if w.load != nil && t == targetOrders {
+				table, cols = tg.name, tg.cols
+			}
+			if err := w.copy(ctx, table, cols, &w.rows[t]); err != nil {
 				return err
 			}
 		}
@@ -188,7 +210,7 @@ func (w *pgWriter) commit(ctx context.Context) error {
 	for t, tg := range w.spec.targets {
 		var err error
 		if w.spec.kind == Orders && t == targetOrders {
-			err = mergeOrders(ctx, w.tx)
+			err = mergeOrders(ctx, w.tx, w.load)
 		} else {
 			_, err = w.tx.ExecContext(ctx, tg.upsertFrom(fmt.Sprintf(`SELECT DISTINCT ON (%s) %s FROM stage_%s ORDER BY %s, seq DESC`,
 				strings.Join(tg.cols[:tg.keys], ", "), strings.Join(tg.cols, ", "), tg.name, strings.Join(tg.cols[:tg.keys], ", "))))
@@ -213,8 +235,25 @@ func (w *pgWriter) commit(ctx context.Context) error {
 var orderCols = strings.Join(kindSpecs[Orders].targets[targetOrders].cols, ", ")
 
 // mergeOrders merges the staged orders into orders and moves shop_days by
-// the difference, each step one set-based statement over the import.
-func mergeOrders(ctx context.Context, tx *sql.Tx) error {
+// the difference, each step one set-based statement over the import. On a
+// first load, load holds the indexes to rebuild: the orders copied into
+// the table count as stored, and as new in shop_days.
+func mergeOrders(ctx context.Context, tx *sql.Tx, load *pgIndexes) error {
+	if load != nil {
+		// The merge reads orders by key and upserts through it.
+		if err := load.rebuild(ctx, tx); err != nil {
+			return err
+		}
+	}
+	newOrders := `SELECT shop, created_day, 1, 0 FROM stage_orders s WHERE NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)
+	UNION ALL
+	SELECT shop, delivered_day, 0, 1 FROM stage_orders s
+	WHERE delivered_day IS NOT NULL AND NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)`
+	if load != nil {
+		newOrders = `SELECT shop, created_day, 1, 0 FROM orders
+	UNION ALL
+	SELECT shop, delivered_day, 0, 1 FROM orders WHERE delivered_day IS NOT NULL`
+	}
 	stmts := []string{
 		// The orders to merge row by row: staged again, or stored already.
 		`CREATE TEMP TABLE slow_orders ON COMMIT DROP AS
@@ -257,45 +296,25 @@ SELECT shop, day, SUM(c), SUM(d) FROM (
 	UNION ALL
 	SELECT shop, delivered_day, 0, 1 FROM merged_orders WHERE delivered_day IS NOT NULL
 	UNION ALL
-	SELECT shop, created_day, 1, 0 FROM stage_orders s WHERE NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)
-	UNION ALL
-	SELECT shop, delivered_day, 0, 1 FROM stage_orders s
-	WHERE delivered_day IS NOT NULL AND NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)
+	` + newOrders + `
 ) d GROUP BY shop, day HAVING SUM(c) <> 0 OR SUM(d) <> 0
 ON CONFLICT (shop, day) DO UPDATE SET created = shop_days.created + excluded.created, delivered = shop_days.delivered + excluded.delivered`,
 	}
-	// The new orders as staged; the merged ones over the stored. Both in
-	// key order when the table keeps its indexes: the primary key's B-tree
-	// then takes them page by page, not one scattered page per row (1M
+	// The new orders as staged (none on a first load), and the merged
+	// ones over the stored, in key order: the primary key's B-tree then
+	// takes them page by page, not one scattered page per row (1M
 	// mixed-order lines: the insert took half the time).
-	insert := `INSERT INTO orders (` + orderCols + `) SELECT ` + orderCols + ` FROM stage_orders s
-WHERE NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)`
-	merge := kindSpecs[Orders].targets[targetOrders].upsertFrom(`SELECT ` + orderCols + ` FROM merged_orders ORDER BY order_id`)
-	// A first load: the new orders go in without the indexes, rebuilt
-	// before the merged ones, whose upsert needs the primary key.
-	var ix *pgIndexes
-	empty, err := emptyTable(ctx, tx, "orders")
-	if err == nil && empty {
-		ix, err = dropIndexes(ctx, tx, "orders")
+	if load == nil {
+		stmts = append(stmts, `INSERT INTO orders (`+orderCols+`) SELECT `+orderCols+` FROM stage_orders s
+WHERE NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id) ORDER BY order_id`)
 	}
-	if err != nil {
-		return err
-	}
-	if ix == nil {
-		insert += ` ORDER BY order_id`
-	}
-	for _, s := range append(stmts, insert) {
+	stmts = append(stmts, kindSpecs[Orders].targets[targetOrders].upsertFrom(`SELECT `+orderCols+` FROM merged_orders ORDER BY order_id`))
+	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
 			return err
 		}
 	}
-	if ix != nil {
-		if err := ix.rebuild(ctx, tx); err != nil {
-			return err
-		}
-	}
-	_, err = tx.ExecContext(ctx, merge)
-	return err
+	return nil
 }
 
 func (w *pgWriter) rollback() {
@@ -310,6 +329,7 @@ func (w *pgWriter) rollback() {
 	clear(w.again)
 	w.again = w.again[:0]
 	clear(w.seen)
+	w.load = nil
 }
 
 func (w *pgWriter) finish(ctx context.Context, shops []int64, at time.Time) error {
