@@ -16,9 +16,9 @@ import (
 //
 //   - Validation first: unless --skip-invalid is given, every file is read
 //     and checked before anything is written, so an invalid row still
-//     makes the import write nothing (SPEC section 2). Orders, reviews and
-//     returns are read once, into a staging database, and written from it
-//     in key order (stage.go); chats are read twice (validate.go).
+//     makes the import write nothing (SPEC section 2). Every kind is read
+//     once, into a staging database, and written from it in key order
+//     (stage.go); without direct access to SQLite, twice (validate.go).
 //   - Then short transactions: a transaction takes batches of batchRows
 //     input rows (small, so that one batch stays within the budget even on
 //     a slow machine) until it has held the lock for holdBudget, or the next

@@ -161,10 +161,10 @@ func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts Impo
 }
 
 // importStaged imports the feed through a staging database (stage.go),
-// when the kind and the database allow it; staged is false, and nothing
-// was read, when they do not.
+// when the database allows it; staged is false, and nothing
+// was read, when it does not.
 func (db *DB) importStaged(ctx context.Context, spec *kindSpec, f feed, opts ImportOptions) (res *ImportResult, staged bool, err error) {
-	if db.pg || !spec.staged || db.unstagedImport {
+	if db.pg || db.unstagedImport {
 		return nil, false, nil
 	}
 	st, err := newStage(ctx, spec)

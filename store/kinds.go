@@ -23,9 +23,6 @@ type kindSpec struct {
 	targets        []target
 	// decode reads the CSV row in p into a record and hands it to s.
 	decode func(p *rowParser, s *sink)
-	// staged kinds are read once, into a staging database, and written in
-	// key order (stage.go); the others are read twice, to check and to write.
-	staged bool
 	// begin runs first, on the import's connection, and returns the kind's
 	// other steps, if any.
 	begin func(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error)
@@ -53,7 +50,6 @@ var kindSpecs = map[Kind]*kindSpec{
 		},
 		decode: decodeOrder,
 		begin:  beginOrders,
-		staged: true,
 		seller: []sellerColumn{
 			{"order_id", []string{"Order ID"}},
 			{"sku_id", []string{"SKU ID"}},
@@ -73,7 +69,6 @@ var kindSpecs = map[Kind]*kindSpec{
 			{name: "reviews", cols: []string{"review_id", "order_id", "shop", "product_id", "rating", "created_at", "created_day", "text", "tags", "causes"}, keys: 1},
 		},
 		decode: decodeReview,
-		staged: true,
 		seller: []sellerColumn{
 			{"review_id", []string{"Review ID"}},
 			{"order_id", []string{"Order ID"}},
@@ -93,7 +88,6 @@ var kindSpecs = map[Kind]*kindSpec{
 			{name: "returns", cols: []string{"return_id", "order_id", "shop", "product_id", "created_at", "created_day", "reason", "type", "status", "fault", "category", "classified"}, keys: 1},
 		},
 		decode: decodeReturn,
-		staged: true,
 		seller: []sellerColumn{
 			{"return_id", []string{"Return Order ID", "Return ID", "Return/Refund ID", "Reverse Order ID"}},
 			{"order_id", []string{"Order ID"}},

@@ -13,8 +13,7 @@ import (
 	"github.com/shopwatch/shopwatch/rules"
 )
 
-// Staging: on SQLite, an import of orders, reviews or returns reads its
-// input once. Every row is checked, and the valid ones are appended to a
+// Staging: on SQLite, an import of any kind reads its input once. Every row is checked, and the valid ones are appended to a
 // staging database: a separate SQLite file in a temporary folder, without
 // journal, written without the main database's lock. Only when the whole
 // input has been read and found valid (all or nothing, SPEC section 2) are

@@ -15,6 +15,7 @@ func TestStagedImportMatchesInputOrder(t *testing.T) {
 		Orders:  ordersHeader,
 		Reviews: "review_id,order_id,shop_id,product_id,rating,created_at,text,tags\n",
 		Returns: "return_id,order_id,shop_id,product_id,created_at,reason,type,status\n",
+		Chats:   chatsHead,
 	}
 	shops := []struct{ id, offset string }{{"7495001", "+07:00"}, {"7495002", "-05:00"}}
 	// line returns a random row of the kind; keys repeat (ids < 1,500 in
@@ -31,6 +32,9 @@ func TestStagedImportMatchesInputOrder(t *testing.T) {
 			return fmt.Sprintf("o%d,%s,p%d,%s,Item %d.%d,%s,%s\n", id, s.id, rng.IntN(5), at, round, rng.IntN(3), delivered, []string{"", "delivered", "shipped"}[rng.IntN(3)])
 		case Reviews:
 			return fmt.Sprintf("r%d,o%d,%s,p%d,%d,%s,text %d,\n", id, rng.IntN(900), s.id, rng.IntN(5), 1+rng.IntN(5), at, rng.IntN(1000))
+		case Chats: // a repeated message may move to another conversation, sender or time
+			return fmt.Sprintf("m%d,c%d,%s,%s,%s,text %d\n", id, rng.IntN(300), s.id,
+				[]string{"buyer", "buyer", "shop", "agent", "robot", "system"}[rng.IntN(6)], at, rng.IntN(1000))
 		default:
 			return fmt.Sprintf("x%d,o%d,%s,p%d,%s,%s,refund,%s\n", id, rng.IntN(900), s.id, rng.IntN(5), at,
 				[]string{"damaged in transit", "wrong size", "changed my mind"}[rng.IntN(3)], []string{"requested", "completed", "cancelled"}[rng.IntN(3)])
@@ -44,8 +48,12 @@ func TestStagedImportMatchesInputOrder(t *testing.T) {
 		},
 		Reviews: {"SELECT review_id, order_id, shop, product_id, rating, created_at, created_day, text, tags, causes FROM reviews ORDER BY review_id"},
 		Returns: {"SELECT return_id, order_id, shop, product_id, created_at, created_day, reason, type, status, fault, category, classified FROM returns ORDER BY return_id"},
+		Chats: {
+			"SELECT message_id, conversation_id, shop, sender, sent_at, text FROM chat_messages ORDER BY message_id",
+			"SELECT conversation_id, seq, shop, start_at, start_day, COALESCE(reply_at, -1) FROM chat_turns ORDER BY conversation_id, seq",
+		},
 	}
-	for _, kind := range []Kind{Orders, Reviews, Returns} {
+	for _, kind := range []Kind{Orders, Reviews, Returns, Chats} {
 		t.Run(string(kind), func(t *testing.T) {
 			staged, inOrder := MustOpen(t, testConfig), MustOpen(t, testConfig)
 			if staged.pg {
