@@ -436,7 +436,7 @@ func TestDeliveryCrash(t *testing.T) {
 				t.Fatalf("after the crash: status %s, %d posted", m.Status, posted)
 			}
 
-			// Restart a minute later: the lease (50 ms) has run out.
+			// Restart a minute later: the lease (30 s) has run out.
 			clock := clockwork.NewFakeClockAt(time.Now().Add(time.Minute))
 			n, _ := NewNotifier(NotifierOptions{Config: db.Config(), BotToken: "xoxb-test", APIURL: fake.URL()})
 			d, _ := monitor.NewDeliverer(monitor.DeliveryOptions{Store: db, Notifier: n, Clock: clock})
@@ -487,7 +487,7 @@ func TestDeliveryCrashHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, _ := monitor.NewDeliverer(monitor.DeliveryOptions{Store: db, Notifier: crashNotifier{n, os.Getenv("SHOPWATCH_CRASH_MODE") == "before-send"},
-		Lease: 50 * time.Millisecond})
+		Lease: 30 * time.Second})
 	_, _ = d.Drain(context.Background())
 	t.Fatal("the helper should have died")
 }

@@ -340,6 +340,15 @@ func (d *Deliverer[M]) attempt(ctx context.Context, channel string, head store.O
 		o.Metrics.Attempt(a.Outcome)
 	}
 
+	// Nothing is sent once the lease has run out: another worker may then
+	// claim the message, look for it in Slack before this attempt's post
+	// lands, and post it again (a chart drawn on a loaded machine, a slow
+	// upload). A tenth of the lease is left for a request in flight to
+	// land; an attempt cut short is retried as uncertain, and the retry
+	// looks in Slack first.
+	ctx, cancelAttempt := clockwork.WithTimeout(ctx, o.Clock, m.LeaseUntil.Sub(now)-o.Lease/10)
+	defer cancelAttempt()
+
 	msg, err := o.Decode(m.Payload)
 	if err != nil {
 		log.Error("delivery failed for good: unreadable message", "err", err)

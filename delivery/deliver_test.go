@@ -326,3 +326,57 @@ func TestClassify(t *testing.T) {
 		})
 	}
 }
+
+// slowNotifier's first delivery runs until its context ends, as a chart
+// drawn on a loaded machine or a stalled upload would; the others go to
+// the recorder.
+type slowNotifier struct {
+	*recorder
+	started chan struct{}
+	once    sync.Once
+}
+
+func (s *slowNotifier) Deliver(ctx context.Context, out outgoing) (Receipt, error) {
+	first := false
+	s.once.Do(func() { first = true })
+	if !first {
+		return s.recorder.Deliver(ctx, out)
+	}
+	close(s.started)
+	<-ctx.Done()
+	return Receipt{}, ctx.Err()
+}
+
+// An attempt ends before its lease does, so that a worker that claims the
+// message after the lease cannot post it beside a late post of this one:
+// the attempt is cut short, comes back uncertain, and its retry looks in
+// Slack before it posts.
+func TestAttemptEndsBeforeItsLease(t *testing.T) {
+	db := mustOpen(t, deliverConfig)
+	clock := newFakeClock()
+	slow := &slowNotifier{recorder: newRecorder(), started: make(chan struct{})}
+	enqueue(t, db, clock.Now(), "", "k", "C1")
+	d := newDeliverer(t, options{Store: db, Notifier: slow, Decode: decodeTestMsg, Clock: clock, Lease: time.Minute})
+	left := make(chan int)
+	go func() { left <- drain(t, d, 10*time.Second) }()
+	<-slow.started
+	clock.Advance(55 * time.Second) // past the attempt's end (54 s), within the lease
+	if n := <-left; n != 0 {
+		t.Fatalf("%d left: the slow attempt did not end before its lease", n)
+	}
+	m, err := db.OutboxByKey(context.Background(), "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := db.DeliveryAttempts(context.Background(), m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []string
+	for _, a := range log {
+		outcomes = append(outcomes, a.Outcome)
+	}
+	if got := slow.keys(); len(got) != 1 || m.Status != store.OutboxSent || slow.finds != 1 || fmt.Sprint(outcomes) != "[temporary_error sent]" {
+		t.Errorf("posted %v, status %s, %d looks in Slack, attempts %v; want k once, sent after one look, [temporary_error sent]", got, m.Status, slow.finds, outcomes)
+	}
+}
