@@ -102,6 +102,12 @@ type ImportOptions struct {
 	// Progress, when set, is called as the import goes, after each batch
 	// of rows, from the goroutine reading the input.
 	Progress func(Progress)
+	// Alone says that the process does nothing but this import (the
+	// import command): on SQLite, while no other process has the database
+	// open, it holds the write lock longer and leaves it free only once
+	// one has (chunk.go). A serving process imports without it: its own
+	// connections cannot be seen from outside.
+	Alone bool
 }
 
 // Progress is how far an import has come.
@@ -268,7 +274,7 @@ func (db *DB) load(ctx context.Context, spec *kindSpec, res *ImportResult, src b
 
 	batches, free, parseErr := src(ctx)
 
-	w, err := db.openWriter(ctx, spec)
+	w, err := db.openWriter(ctx, spec, opts)
 	if err != nil {
 		cancel()
 		for range batches {

@@ -31,11 +31,21 @@ type importWriter interface {
 }
 
 // openWriter returns the writer of the database's dialect.
-func (db *DB) openWriter(ctx context.Context, spec *kindSpec) (importWriter, error) {
+func (db *DB) openWriter(ctx context.Context, spec *kindSpec, opts ImportOptions) (importWriter, error) {
 	if db.pg {
 		return db.newPGWriter(ctx, spec)
 	}
-	return db.newWriter(ctx, spec)
+	w, err := db.newWriter(ctx, spec)
+	if err != nil || !opts.Alone {
+		return w, err
+	}
+	var path string
+	if err := w.conn.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path); err != nil {
+		w.close()
+		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
+	}
+	w.pause.alone = func() bool { return !othersOpen(path) }
+	return w, nil
 }
 
 // checkSources makes sure, before anything is written, that the import

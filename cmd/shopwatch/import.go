@@ -51,7 +51,7 @@ func cmdImport(ctx context.Context, e *env, g globals, args []string) error {
 	start := time.Now()
 	line := newProgressLine(e.stderr, e.clock)
 	progress := func(p store.Progress) { line.update(p.Phase+" "+string(kind), p.Rows, p.Bytes, p.Size) }
-	res, err := db.Import(ctx, kind, sources, store.ImportOptions{SkipInvalid: *skip, Shop: *shop, Progress: progress})
+	res, err := db.Import(ctx, kind, sources, store.ImportOptions{SkipInvalid: *skip, Shop: *shop, Progress: progress, Alone: true})
 	line.clear()
 	if err != nil {
 		var invalid *store.InvalidInputError
