@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -63,6 +65,11 @@ type stageTable struct {
 	keys  int
 	one   *rawStmt
 	chunk *rawStmt
+	// unsorted is set once a staged row's key is smaller than the one
+	// before: until then the table is in key order as staged (an export
+	// sorted by order id), and is read back without a sort.
+	unsorted bool
+	last     []any // the key of the last row staged
 }
 
 // newStage creates the staging database of an import of spec's kind; it
@@ -174,7 +181,9 @@ func (st *stage) add(b *batch) error {
 		i := 0
 		if st.spec.kind == Orders {
 			st.facts.reset()
-			for id, o := range b.orders {
+			// In id order, so that a file sorted by order id stays so.
+			for _, id := range slices.Sorted(maps.Keys(b.orders)) {
+				o := b.orders[id]
 				var deliveredAt, deliveredDay any
 				if o.hasDeliv {
 					deliveredAt, deliveredDay = o.deliveredAt, int64(o.delivered)
@@ -197,6 +206,13 @@ func (st *stage) add(b *batch) error {
 }
 
 func (t *stageTable) insert(rs *rows) error {
+	for i := 0; i < rs.len() && !t.unsorted; i++ {
+		key := rs.row(i)[:t.keys]
+		if t.last != nil && compareKeys(key, t.last) < 0 {
+			t.unsorted = true
+		}
+		t.last = append(t.last[:0], key...)
+	}
 	for i := 0; i < rs.len(); {
 		var err error
 		if rs.len()-i >= rawChunk {
@@ -347,11 +363,44 @@ func (r *stageReader) query(t stageTable) (*sql.Rows, error) {
 		order = append(order, fmt.Sprintf("c%d", i))
 	}
 	order = append(order, "rowid")
+	if !t.unsorted {
+		order = []string{"rowid"}
+	}
 	rows, err := r.st.conn.QueryContext(r.ctx, fmt.Sprintf("SELECT * FROM %s ORDER BY %s", t.name, strings.Join(order, ", ")))
 	if err != nil {
 		return nil, fmt.Errorf("staging %s: %w", t.name, err)
 	}
 	return rows, nil
+}
+
+// compareKeys compares two keys as SQLite orders them (integers before
+// text, text by its bytes); a key of other types, or of two types
+// SQLite would order otherwise, compares as smaller, so that the table
+// is read back sorted.
+func compareKeys(a, b []any) int {
+	for i := range a {
+		switch x := a[i].(type) {
+		case string:
+			y, ok := b[i].(string)
+			if !ok {
+				return -1
+			}
+			if c := strings.Compare(x, y); c != 0 {
+				return c
+			}
+		case int64:
+			y, ok := b[i].(int64)
+			if !ok {
+				return -1
+			}
+			if c := cmp.Compare(x, y); c != 0 {
+				return c
+			}
+		default:
+			return -1
+		}
+	}
+	return 0
 }
 
 // facts reads the staged orders: the facts of one order, from several
