@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"hash/fnv"
 	"strings"
 	"time"
 
@@ -23,8 +22,8 @@ import (
 //     shop_days moves by the difference between the stored and the merged
 //     orders, computed before the orders are written. Most orders of an
 //     import are new and staged once: they are inserted as staged. The
-//     writer notes each order it stages (a 64-bit hash of its id) and
-//     stages an order's later rows apart (stage_orders_again); those
+//     writer notes each order it stages (seenset.go) and stages an
+//     order's later rows apart (stage_orders_again); those
 //     orders and the ones stored already are merged row by row in SQL.
 //     A first load (into an empty table) copies the orders it sees first
 //     straight into orders, without its indexes (pgindexes.go), and treats
@@ -45,10 +44,9 @@ type pgWriter struct {
 	seq   int64
 	rows  [][][]any // per target (orders: per orderTargets), rows waiting for COPY
 
-	// Orders: the hashes of the ids staged so far, and the rows of orders
-	// staged again, waiting for COPY. A hash shared by two ids sends the
-	// second to the merge of repeated orders, which is right for any order.
-	seen  map[uint64]struct{}
+	// Orders: the ids staged so far, and the rows of orders staged
+	// again, waiting for COPY.
+	seen  *seenSet
 	again [][]any
 	// load holds the indexes of orders to rebuild when this import is a
 	// first load, whose new orders are copied into orders itself.
@@ -60,7 +58,10 @@ func (db *DB) newPGWriter(ctx context.Context, spec *kindSpec) (*pgWriter, error
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 	}
-	w := &pgWriter{db: db, conn: conn, spec: spec, rows: make([][][]any, len(spec.targets)), seen: map[uint64]struct{}{}}
+	w := &pgWriter{db: db, conn: conn, spec: spec, rows: make([][][]any, len(spec.targets))}
+	if spec.kind == Orders {
+		w.seen = newSeenSet()
+	}
 	if err := db.settlePendingTurns(ctx, conn); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
@@ -119,13 +120,10 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 			}
 			w.seq++
 			row := []any{id, o.shop, o.createdAt, int64(o.created), deliveredAt, deliveredDay, o.status, strings.Join(o.products, "\n"), w.seq}
-			h := fnv.New64a()
-			h.Write([]byte(id))
-			if _, ok := w.seen[h.Sum64()]; ok {
+			if w.seen.add(id) {
 				w.again = append(w.again, row)
 				continue
 			}
-			w.seen[h.Sum64()] = struct{}{}
 			if w.load != nil {
 				row = row[:len(row)-1] // into orders, which has no seq
 			}
@@ -328,7 +326,9 @@ func (w *pgWriter) rollback() {
 	}
 	clear(w.again)
 	w.again = w.again[:0]
-	clear(w.seen)
+	if w.seen != nil {
+		w.seen.reset()
+	}
 	w.load = nil
 }
 
