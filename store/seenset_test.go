@@ -34,3 +34,33 @@ func TestSeenSet(t *testing.T) {
 		t.Error("an id is seen after reset")
 	}
 }
+
+// The false positive rate at 1M and 5M ids stays near what seenset.go
+// states (the probes, which add ids too, count against it).
+func TestSeenSetFalsePositives(t *testing.T) {
+	if testing.Short() {
+		t.Skip("adds 5M ids")
+	}
+	s := newSeenSet()
+	n := 0
+	for _, tt := range []struct {
+		ids  int
+		most float64 // false positives per new id
+	}{{1_000_000, 1.0 / 10_000}, {5_000_000, 1.0 / 200}} {
+		for ; n < tt.ids; n++ {
+			s.add("58" + strconv.Itoa(n))
+		}
+		fp := 0
+		const probes = 200_000
+		for i := range probes {
+			if s.add("59" + strconv.Itoa(tt.ids) + "-" + strconv.Itoa(i)) {
+				fp++
+			}
+		}
+		if rate := float64(fp) / probes; rate > tt.most {
+			t.Errorf("%d ids: %d of %d new ids reported seen (%.2g), want at most %.2g", tt.ids, fp, probes, rate, tt.most)
+		} else {
+			t.Logf("%d ids: %d of %d new ids reported seen", tt.ids, fp, probes)
+		}
+	}
+}
