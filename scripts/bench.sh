@@ -6,7 +6,9 @@
 #  1. Imports, for each size of $SIZES and each row order of $ORDERS (demo
 #     --order): orders, reviews, returns and chats into a fresh database,
 #     rows/s and peak RSS of each process, beside the sqlite3 shell's .import
-#     of the same files into tables with the store's keys and indexes.
+#     of the same files into tables with the store's keys and indexes, and
+#     the orders import again into a file another process keeps open (as
+#     serve would: the import then takes turns with it).
 #  2. Short commands on 1,000 shops and ~10M order lines: the whole-process
 #     median of $RUNS runs of metrics --json, breakdown and ask, beside the
 #     sqlite3 shell answering the same NRR with hand-written SQL on an
@@ -80,9 +82,35 @@ yard() {
 	rm -f "$1/yardstick.db"
 }
 
-# pg_orders DIR SQLITE_START SQLITE_END: the orders import of DIR into a
-# fresh database on the PostgreSQL server of $SHOPWATCH_BENCH_POSTGRES (a
-# postgres:// DSN whose role may create databases), beside the SQLite one.
+# beside DIR: the SQLite orders import of DIR again, into a fresh file that
+# another process (the sqlite3 shell, as serve would) keeps open: the
+# import then leaves the lock free between its transactions (store/chunk.go).
+# Sets beside_orders to its start and end.
+beside_orders() {
+	beside_orders=
+	[ -n "$yardstick" ] || return 0
+	rm -f "$1"/beside.db* "$1/hold"
+	"$BIN" --db "$1/beside.db" --config "$1/shopwatch.yaml" metrics >/dev/null 2>&1
+	mkfifo "$1/hold"
+	sqlite3 -cmd 'SELECT count(*) FROM shops;' "$1/beside.db" <"$1/hold" >/dev/null &
+	held=$!
+	exec 9>"$1/hold"
+	n=$(lines "$1/orders.csv")
+	a=$(now)
+	/usr/bin/time -o "$1/time.txt" -f "%M" "$BIN" --db "$1/beside.db" --config "$1/shopwatch.yaml" import orders "$1/orders.csv" >/dev/null
+	b=$(now)
+	exec 9>&-
+	wait $held
+	rate "$n" "$a" "$b" "shopwatch import orders, file kept open" | tr -d '\n'
+	echo "   peak RSS $(($(tail -1 "$1/time.txt") / 1024)) MB"
+	beside_orders="$a $b"
+	rm -f "$1"/beside.db* "$1/hold" "$1/time.txt"
+}
+
+# pg_orders DIR SQLITE_START SQLITE_END [BESIDE_START BESIDE_END]: the
+# orders import of DIR into a fresh database on the PostgreSQL server of
+# $SHOPWATCH_BENCH_POSTGRES (a postgres:// DSN whose role may create
+# databases), beside the SQLite ones.
 pg_orders() {
 	if [ -z "${SHOPWATCH_BENCH_POSTGRES:-}" ]; then
 		[ -n "${pg_said:-}" ] || echo "   (no PostgreSQL import: set SHOPWATCH_BENCH_POSTGRES to a server's DSN)"
@@ -103,6 +131,7 @@ pg_orders() {
 	rate "$n" "$a" "$b" "PostgreSQL: shopwatch import orders ($n)" | tr -d '\n'
 	echo "   peak RSS $(($(tail -1 "$1/time.txt") / 1024)) MB"
 	awk -v a="$2" -v b="$3" -v c="$a" -v d="$b" 'BEGIN { printf "   %-44s %8.2fx the SQLite import'"'"'s rate\n", "PostgreSQL / SQLite, orders", (b-a)/(d-c) }'
+	[ -z "${4:-}" ] || awk -v a="$4" -v b="$5" -v c="$a" -v d="$b" 'BEGIN { printf "   %-44s %8.2fx the SQLite import'"'"'s rate\n", "PostgreSQL / SQLite with the file kept open", (b-a)/(d-c) }'
 	psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "DROP DATABASE $db"
 	rm -f "$1/time.txt"
 }
@@ -126,7 +155,8 @@ if [ -z "${SKIP_IMPORTS:-}" ]; then
 				echo "   peak RSS $(($(tail -1 "$dir/time.txt") / 1024)) MB"
 			done
 			rm -f "$dir"/import.db* "$dir/time.txt"
-			pg_orders "$dir" $sqlite_orders
+			beside_orders "$dir"
+			pg_orders "$dir" $sqlite_orders $beside_orders
 			if [ -n "$yardstick" ]; then
 				yard "$dir" orders "$YARD_ORDERS"
 				yard "$dir" reviews "$YARD_REVIEWS"
