@@ -309,7 +309,7 @@ func (db *DB) settlePendingTurns(ctx context.Context, conn *sql.Conn) error {
 	}
 	defer r.close()
 	if db.pg {
-		err = db.inTxOn(ctx, conn, func(tx *sql.Tx) error {
+		err = inTx(ctx, conn, func(tx *sql.Tx) error {
 			ok, err := r.start(ctx, tx)
 			for ok && err == nil {
 				ok, err = r.step(ctx, tx)
@@ -340,17 +340,4 @@ func (db *DB) SettleTurns(ctx context.Context) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	return nil
-}
-
-// inTxOn runs fn in a transaction on conn.
-func (db *DB) inTxOn(ctx context.Context, conn *sql.Conn, fn func(*sql.Tx) error) error {
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }

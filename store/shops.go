@@ -130,7 +130,15 @@ func (db *DB) recomputeDays(ctx context.Context, shop int64, loc *time.Location)
 }
 
 func (db *conn) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	return inTx(ctx, db.sql, fn)
+}
+
+// inTx runs fn in a transaction of b (a database or one of its
+// connections), committed when fn returns nil.
+func inTx(ctx context.Context, b interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, fn func(*sql.Tx) error) error {
+	tx, err := b.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
