@@ -36,8 +36,11 @@ func (db *DB) openWriter(ctx context.Context, spec *kindSpec, opts ImportOptions
 		return db.newPGWriter(ctx, spec)
 	}
 	w, err := db.newWriter(ctx, spec)
-	if err != nil || !opts.Alone {
-		return w, err
+	if err != nil {
+		return nil, err
+	}
+	if !opts.Alone {
+		return w, nil
 	}
 	var path string
 	if err := w.conn.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path); err != nil {
