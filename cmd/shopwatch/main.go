@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -19,7 +20,16 @@ import (
 	"github.com/shopwatch/shopwatch/store"
 )
 
+// shortGC is set by main (not by the tests, which call run in their own
+// process): a short command then runs without the garbage collector.
+var shortGC bool
+
+// shortCommands answer one question and exit: collecting garbage they
+// would free by exiting cost about 3.5 ms of a 48 ms metrics process.
+var shortCommands = map[string]bool{"metrics": true, "breakdown": true, "ask": true}
+
 func main() {
+	shortGC = true
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
@@ -100,6 +110,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if name == "help" || name == "-h" || name == "--help" {
 		fmt.Fprint(stdout, usage)
 		return 0
+	}
+	if shortGC && shortCommands[name] {
+		debug.SetGCPercent(-1)
+		debug.SetMemoryLimit(512 << 20) // the collector runs again near it
 	}
 	cmd, ok := cmds[name]
 	if !ok {
