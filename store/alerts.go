@@ -36,10 +36,17 @@ func (db *conn) shopKey(shopID string) (int64, error) {
 
 // shopIDOf is the inverse of shopKey.
 func (db *conn) shopIDOf(key int64) string {
-	if s, ok := db.byKey[key]; ok {
-		return s.ID
+	id := AdminShopID
+	if key != 0 {
+		db.lookup(func(idx *shopIndex) bool {
+			s, ok := idx.byKey[key]
+			if ok {
+				id = s.ID
+			}
+			return ok
+		})
 	}
-	return AdminShopID
+	return id
 }
 
 // AlertStates returns the shop's alert states as they were after the latest
@@ -171,10 +178,14 @@ func (db *Alerts) LastRuns(ctx context.Context, kind string) (map[string]rules.D
 	if err != nil {
 		return nil, fmt.Errorf("store: runs %s: %w", kind, err)
 	}
+	idx, err := db.ensureAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: runs %s: %w", kind, err)
+	}
 	out := make(map[string]rules.Day)
 	for _, r := range rows {
 		if r.Shop != 0 {
-			if _, ok := db.byKey[r.Shop]; !ok {
+			if _, ok := idx.byKey[r.Shop]; !ok {
 				continue // a shop no longer in the config
 			}
 		}

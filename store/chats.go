@@ -51,7 +51,7 @@ const (
 const turnListCacheKiB = 4 << 10
 
 func beginChats(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error) {
-	r, err := db.newTurnRebuilder(conn)
+	r, err := db.newTurnRebuilder(ctx, conn)
 	if err != nil {
 		return importSteps{}, err
 	}
@@ -69,10 +69,15 @@ type turnRebuilder struct {
 	msgs  []rules.ChatMessage
 	upTo  int64  // the last chat_turns_stale id the rebuild covers
 	after string // the last conversation rebuilt
+	shops map[int64]*rules.Shop
 }
 
-func (db *DB) newTurnRebuilder(conn *sql.Conn) (*turnRebuilder, error) {
-	r := &turnRebuilder{db: db, turns: newBatch([]target{turnsTarget})}
+func (db *DB) newTurnRebuilder(ctx context.Context, conn *sql.Conn) (*turnRebuilder, error) {
+	idx, err := db.ensureAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := &turnRebuilder{db: db, turns: newBatch([]target{turnsTarget}), shops: idx.byKey}
 	if !db.pg && !db.portableImport {
 		raw, err := newRawUpserter(conn, []target{turnsTarget})
 		if err != nil {
@@ -236,7 +241,7 @@ func (r *turnRebuilder) addTurns(turns *rows, conv string, shop int64) {
 		return
 	}
 	loc := time.UTC
-	if s, ok := r.db.byKey[shop]; ok {
+	if s, ok := r.shops[shop]; ok {
 		loc = s.Location
 	}
 	rules.SortMessages(r.msgs)
@@ -303,7 +308,7 @@ func (db *DB) settlePendingTurns(ctx context.Context, conn *sql.Conn) error {
 		return nil
 	}
 	db.log.Info("rebuilding the chat turns an interrupted import left stale")
-	r, err := db.newTurnRebuilder(conn)
+	r, err := db.newTurnRebuilder(ctx, conn)
 	if err != nil {
 		return err
 	}

@@ -88,6 +88,10 @@ func TestChatTurnsAfterCrash(t *testing.T) {
 			crashed.Close()
 			return MustOpenAt(t, dsn, testConfig)
 		}},
+		{"next open for another shop only, as a short command's", func(t *testing.T, dsn string, crashed *DB) *DB {
+			crashed.Close()
+			return MustOpenAt(t, dsn, testConfig, "7495002")
+		}},
 		{"SettleTurns, as serve's evaluation calls it", func(t *testing.T, dsn string, crashed *DB) *DB {
 			if err := crashed.SettleTurns(t.Context()); err != nil {
 				t.Fatal(err)

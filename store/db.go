@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -35,6 +36,12 @@ type Options struct {
 	// Clock is the clock of imports (timestamps more than a year ahead are
 	// rejected); default the real clock.
 	Clock clockwork.Clock
+	// Shops, when not empty, limits what Open reads and syncs of the shops
+	// table to these configured shops: a short command about one shop need
+	// not read a 1,000-shop table first. A later use of another shop
+	// registers the rest then (shops.go): it changes the cost, not what
+	// the store answers.
+	Shops []string
 }
 
 func (o *Options) validate() error {
@@ -75,8 +82,6 @@ type conn struct {
 	cfg    *rules.Config
 	log    *slog.Logger
 	clock  clockwork.Clock
-	shops  map[string]shopRef    // by TikTok shop id
-	byKey  map[int64]*rules.Shop // by database key
 	causes *rules.Classifier
 	faults *rules.ReasonClassifier
 	stmts  stmtCache
@@ -91,6 +96,9 @@ type conn struct {
 	crashBeforeSettle bool
 	// pg is set on PostgreSQL (pgconn.go), where a few statements differ.
 	pg bool
+
+	shopIdx atomic.Pointer[shopIndex] // shops.go
+	shopsMu sync.Mutex                // serialises ensureAll
 
 	replicasOnce sync.Once
 	replicas     *Replicas // replicas.go
@@ -155,7 +163,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, err
 	}
-	if err := db.syncShops(ctx); err != nil {
+	if err := db.syncShops(ctx, opts.Shops); err != nil {
 		sqlDB.Close()
 		return nil, err
 	}
@@ -217,8 +225,8 @@ func (db *conn) Config() *rules.Config { return db.cfg }
 func (db *conn) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
 
 func (db *conn) shop(id string) (shopRef, error) {
-	ref, ok := db.shops[id]
-	if !ok {
+	var ref shopRef
+	if !db.lookup(func(idx *shopIndex) (ok bool) { ref, ok = idx.byID[id]; return ok }) {
 		return shopRef{}, fmt.Errorf("shop %q: %w in the config", id, ErrNotFound)
 	}
 	return ref, nil

@@ -100,7 +100,7 @@ func TestFailedImportRecordsNothing(t *testing.T) {
 	if _, err := db.Import(ctx, Reviews, []Source{{Name: "reviews.csv", R: strings.NewReader(csv)}}, ImportOptions{}); err == nil {
 		t.Fatal("rating 7 imported")
 	}
-	imports, err := db.lastImports(ctx, db.shops["7495001"])
+	imports, err := db.lastImports(ctx, db.index().byID["7495001"])
 	if err != nil || len(imports) != 0 {
 		t.Errorf("a failed import recorded %v (%v)", imports, err)
 	}

@@ -149,7 +149,7 @@ var ErrInternal = errors.New("internal error")
 // are committed in batches, so that the service keeps answering meanwhile
 // (chunk.go).
 func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts ImportOptions) (*ImportResult, error) {
-	spec, err := db.importSpec(kind, opts)
+	spec, err := db.importSpec(ctx, kind, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -220,12 +220,17 @@ func (db *DB) feedSource(spec *kindSpec, f feed, res *ImportResult, opts ImportO
 	}
 }
 
-func (db *DB) importSpec(kind Kind, opts ImportOptions) (*kindSpec, error) {
+func (db *DB) importSpec(ctx context.Context, kind Kind, opts ImportOptions) (*kindSpec, error) {
 	spec, ok := kindSpecs[kind]
 	if !ok {
 		return nil, fmt.Errorf("store: import: unknown kind %q", kind)
 	}
-	if _, ok := db.shops[opts.Shop]; opts.Shop != "" && !ok {
+	// An import's rows may be of any shop (importShop reads the registry).
+	idx, err := db.ensureAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: import %s: %w", kind, err)
+	}
+	if _, ok := idx.byID[opts.Shop]; opts.Shop != "" && !ok {
 		return nil, fmt.Errorf("import %s: unknown shop %q (not in the config)", kind, opts.Shop)
 	}
 	return spec, nil

@@ -184,7 +184,7 @@ func redactDSN(dsn string) string {
 // lockSetup takes the setup lock, which serialises Open's migrations and
 // shop table updates across replicas starting together, on PostgreSQL (a no-op on SQLite, whose
 // migrations run in immediate transactions) and returns its release.
-func (db *DB) lockSetup(ctx context.Context) (func(), error) {
+func (db *conn) lockSetup(ctx context.Context) (func(), error) {
 	if !db.pg {
 		return func() {}, nil
 	}

@@ -126,7 +126,7 @@ func eachRecord[R any](s *sink, recs []R, add func(*sink, *R)) error {
 }
 
 func (db *DB) importRecords(ctx context.Context, kind Kind, name string, opts ImportOptions, each func(*sink) error) (*ImportResult, error) {
-	spec, err := db.importSpec(kind, opts)
+	spec, err := db.importSpec(ctx, kind, opts)
 	if err != nil {
 		return nil, err
 	}

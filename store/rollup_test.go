@@ -98,7 +98,7 @@ func checkRollup(t *testing.T, db *DB, what string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range db.shops {
+	for _, s := range db.index().byID {
 		if err := rebuildRollups(ctx, tx, s.key); err != nil {
 			t.Fatal(err)
 		}

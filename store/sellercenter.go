@@ -118,7 +118,7 @@ func (p *rowParser) describes(rec []string) bool {
 // sellerShop is the shop of a Seller Center export, which names none.
 func (p *rowParser) sellerShop() (shopRef, string) {
 	if p.only != "" {
-		return p.db.shops[p.only], ""
+		return p.db.index().byID[p.only], ""
 	}
 	var found []string
 	for _, s := range p.db.cfg.Shops {
@@ -128,11 +128,11 @@ func (p *rowParser) sellerShop() (shopRef, string) {
 	}
 	switch {
 	case len(found) == 1:
-		return p.db.shops[found[0]], ""
+		return p.db.index().byID[found[0]], ""
 	case len(found) > 1:
 		return shopRef{}, fmt.Sprintf("a Seller Center export names no shop, and the file name holds the ids of shops %s: name only one, or give --shop ID", strings.Join(found, " and "))
 	case len(p.db.cfg.Shops) == 1:
-		return p.db.shops[p.db.cfg.Shops[0].ID], ""
+		return p.db.index().byID[p.db.cfg.Shops[0].ID], ""
 	}
 	return shopRef{}, fmt.Sprintf("a Seller Center export names no shop, and the config has %d: put the shop id in the file name (like orders-%s.csv) or give --shop ID", len(p.db.cfg.Shops), p.db.cfg.Shops[0].ID)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
@@ -19,20 +21,84 @@ type shopRow struct {
 
 func (shopRow) TableName() string { return "shops" }
 
-// syncShops adds the config's shops to the shops table. When a shop's time
-// zone has changed, its stored local dates are recomputed in the new zone.
-func (db *DB) syncShops(ctx context.Context) error {
-	db.shops = make(map[string]shopRef, len(db.cfg.Shops))
-	db.byKey = make(map[int64]*rules.Shop, len(db.cfg.Shops))
-	g := db.gorm.WithContext(ctx)
-	// One read of the whole (small) table: a query per shop would make the
-	// open of a 1,000-shop database cost more than the question asked. It
-	// is plain SQL: gorm's scan into structs costs more than the read.
-	stored, err := db.storedShops(ctx)
+// shopIndex is the registry of configured shops, by TikTok shop id and by
+// database key. An Open limited to some shops (Options.Shops) registers
+// only them (all is false) until a lookup misses: ensureAll then registers
+// the rest.
+type shopIndex struct {
+	byID  map[string]shopRef
+	byKey map[int64]*rules.Shop
+	all   bool
+}
+
+// index returns the shop registry as it is (see ensureAll).
+func (c *conn) index() *shopIndex { return c.shopIdx.Load() }
+
+// ensureAll returns the registry of every configured shop, syncing the
+// shops an Open limited to some left out first.
+func (c *conn) ensureAll(ctx context.Context) (*shopIndex, error) {
+	if idx := c.index(); idx.all {
+		return idx, nil
+	}
+	c.shopsMu.Lock()
+	defer c.shopsMu.Unlock()
+	if idx := c.index(); idx.all {
+		return idx, nil
+	}
+	unlock, err := c.lockSetup(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if err := c.syncShops(ctx, nil); err != nil {
+		return nil, err
+	}
+	return c.index(), nil
+}
+
+// lookup finds a shop with find in the registry, and again in the registry
+// of every shop when it was limited and find missed. The shop's own
+// lookups take no context: the registry's completion is a short read.
+func (c *conn) lookup(find func(*shopIndex) bool) bool {
+	idx := c.index()
+	if find(idx) {
+		return true
+	}
+	if idx.all {
+		return false
+	}
+	idx, err := c.ensureAll(context.Background())
+	if err != nil {
+		c.log.Error("register the configured shops", "err", err)
+		return false
+	}
+	return find(idx)
+}
+
+// syncShops adds the config's shops (only those of ids, when not empty) to
+// the shops table and registers them. When a shop's time zone has changed,
+// its stored local dates are recomputed in the new zone.
+func (c *conn) syncShops(ctx context.Context, ids []string) error {
+	shops := c.cfg.Shops
+	if len(ids) > 0 {
+		shops = nil
+		for _, id := range ids {
+			if s, ok := c.cfg.Shop(id); ok && !slices.Contains(shops, s) {
+				shops = append(shops, s)
+			}
+		}
+	}
+	idx := &shopIndex{byID: make(map[string]shopRef, len(shops)), byKey: make(map[int64]*rules.Shop, len(shops)), all: len(ids) == 0}
+	g := c.gorm.WithContext(ctx)
+	// One read of the whole (small) table, or of the few shops asked for:
+	// a query per shop would make the open of a 1,000-shop database cost
+	// more than the question asked. It is plain SQL: gorm's scan into
+	// structs costs more than the read.
+	stored, err := c.storedShops(ctx, shops, idx.all)
 	if err != nil {
 		return fmt.Errorf("store: load shops: %w", err)
 	}
-	for _, s := range db.cfg.Shops {
+	for _, s := range shops {
 		row, ok := stored[s.ID]
 		switch {
 		case !ok:
@@ -42,8 +108,8 @@ func (db *DB) syncShops(ctx context.Context) error {
 			}
 		case row.Timezone != s.Timezone || row.Name != s.Name:
 			if row.Timezone != s.Timezone {
-				db.log.Info("shop time zone changed: recomputing local dates", "shop", s.ID, "from", row.Timezone, "to", s.Timezone)
-				if err := db.recomputeDays(ctx, row.ID, s.Location); err != nil {
+				c.log.Info("shop time zone changed: recomputing local dates", "shop", s.ID, "from", row.Timezone, "to", s.Timezone)
+				if err := c.recomputeDays(ctx, row.ID, s.Location); err != nil {
 					return fmt.Errorf("store: shop %s: recompute dates for %s: %w", s.ID, s.Timezone, err)
 				}
 			}
@@ -51,20 +117,32 @@ func (db *DB) syncShops(ctx context.Context) error {
 				return fmt.Errorf("store: update shop %s: %w", s.ID, err)
 			}
 		}
-		db.shops[s.ID] = shopRef{key: row.ID, shop: s}
-		db.byKey[row.ID] = s
+		idx.byID[s.ID] = shopRef{key: row.ID, shop: s}
+		idx.byKey[row.ID] = s
 	}
+	c.shopIdx.Store(idx)
 	return nil
 }
 
-// storedShops reads the shops table, by TikTok shop id.
-func (db *DB) storedShops(ctx context.Context) (map[string]shopRow, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, shop_id, name, timezone FROM shops`)
+// storedShops reads the rows of shops (of every shop, when all), by TikTok
+// shop id.
+func (c *conn) storedShops(ctx context.Context, shops []*rules.Shop, all bool) (map[string]shopRow, error) {
+	stored := make(map[string]shopRow, len(shops))
+	q, args := `SELECT id, shop_id, name, timezone FROM shops`, []any{}
+	if !all {
+		if len(shops) == 0 {
+			return stored, nil
+		}
+		q += ` WHERE shop_id IN (?` + strings.Repeat(`, ?`, len(shops)-1) + `)`
+		for _, s := range shops {
+			args = append(args, s.ID)
+		}
+	}
+	rows, err := c.sql.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	stored := make(map[string]shopRow, len(db.cfg.Shops))
 	for rows.Next() {
 		var r shopRow
 		if err := rows.Scan(&r.ID, &r.ShopID, &r.Name, &r.Timezone); err != nil {
@@ -85,7 +163,7 @@ var dayColumns = []struct{ table, key, at, day string }{
 	{"chat_turns", "conversation_id || '/' || seq", "start_at", "start_day"},
 }
 
-func (db *DB) recomputeDays(ctx context.Context, shop int64, loc *time.Location) error {
+func (db *conn) recomputeDays(ctx context.Context, shop int64, loc *time.Location) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		for _, c := range dayColumns {
 			rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT %s, %s FROM %s WHERE shop = ? AND %s IS NOT NULL`, c.key, c.at, c.table, c.at), shop)

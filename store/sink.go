@@ -171,7 +171,7 @@ func (s *sink) shop(id string) shopRef {
 // importShop resolves the shop id of a row against the config; only is
 // ImportOptions.Shop. The shops found are marked in touched.
 func (db *DB) importShop(id, only string, touched map[int64]bool) (shopRef, string) {
-	ref, ok := db.shops[id]
+	ref, ok := db.index().byID[id]
 	if !ok {
 		return ref, fmt.Sprintf("unknown shop %q (not in the config)", id)
 	}

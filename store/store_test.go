@@ -30,14 +30,14 @@ func MustOpen(tb testing.TB, config string) *DB {
 }
 
 // MustOpenAt opens the database at path (a SQLite file or a DSN) with the
-// given config.
-func MustOpenAt(tb testing.TB, path, config string) *DB {
+// given config, for some shops only when shops are given (Options.Shops).
+func MustOpenAt(tb testing.TB, path, config string, shops ...string) *DB {
 	tb.Helper()
 	cfg, err := rules.ParseConfig([]byte(config))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	db, err := Open(context.Background(), Options{DSN: path, Config: cfg})
+	db, err := Open(context.Background(), Options{DSN: path, Config: cfg, Shops: shops})
 	if err != nil {
 		tb.Fatal(err)
 	}

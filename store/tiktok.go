@@ -142,9 +142,13 @@ func (db *Grants) TikTokShops(ctx context.Context) ([]TikTokShop, error) {
 	for _, r := range rows {
 		byKey[r.Shop] = TikTokShop{OpenID: r.OpenID, Cipher: r.Cipher, AuthorizedAt: time.UnixMilli(r.AuthorizedAt)}
 	}
+	idx, err := db.ensureAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: TikTok shops: %w", err)
+	}
 	var out []TikTokShop
 	for _, cs := range db.cfg.Shops {
-		if s, ok := byKey[db.shops[cs.ID].key]; ok {
+		if s, ok := byKey[idx.byID[cs.ID].key]; ok {
 			s.ShopID = cs.ID
 			out = append(out, s)
 		}
@@ -373,7 +377,11 @@ func (db *Grants) SyncStatuses(ctx context.Context, shopID string) ([]SyncStatus
 		if shopID != "" && cs.ID != shopID {
 			continue
 		}
-		key := db.shops[cs.ID].key
+		ref, err := db.shop(cs.ID)
+		if err != nil {
+			return nil, err
+		}
+		key := ref.key
 		for _, kind := range Kinds {
 			s, ok := byKey[skey{key, kind}]
 			if !ok {

@@ -34,7 +34,10 @@ func cmdAsk(ctx context.Context, e *env, g globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, e, g)
+	// The shops a command names are among its words: the store opens for
+	// those (words that are no shop id are ignored; a command about
+	// other shops, or all of them, gets the rest when it asks).
+	db, err := openDB(ctx, e, g, strings.Fields(text)...)
 	if err != nil {
 		return err
 	}

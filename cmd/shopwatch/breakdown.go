@@ -26,7 +26,7 @@ func cmdBreakdown(ctx context.Context, e *env, g globals, args []string) error {
 	if *shopID == "" {
 		return fmt.Errorf("%w: --shop is required", errUsage)
 	}
-	db, err := openDB(ctx, e, g)
+	db, err := openDB(ctx, e, g, *shopID)
 	if err != nil {
 		return err
 	}

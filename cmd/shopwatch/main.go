@@ -212,12 +212,15 @@ func loadConfigCached(getenv func(string) string, path string) (*rules.Config, e
 	return cfg, nil
 }
 
-func openDB(ctx context.Context, e *env, g globals) (*store.DB, error) {
+// openDB opens the store. A command about some shops only names them:
+// the store then reads just their rows of the shops table when it opens
+// (store.Options.Shops).
+func openDB(ctx context.Context, e *env, g globals, shops ...string) (*store.DB, error) {
 	cfg, err := loadConfigCached(e.getenv, g.config)
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, store.Options{DSN: g.db, Config: cfg, Logger: e.log, Clock: e.clock})
+	return store.Open(ctx, store.Options{DSN: g.db, Config: cfg, Logger: e.log, Clock: e.clock, Shops: shops})
 }
 
 // shopDay resolves --shop and --date: the date defaults to the shop's

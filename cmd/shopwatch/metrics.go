@@ -25,7 +25,11 @@ func cmdMetrics(ctx context.Context, e *env, g globals, args []string) error {
 	if err := parseOnlyFlags(fs, args); err != nil {
 		return err
 	}
-	db, err := openDB(ctx, e, g)
+	var only []string
+	if *shopID != "" {
+		only = []string{*shopID}
+	}
+	db, err := openDB(ctx, e, g, only...)
 	if err != nil {
 		return err
 	}
