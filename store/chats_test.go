@@ -188,6 +188,18 @@ func TestChatTurnsRebuiltOncePerImport(t *testing.T) {
 			if n := count(t, db, "SELECT COUNT(*) FROM chat_turns WHERE conversation_id = 'c0' AND reply_at - start_at = 3 * 3600 * 1000"); n != 1 {
 				t.Errorf("after the later import, %d turns of c0 answered after three hours, want 1", n)
 			}
+
+			// Two conversations far apart: the rebuild reads those two
+			// alone, and rewrites no turn of the conversations between.
+			before = count(t, db, "SELECT total_changes()")
+			MustImport(t, db, Chats, "apart.csv", fmt.Sprintf("%s\nm1-9,c1,7495001,buyer,2026-10-02T08:00:00+07:00,hi\nm%[2]d-9,c%[2]d,7495001,buyer,2026-10-02T08:00:00+07:00,hi\n",
+				strings.Join(Columns(Chats), ","), tc.convs-1))
+			if changes, max := count(t, db, "SELECT total_changes()")-before, 3*2+2+2*3+10; changes > max {
+				t.Errorf("an import of two conversations' messages changed %d rows, want at most %d", changes, max)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM chat_turns"); n != 2*tc.convs+2 {
+				t.Errorf("%d turns after two new buyer messages, want %d", n, 2*tc.convs+2)
+			}
 		})
 	}
 }
