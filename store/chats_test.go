@@ -203,3 +203,47 @@ func TestChatTurnsRebuiltOncePerImport(t *testing.T) {
 		})
 	}
 }
+
+// A conversation listed stale while a rebuild runs (by another writer) is
+// left listed for the next rebuild, whichever way the rebuild clears the
+// rows it covered.
+func TestStaleListedDuringRebuildStays(t *testing.T) {
+	if storetest.OnPostgres() {
+		t.Skip("PostgreSQL rebuilds in the import's transaction")
+	}
+	for _, listed := range []int{0, 1} {
+		t.Run(fmt.Sprintf("%d listed meanwhile", listed), func(t *testing.T) {
+			ctx := t.Context()
+			db := MustOpen(t, testConfig)
+			db.crashBeforeSettle = true
+			MustImport(t, db, Chats, "chats.csv", chatsCSV(20, 3))
+			conn, err := db.sql.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			r, err := db.newTurnRebuilder(ctx, conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.close()
+			if ok, err := r.start(ctx, conn); !ok || err != nil {
+				t.Fatalf("nothing to rebuild (%v)", err)
+			}
+			for range listed {
+				if _, err := conn.ExecContext(ctx, `INSERT INTO chat_turns_stale (conversation_id) VALUES ('c5')`); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := settleLoop(ctx, conn, &pause{}, r.step, nil); err != nil {
+				t.Fatal(err)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM chat_turns_stale"); n != listed {
+				t.Errorf("%d rows listed after the rebuild, want %d", n, listed)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM chat_turns"); n == 0 {
+				t.Error("no turns rebuilt")
+			}
+		})
+	}
+}
