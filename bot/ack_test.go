@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopwatch/shopwatch/internal/slackfake"
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
@@ -17,7 +18,7 @@ import (
 
 // ackCallback is the block_actions payload Slack posts when user presses
 // the Acknowledge button of the message posted (ts, blocks) in channel.
-func ackCallback(tb testing.TB, channel, user string, posted fakeMsg, value, responseURL string) string {
+func ackCallback(tb testing.TB, channel, user string, posted slackfake.Msg, value, responseURL string) string {
 	tb.Helper()
 	cb := map[string]any{
 		"type":         "block_actions",
@@ -40,15 +41,12 @@ func ackCallback(tb testing.TB, channel, user string, posted fakeMsg, value, res
 
 // updatedBlocks waits for chat.update of ts on the fake and returns the
 // blocks it was given.
-func (f *fakeSlack) updatedBlocks(tb testing.TB, ts string) string {
+func updatedBlocks(tb testing.TB, f *slackfake.Server, ts string) string {
 	tb.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		f.mu.Lock()
-		b, ok := f.updated[ts]
-		f.mu.Unlock()
-		if ok {
-			return string(b)
+		if m, ok := f.Updated(ts); ok {
+			return string(m.Blocks)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -93,7 +91,7 @@ func TestAcknowledgeButton(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			db, _ := MustFixtureDB(t)
-			fake := newFakeSlack(t)
+			fake := slackfake.New(t)
 			n, err := NewNotifier(NotifierOptions{Config: mustConfig(t), BotToken: testBotToken, APIURL: fake.URL()})
 			if err != nil {
 				t.Fatal(err)
@@ -101,7 +99,7 @@ func TestAcknowledgeButton(t *testing.T) {
 			if _, err := n.Deliver(ctx, monitor.Outgoing{Message: criticalAlert}); err != nil {
 				t.Fatal(err)
 			}
-			posted := fake.posted(chanBeauty)[0]
+			posted := fake.Posted(chanBeauty)[0]
 			if !strings.Contains(string(posted.Blocks), `"action_id":"acknowledge"`) || !strings.Contains(posted.Text, "&amp;") {
 				t.Fatalf("the alert has no Acknowledge button: %s", posted.Blocks)
 			}
@@ -126,7 +124,7 @@ func TestAcknowledgeButton(t *testing.T) {
 			}
 
 			if tt.want != "" {
-				blocks := fake.updatedBlocks(t, posted.TS)
+				blocks := updatedBlocks(t, fake, posted.TS)
 				if !strings.Contains(blocks, tt.want) {
 					t.Errorf("updated blocks lack %q:\n%s", tt.want, blocks)
 				}
@@ -152,10 +150,7 @@ func TestAcknowledgeButton(t *testing.T) {
 				rec.none(t, 100*time.Millisecond)
 			}
 			if tt.want == "" {
-				fake.mu.Lock()
-				_, updated := fake.updated[posted.TS]
-				fake.mu.Unlock()
-				if updated {
+				if _, updated := fake.Updated(posted.TS); updated {
 					t.Error("the message was updated")
 				}
 			}
@@ -203,8 +198,8 @@ func ackButtonValue(tb testing.TB, blocks json.RawMessage) string {
 // button for the same episode.
 func TestAckReminderDelivered(t *testing.T) {
 	ctx := context.Background()
-	fake := newFakeSlack(t)
-	fake.perChan = 0
+	fake := slackfake.New(t)
+	fake.PerChannel = 0
 	n, err := NewNotifier(NotifierOptions{Config: mustConfig(t), BotToken: testBotToken, APIURL: fake.URL()})
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +216,7 @@ func TestAckReminderDelivered(t *testing.T) {
 	if _, err := n.Deliver(ctx, monitor.Outgoing{Message: reminder, Root: root}); err != nil {
 		t.Fatal(err)
 	}
-	msgs := fake.posted(criticalAlert.Channel)
+	msgs := fake.Posted(criticalAlert.Channel)
 	if len(msgs) != 2 {
 		t.Fatalf("%d messages posted", len(msgs))
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopwatch/shopwatch/internal/slackfake"
 	"github.com/shopwatch/shopwatch/rules"
 )
 
@@ -22,17 +23,17 @@ const (
 )
 
 // homeSlack is the fake Slack with the fixture channels' members.
-func homeSlack(tb testing.TB) *fakeSlack {
-	f := newFakeSlack(tb)
-	f.setMembers(chanBeauty, "U0BOT00001", userBeauty)
-	f.setMembers(chanUS, "U0BOT00001", userUS)
-	f.setMembers(chanAdmin, "U0BOT00001", userAdmin)
-	f.setMembers(chanOther, "U0BOT00001", userNone, userBeauty)
+func homeSlack(tb testing.TB) *slackfake.Server {
+	f := slackfake.New(tb)
+	f.SetMembers(chanBeauty, "U0BOT00001", userBeauty)
+	f.SetMembers(chanUS, "U0BOT00001", userUS)
+	f.SetMembers(chanAdmin, "U0BOT00001", userAdmin)
+	f.SetMembers(chanOther, "U0BOT00001", userNone, userBeauty)
 	return f
 }
 
 // homeServer serves the fixture database with the fake Slack.
-func homeServer(tb testing.TB, f *fakeSlack) (*testServer, Store) {
+func homeServer(tb testing.TB, f *slackfake.Server) (*testServer, Store) {
 	db, _ := MustFixtureDB(tb)
 	ts := MustServe(tb, Options{DB: db, SigningSecret: testSecret, BotToken: testBotToken, APIURL: f.URL(), homeRetry: 10 * time.Millisecond})
 	return ts, db
@@ -72,7 +73,7 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 
 // viewText is the text a Home view shows: every text and button label, a
 // line each, with the buttons' values.
-func viewText(tb testing.TB, v fakeView) string {
+func viewText(tb testing.TB, v slackfake.View) string {
 	tb.Helper()
 	var blocks []struct {
 		Type     string `json:"type"`
@@ -135,8 +136,8 @@ func TestHomeOpenedOverHTTP(t *testing.T) {
 			if status != http.StatusOK || body != "" {
 				t.Fatalf("event answered %d %q", status, body)
 			}
-			waitFor(t, "views.publish", func() bool { return len(f.homeViews(tt.user)) > 0 })
-			text := viewText(t, f.homeViews(tt.user)[0])
+			waitFor(t, "views.publish", func() bool { return len(f.HomeViews(tt.user)) > 0 })
+			text := viewText(t, f.HomeViews(tt.user)[0])
 			var shown []string
 			for _, line := range strings.Split(text, "\n") {
 				for _, name := range allShops {
@@ -197,9 +198,9 @@ func TestEventsEndpoint(t *testing.T) {
 	if status, _ := postEvent(t, ts, testSecret, homeOpenedBody(userAdmin, "home")); status != http.StatusOK {
 		t.Fatalf("app_home_opened answered %d", status)
 	}
-	waitFor(t, "the admin's Home", func() bool { return len(f.homeViews(userAdmin)) > 0 })
+	waitFor(t, "the admin's Home", func() bool { return len(f.HomeViews(userAdmin)) > 0 })
 	for _, user := range []string{userBeauty, userUS} {
-		if n := len(f.homeViews(user)); n != 0 {
+		if n := len(f.HomeViews(user)); n != 0 {
 			t.Errorf("%d Home views published for %s", n, user)
 		}
 	}
@@ -252,7 +253,7 @@ func TestHomeButtons(t *testing.T) {
 			}
 			if tt.want == "" {
 				ts.stop()
-				if msgs := f.posted(tt.user); len(msgs) != 0 {
+				if msgs := f.Posted(tt.user); len(msgs) != 0 {
 					t.Errorf("direct messages %+v", msgs)
 				}
 				if mutes, _ := db.Mutes(context.Background(), "7495001", fixtureNow); len(mutes) != 0 {
@@ -260,8 +261,8 @@ func TestHomeButtons(t *testing.T) {
 				}
 				return
 			}
-			waitFor(t, "a direct message", func() bool { return len(f.posted(tt.user)) > 0 })
-			msg := f.posted(tt.user)[0]
+			waitFor(t, "a direct message", func() bool { return len(f.Posted(tt.user)) > 0 })
+			msg := f.Posted(tt.user)[0]
 			if !strings.Contains(string(msg.Blocks), tt.want) {
 				t.Errorf("direct message lacks %q:\n%s", tt.want, msg.Blocks)
 			}
@@ -291,21 +292,19 @@ func TestRefreshHome(t *testing.T) {
 		t.Errorf("RefreshHome took %v", d)
 	}
 	for _, u := range []string{userBeauty, userUS, userNone} {
-		waitFor(t, "the Home of "+u, func() bool { return len(f.homeViews(u)) > 0 })
+		waitFor(t, "the Home of "+u, func() bool { return len(f.HomeViews(u)) > 0 })
 	}
 	if err := ts.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if got := viewText(t, f.homeViews(userUS)[0]); strings.Contains(got, "Acme Beauty TH") || !strings.Contains(got, "Acme Home US") {
+	if got := viewText(t, f.HomeViews(userUS)[0]); strings.Contains(got, "Acme Beauty TH") || !strings.Contains(got, "Acme Home US") {
 		t.Errorf("the US user's Home:\n%s", got)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if n := f.requests["views.publish"]; n > 6 {
+	if n := f.Calls("views.publish", ""); n > 6 {
 		t.Errorf("%d views.publish for 3 users and 2 refreshes", n)
 	}
 	for _, ch := range []string{chanAdmin, chanBeauty, chanUS} {
-		if n := f.memberQs[ch]; n != 1 {
+		if n := f.Calls("conversations.members", ch); n != 1 {
 			t.Errorf("conversations.members called %d times for %s, want 1 (cached)", n, ch)
 		}
 	}
@@ -329,34 +328,27 @@ func TestHomePublishFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := homeSlack(t)
-			f.fail = func(method, _ string, n int) (int, bool) {
+			f.Fail = func(method, _ string, n int) (int, bool) {
 				if method != "views.publish" || tt.fail == nil {
 					return 0, false
 				}
 				return tt.fail(n), false
 			}
 			if tt.refuse {
-				f.refuse = map[string]string{"views.publish": "invalid_auth"}
+				f.Refuse = map[string]string{"views.publish": "invalid_auth"}
 			}
 			ts, _ := homeServer(t, f)
 			if status, _ := postEvent(t, ts, testSecret, homeOpenedBody(userBeauty, "home")); status != http.StatusOK {
 				t.Fatalf("event answered %d", status)
 			}
-			waitFor(t, "the publications", func() bool {
-				f.mu.Lock()
-				defer f.mu.Unlock()
-				return f.requests["views.publish"] >= tt.wantCalls
-			})
+			waitFor(t, "the publications", func() bool { return f.Calls("views.publish", "") >= tt.wantCalls })
 			if err := ts.stop(); err != nil {
 				t.Fatal(err)
 			}
-			f.mu.Lock()
-			calls := f.requests["views.publish"]
-			f.mu.Unlock()
-			if calls != tt.wantCalls {
+			if calls := f.Calls("views.publish", ""); calls != tt.wantCalls {
 				t.Errorf("views.publish called %d times, want %d", calls, tt.wantCalls)
 			}
-			if got := len(f.homeViews(userBeauty)) > 0; got != tt.published {
+			if got := len(f.HomeViews(userBeauty)) > 0; got != tt.published {
 				t.Errorf("published %v, want %v", got, tt.published)
 			}
 		})

@@ -15,6 +15,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/slack-go/slack"
 
+	"github.com/shopwatch/shopwatch/internal/slackfake"
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
@@ -255,8 +256,8 @@ func enqueueMessage(tb testing.TB, db *store.DB, m *monitor.Message, thread stri
 }
 
 func TestNotifierSlackThreads(t *testing.T) {
-	fake := newFakeSlack(t)
-	fake.perChan = 0
+	fake := slackfake.New(t)
+	fake.PerChannel = 0
 	db := mustOutboxDB(t, storetest.DSN(t))
 	n, err := NewNotifier(NotifierOptions{Config: db.Config(), BotToken: "xoxb-test", APIURL: fake.URL()})
 	if err != nil {
@@ -291,7 +292,7 @@ func TestNotifierSlackThreads(t *testing.T) {
 	enqueueMessage(t, db, &chart, digestMsg.Key)
 	drain()
 
-	msgs := fake.posted("C0BEAUTY01")
+	msgs := fake.Posted("C0BEAUTY01")
 	if len(msgs) != 5 {
 		t.Fatalf("posted %d messages: %+v", len(msgs), msgs)
 	}
@@ -308,15 +309,15 @@ func TestNotifierSlackThreads(t *testing.T) {
 			t.Errorf("message %d: %+v, want %s in the thread of %s (broadcast %v)", i+1, m, want.key, root.TS, want.broadcast)
 		}
 	}
-	if got := fake.updates[root.TS]; !strings.Contains(got, "resolved") {
-		t.Errorf("the root was updated to %q", got)
+	if got, _ := fake.Updated(root.TS); !strings.Contains(got.Text, "resolved") {
+		t.Errorf("the root was updated to %q", got.Text)
 	}
 	digest := msgs[4]
 	if digest.Key != digestMsg.Key {
 		t.Fatalf("digest %+v", digest)
 	}
-	if len(fake.files) != 1 || fake.files[0].ThreadTS != digest.TS || fake.files[0].Name != "shopwatch-7495001-2026-11-22.png" || fake.files[0].Size < 1000 {
-		t.Errorf("chart %+v, want it in the thread of %s", fake.files, digest.TS)
+	if files := fake.Files(); len(files) != 1 || files[0].ThreadTS != digest.TS || files[0].Name != "shopwatch-7495001-2026-11-22.png" || files[0].Size < 1000 {
+		t.Errorf("chart %+v, want it in the thread of %s", files, digest.TS)
 	}
 	for _, key := range []string{first.Key, resolvedAlert.Key, chart.Key} {
 		m, err := db.OutboxByKey(context.Background(), key)
@@ -351,8 +352,8 @@ func TestDeliver1000Channels(t *testing.T) {
 	if testing.Short() {
 		t.Skip("delivers 1,000 messages")
 	}
-	fake := newFakeSlack(t)
-	fake.fail = func(method, channel string, n int) (int, bool) {
+	fake := slackfake.New(t)
+	fake.Fail = func(method, channel string, n int) (int, bool) {
 		if method != "chat.postMessage" {
 			return 0, false
 		}
@@ -395,7 +396,7 @@ func TestDeliver1000Channels(t *testing.T) {
 	if left != 0 || err != nil {
 		t.Fatalf("%d left after %s: %v", left, elapsed, err)
 	}
-	byKey := fake.byKey()
+	byKey := fake.ByKey()
 	for _, m := range msgs {
 		if byKey[m.Key] != 1 {
 			t.Errorf("%s posted %d times", m.Key, byKey[m.Key])
@@ -404,7 +405,7 @@ func TestDeliver1000Channels(t *testing.T) {
 	counts, _ := db.OutboxCounts(context.Background())
 	c := metrics.Counters()
 	t.Logf("1,000 alerts to 1,000 channels in %s: %d requests to chat.postMessage, %d to conversations.history; attempts %v",
-		elapsed.Round(time.Millisecond), fake.requests["chat.postMessage"], fake.requests["conversations.history"], c.Attempts)
+		elapsed.Round(time.Millisecond), fake.Calls("chat.postMessage", ""), fake.Calls("conversations.history", ""), c.Attempts)
 	if counts[store.OutboxSent] != channels || c.Attempts["rate_limited"] == 0 || c.Attempts["temporary_error"] == 0 || c.Attempts["found"] == 0 {
 		t.Errorf("outbox %v, attempts %v: the fake's 429 and 503 were not all exercised", counts, c.Attempts)
 	}
@@ -419,7 +420,7 @@ func TestDeliver1000Channels(t *testing.T) {
 func TestDeliveryCrash(t *testing.T) {
 	for _, mode := range []string{"after-send", "before-send"} {
 		t.Run(mode, func(t *testing.T) {
-			fake := newFakeSlack(t)
+			fake := slackfake.New(t)
 			path := storetest.DSN(t)
 			db := mustOutboxDB(t, path)
 			enqueueMessage(t, db, criticalAlert, "")
@@ -431,7 +432,7 @@ func TestDeliveryCrash(t *testing.T) {
 				t.Fatalf("the helper did not die as planned: %v\n%s", err, out)
 			}
 			m, _ := db.OutboxByKey(context.Background(), criticalAlert.Key)
-			posted := len(fake.posted("C0BEAUTY01"))
+			posted := len(fake.Posted("C0BEAUTY01"))
 			if m.Status != store.OutboxSending || posted != map[string]int{"after-send": 1, "before-send": 0}[mode] {
 				t.Fatalf("after the crash: status %s, %d posted", m.Status, posted)
 			}
@@ -445,13 +446,13 @@ func TestDeliveryCrash(t *testing.T) {
 			if left, err := d.Drain(ctx); left != 0 || err != nil {
 				t.Fatalf("drain: %d %v", left, err)
 			}
-			if got := fake.posted("C0BEAUTY01"); len(got) != 1 || got[0].Key != criticalAlert.Key {
+			if got := fake.Posted("C0BEAUTY01"); len(got) != 1 || got[0].Key != criticalAlert.Key {
 				t.Fatalf("posted %+v, want the alert once", got)
 			}
 			m, _ = db.OutboxByKey(context.Background(), criticalAlert.Key)
 			log, _ := db.DeliveryAttempts(context.Background(), m.ID)
 			want := map[string]string{"after-send": "found", "before-send": "sent"}[mode]
-			if m.Status != store.OutboxSent || m.TS != fake.posted("C0BEAUTY01")[0].TS || len(log) != 1 || log[0].Outcome != want || log[0].Attempt != 2 {
+			if m.Status != store.OutboxSent || m.TS != fake.Posted("C0BEAUTY01")[0].TS || len(log) != 1 || log[0].Outcome != want || log[0].Attempt != 2 {
 				t.Errorf("after the restart: %+v, attempts %+v (want %s on attempt 2)", m, log, want)
 			}
 		})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/shopwatch/shopwatch/internal/slackfake"
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
@@ -41,7 +42,7 @@ func replicaDelivery(lease time.Duration) monitor.DeliveryOptions {
 // same answer from every replica.
 func TestReplicasEveryMessageOnce(t *testing.T) {
 	dsn := storetest.Postgres(t)
-	fake := newFakeSlack(t)
+	fake := slackfake.New(t)
 	ctx := context.Background()
 	cfg, err := rules.ParseConfig([]byte(replicaConfig))
 	if err != nil {
@@ -122,7 +123,7 @@ func TestReplicasEveryMessageOnce(t *testing.T) {
 	if failed, err := db.FailedOutbox(ctx, 10); err != nil || len(failed) != 0 {
 		t.Errorf("failed: %+v %v", failed, err)
 	}
-	posted := fake.byKey()
+	posted := fake.ByKey()
 	keys := slices.Collect(maps.Keys(posted))
 	has, err := db.OutboxHas(ctx, keys)
 	if err != nil {
@@ -161,9 +162,9 @@ func TestReplicasEveryMessageOnce(t *testing.T) {
 
 // killMidDelivery starts a replica process that posts one message and
 // stops before recording it, and kills it (SIGKILL) there.
-func killMidDelivery(t *testing.T, dsn string, fake *fakeSlack) {
+func killMidDelivery(t *testing.T, dsn string, fake *slackfake.Server) {
 	t.Helper()
-	before := len(fake.byKey())
+	before := len(fake.ByKey())
 	cmd := exec.Command(os.Args[0], "-test.run=^TestReplicaKilledHelper$")
 	cmd.Env = append(os.Environ(), "SHOPWATCH_REPLICA_DSN="+dsn, "SHOPWATCH_REPLICA_API="+fake.URL())
 	out, err := cmd.StdoutPipe()
@@ -179,7 +180,7 @@ func killMidDelivery(t *testing.T, dsn string, fake *fakeSlack) {
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	if after := len(fake.byKey()); after != before+1 {
+	if after := len(fake.ByKey()); after != before+1 {
 		t.Fatalf("the killed replica posted %d messages, want 1", after-before)
 	}
 	time.Sleep(1100 * time.Millisecond) // its lease (1s) runs out
