@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopwatch/shopwatch/internal/slackfake"
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
@@ -33,12 +34,13 @@ func TestEvaluateBesideReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	fake := newLogSlack(t)
+	fake := slackfake.New(t)
+	fake.PerChannel = 0 // three processes post at once, each pacing only itself
 	slack := map[string]string{}
 	for k, v := range env {
 		slack[k] = v
 	}
-	slack["SLACK_BOT_TOKEN"], slack["SLACK_API_URL"] = "xoxb-test", fake.URL(0)
+	slack["SLACK_BOT_TOKEN"], slack["SLACK_API_URL"] = "xoxb-test", fake.URL()
 	day := time.Now().UTC().AddDate(0, 0, -2).Format(time.DateOnly) // complete in every zone
 	d, _ := rules.ParseDay(day)
 
@@ -52,8 +54,8 @@ func TestEvaluateBesideReplicas(t *testing.T) {
 		go func() { done <- MustRunMain(t, slack, args...) }()
 	}
 	time.Sleep(time.Second)
-	if ran, err := db.RunDone(ctx, cfg.Shops[0].ID, monitor.RunDaily, d); err != nil || ran || len(fake.byKey()) > 0 {
-		t.Fatalf("while a tick holds the lock: evaluated %v (%v), %d posts", ran, err, len(fake.byKey()))
+	if ran, err := db.RunDone(ctx, cfg.Shops[0].ID, monitor.RunDaily, d); err != nil || ran || len(fake.ByKey()) > 0 {
+		t.Fatalf("while a tick holds the lock: evaluated %v (%v), %d posts", ran, err, len(fake.ByKey()))
 	}
 	unlock()
 	for range 3 {
@@ -61,7 +63,7 @@ func TestEvaluateBesideReplicas(t *testing.T) {
 			t.Errorf("code %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 	}
-	posted := fake.byKey()
+	posted := fake.ByKey()
 	kinds := map[string]int{}
 	for key, n := range posted {
 		m, err := db.OutboxByKey(ctx, key)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopwatch/shopwatch/internal/slackfake"
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
@@ -177,12 +178,13 @@ func TestThreeServeProcesses(t *testing.T) {
 	days := 2 * 24 * time.Hour
 	want := referenceKeys(t, sqlite, cfg, t0, t0.Add(days+time.Hour))
 
-	fake := newLogSlack(t)
+	fake := slackfake.New(t)
+	fake.PerChannel = 0 // the replicas' clock runs faster than Slack's
 	const secret = "procs-test-signing-secret"
 	clock := &simClock{now: t0}
 	for i := range 3 {
 		env := map[string]string{"SHOPWATCH_DB": dsn, "SHOPWATCH_CONFIG": config, "SLACK_BOT_TOKEN": "xoxb-test",
-			"SLACK_API_URL": fake.URL(i), "SLACK_SIGNING_SECRET": secret}
+			"SLACK_API_URL": fake.ReplicaURL(i), "SLACK_SIGNING_SECRET": secret}
 		clock.replicas = append(clock.replicas, startReplica(t, i, t0, env))
 	}
 	db, err := store.Open(ctx, store.Options{DSN: dsn, Config: cfg})
@@ -254,12 +256,12 @@ func TestThreeServeProcesses(t *testing.T) {
 	settle("day 1, the catch-up at start")
 	// Day 2: the leader's first post is held and the leader killed there.
 	first := leader()
-	fake.setHold(func(replica int, key string) bool { return replica == first.i })
+	held := fake.HoldNext(func(m slackfake.Msg) bool { return m.Replica == first.i })
 	var killed *replicaProc
 	for range 4 {
 		clock.advance(t, 6*time.Hour) // the jobs due in the 6 hours fire
 		select {
-		case p := <-fake.held:
+		case p := <-held:
 			killed = clock.replicas[p.Replica]
 			clock.kill(t, killed)
 			t.Logf("killed replica %d (the leader) while Slack held its post of %s", p.Replica, p.Key)
@@ -272,7 +274,7 @@ func TestThreeServeProcesses(t *testing.T) {
 	}
 	if killed == nil { // a slow machine: the post came late
 		select {
-		case p := <-fake.held:
+		case p := <-held:
 			killed = clock.replicas[p.Replica]
 			clock.kill(t, killed)
 			t.Logf("killed replica %d (the leader) at the end of day 2, while Slack held its post of %s", p.Replica, p.Key)
@@ -283,7 +285,7 @@ func TestThreeServeProcesses(t *testing.T) {
 		}
 	}
 	if killed == nil {
-		t.Fatalf("the leader posted nothing on day 2: nothing to kill it in the middle of (posts by replica: %v)", fake.postsBy())
+		t.Fatalf("the leader posted nothing on day 2: nothing to kill it in the middle of (posts by replica: %v)", postsBy(fake))
 	}
 	// Day 3, with an operator's evaluate of the same date by hand.
 	var wg sync.WaitGroup
@@ -291,7 +293,7 @@ func TestThreeServeProcesses(t *testing.T) {
 		clock.advance(t, 6*time.Hour)
 		if i == 0 {
 			wg.Go(func() {
-				env := map[string]string{"SHOPWATCH_DB": dsn, "SHOPWATCH_CONFIG": config, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": fake.URL(9)}
+				env := map[string]string{"SHOPWATCH_DB": dsn, "SHOPWATCH_CONFIG": config, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": fake.ReplicaURL(9)}
 				if r := MustRunMain(t, env, "evaluate", "--date", "2026-11-20", "--wait", "20s"); r.code != 0 {
 					t.Errorf("evaluate by hand: %d\n%s%s", r.code, r.stdout, r.stderr)
 				}
@@ -311,7 +313,7 @@ func TestThreeServeProcesses(t *testing.T) {
 	if failed, err := db.FailedOutbox(ctx, 10); err != nil || len(failed) != 0 {
 		t.Errorf("failed: %+v %v", failed, err)
 	}
-	posted := fake.byKey()
+	posted := fake.ByKey()
 	got := map[string]bool{}
 	for key, n := range posted {
 		m, err := db.OutboxByKey(ctx, key)
@@ -339,7 +341,7 @@ func TestThreeServeProcesses(t *testing.T) {
 	if kinds["digest"] < 3 || len(want) < 10 {
 		t.Errorf("the days wrote too little to prove anything: %d messages, by kind %v", len(want), kinds)
 	}
-	t.Logf("%d messages posted, %d of them alerts, digests and overviews; posts by replica %v", len(posted), len(want), fake.postsBy())
+	t.Logf("%d messages posted, %d of them alerts, digests and overviews; posts by replica %v", len(posted), len(want), postsBy(fake))
 
 	// Any survivor answers a slash command as the others do, at the same
 	// simulated instant.
@@ -372,6 +374,15 @@ func TestThreeServeProcesses(t *testing.T) {
 func nextHour(tb testing.TB, clock *simClock) {
 	now := clock.Now()
 	clock.advance(tb, now.Truncate(time.Hour).Add(time.Hour+10*time.Minute).Sub(now))
+}
+
+// postsBy counts the posts of each replica.
+func postsBy(f *slackfake.Server) map[int]int {
+	out := map[int]int{}
+	for _, m := range f.Posted("") {
+		out[m.Replica]++
+	}
+	return out
 }
 
 // posts are the kinds of messages whose every one the reference predicts.
