@@ -61,10 +61,18 @@ func newCachedStore(s Store, changes Changes) *cachedStore {
 		max: max(cacheEntries, 8*len(s.Config().Shops)), compute: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
 }
 
-// current returns the data version, first dropping the entries of the
-// shops that changed since the version last moved. ok is false when the
-// cache cannot be trusted: serve and keep nothing then.
-func (c *cachedStore) current(ctx context.Context) (ver uint64, ok bool) {
+// current returns the data version and shop's change count at it, first
+// dropping the entries of the shops that changed since the version last
+// moved. ok is false when the cache cannot be trusted: serve and keep
+// nothing then.
+func (c *cachedStore) current(ctx context.Context, shop string) (ver uint64, n int64, ok bool) {
+	ver, ok = c.version(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return ver, c.counts[shop], ok
+}
+
+func (c *cachedStore) version(ctx context.Context) (ver uint64, ok bool) {
 	v, err := c.changes.Version(ctx)
 	if err != nil {
 		return 0, false
@@ -115,11 +123,17 @@ func (c *cachedStore) lookup(key cacheKey) (any, bool) {
 	return v, ok
 }
 
-func (c *cachedStore) keep(ver uint64, key cacheKey, val any) {
+// keep keeps val, computed from the data of version ver, at which the
+// shop's change count was n.
+func (c *cachedStore) keep(ver uint64, n int64, key cacheKey, val any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if ver != c.ver {
-		return // computed from data that has changed since
+	// The version moved while val was computed: val still holds if the
+	// shop's count did not (any write moves the version; on PostgreSQL any
+	// transaction on the server does, most of them about other data).
+	// Counts only grow, and val was read after n was.
+	if ver != c.ver && (c.counts == nil || c.counts[key.shop] != n) {
+		return
 	}
 	if len(c.entries) >= c.max {
 		clear(c.entries)
@@ -128,7 +142,7 @@ func (c *cachedStore) keep(ver uint64, key cacheKey, val any) {
 }
 
 func cached[T any](ctx context.Context, c *cachedStore, key cacheKey, compute func() (T, error)) (T, error) {
-	ver, ok := c.current(ctx)
+	ver, n, ok := c.current(ctx, key.shop)
 	if ok {
 		if v, hit := c.lookup(key); hit {
 			return v.(T), nil
@@ -143,7 +157,7 @@ func cached[T any](ctx context.Context, c *cachedStore, key cacheKey, compute fu
 	val, err := compute()
 	<-c.compute
 	if err == nil && ok {
-		c.keep(ver, key, val)
+		c.keep(ver, n, key, val)
 	}
 	return val, err
 }
@@ -155,7 +169,7 @@ func (c *cachedStore) Report(ctx context.Context, shopID string, day rules.Day) 
 }
 
 func (c *cachedStore) ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error) {
-	ver, ok := c.current(ctx)
+	ver, n, ok := c.current(ctx, shopID)
 	out := make([]rules.Report, len(days))
 	var missing []rules.Day
 	var at []int
@@ -182,7 +196,7 @@ func (c *cachedStore) ReportDays(ctx context.Context, shopID string, days ...rul
 	for j, r := range got {
 		out[at[j]] = r
 		if ok {
-			c.keep(ver, cacheKey{kind: 'r', shop: shopID, day: missing[j]}, r)
+			c.keep(ver, n, cacheKey{kind: 'r', shop: shopID, day: missing[j]}, r)
 		}
 	}
 	return out, nil

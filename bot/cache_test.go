@@ -154,6 +154,62 @@ func TestCacheReadsCountsOncePerChange(t *testing.T) {
 	}
 }
 
+// hookedStore runs during inside each ReportDays read, as a write by
+// another connection in the middle of it would.
+type hookedStore struct {
+	Store
+	during func()
+}
+
+func (h *hookedStore) ReportDays(ctx context.Context, shopID string, days ...rules.Day) ([]rules.Report, error) {
+	h.during()
+	return h.Store.ReportDays(ctx, shopID, days...)
+}
+
+// A value computed while the data version moved is kept when the shop's
+// count did not move (on PostgreSQL, any transaction on the server moves
+// the version), and dropped when it did.
+func TestCacheKeepsAcrossOtherChanges(t *testing.T) {
+	const shop, other = "7495001", "7495002" // chanBeauty's shop, and another
+	for _, tc := range []struct {
+		name      string
+		changed   []string
+		wantReads int64
+	}{
+		{"a write no answer reads", []string{}, 0},
+		{"a change to another shop", []string{other}, 0},
+		{"a change to the shop", []string{shop}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, _ := MustFixtureDB(t)
+			changes := &fakeChanges{counts: map[string]int64{}}
+			var moved bool
+			hooked := &hookedStore{Store: db, during: func() {
+				if !moved {
+					moved = true
+					changes.change(tc.changed...)
+				}
+			}}
+			counting := &countingStore{Store: hooked}
+			h, err := NewHandler(Options{DB: counting, Clock: clockwork.NewFakeClockAt(fixtureNow), Changes: changes})
+			if err != nil {
+				t.Fatal(err)
+			}
+			status := func() int64 {
+				before := counting.reads.Load()
+				MustCheckReply(t, h.Answer(context.Background(), Request{Text: "status", ChannelID: chanBeauty}))
+				return counting.reads.Load() - before
+			}
+			if n := status(); n != 1 {
+				t.Fatalf("the first status made %d reads, want 1", n)
+			}
+			if n := status(); n != tc.wantReads {
+				t.Errorf("after %v changed during the first status's read, the second made %d reads, want %d", tc.changed, n, tc.wantReads)
+			}
+		})
+	}
+}
+
 // TestCacheSeesImports runs the cache with the real change watcher: an
 // import by another connection (as `shopwatch import` in another process
 // would) shows in the next answer, while writes to other shops' data, or
