@@ -172,9 +172,9 @@ SELECT DISTINCT conversation_id FROM stage_chat_messages`); err != nil {
 }
 
 // step rebuilds the turns of the next turnChunk listed conversations, in
-// tx, from all of their stored messages; once none is left, it deletes
-// the chat_turns_stale rows the rebuild covers, staleChunk at a time. It
-// reports whether there is more to do.
+// tx, from all of their stored messages (readRange, else readListed); once
+// none is left, it deletes the chat_turns_stale rows the rebuild covers
+// (clearStale). It reports whether there is more to do.
 func (r *turnRebuilder) step(ctx context.Context, tx *sql.Tx) (more bool, err error) {
 	ids, err := r.nextConversations(ctx, tx)
 	if err != nil {
