@@ -405,11 +405,11 @@ func (w *writer) finish(ctx context.Context, shops []int64, at time.Time) error 
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := touchShops(ctx, tx, shops); err != nil {
+	if err := touchShops(ctx, tx, false, shops); err != nil {
 		tx.Rollback()
 		return err
 	}
-	if err := recordImports(ctx, tx, w.spec.kind, shops, at); err != nil {
+	if err := recordImports(ctx, tx, false, w.spec.kind, shops, at); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -104,41 +104,29 @@ func (db *Records) judge(ctx context.Context, ref shopRef, reports ...*rules.Rep
 }
 
 // recordImports records, in an import's transaction, that it brought
-// records of kind for the shops with keys shops, at at (zero: now), with
-// the newest record's date of the kind after it.
-func recordImports(ctx context.Context, tx *sql.Tx, kind Kind, shops []int64, at time.Time) error {
+// records of kind for the shops with keys shops, at at (zero: now), in one
+// statement for all the shops (pg: on PostgreSQL). A statement per shop,
+// prepared anew by the driver each time, cost an import touching 100
+// shops about 13 ms, one touching 1,000 ten times that. The newest
+// record's date (record_imports.newest_day, migration 8) is not written:
+// reports read it live (kindInputs); the column stays for the binaries of
+// earlier versions, which still write it.
+func recordImports(ctx context.Context, tx *sql.Tx, pg bool, kind Kind, shops []int64, at time.Time) error {
 	if len(shops) == 0 {
 		return nil
 	}
 	if at.IsZero() {
 		at = time.Now()
 	}
-	q, ok := kindQueries[string(kind)]
-	if !ok {
+	if _, ok := kindQueries[string(kind)]; !ok {
 		return fmt.Errorf("record import: unknown kind %q", kind)
 	}
-	newest, err := tx.PrepareContext(ctx, q[0])
+	_, err := tx.ExecContext(ctx, `INSERT INTO record_imports (shop, kind, imported_at)
+SELECT ids.shop, CAST(? AS TEXT), CAST(? AS BIGINT) FROM `+shopKeys(pg)+` ids WHERE true
+ON CONFLICT (shop, kind) DO UPDATE SET imported_at = excluded.imported_at`,
+		string(kind), at.UnixMilli(), keysJSON(shops))
 	if err != nil {
 		return fmt.Errorf("record import: %w", err)
-	}
-	defer newest.Close()
-	save, err := tx.PrepareContext(ctx, `INSERT INTO record_imports (shop, kind, imported_at, newest_day) VALUES (?, ?, ?, ?)
-ON CONFLICT (shop, kind) DO UPDATE SET imported_at = excluded.imported_at, newest_day = excluded.newest_day`)
-	if err != nil {
-		return fmt.Errorf("record import: %w", err)
-	}
-	defer save.Close()
-	for _, shop := range shops {
-		var last sql.NullInt64
-		if err := newest.QueryRowContext(ctx, shop, int64(maxDay)).Scan(&last); err != nil {
-			return fmt.Errorf("record import: %w", err)
-		}
-		if _, err := save.ExecContext(ctx, shop, string(kind), at.UnixMilli(), last); err != nil {
-			return fmt.Errorf("record import: %w", err)
-		}
 	}
 	return nil
 }
-
-// maxDay is later than any record's date.
-const maxDay = rules.Day(1 << 30)

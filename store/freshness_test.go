@@ -105,3 +105,21 @@ func TestFailedImportRecordsNothing(t *testing.T) {
 		t.Errorf("a failed import recorded %v (%v)", imports, err)
 	}
 }
+
+// An import of several shops' rows records its time for each of them, in
+// one statement, and for no other kind.
+func TestImportRecordsEveryShop(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t, testConfig)
+	MustImport(t, db, Reviews, "reviews.csv", "review_id,order_id,shop_id,product_id,rating,created_at\n"+
+		"r1,o1,7495001,p1,5,2026-11-01T10:00:00+07:00\nr2,o2,7495002,p1,1,2026-11-01T10:00:00-05:00\n")
+	for _, id := range []string{"7495001", "7495002"} {
+		imports, err := db.lastImports(ctx, db.index().byID[id])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(imports) != 1 || imports[rules.KindReviews].IsZero() {
+			t.Errorf("shop %s: imports recorded %v, want its reviews' alone", id, imports)
+		}
+	}
+}

@@ -340,11 +340,11 @@ func (w *pgWriter) finish(ctx context.Context, shops []int64, at time.Time) erro
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := touchShops(ctx, tx, shops); err != nil {
+	if err := touchShops(ctx, tx, true, shops); err != nil {
 		tx.Rollback()
 		return err
 	}
-	if err := recordImports(ctx, tx, w.spec.kind, shops, at); err != nil {
+	if err := recordImports(ctx, tx, true, w.spec.kind, shops, at); err != nil {
 		tx.Rollback()
 		return err
 	}

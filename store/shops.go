@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -203,7 +204,7 @@ func (db *conn) recomputeDays(ctx context.Context, shop int64, loc *time.Locatio
 		if err := rebuildRollups(ctx, tx, shop); err != nil {
 			return err
 		}
-		return touchShops(ctx, tx, []int64{shop})
+		return touchShops(ctx, tx, db.pg, []int64{shop})
 	})
 }
 
@@ -230,19 +231,31 @@ func inTx(ctx context.Context, b interface {
 // touchShops moves the change count of each shop in keys, in tx: the
 // shops whose records or mutes changed. Answer caches watch these counts
 // (ChangeWatcher.ShopChanges).
-func touchShops(ctx context.Context, tx *sql.Tx, keys []int64) error {
+func touchShops(ctx context.Context, tx *sql.Tx, pg bool, keys []int64) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `UPDATE shops SET changes = changes + 1 WHERE id = ?`)
-	if err != nil {
-		return err
+	_, err := tx.ExecContext(ctx, `UPDATE shops SET changes = changes + 1 WHERE id IN (SELECT shop FROM `+shopKeys(pg)+` ids)`, keysJSON(keys))
+	return err
+}
+
+// shopKeys is a subquery of the shop keys of a JSON array bound to one
+// parameter (keysJSON), as column shop.
+func shopKeys(pg bool) string {
+	if pg {
+		return `(SELECT CAST(value AS BIGINT) AS shop FROM json_array_elements_text(CAST(? AS json)) AS j(value))`
 	}
-	defer stmt.Close()
-	for _, k := range keys {
-		if _, err := stmt.ExecContext(ctx, k); err != nil {
-			return err
+	return `(SELECT value AS shop FROM json_each(?))`
+}
+
+// keysJSON is keys as a JSON array.
+func keysJSON(keys []int64) string {
+	b := []byte{'['}
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
 		}
+		b = strconv.AppendInt(b, k, 10)
 	}
-	return nil
+	return string(append(b, ']'))
 }
