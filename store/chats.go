@@ -272,10 +272,11 @@ func (r *turnRebuilder) nextConversations(ctx context.Context, tx *sql.Tx) ([]st
 // from one read of chat_messages_conversation over their range, and
 // reports whether every conversation with messages in the range is listed
 // (the rebuild of a first load, or of new conversations, is). At the first
-// message of a conversation not listed it stops, drops what it added, and
-// reports false: the range holds conversations the import did not touch,
-// and readListed reads the listed ones alone. A range read has no seek per
-// conversation: it takes a third of readListed's time (1M-line demo).
+// message of a conversation not listed it stops and reports false: the
+// range holds conversations the import did not touch, and readListed reads
+// the listed ones alone, from scratch. A range read has no seek per
+// conversation: over the 1M-line demo's 585k messages, the sqlite3 shell
+// ran it in 0.18 s against 0.50 s for readListed's query.
 func (r *turnRebuilder) readRange(ctx context.Context, tx *sql.Tx, ids []string, last string, turns *rows) (bool, error) {
 	clear(r.listed)
 	for _, id := range ids {
@@ -286,14 +287,7 @@ WHERE conversation_id > ? AND conversation_id <= ? ORDER BY conversation_id`, r.
 	if err != nil {
 		return false, fmt.Errorf("read conversations: %w", err)
 	}
-	whole, err := r.addRows(rows, turns)
-	if err != nil || whole {
-		return whole, err
-	}
-	turns.reset()
-	clear(r.msgs)
-	r.msgs = r.msgs[:0]
-	return false, nil
+	return r.addRows(rows, turns)
 }
 
 // readListed adds the turns of the listed conversations up to last, read
@@ -317,7 +311,8 @@ ORDER BY s.conversation_id`, r.after, last)
 // conversation order: addTurns orders each conversation's own, an ORDER
 // BY sent_at made SQLite sort every conversation again) and closes rows.
 // When r.listed is not empty, it stops at the first message of a
-// conversation not in it and reports false.
+// conversation not in it, drops the messages it holds, and reports false
+// (the turns it added are dropped by the next call's reset).
 func (r *turnRebuilder) addRows(rows *sql.Rows, turns *rows) (bool, error) {
 	defer rows.Close()
 	turns.reset()
@@ -332,6 +327,8 @@ func (r *turnRebuilder) addRows(rows *sql.Rows, turns *rows) (bool, error) {
 		}
 		if id != conv {
 			if _, ok := r.listed[id]; check && !ok {
+				clear(r.msgs)
+				r.msgs = r.msgs[:0]
 				return false, nil
 			}
 			r.addTurns(turns, conv, shop)

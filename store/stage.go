@@ -15,9 +15,10 @@ import (
 	"github.com/shopwatch/shopwatch/rules"
 )
 
-// Staging: on SQLite, an import of any kind reads its input once. Every row is checked, and the valid ones are appended to a
-// staging database: a separate SQLite file in a temporary folder, without
-// journal, written without the main database's lock. Only when the whole
+// Staging: on SQLite, an import of any kind reads its input once. Every
+// row is checked, and the valid ones are appended to a staging database: a
+// separate SQLite file in a temporary folder, without journal, written
+// without the main database's lock. Only when the whole
 // input has been read and found valid (all or nothing, SPEC section 2) are
 // the staged rows read back, sorted by each table's key, and written to the
 // main database in short transactions (chunk.go).
