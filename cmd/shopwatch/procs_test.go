@@ -258,15 +258,20 @@ func TestThreeServeProcesses(t *testing.T) {
 	first := leader()
 	held := fake.HoldNext(func(m slackfake.Msg) bool { return m.Replica == first.i })
 	var killed *replicaProc
+	// killHeld kills the poster of the held post p, when, and lets the
+	// next hourly tick finish the killed leader's.
+	killHeld := func(p slackfake.Msg, when string) {
+		killed = clock.replicas[p.Replica]
+		clock.kill(t, killed)
+		t.Logf("killed replica %d (the leader) %s, while Slack held its post of %s", p.Replica, when, p.Key)
+		leader()
+		nextHour(t, clock)
+	}
 	for range 4 {
 		clock.advance(t, 6*time.Hour) // the jobs due in the 6 hours fire
 		select {
 		case p := <-held:
-			killed = clock.replicas[p.Replica]
-			clock.kill(t, killed)
-			t.Logf("killed replica %d (the leader) while Slack held its post of %s", p.Replica, p.Key)
-			leader()
-			nextHour(t, clock) // the killed leader's tick is finished by the next hourly one
+			killHeld(p, "on day 2")
 		case <-time.After(2 * time.Second):
 		}
 		leader()
@@ -275,11 +280,7 @@ func TestThreeServeProcesses(t *testing.T) {
 	if killed == nil { // a slow machine: the post came late
 		select {
 		case p := <-held:
-			killed = clock.replicas[p.Replica]
-			clock.kill(t, killed)
-			t.Logf("killed replica %d (the leader) at the end of day 2, while Slack held its post of %s", p.Replica, p.Key)
-			leader()
-			nextHour(t, clock)
+			killHeld(p, "at the end of day 2")
 			settle("day 2, after the kill")
 		case <-time.After(10 * time.Second):
 		}
