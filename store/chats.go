@@ -164,6 +164,12 @@ func (r *turnRebuilder) pgFlush(ctx context.Context, tx *sql.Tx) error {
 SELECT DISTINCT conversation_id FROM stage_chat_messages`); err != nil {
 		return fmt.Errorf("list stale conversations: %w", err)
 	}
+	return r.rebuildIn(ctx, tx)
+}
+
+// rebuildIn rebuilds every stale conversation in tx (PostgreSQL, which
+// takes the whole rebuild in one transaction).
+func (r *turnRebuilder) rebuildIn(ctx context.Context, tx *sql.Tx) error {
 	ok, err := r.start(ctx, tx)
 	for ok && err == nil {
 		ok, err = r.step(ctx, tx)
@@ -424,13 +430,7 @@ func (db *DB) settlePendingTurns(ctx context.Context, conn *sql.Conn) error {
 	}
 	defer r.close()
 	if db.pg {
-		err = inTx(ctx, conn, func(tx *sql.Tx) error {
-			ok, err := r.start(ctx, tx)
-			for ok && err == nil {
-				ok, err = r.step(ctx, tx)
-			}
-			return err
-		})
+		err = inTx(ctx, conn, func(tx *sql.Tx) error { return r.rebuildIn(ctx, tx) })
 	} else {
 		err = r.settle(ctx, conn, &pause{}, nil)
 	}
