@@ -33,8 +33,11 @@ import (
 	"time"
 )
 
-// Server is a running fake. Its methods are safe for concurrent use; its
-// fields are set before the first request.
+// Server is a fake. It starts serving when URL or ReplicaURL is first
+// called: its fields are set before that (a request from another process
+// carries no happens-before edge for the race detector, so a field set
+// once the server is serving would race). Its methods are safe for
+// concurrent use.
 type Server struct {
 	// PerChannel is the least time between two posts to a channel: Slack's
 	// second by default, 0 for no limit.
@@ -48,7 +51,8 @@ type Server struct {
 	// Refuse answers a method with an error (ok false): method -> error.
 	Refuse map[string]string
 
-	srv *httptest.Server
+	srv   *httptest.Server
+	start sync.Once
 
 	mu       sync.Mutex
 	msgs     []Msg                // oldest first
@@ -84,20 +88,27 @@ type View struct {
 	Blocks json.RawMessage `json:"blocks"`
 }
 
-// New starts a fake and stops it when the test ends.
+// New makes a fake, listening but not yet serving, and stops it when the
+// test ends.
 func New(tb testing.TB) *Server {
 	f := &Server{PerChannel: time.Second, lastPost: map[string]time.Time{}, updates: map[string]Msg{},
 		views: map[string][]View{}, members: map[string][]string{}, calls: map[[2]string]int{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
 	tb.Cleanup(f.srv.Close)
 	return f
 }
 
+// base starts serving, the first time, and returns the server's URL.
+func (f *Server) base() string {
+	f.start.Do(f.srv.Start)
+	return f.srv.URL
+}
+
 // URL is the API base URL, for SLACK_API_URL.
-func (f *Server) URL() string { return f.srv.URL + "/api/" }
+func (f *Server) URL() string { return f.base() + "/api/" }
 
 // ReplicaURL is replica i's API base URL: its posts carry i as Replica.
-func (f *Server) ReplicaURL(i int) string { return fmt.Sprintf("%s/r%d/api/", f.srv.URL, i) }
+func (f *Server) ReplicaURL(i int) string { return fmt.Sprintf("%s/r%d/api/", f.base(), i) }
 
 // SetMembers sets the members of a channel; conversations.members answers
 // channel_not_found for a channel never set.
