@@ -120,7 +120,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, err
 	}
 	pg := IsPostgres(opts.DSN)
-	dialector := sqlite.Open(sqliteDSN(opts.DSN))
+	dialector := gorm.Dialector(&sqlite.Dialector{DriverName: sqliteDriver, DSN: sqliteDSN(opts.DSN)})
 	if pg {
 		conn, err := openPostgres(opts.DSN)
 		if err != nil {

@@ -92,7 +92,7 @@ func newStage(ctx context.Context, spec *kindSpec) (st *stage, err error) {
 	q := []string{"journal_mode(OFF)", "synchronous(OFF)", "locking_mode(EXCLUSIVE)", "temp_store(FILE)",
 		fmt.Sprintf("cache_size(-%d)", stageCacheKiB)}
 	dsn := "file:" + filepath.Join(dir, "stage.db") + "?_pragma=" + strings.Join(q, "&_pragma=")
-	if st.sql, err = sql.Open("sqlite", dsn); err != nil {
+	if st.sql, err = sql.Open(sqliteDriver, dsn); err != nil {
 		return nil, fmt.Errorf("staging: %w", err)
 	}
 	st.sql.SetMaxOpenConns(1)
