@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -82,6 +84,43 @@ func TestReimportLeavesUnchangedRows(t *testing.T) {
 			if n := changes() - before; n >= rows {
 				t.Errorf("the same file imported again changed %d rows, want only the shops' bookkeeping", n)
 			}
+		})
+	}
+}
+
+// TestImportCancelled cancels chats imports in each phase: each returns
+// the context's error, and the same import run again leaves what a lone
+// import leaves (the chunks committed before the cancel are kept, and
+// imports are idempotent).
+func TestImportCancelled(t *testing.T) {
+	csv := chatsCSV(1500, 7)
+	clean := MustOpen(t, testConfig)
+	MustImport(t, clean, Chats, "chats.csv", csv)
+	want := turnsOf(t, clean)
+	for _, phase := range []string{"checking", "importing"} {
+		t.Run(phase, func(t *testing.T) {
+			if phase == "checking" && storetest.OnPostgres() {
+				t.Skip("PostgreSQL imports in one transaction, without a checking pass")
+			}
+			db := MustOpen(t, testConfig)
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			cancelled := false
+			progress := func(p Progress) {
+				if p.Phase == phase && !cancelled {
+					cancelled = true
+					cancel()
+				}
+			}
+			_, err := db.Import(ctx, Chats, []Source{{Name: "chats.csv", R: strings.NewReader(csv)}}, ImportOptions{Progress: progress})
+			if !cancelled {
+				t.Fatalf("no %s progress: the test cancels nothing", phase)
+			}
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("the cancelled import returned %v, want context.Canceled", err)
+			}
+			MustImport(t, db, Chats, "chats.csv", csv)
+			sameTurns(t, turnsOf(t, db), want)
 		})
 	}
 }

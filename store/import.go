@@ -147,8 +147,21 @@ var ErrInternal = errors.New("internal error")
 // rows, all or nothing: unless opts.SkipInvalid is set, one invalid row
 // makes the import write nothing and return an *InvalidInputError. The rows
 // are committed in batches, so that the service keeps answering meanwhile
-// (chunk.go).
+// (chunk.go). An import that ctx ends returns an error wrapping ctx's
+// cause; the batches it committed stay, and the same import run again
+// completes it.
 func (db *DB) Import(ctx context.Context, kind Kind, sources []Source, opts ImportOptions) (*ImportResult, error) {
+	res, err := db.importKind(ctx, kind, sources, opts)
+	if err != nil && ctx.Err() != nil {
+		// Ended by its context (Ctrl-C, a shutdown): what failed on the way
+		// out (a transaction database/sql rolled back on the cancel, a
+		// connection it closed) says less than why.
+		return nil, fmt.Errorf("import %s: %w", kind, context.Cause(ctx))
+	}
+	return res, err
+}
+
+func (db *DB) importKind(ctx context.Context, kind Kind, sources []Source, opts ImportOptions) (*ImportResult, error) {
 	spec, err := db.importSpec(ctx, kind, opts)
 	if err != nil {
 		return nil, err
