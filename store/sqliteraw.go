@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -246,6 +247,63 @@ func (s *rawStmt) exec(vals []any) error {
 		return c.err(rc)
 	}
 	return nil
+}
+
+// step runs the statement to its next row: false when there is none.
+// Between steps, text and values read with column stay valid only until
+// the next step: they are copied into Go memory.
+func (s *rawStmt) step() (bool, error) {
+	switch rc := sqlite3.Xsqlite3_step(s.c.tls, s.p); rc {
+	case sqlite3.SQLITE_ROW:
+		return true, nil
+	case sqlite3.SQLITE_DONE:
+		return false, nil
+	default:
+		return false, s.c.err(rc)
+	}
+}
+
+// column is the value of column i of the current row, as database/sql
+// would scan it into an any: int64, float64, string, []byte or nil.
+func (s *rawStmt) column(i int) any {
+	tls, p, col := s.c.tls, s.p, int32(i)
+	switch sqlite3.Xsqlite3_column_type(tls, p, col) {
+	case sqlite3.SQLITE_INTEGER:
+		return sqlite3.Xsqlite3_column_int64(tls, p, col)
+	case sqlite3.SQLITE_FLOAT:
+		return sqlite3.Xsqlite3_column_double(tls, p, col)
+	case sqlite3.SQLITE_TEXT:
+		z := sqlite3.Xsqlite3_column_text(tls, p, col)
+		return string(cmem(z, int(sqlite3.Xsqlite3_column_bytes(tls, p, col))))
+	case sqlite3.SQLITE_BLOB:
+		z := sqlite3.Xsqlite3_column_blob(tls, p, col)
+		return bytes.Clone(cmem(z, int(sqlite3.Xsqlite3_column_bytes(tls, p, col))))
+	default:
+		return nil
+	}
+}
+
+// each prepares query on the connection, runs it and calls row for each of
+// its rows, which reads them with column. The end of ctx interrupts it, as
+// it interrupts the driver's queries (sqlite3_interrupt may be called from
+// any goroutine).
+func (c *rawConn) each(ctx context.Context, query string, row func(s *rawStmt) error) error {
+	s, err := c.prepare(query)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	stop := context.AfterFunc(ctx, func() { sqlite3.Xsqlite3_interrupt(c.tls, c.db) })
+	defer stop()
+	for {
+		ok, err := s.step()
+		if err != nil || !ok {
+			return err
+		}
+		if err := row(s); err != nil {
+			return err
+		}
+	}
 }
 
 func (s *rawStmt) close() {

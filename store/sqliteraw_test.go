@@ -49,3 +49,26 @@ func TestWriterFallsBackToJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestRawQueryInterrupted checks that a raw query (the staging read-back)
+// stops when its context ends, as the driver's queries do.
+func TestRawQueryInterrupted(t *testing.T) {
+	st, err := newStage(context.Background(), kindSpecs[Chats])
+	if err != nil || st == nil {
+		t.Fatalf("staging: %v %v", st, err)
+	}
+	defer st.close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rows := 0
+	err = st.conn.Raw(func(any) error {
+		// Enough rows that the query does not end before its first check.
+		return st.raw.each(ctx, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) SELECT i FROM n ORDER BY -i", func(*rawStmt) error {
+			rows++
+			return nil
+		})
+	})
+	if err == nil || rows > 0 {
+		t.Fatalf("a cancelled query read %d rows and returned %v", rows, err)
+	}
+}

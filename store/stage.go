@@ -358,7 +358,7 @@ func (r *stageReader) added() error {
 
 // query reads a staging table in key order, rows of one key in input
 // order.
-func (r *stageReader) query(t stageTable) (*sql.Rows, error) {
+func (r *stageReader) query(t stageTable, row func(s *rawStmt) error) error {
 	order := make([]string, 0, t.keys+1)
 	for i := range t.keys {
 		order = append(order, fmt.Sprintf("c%d", i))
@@ -367,11 +367,16 @@ func (r *stageReader) query(t stageTable) (*sql.Rows, error) {
 	if !t.unsorted {
 		order = []string{"rowid"}
 	}
-	rows, err := r.st.conn.QueryContext(r.ctx, fmt.Sprintf("SELECT * FROM %s ORDER BY %s", t.name, strings.Join(order, ", ")))
-	if err != nil {
-		return nil, fmt.Errorf("staging %s: %w", t.name, err)
+	q := fmt.Sprintf("SELECT * FROM %s ORDER BY %s", t.name, strings.Join(order, ", "))
+	err := r.st.conn.Raw(func(any) error { return r.st.raw.each(r.ctx, q, row) })
+	switch {
+	case err == nil:
+		return nil
+	case r.ctx.Err() != nil: // interrupted
+		return r.ctx.Err()
+	default:
+		return fmt.Errorf("staging %s: %w", t.name, err)
 	}
-	return rows, nil
 }
 
 // compareKeys compares two keys as SQLite orders them (integers before
@@ -409,20 +414,10 @@ func compareKeys(a, b []any) int {
 // after the other (the last batch's dates and status, the union of the
 // products in input order).
 func (r *stageReader) facts() error {
-	rows, err := r.query(r.st.tables[0])
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	var o *orderFact
 	var last string
-	for rows.Next() {
-		var id, status, products string
-		var shop, createdAt, createdDay int64
-		var deliveredAt, deliveredDay sql.NullInt64
-		if err := rows.Scan(&id, &shop, &createdAt, &createdDay, &deliveredAt, &deliveredDay, &status, &products); err != nil {
-			return fmt.Errorf("staging: %w", err)
-		}
+	err := r.query(r.st.tables[0], func(s *rawStmt) error {
+		id, _ := s.column(0).(string)
 		if o == nil || id != last {
 			if o != nil {
 				if err := r.added(); err != nil {
@@ -433,19 +428,27 @@ func (r *stageReader) facts() error {
 			r.b.orders[id] = o
 			last = id
 		}
-		o.shop, o.createdAt, o.created, o.status = shop, createdAt, rules.Day(createdDay), status
-		o.hasDeliv = deliveredDay.Valid
-		if o.hasDeliv {
-			o.deliveredAt, o.delivered = deliveredAt.Int64, rules.Day(deliveredDay.Int64)
+		o.shop, _ = s.column(1).(int64)
+		o.createdAt, _ = s.column(2).(int64)
+		created, _ := s.column(3).(int64)
+		o.created = rules.Day(created)
+		o.status, _ = s.column(6).(string)
+		deliveredDay, hasDeliv := s.column(5).(int64)
+		o.hasDeliv = hasDeliv
+		if hasDeliv {
+			o.deliveredAt, _ = s.column(4).(int64)
+			o.delivered = rules.Day(deliveredDay)
 		}
+		products, _ := s.column(7).(string)
 		for _, p := range strings.Split(products, "\n") {
 			if !slices.Contains(o.products, p) {
 				o.products = append(o.products, p)
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("staging: %w", err)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if o != nil {
 		return r.added()
@@ -455,22 +458,13 @@ func (r *stageReader) facts() error {
 
 // table reads the staged rows of target t.
 func (r *stageReader) table(t stageTable, target int) error {
-	rows, err := r.query(t)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	vals := make([]any, t.width)
-	ptrs := make([]any, t.width)
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
 	var key strings.Builder
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return fmt.Errorf("staging: %w", err)
-		}
+	return r.query(t, func(s *rawStmt) error {
 		key.Reset()
+		for i := range vals {
+			vals[i] = s.column(i)
+		}
 		for i, v := range vals[:t.keys] {
 			if i > 0 {
 				key.WriteByte(0)
@@ -480,24 +474,11 @@ func (r *stageReader) table(t stageTable, target int) error {
 				key.WriteString(v)
 			case int64:
 				key.WriteString(strconv.FormatInt(v, 10))
-			case []byte:
-				key.Write(v)
 			default:
 				fmt.Fprint(&key, v)
 			}
 		}
-		for i, v := range vals {
-			if b, ok := v.([]byte); ok { // text the driver read as bytes
-				vals[i] = string(b)
-			}
-		}
 		r.b.add(target, key.String(), vals...)
-		if err := r.added(); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("staging: %w", err)
-	}
-	return nil
+		return r.added()
+	})
 }
