@@ -198,8 +198,23 @@ func (c *rawConn) prepare(query string) (*rawStmt, error) {
 	return &rawStmt{c: c, p: *(*uintptr)(unsafe.Pointer(&cmem(c.arena, 8)[0]))}, nil
 }
 
-// exec binds vals (nil, int64, int, bool or string) and runs the statement.
+// exec binds vals and runs the statement.
 func (s *rawStmt) exec(vals []any) error {
+	if err := s.bind(vals); err != nil {
+		return err
+	}
+	rc := sqlite3.Xsqlite3_step(s.c.tls, s.p)
+	sqlite3.Xsqlite3_reset(s.c.tls, s.p)
+	if rc != sqlite3.SQLITE_DONE && rc != sqlite3.SQLITE_ROW {
+		return s.c.err(rc)
+	}
+	return nil
+}
+
+// bind binds vals (nil, int64, int, bool or string) to the statement's
+// parameters. Text is bound from the connection's buffer, which stays as
+// it is until the statement is reset.
+func (s *rawStmt) bind(vals []any) error {
 	c := s.c
 	need := 0
 	for _, v := range vals {
@@ -229,22 +244,18 @@ func (s *rawStmt) exec(vals []any) error {
 			}
 			rc = sqlite3.Xsqlite3_bind_int64(c.tls, s.p, idx, n)
 		case string:
-			// SQLITE_STATIC (0): the buffer is only reused after the reset below.
+			// SQLITE_STATIC (0): the buffer is only reused after a reset.
 			copy(buf[off:], v)
 			rc = sqlite3.Xsqlite3_bind_text(c.tls, s.p, idx, c.arena+uintptr(off), int32(len(v)), 0)
 			off += len(v)
 		default:
+			sqlite3.Xsqlite3_reset(c.tls, s.p)
 			return fmt.Errorf("sqlite: cannot bind %T", v)
 		}
 		if rc != sqlite3.SQLITE_OK {
 			sqlite3.Xsqlite3_reset(c.tls, s.p)
 			return c.err(rc)
 		}
-	}
-	rc := sqlite3.Xsqlite3_step(c.tls, s.p)
-	sqlite3.Xsqlite3_reset(c.tls, s.p)
-	if rc != sqlite3.SQLITE_DONE && rc != sqlite3.SQLITE_ROW {
-		return c.err(rc)
 	}
 	return nil
 }
@@ -283,16 +294,19 @@ func (s *rawStmt) column(i int) any {
 	}
 }
 
-// each prepares query on the connection, runs it and calls row for each of
-// its rows, which reads them with column. The end of ctx interrupts it, as
-// it interrupts the driver's queries (sqlite3_interrupt may be called from
-// any goroutine).
-func (c *rawConn) each(ctx context.Context, query string, row func(s *rawStmt) error) error {
+// each prepares query on the connection, runs it with args and calls row
+// for each of its rows, which reads them with column. The end of ctx
+// interrupts it, as it interrupts the driver's queries (sqlite3_interrupt
+// may be called from any goroutine).
+func (c *rawConn) each(ctx context.Context, query string, args []any, row func(s *rawStmt) error) error {
 	s, err := c.prepare(query)
 	if err != nil {
 		return err
 	}
 	defer s.close()
+	if err := s.bind(args); err != nil {
+		return err
+	}
 	stop := context.AfterFunc(ctx, func() { sqlite3.Xsqlite3_interrupt(c.tls, c.db) })
 	defer stop()
 	for {

@@ -63,7 +63,7 @@ func TestRawQueryInterrupted(t *testing.T) {
 	rows := 0
 	err = st.conn.Raw(func(any) error {
 		// Enough rows that the query does not end before its first check.
-		return st.raw.each(ctx, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) SELECT i FROM n ORDER BY -i", func(*rawStmt) error {
+		return st.raw.each(ctx, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) SELECT i FROM n ORDER BY -i", nil, func(*rawStmt) error {
 			rows++
 			return nil
 		})

@@ -368,7 +368,7 @@ func (r *stageReader) query(t stageTable, row func(s *rawStmt) error) error {
 		order = []string{"rowid"}
 	}
 	q := fmt.Sprintf("SELECT * FROM %s ORDER BY %s", t.name, strings.Join(order, ", "))
-	err := r.st.conn.Raw(func(any) error { return r.st.raw.each(r.ctx, q, row) })
+	err := r.st.conn.Raw(func(any) error { return r.st.raw.each(r.ctx, q, nil, row) })
 	switch {
 	case err == nil:
 		return nil
