@@ -91,6 +91,8 @@ type conn struct {
 	// unstagedImport makes imports check their input in a first pass and
 	// write it in input order, without staging (stage.go; tests).
 	unstagedImport bool
+	// stageMemBytes, when set, replaces the const of that name (tests).
+	stageMemBytes int
 	// crashBeforeSettle makes imports stop after their last commit, as if
 	// killed there (tests).
 	crashBeforeSettle bool

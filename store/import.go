@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -194,6 +195,7 @@ func (db *DB) importStaged(ctx context.Context, spec *kindSpec, f feed, opts Imp
 		return nil, false, nil
 	}
 	defer st.close()
+	st.memLimit = cmp.Or(db.stageMemBytes, stageMemBytes)
 	var read int64 // bytes of input read, when reported
 	fillOpts := opts
 	if opts.Progress != nil {

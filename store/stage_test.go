@@ -55,38 +55,49 @@ func TestStagedImportMatchesInputOrder(t *testing.T) {
 			"SELECT conversation_id, seq, shop, start_at, start_day, COALESCE(reply_at, -1) FROM chat_turns ORDER BY conversation_id, seq",
 		},
 	}
-	for _, kind := range []Kind{Orders, Reviews, Returns, Chats} {
-		t.Run(string(kind), func(t *testing.T) {
-			staged, inOrder := MustOpen(t, testConfig), MustOpen(t, testConfig)
-			if staged.pg {
-				t.Skip("PostgreSQL imports do not stage: they merge in one transaction (pgimport.go)")
-			}
-			inOrder.unstagedImport = true
-			rng := rand.New(rand.NewPCG(3, uint64(len(kind))))
-			for round := range 4 {
-				lines := make([]string, 4000)
-				for i := range lines {
-					lines[i] = line(rng, kind, round)
-				}
-				if round == 3 { // sorted by key, as an export by order id: read back unsorted
-					slices.Sort(lines)
-				}
-				var b strings.Builder
-				b.WriteString(headers[kind])
-				for _, l := range lines {
-					b.WriteString(l)
-				}
-				name := fmt.Sprintf("round%d.csv", round)
-				MustImport(t, staged, kind, name, b.String())
-				MustImport(t, inOrder, kind, name, b.String())
-				for _, q := range queries[kind] {
-					got, want := dump(t, staged, q), dump(t, inOrder, q)
-					if got != want || want == "" {
-						t.Fatalf("round %d: %s\nstaged:\n%.2000s\nin input order:\n%.2000s", round, q, got, want)
-					}
-				}
-			}
-			checkRollup(t, staged, "staged")
-		})
+	// Each round's file is about 800 kB of staged values.
+	for _, mem := range []struct {
+		name  string
+		limit int
+	}{{"in memory", 0}, {"spilled to the staging file mid-import", 200_000}, {"in the staging file", 1}} {
+		for _, kind := range []Kind{Orders, Reviews, Returns, Chats} {
+			t.Run(string(kind)+", "+mem.name, func(t *testing.T) {
+				stagedMatchesInputOrder(t, kind, mem.limit, headers[kind], line, queries[kind])
+			})
+		}
 	}
+}
+
+func stagedMatchesInputOrder(t *testing.T, kind Kind, memLimit int, header string, line func(*rand.Rand, Kind, int) string, queries []string) {
+	staged, inOrder := MustOpen(t, testConfig), MustOpen(t, testConfig)
+	if staged.pg {
+		t.Skip("PostgreSQL imports do not stage: they merge in one transaction (pgimport.go)")
+	}
+	staged.stageMemBytes = memLimit
+	inOrder.unstagedImport = true
+	rng := rand.New(rand.NewPCG(3, uint64(len(kind))))
+	for round := range 4 {
+		lines := make([]string, 4000)
+		for i := range lines {
+			lines[i] = line(rng, kind, round)
+		}
+		if round == 3 { // sorted by key, as an export by order id: read back unsorted
+			slices.Sort(lines)
+		}
+		var b strings.Builder
+		b.WriteString(header)
+		for _, l := range lines {
+			b.WriteString(l)
+		}
+		name := fmt.Sprintf("round%d.csv", round)
+		MustImport(t, staged, kind, name, b.String())
+		MustImport(t, inOrder, kind, name, b.String())
+		for _, q := range queries {
+			got, want := dump(t, staged, q), dump(t, inOrder, q)
+			if got != want || want == "" {
+				t.Fatalf("round %d: %s\nstaged:\n%.2000s\nin input order:\n%.2000s", round, q, got, want)
+			}
+		}
+	}
+	checkRollup(t, staged, "staged")
 }
