@@ -307,8 +307,14 @@ func (w *writer) write(ctx context.Context, b *batch) error {
 }
 
 // due reports whether the open transaction has held the lock long enough,
-// or whether it should commit since the next batch is not ready.
-func (w *writer) due(idle bool) bool { return w.tx != nil && (idle || w.pause.due()) }
+// or whether it should commit since the next batch is not ready (idle):
+// another process may be waiting for the lock. Alone with the database,
+// the import keeps it until its budget runs out: no one waits, and every
+// commit writes the pages its batches dirtied to the WAL (a 13.6k-row
+// returns import committed after nearly every batch, 80 of its 150 ms).
+func (w *writer) due(idle bool) bool {
+	return w.tx != nil && ((idle && !w.pause.solo) || w.pause.due())
+}
 
 // commit finishes the kind's steps for the batches written since the last
 // commit and commits them.

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopwatch/shopwatch/store/storetest"
 )
@@ -121,6 +123,35 @@ func TestImportCancelled(t *testing.T) {
 			}
 			MustImport(t, db, Chats, "chats.csv", csv)
 			sameTurns(t, turnsOf(t, db), want)
+		})
+	}
+}
+
+// An import commits when the next batch is not ready (idle) only while
+// another process may wait for the lock; alone, it commits at soloHold.
+func TestWriterDue(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		solo, idle bool
+		held       time.Duration
+		open, want bool
+	}{
+		{"shared, next batch ready", false, false, 0, true, false},
+		{"shared, next batch not ready", false, true, 0, true, true},
+		{"shared, hold budget spent", false, false, 2 * holdBudget, true, true},
+		{"alone, next batch not ready", true, true, 0, true, false},
+		{"alone, past the shared budget", true, true, 2 * holdBudget, true, false},
+		{"alone, solo budget spent", true, false, soloHold, true, true},
+		{"no transaction", false, true, soloHold, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &writer{pause: pause{solo: tc.solo, since: time.Now().Add(-tc.held)}}
+			if tc.open {
+				w.tx = &sql.Tx{}
+			}
+			if got := w.due(tc.idle); got != tc.want {
+				t.Errorf("due = %v, want %v", got, tc.want)
+			}
 		})
 	}
 }
