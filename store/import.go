@@ -196,6 +196,11 @@ func (db *DB) importStaged(ctx context.Context, spec *kindSpec, f feed, opts Imp
 	}
 	defer st.close()
 	st.memLimit = cmp.Or(db.stageMemBytes, stageMemBytes)
+	// An input too big for the memory budget goes to the staging file from
+	// its first row: held in memory only to be written out, its rows would
+	// cost time and memory. (A staged returns row took about two and a
+	// half times its CSV bytes.)
+	st.spilled = f.size*2 > int64(st.memLimit)
 	var read int64 // bytes of input read, when reported
 	fillOpts := opts
 	if opts.Progress != nil {

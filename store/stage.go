@@ -65,12 +65,13 @@ type stage struct {
 	spilled  bool
 }
 
-// stageMemBytes bounds the staged rows an import keeps in memory (about 16
-// bytes a value plus its text) before it writes them to the staging file.
+// stageMemBytes bounds the staged rows an import keeps in memory (16 bytes
+// a value, 16 more for text and its bytes) before it writes them to the
+// staging file.
 // Below it, they are sorted in Go: SQLite's sorter took 20% of a
 // 13.6k-row returns import's CPU, most of it growing its buffer (a realloc
 // and a copy at each step, and the page faults of fresh memory).
-const stageMemBytes = 16 << 20
+const stageMemBytes = 8 << 20
 
 // stageTable is one staging table: facts (orders) or a target's rows.
 type stageTable struct {
@@ -247,9 +248,9 @@ func (st *stage) insert(t *stageTable, rs *rows) error {
 	if !st.spilled {
 		size := 0
 		for _, v := range vals {
-			size += 16
+			size += 16 // the interface
 			if str, ok := v.(string); ok {
-				size += len(str)
+				size += 16 + len(str) // its header, boxed, and its bytes
 			}
 		}
 		if st.memBytes+size <= st.memLimit {
