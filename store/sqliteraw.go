@@ -295,9 +295,12 @@ func (s *rawStmt) column(i int) any {
 }
 
 // each prepares query on the connection, runs it with args and calls row
-// for each of its rows, which reads them with column. The end of ctx
-// interrupts it, as it interrupts the driver's queries (sqlite3_interrupt
-// may be called from any goroutine).
+// for each of its rows, which reads them with column. It stops with ctx's
+// error when ctx ends: between rows, and within a long step (a sort) by
+// sqlite3_interrupt, as the driver's queries do (it may be called from any
+// goroutine; SQLite drops an interrupt that comes before the statement's
+// first step, hence the checks between rows too). It returns only once the
+// interrupt, if any, is done.
 func (c *rawConn) each(ctx context.Context, query string, args []any, row func(s *rawStmt) error) error {
 	s, err := c.prepare(query)
 	if err != nil {
@@ -307,12 +310,29 @@ func (c *rawConn) each(ctx context.Context, query string, args []any, row func(s
 	if err := s.bind(args); err != nil {
 		return err
 	}
-	stop := context.AfterFunc(ctx, func() { sqlite3.Xsqlite3_interrupt(c.tls, c.db) })
-	defer stop()
-	for {
+	interrupted := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(interrupted)
+		sqlite3.Xsqlite3_interrupt(c.tls, c.db)
+	})
+	defer func() {
+		if !stop() { // it has run, or is running: a late interrupt
+			<-interrupted // would stop the connection's next statement
+		}
+	}()
+	for n := 0; ; n++ {
+		if n%256 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		ok, err := s.step()
-		if err != nil || !ok {
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			return err
+		}
+		if !ok {
+			return nil
 		}
 		if err := row(s); err != nil {
 			return err

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/shopwatch/shopwatch/store/storetest"
 )
@@ -51,24 +53,54 @@ func TestWriterFallsBackToJSON(t *testing.T) {
 }
 
 // TestRawQueryInterrupted checks that a raw query (the staging read-back)
-// stops when its context ends, as the driver's queries do.
+// stops when its context ends: before it starts, and in the middle of a
+// long first step (a sort of 3M rows, which must not run to its end).
 func TestRawQueryInterrupted(t *testing.T) {
 	st, err := newStage(context.Background(), kindSpecs[Chats])
 	if err != nil || st == nil {
 		t.Fatalf("staging: %v %v", st, err)
 	}
 	defer st.close()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	rows := 0
-	err = st.conn.Raw(func(any) error {
-		// Enough rows that the query does not end before its first check.
-		return st.raw.each(ctx, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) SELECT i FROM n ORDER BY -i", nil, func(*rawStmt) error {
-			rows++
-			return nil
+	const sort = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT i FROM n ORDER BY -i"
+	for _, tc := range []struct {
+		name  string
+		after time.Duration // -1: cancelled before the query
+	}{{"cancelled before", -1}, {"cancelled during the sort", 20 * time.Millisecond}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.after < 0 {
+				cancel()
+			} else {
+				time.AfterFunc(tc.after, cancel)
+			}
+			rows := 0
+			err := st.conn.Raw(func(any) error {
+				return st.raw.each(ctx, sort, nil, func(*rawStmt) error {
+					rows++
+					return nil
+				})
+			})
+			if !errors.Is(err, context.Canceled) || rows > 0 {
+				t.Fatalf("a cancelled query read %d rows and returned %v", rows, err)
+			}
 		})
-	})
-	if err == nil || rows > 0 {
-		t.Fatalf("a cancelled query read %d rows and returned %v", rows, err)
+	}
+	// The interrupt of a query cancelled as it ends must not reach the
+	// connection's next query.
+	for i := range 200 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		rows := 0
+		err := st.conn.Raw(func(any) error {
+			st.raw.each(ctx, "SELECT 1", nil, func(*rawStmt) error { return nil })
+			return st.raw.each(context.Background(), "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000) SELECT i FROM n", nil, func(*rawStmt) error {
+				rows++
+				return nil
+			})
+		})
+		if err != nil || rows != 10000 {
+			t.Fatalf("round %d: the query after a cancelled one read %d rows and returned %v", i, rows, err)
+		}
 	}
 }
