@@ -67,10 +67,9 @@ type stage struct {
 
 // stageMemBytes bounds the staged rows an import keeps in memory (16 bytes
 // a value, 16 more for text and its bytes) before it writes them to the
-// staging file.
-// Below it, they are sorted in Go: SQLite's sorter took 20% of a
-// 13.6k-row returns import's CPU, most of it growing its buffer (a realloc
-// and a copy at each step, and the page faults of fresh memory).
+// staging file. Below it, they are sorted in Go: SQLite's sorter took 20%
+// of a 13.6k-row returns import's CPU, most of it growing its buffer (a
+// realloc and a copy at each step, and the page faults of fresh memory).
 const stageMemBytes = 8 << 20
 
 // stageTable is one staging table: facts (orders) or a target's rows.
@@ -536,11 +535,11 @@ func valueClass(v any) int {
 	case int64:
 		return 1
 	case string:
-		return 3
+		return 2
 	case []byte:
-		return 4
+		return 3
 	}
-	return 5
+	return 4
 }
 
 // facts reads the staged orders: the facts of one order, from several
