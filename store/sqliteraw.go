@@ -261,8 +261,8 @@ func (s *rawStmt) bind(vals []any) error {
 }
 
 // step runs the statement to its next row: false when there is none.
-// Between steps, text and values read with column stay valid only until
-// the next step: they are copied into Go memory.
+// column copies what it reads into Go memory: SQLite's own copy of a row
+// stays valid only until the next step.
 func (s *rawStmt) step() (bool, error) {
 	switch rc := sqlite3.Xsqlite3_step(s.c.tls, s.p); rc {
 	case sqlite3.SQLITE_ROW:
