@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/shopwatch/shopwatch/internal/slackfake"
 	"github.com/shopwatch/shopwatch/store"
 )
 
@@ -30,47 +26,24 @@ func TestServeRefreshesHome(t *testing.T) {
 	}
 	db.Close()
 
-	var mu sync.Mutex
-	views := map[string][]string{} // user -> published views
-	slackAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		switch r.URL.Path {
-		case "/api/views.publish":
-			var req struct {
-				UserID string          `json:"user_id"`
-				View   json.RawMessage `json:"view"`
-			}
-			if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-				io.WriteString(w, `{"ok":false,"error":"invalid_json"}`)
-				return
-			}
-			mu.Lock()
-			views[req.UserID] = append(views[req.UserID], string(req.View))
-			mu.Unlock()
-			io.WriteString(w, `{"ok":true,"view":{"id":"V0TEST","type":"home"}}`)
-		case "/api/conversations.members":
-			r.ParseForm()
-			members := `[]`
-			if r.PostForm.Get("channel") == shop.Channel && shop.Channel != other.Channel {
-				members = `["` + user + `"]`
-			}
-			io.WriteString(w, `{"ok":true,"members":`+members+`,"response_metadata":{"next_cursor":""}}`)
-		default: // alerts and digests: accepted
-			io.WriteString(w, `{"ok":true,"channel":"C0","ts":"1763700000.000100","messages":[]}`)
-		}
-	}))
-	defer slackAPI.Close()
+	if shop.Channel == other.Channel {
+		t.Fatalf("the demo's shops %s and %s share a channel: the test shows nothing", shop.ID, other.ID)
+	}
+	fake := slackfake.New(t)
+	fake.PerChannel = 0 // alerts and digests go out at once
+	for _, s := range cfg.Shops {
+		fake.SetMembers(s.Channel)
+	}
+	fake.SetMembers(cfg.AdminChannel)
+	fake.SetMembers(shop.Channel, user)
 	env["SLACK_SIGNING_SECRET"] = "serve-test-signing-secret"
 	env["SLACK_BOT_TOKEN"] = "xoxb-serve-test"
-	env["SLACK_API_URL"] = slackAPI.URL + "/api/"
+	env["SLACK_API_URL"] = fake.URL()
 	d := MustRunDaemon(t, env)
 
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		mu.Lock()
-		n := len(views[user])
-		mu.Unlock()
-		if n > 0 {
+		if len(fake.HomeViews(user)) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -78,9 +51,7 @@ func TestServeRefreshesHome(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	mu.Lock()
-	view := views[user][0]
-	mu.Unlock()
+	view := string(fake.HomeViews(user)[0].Blocks)
 	shows := func(id string) bool { return strings.Contains(view, "home_shop_"+id) } // the shop's buttons
 	if !shows(shop.ID) || shows(other.ID) {
 		t.Errorf("the Home shows %s: %v, %s: %v, want only the first:\n%s", shop.ID, shows(shop.ID), other.ID, shows(other.ID), view)
