@@ -38,13 +38,16 @@ func (db *conn) shopKey(shopID string) (int64, error) {
 func (db *conn) shopIDOf(key int64) string {
 	id := AdminShopID
 	if key != 0 {
-		db.lookup(func(idx *shopIndex) bool {
+		_, err := db.lookup(func(idx *shopIndex) bool {
 			s, ok := idx.byKey[key]
 			if ok {
 				id = s.ID
 			}
 			return ok
 		})
+		if err != nil {
+			db.log.Error("shop of a stored row", "key", key, "err", err)
+		}
 	}
 	return id
 }

@@ -228,7 +228,11 @@ func (db *conn) Ping(ctx context.Context) error { return db.sql.PingContext(ctx)
 
 func (db *conn) shop(id string) (shopRef, error) {
 	var ref shopRef
-	if !db.lookup(func(idx *shopIndex) (ok bool) { ref, ok = idx.byID[id]; return ok }) {
+	found, err := db.lookup(func(idx *shopIndex) (ok bool) { ref, ok = idx.byID[id]; return ok })
+	if err != nil {
+		return shopRef{}, fmt.Errorf("shop %q: %w", id, err)
+	}
+	if !found {
 		return shopRef{}, fmt.Errorf("shop %q: %w in the config", id, ErrNotFound)
 	}
 	return ref, nil

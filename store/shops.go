@@ -59,21 +59,21 @@ func (c *conn) ensureAll(ctx context.Context) (*shopIndex, error) {
 
 // lookup finds a shop with find in the registry, and again in the registry
 // of every shop when it was limited and find missed. The shop's own
-// lookups take no context: the registry's completion is a short read.
-func (c *conn) lookup(find func(*shopIndex) bool) bool {
+// lookups take no context: the registry's completion is a short read. Its
+// error is the completion's: the shop may be configured all the same.
+func (c *conn) lookup(find func(*shopIndex) bool) (bool, error) {
 	idx := c.index()
 	if find(idx) {
-		return true
+		return true, nil
 	}
 	if idx.all {
-		return false
+		return false, nil
 	}
 	idx, err := c.ensureAll(context.Background())
 	if err != nil {
-		c.log.Error("register the configured shops", "err", err)
-		return false
+		return false, fmt.Errorf("register the configured shops: %w", err)
 	}
-	return find(idx)
+	return find(idx), nil
 }
 
 // syncShops adds the config's shops (only those of ids, when not empty) to

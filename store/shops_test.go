@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -208,4 +209,24 @@ func reportFacts(t *testing.T, db *DB, shopID string, day rules.Day) string {
 		fmt.Fprintf(&b, " %s:%v %s..%s %d", in.Kind, in.Has, in.First, in.Last, in.Recent)
 	}
 	return b.String()
+}
+
+// A limited open that cannot register the other shops when one is asked
+// for says why: the shop is configured, so "not in the config" would be
+// wrong.
+func TestLimitedOpenRegistrationFails(t *testing.T) {
+	dsn := storetest.DSN(t)
+	MustOpenAt(t, dsn, testConfig).Close() // every shop registered once
+	db := MustOpenAt(t, dsn, testConfig, "7495001")
+	if _, err := db.Alerts.AlertStates(t.Context(), "7495001", 0); err != nil {
+		t.Fatalf("the shop of the open: %v", err)
+	}
+	db.sql.Close() // the registration's read fails
+	_, err := db.Alerts.AlertStates(t.Context(), "7495002", 0)
+	if err == nil || errors.Is(err, ErrNotFound) {
+		t.Fatalf("another shop, with the database gone: %v, want the registration's error", err)
+	}
+	if _, err := db.Alerts.AlertStates(t.Context(), "7495009", 0); err == nil {
+		t.Fatal("a shop not in the config: no error")
+	}
 }
