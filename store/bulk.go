@@ -243,6 +243,10 @@ type writer struct {
 	steps   importSteps
 	pause   pause
 	commits int // since the last checkpoint (chunk.go)
+	// ckpt copies the WAL while the import writes (checkpointer.go);
+	// startCkpt starts it, at the second commit.
+	ckpt      *checkpointer
+	startCkpt func() *checkpointer
 }
 
 func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err error) {
@@ -251,6 +255,7 @@ func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err err
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 	}
 	w = &writer{conn: conn, spec: spec}
+	w.startCkpt = func() *checkpointer { return startCheckpointer(ctx, conn, db.log, &db.checkpoints) }
 	defer func() {
 		if err != nil {
 			w.close()
@@ -429,6 +434,7 @@ func (w *writer) finish(ctx context.Context, shops []int64, at time.Time) error 
 // and the connection.
 func (w *writer) close() {
 	w.rollback()
+	w.stopCheckpointer()
 	if w.rows != nil {
 		w.rows.close()
 	}

@@ -110,11 +110,12 @@ func (p *pause) wait(ctx context.Context) error {
 //     read back from the file batch after batch.
 //   - No automatic checkpoint on commit. SQLite would copy the WAL into
 //     the database inside the commit that crosses wal_autocheckpoint pages,
-//     while the import holds the write lock. The import checkpoints itself
-//     in the pause after a commit instead (PASSIVE: it waits for no reader
-//     or writer, and none waits for it), once checkpointEvery commits have
-//     added to the WAL, so that a page rewritten by many commits is copied
-//     once.
+//     while the import holds the write lock. The import's checkpointer
+//     copies it on its own connection while the import writes
+//     (checkpointer.go); without one, the import checkpoints itself in the
+//     pause after a commit (PASSIVE: it waits for no reader or writer, and
+//     none waits for it), once checkpointEvery commits have added to the
+//     WAL, so that a page rewritten by many commits is copied once.
 const (
 	importCacheKiB  = 32 << 10 // PRAGMA cache_size in KiB, negated
 	checkpointEvery = 16
@@ -136,10 +137,21 @@ func setPragmas(ctx context.Context, conn *sql.Conn, pragmas []string) error {
 	return nil
 }
 
-// checkpoint copies the WAL into the database when checkpointEvery commits
-// have gone by since the last one; it runs after a commit, in the pause.
+// checkpoint runs after a commit, in the pause. It nudges the import's
+// checkpointer (checkpointer.go), which it starts at the second commit;
+// without one, it copies the WAL into the database itself once
+// checkpointEvery commits have gone by since the last time. force (the
+// import's end) stops the checkpointer and copies what is left.
 func (w *writer) checkpoint(ctx context.Context, force bool) error {
 	w.commits++
+	if !force && w.startCkpt != nil && w.commits >= 2 {
+		w.ckpt, w.startCkpt = w.startCkpt(), nil
+	}
+	if w.ckpt != nil && !force {
+		w.ckpt.nudge()
+		return nil
+	}
+	w.stopCheckpointer()
 	if !force && w.commits < checkpointEvery {
 		return nil
 	}
@@ -148,4 +160,12 @@ func (w *writer) checkpoint(ctx context.Context, force bool) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
+}
+
+// stopCheckpointer stops the import's checkpointer, if it runs.
+func (w *writer) stopCheckpointer() {
+	if w.ckpt != nil {
+		w.ckpt.stop()
+		w.ckpt = nil
+	}
 }

@@ -98,6 +98,9 @@ type conn struct {
 	crashBeforeSettle bool
 	// pg is set on PostgreSQL (pgconn.go), where a few statements differ.
 	pg bool
+	// checkpoints counts the checkpoints imports' checkpointers ran
+	// (checkpointer.go; tests).
+	checkpoints atomic.Int64
 
 	shopIdx atomic.Pointer[shopIndex] // shops.go
 	shopsMu sync.Mutex                // serialises ensureAll
