@@ -57,7 +57,7 @@ func beginChats(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error
 		return importSteps{}, err
 	}
 	if db.pg {
-		return importSteps{flush: r.pgFlush, close: r.close}, nil
+		return importSteps{premerge: pgListMoved, flush: r.pgFlush, close: r.close}, nil
 	}
 	return importSteps{settle: r.settle, close: r.close}, nil
 }
@@ -155,6 +155,18 @@ func (r *turnRebuilder) settle(ctx context.Context, conn *sql.Conn, p *pause, co
 		return err
 	}
 	return settleLoop(ctx, conn, p, r.step, committed)
+}
+
+// pgListMoved appends to chat_turns_stale the conversations that staged
+// messages leave for another (SQLite's update trigger does it there): the
+// merge that moves them loses where they were.
+func pgListMoved(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO chat_turns_stale (conversation_id)
+SELECT DISTINCT m.conversation_id FROM stage_chat_messages s JOIN chat_messages m ON m.message_id = s.message_id
+WHERE m.conversation_id <> s.conversation_id`); err != nil {
+		return fmt.Errorf("list stale conversations: %w", err)
+	}
+	return nil
 }
 
 // pgFlush appends the conversations of the staged messages to

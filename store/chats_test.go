@@ -247,3 +247,36 @@ func TestStaleListedDuringRebuildStays(t *testing.T) {
 		})
 	}
 }
+
+// rebuiltTurns returns the turns a rebuild of every stored conversation
+// from its messages gives (chats.go), leaving them stored.
+func rebuiltTurns(t *testing.T, db *DB) []string {
+	t.Helper()
+	for _, q := range []string{
+		`DELETE FROM chat_turns`,
+		`INSERT INTO chat_turns_stale (conversation_id) SELECT DISTINCT conversation_id FROM chat_messages`,
+	} {
+		if _, err := db.sql.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.SettleTurns(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return turnsOf(t, db)
+}
+
+// TestMovedMessageRebuildsBothConversations re-imports a message under
+// another conversation and checks the turns of both: the one it left
+// loses its last buyer turn.
+func TestMovedMessageRebuildsBothConversations(t *testing.T) {
+	db := MustOpen(t, testConfig)
+	header := strings.Join(Columns(Chats), ",") + "\n"
+	MustImport(t, db, Chats, "first.csv", header+"m1,c1,7495001,buyer,2026-10-01T08:00:00+07:00,hi\nm2,c1,7495001,shop,2026-10-01T09:00:00+07:00,hello\nm3,c1,7495001,buyer,2026-10-01T10:00:00+07:00,and?\n")
+	MustImport(t, db, Chats, "moved.csv", header+"m3,c2,7495001,buyer,2026-10-01T10:00:00+07:00,and?\nm4,c2,7495001,shop,2026-10-01T12:00:00+07:00,yes\n")
+	got := turnsOf(t, db)
+	if len(got) != 2 {
+		t.Errorf("turns %q, want one for c1 and one for c2", got)
+	}
+	sameTurns(t, got, rebuiltTurns(t, db))
+}

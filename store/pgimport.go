@@ -205,6 +205,11 @@ func (w *pgWriter) commit(ctx context.Context) error {
 	if err := w.copyFull(ctx, 1); err != nil {
 		return err
 	}
+	if w.steps.premerge != nil {
+		if err := w.steps.premerge(ctx, w.tx); err != nil {
+			return err
+		}
+	}
 	for t, tg := range w.spec.targets {
 		var err error
 		if w.spec.kind == Orders && t == targetOrders {
