@@ -20,9 +20,11 @@ import (
 // import, after its last batch, and crash-safe:
 //
 //   - The statement that writes a conversation's messages also appends
-//     its id to chat_turns_stale (SQLite: triggers, migration 12), when a
-//     message was added or changed in what turns are made of: a re-import
-//     of the same rows, or of new texts, rebuilds nothing.
+//     its id to chat_turns_stale (SQLite: triggers, migrations 12 and 13),
+//     when a message was added or changed in what turns are made of: a
+//     re-import of the same rows, or of new texts, rebuilds nothing. A
+//     conversation new to the store that one batch brings whole gets its
+//     turns from that batch instead, and is not listed (chatinline.go).
 //   - After the last batch (also after a failure, for what was committed),
 //     settle notes the last id of chat_turns_stale, lists the distinct
 //     conversations up to it in a temporary table (chat_turns_work, outside
@@ -59,7 +61,7 @@ func beginChats(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error
 	if db.pg {
 		return importSteps{premerge: pgListMoved, flush: r.pgFlush, close: r.close}, nil
 	}
-	return importSteps{settle: r.settle, close: r.close}, nil
+	return importSteps{prepare: r.inline, flush: r.clearInline, settle: r.settle, close: r.close}, nil
 }
 
 // turnRebuilder rebuilds the turns of stale conversations on one connection.
@@ -76,6 +78,13 @@ type turnRebuilder struct {
 	ids    []string
 	listed map[string]struct{}
 	sparse bool
+	// The conversations of a batch whose turns it writes itself
+	// (chatinline.go): their rows in the batch, which have stored
+	// messages, and whether chat_turns_inline lists any.
+	convs   []string
+	groups  map[string][]int
+	stored  map[string]bool
+	inlined bool
 }
 
 func (db *DB) newTurnRebuilder(ctx context.Context, conn *sql.Conn) (*turnRebuilder, error) {
@@ -84,7 +93,7 @@ func (db *DB) newTurnRebuilder(ctx context.Context, conn *sql.Conn) (*turnRebuil
 		return nil, err
 	}
 	r := &turnRebuilder{db: db, turns: newBatch([]target{turnsTarget}), shops: idx.byKey,
-		listed: make(map[string]struct{}, turnChunk)}
+		listed: make(map[string]struct{}, turnChunk), groups: map[string][]int{}, stored: map[string]bool{}}
 	if !db.pg && !db.portableImport {
 		raw, err := newRawUpserter(conn, []target{turnsTarget})
 		if err != nil {
@@ -420,47 +429,6 @@ func (r *turnRebuilder) addTurns(turns *rows, conv string, shop int64) {
 	}
 	clear(r.msgs)
 	r.msgs = r.msgs[:0]
-}
-
-// settle runs the kind's settle step on the import's connection, in short
-// transactions spaced like the import's own (chunk.go).
-func (w *writer) settle(ctx context.Context) error {
-	if w.steps.settle == nil {
-		return nil
-	}
-	return w.steps.settle(ctx, w.conn, &w.pause, func() error { return w.checkpoint(ctx, false) })
-}
-
-func settleLoop(ctx context.Context, conn *sql.Conn, p *pause, step func(context.Context, *sql.Tx) (bool, error), committed func() error) error {
-	for more := true; more; {
-		if err := p.wait(ctx); err != nil {
-			return err
-		}
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
-		p.held()
-		for more, err = true, nil; more && err == nil && !p.due(); {
-			more, err = step(ctx, tx)
-		}
-		if err != nil {
-			tx.Rollback()
-			p.released()
-			return err
-		}
-		err = tx.Commit()
-		p.released()
-		if err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		if committed != nil {
-			if err := committed(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // settlePendingTurns rebuilds the turns an earlier import left stale (it

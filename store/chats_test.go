@@ -107,6 +107,11 @@ func TestChatTurnsAfterCrash(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dsn := storetest.DSN(t)
 			db := MustOpenAt(t, dsn, testConfig)
+			// The first four messages of each conversation first: the crashed
+			// import adds to stored conversations, which it lists stale (a
+			// conversation new to the store gets its turns with its messages:
+			// chatinline.go).
+			MustImport(t, db, Chats, "first.csv", chatsCSV(1500, 4))
 			db.crashBeforeSettle = true
 			MustImport(t, db, Chats, "chats.csv", csv)
 			if n := count(t, db, "SELECT COUNT(DISTINCT conversation_id) FROM chat_turns_stale"); n != 1500 {
@@ -215,6 +220,7 @@ func TestStaleListedDuringRebuildStays(t *testing.T) {
 		t.Run(fmt.Sprintf("%d listed meanwhile", listed), func(t *testing.T) {
 			ctx := t.Context()
 			db := MustOpen(t, testConfig)
+			MustImport(t, db, Chats, "first.csv", chatsCSV(20, 2))
 			db.crashBeforeSettle = true
 			MustImport(t, db, Chats, "chats.csv", chatsCSV(20, 3))
 			conn, err := db.sql.Conn(ctx)

@@ -169,3 +169,44 @@ func (w *writer) stopCheckpointer() {
 		w.ckpt = nil
 	}
 }
+
+// settle runs the kind's settle step on the import's connection, in short
+// transactions spaced like the import's own (chunk.go).
+func (w *writer) settle(ctx context.Context) error {
+	if w.steps.settle == nil {
+		return nil
+	}
+	return w.steps.settle(ctx, w.conn, &w.pause, func() error { return w.checkpoint(ctx, false) })
+}
+
+func settleLoop(ctx context.Context, conn *sql.Conn, p *pause, step func(context.Context, *sql.Tx) (bool, error), committed func() error) error {
+	for more := true; more; {
+		if err := p.wait(ctx); err != nil {
+			return err
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		p.held()
+		for more, err = true, nil; more && err == nil && !p.due(); {
+			more, err = step(ctx, tx)
+		}
+		if err != nil {
+			tx.Rollback()
+			p.released()
+			return err
+		}
+		err = tx.Commit()
+		p.released()
+		if err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		if committed != nil {
+			if err := committed(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

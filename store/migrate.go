@@ -326,11 +326,29 @@ BEGIN
 	INSERT INTO chat_turns_stale (conversation_id) VALUES (OLD.conversation_id);
 END;
 `,
+	13: `
+-- SQLite only (sqliteOnly). Conversations new to the store whose turns an
+-- import writes itself, in the transaction that writes their messages
+-- (store/chatinline.go): the inserts of their messages list nothing stale.
+-- The import empties it before each batch and before each commit: every
+-- other statement finds it empty.
+CREATE TABLE chat_turns_inline (conversation_id TEXT PRIMARY KEY) WITHOUT ROWID;
+DROP TRIGGER chat_messages_stale_insert;
+CREATE TRIGGER chat_messages_stale_insert AFTER INSERT ON chat_messages
+WHEN NOT EXISTS (SELECT 1 FROM chat_turns_inline WHERE conversation_id = NEW.conversation_id)
+BEGIN
+	INSERT INTO chat_turns_stale (conversation_id) VALUES (NEW.conversation_id);
+END;
+`,
 }
 
 // pgOnly are the migrations that change nothing on SQLite: they are
 // recorded as applied there without running.
 var pgOnly = map[int]bool{11: true}
+
+// sqliteOnly are the migrations that change nothing on PostgreSQL, whose
+// import lists the conversations it merges itself (pgimport.go).
+var sqliteOnly = map[int]bool{13: true}
 
 // ddl returns schema text in the database's dialect (pgschema.go).
 func (db *DB) ddl(sqlite string) string {
@@ -367,7 +385,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("store: migrate %d: %w", v, err)
 		}
-		if db.pg || !pgOnly[v] {
+		if (db.pg && !sqliteOnly[v]) || (!db.pg && !pgOnly[v]) {
 			if _, err := tx.ExecContext(ctx, db.ddl(migrations[v])); err != nil {
 				tx.Rollback()
 				return fmt.Errorf("store: migrate %d: %w", v, err)
