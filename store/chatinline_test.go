@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopwatch/shopwatch/store/storetest"
 )
@@ -102,5 +103,62 @@ func TestStoredConversationsPlan(t *testing.T) {
 	want := "SEARCH m EXISTS USING COVERING INDEX chat_messages_conversation (conversation_id=?)"
 	if !slices.Contains(steps, want) {
 		t.Errorf("plan %q has no step %q", steps, want)
+	}
+}
+
+// timeOrderedChats returns a chats file of convs conversations of three
+// messages each (buyer, shop, buyer), one starting at each step and each
+// message gap steps after the one before, in time order, with message ids
+// that follow time: conversations interleave, and their later messages
+// come batches after their first.
+func timeOrderedChats(convs, gap int) string {
+	type msg struct{ at, conv, i int }
+	var msgs []msg
+	for c := range convs {
+		for i := range 3 {
+			msgs = append(msgs, msg{c + gap*i, c, i})
+		}
+	}
+	slices.SortStableFunc(msgs, func(a, b msg) int { return a.at - b.at })
+	var b strings.Builder
+	b.WriteString(strings.Join(Columns(Chats), ",") + "\n")
+	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	for n, m := range msgs {
+		at := start.Add(time.Duration(10*m.at+m.i) * time.Second).Format(time.RFC3339)
+		fmt.Fprintf(&b, "m%08d,c%d,7495001,%s,%s,hi\n", n, m.conv, []string{"buyer", "shop", "buyer"}[m.i], at)
+	}
+	return b.String()
+}
+
+// TestInlineTurnsStopWhenConversationsComeBack imports conversations that
+// interleave, whose turns written with their first batch would be rebuilt
+// anyway, and checks that the import stops writing them after its probe,
+// and that the turns are right; conversations that one batch brings whole
+// keep getting theirs.
+func TestInlineTurnsStopWhenConversationsComeBack(t *testing.T) {
+	if storetest.OnPostgres() {
+		t.Skip("PostgreSQL rebuilds the turns in the import's transaction")
+	}
+	const convs = 8000
+	for _, tc := range []struct {
+		name     string
+		csv      string
+		min, max int64 // conversations whose turns were written with their batch
+	}{
+		{name: "interleaved", csv: timeOrderedChats(convs, 1000), min: splitProbe, max: convs / 2},
+		{name: "one batch each", csv: timeOrderedChats(convs, 0), min: convs * 9 / 10, max: convs},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := MustOpen(t, testConfig)
+			MustImport(t, db, Chats, "chats.csv", tc.csv)
+			if n := db.inlineTurns.Load(); n < tc.min || n > tc.max {
+				t.Errorf("turns of %d conversations written with their batch, want %d to %d", n, tc.min, tc.max)
+			}
+			got := turnsOf(t, db)
+			if len(got) != 2*convs {
+				t.Fatalf("%d turns, want %d", len(got), 2*convs)
+			}
+			sameTurns(t, got, rebuiltTurns(t, db))
+		})
 	}
 }

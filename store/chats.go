@@ -85,6 +85,7 @@ type turnRebuilder struct {
 	groups  map[string][]int
 	stored  map[string]bool
 	inlined bool
+	split   splitWatch
 }
 
 func (db *DB) newTurnRebuilder(ctx context.Context, conn *sql.Conn) (*turnRebuilder, error) {

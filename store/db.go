@@ -96,11 +96,15 @@ type conn struct {
 	// crashBeforeSettle makes imports stop after their last commit, as if
 	// killed there (tests).
 	crashBeforeSettle bool
+	// noInlineTurns makes chats imports list every conversation stale
+	// (chatinline.go; tests).
+	noInlineTurns bool
 	// pg is set on PostgreSQL (pgconn.go), where a few statements differ.
 	pg bool
 	// checkpoints counts the checkpoints imports' checkpointers ran
-	// (checkpointer.go; tests).
-	checkpoints atomic.Int64
+	// (checkpointer.go), inlineTurns the conversations whose turns chats
+	// imports wrote with their batch (chatinline.go; tests).
+	checkpoints, inlineTurns atomic.Int64
 
 	shopIdx atomic.Pointer[shopIndex] // shops.go
 	shopsMu sync.Mutex                // serialises ensureAll
