@@ -37,8 +37,8 @@ type importSteps struct {
 	flush   func(ctx context.Context, tx *sql.Tx) error           // after it, before the commit
 	// premerge runs before PostgreSQL's import merges its staged rows.
 	premerge func(ctx context.Context, tx *sql.Tx) error
-	settle  func(ctx context.Context, conn *sql.Conn, p *pause, committed func() error) error
-	close   func()
+	settle   func(ctx context.Context, conn *sql.Conn, p *pause, committed func() error) error
+	close    func()
 }
 
 var kindSpecs = map[Kind]*kindSpec{
