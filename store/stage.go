@@ -496,8 +496,14 @@ func (t *stageTable) memRows(row func(vals []any) error) error {
 		order[i] = i
 	}
 	if t.unsorted {
-		slices.SortStableFunc(order, func(a, b int) int {
-			return compareValues(t.memRow(a)[:k], t.memRow(b)[:k])
+		// Ties in input order: a stable sort, by pdqsort on (key, index).
+		// slices.SortStableFunc merges in place (O(n log² n) moves): it was
+		// 7% of a 13.6k-row returns import's CPU.
+		slices.SortFunc(order, func(a, b int) int {
+			if c := compareValues(t.memRow(a)[:k], t.memRow(b)[:k]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
 		})
 	}
 	for _, i := range order {
