@@ -82,6 +82,30 @@ yard() {
 	rm -f "$1/yardstick.db"
 }
 
+# time_ids DIR: the chats of DIR (in time order) with message ids issued in
+# time order, as TikTok's ids follow time, and the rows then mixed (by a
+# seeded random key): conversations interleave in id order, which is the
+# order the import writes in. Imported into a fresh file.
+time_ids() {
+	f="$1/chats-time-ids.csv"
+	if [ ! -f "$f" ]; then
+		awk -F, 'NR == 1 { print; next } { sub(/^[^,]*/, sprintf("76%017d", NR)); print }' "$1/chats.csv" >"$f.tmp"
+		{
+			head -1 "$f.tmp"
+			tail -n +2 "$f.tmp" | awk 'BEGIN { srand(7) } { printf "%.9f\t%s\n", rand(), $0 }' | sort -k1,1 | cut -f2-
+		} >"$f"
+		rm -f "$f.tmp"
+	fi
+	rm -f "$1"/import.db*
+	n=$(lines "$f")
+	a=$(now)
+	/usr/bin/time -o "$1/time.txt" -f "%M" "$BIN" --db "$1/import.db" --config "$1/shopwatch.yaml" import chats "$f" >/dev/null
+	b=$(now)
+	rate "$n" "$a" "$b" "shopwatch import chats, ids in time order" | tr -d '\n'
+	echo "   peak RSS $(($(tail -1 "$1/time.txt") / 1024)) MB"
+	rm -f "$1"/import.db* "$1/time.txt"
+}
+
 # beside DIR: the SQLite orders import of DIR again, into a fresh file that
 # another process (the sqlite3 shell, as serve would) keeps open: the
 # import then leaves the lock free between its transactions (store/chunk.go).
@@ -155,6 +179,7 @@ if [ -z "${SKIP_IMPORTS:-}" ]; then
 				echo "   peak RSS $(($(tail -1 "$dir/time.txt") / 1024)) MB"
 			done
 			rm -f "$dir"/import.db* "$dir/time.txt"
+			[ "$order" != date ] || time_ids "$dir"
 			beside_orders "$dir"
 			pg_orders "$dir" $sqlite_orders $beside_orders
 			if [ -n "$yardstick" ]; then
@@ -162,6 +187,7 @@ if [ -z "${SKIP_IMPORTS:-}" ]; then
 				yard "$dir" reviews "$YARD_REVIEWS"
 				yard "$dir" returns "$YARD_RETURNS"
 				yard "$dir" chats "$YARD_CHATS" chat_messages
+				[ "$order" != date ] || yard "$dir" chats-time-ids "$YARD_CHATS" chat_messages
 			fi
 		done
 	done
