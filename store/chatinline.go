@@ -76,7 +76,7 @@ func (r *turnRebuilder) inline(ctx context.Context, tx *sql.Tx, b *batch) error 
 		}
 		r.split.wrote(conv)
 		fresh = append(fresh, conv)
-		var last []any // the row the rebuild would read last (conversationShop)
+		var last []any // the row the rebuild would read last (compareIndexed)
 		for _, i := range r.groups[conv] {
 			row := msgs.row(i)
 			id, _ := row[0].(string)
