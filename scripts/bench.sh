@@ -68,6 +68,20 @@ YARD_CHATS='CREATE TABLE chat_messages (message_id TEXT PRIMARY KEY, conversatio
 CREATE INDEX chat_messages_conversation ON chat_messages (conversation_id, sent_at, sender, shop_id);'
 
 
+# timed DIR DB KIND FILE LABEL: a shopwatch import of FILE into DB (a file
+# or a DSN) as a whole process, its rows/s and peak RSS; sets timed_at to
+# its start and end.
+timed() {
+	n=$(lines "$4")
+	a=$(now)
+	/usr/bin/time -o "$1/time.txt" -f "%M" "$BIN" --db "$2" --config "$1/shopwatch.yaml" import "$3" "$4" >/dev/null
+	b=$(now)
+	rate "$n" "$a" "$b" "$5" | tr -d '\n'
+	echo "   peak RSS $(($(tail -1 "$1/time.txt") / 1024)) MB"
+	rm -f "$1/time.txt"
+	timed_at="$a $b"
+}
+
 # yard DIR KIND SCHEMA [TABLE]: the sqlite3 shell's .import of DIR's KIND
 # file into a fresh table (KIND unless TABLE is given) with the store's key
 # and index.
@@ -99,13 +113,8 @@ time_ids() {
 		rm -f "$f.tmp"
 	fi
 	rm -f "$1"/import.db*
-	n=$(lines "$f")
-	a=$(now)
-	/usr/bin/time -o "$1/time.txt" -f "%M" "$BIN" --db "$1/import.db" --config "$1/shopwatch.yaml" import chats "$f" >/dev/null
-	b=$(now)
-	rate "$n" "$a" "$b" "shopwatch import chats, ids in time order" | tr -d '\n'
-	echo "   peak RSS $(($(tail -1 "$1/time.txt") / 1024)) MB"
-	rm -f "$1"/import.db* "$1/time.txt"
+	timed "$1" "$1/import.db" chats "$f" "shopwatch import chats, ids in time order"
+	rm -f "$1"/import.db*
 }
 
 # beside DIR: the SQLite orders import of DIR again, into a fresh file that
@@ -121,16 +130,11 @@ beside_orders() {
 	sqlite3 -cmd 'SELECT count(*) FROM shops;' "$1/beside.db" <"$1/hold" >/dev/null &
 	held=$!
 	exec 9>"$1/hold"
-	n=$(lines "$1/orders.csv")
-	a=$(now)
-	/usr/bin/time -o "$1/time.txt" -f "%M" "$BIN" --db "$1/beside.db" --config "$1/shopwatch.yaml" import orders "$1/orders.csv" >/dev/null
-	b=$(now)
+	timed "$1" "$1/beside.db" orders "$1/orders.csv" "shopwatch import orders, file kept open"
 	exec 9>&-
 	wait $held
-	rate "$n" "$a" "$b" "shopwatch import orders, file kept open" | tr -d '\n'
-	echo "   peak RSS $(($(tail -1 "$1/time.txt") / 1024)) MB"
-	beside_orders="$a $b"
-	rm -f "$1"/beside.db* "$1/hold" "$1/time.txt"
+	beside_orders=$timed_at
+	rm -f "$1"/beside.db* "$1/hold"
 }
 
 # pg_orders DIR SQLITE_START SQLITE_END [BESIDE_START BESIDE_END]: the
@@ -150,16 +154,12 @@ pg_orders() {
 	db=shopwatch_bench_$$
 	pg=$(echo "$SHOPWATCH_BENCH_POSTGRES" | sed -E "s#^(postgres(ql)?://[^/?]*)/?[^?]*#\1/$db#")
 	psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "CREATE DATABASE $db"
-	n=$(lines "$1/orders.csv")
-	a=$(now)
-	/usr/bin/time -o "$1/time.txt" -f "%M" "$BIN" --db "$pg" --config "$1/shopwatch.yaml" import orders "$1/orders.csv" >/dev/null
-	b=$(now)
-	rate "$n" "$a" "$b" "PostgreSQL: shopwatch import orders ($n)" | tr -d '\n'
-	echo "   peak RSS $(($(tail -1 "$1/time.txt") / 1024)) MB"
+	timed "$1" "$pg" orders "$1/orders.csv" "PostgreSQL: shopwatch import orders ($(lines "$1/orders.csv"))"
+	a=${timed_at% *}
+	b=${timed_at#* }
 	awk -v a="$2" -v b="$3" -v c="$a" -v d="$b" 'BEGIN { printf "   %-44s %8.2fx the SQLite import'"'"'s rate\n", "PostgreSQL / SQLite, orders", (b-a)/(d-c) }'
 	[ -z "${4:-}" ] || awk -v a="$4" -v b="$5" -v c="$a" -v d="$b" 'BEGIN { printf "   %-44s %8.2fx the SQLite import'"'"'s rate\n", "PostgreSQL / SQLite with the file kept open", (b-a)/(d-c) }'
 	psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "DROP DATABASE $db"
-	rm -f "$1/time.txt"
 }
 
 if [ -z "${SKIP_IMPORTS:-}" ]; then
@@ -172,15 +172,10 @@ if [ -z "${SKIP_IMPORTS:-}" ]; then
 			echo "== import, $name, $order order: $(lines "$dir/orders.csv") order lines, $shops shops, fresh SQLite file"
 			rm -f "$dir"/import.db*
 			for kind in orders reviews returns chats; do
-				n=$(lines "$dir/$kind.csv")
-				a=$(now)
-				/usr/bin/time -o "$dir/time.txt" -f "%M" "$BIN" --db "$dir/import.db" --config "$dir/shopwatch.yaml" import $kind "$dir/$kind.csv" >/dev/null
-				b=$(now)
-				rate "$n" "$a" "$b" "shopwatch import $kind ($n)" | tr -d '\n'
-				[ $kind != orders ] || sqlite_orders="$a $b"
-				echo "   peak RSS $(($(tail -1 "$dir/time.txt") / 1024)) MB"
+				timed "$dir" "$dir/import.db" $kind "$dir/$kind.csv" "shopwatch import $kind ($(lines "$dir/$kind.csv"))"
+				[ $kind != orders ] || sqlite_orders=$timed_at
 			done
-			rm -f "$dir"/import.db* "$dir/time.txt"
+			rm -f "$dir"/import.db*
 			[ "$order" != date ] || time_ids "$dir"
 			beside_orders "$dir"
 			pg_orders "$dir" $sqlite_orders $beside_orders

@@ -83,23 +83,7 @@ func TestInlineTurnsMatchRebuild(t *testing.T) {
 // per conversation of the batch.
 func TestStoredConversationsPlan(t *testing.T) {
 	db := MustOpenAt(t, storetest.SQLite(t), testConfig)
-	rows, err := db.sql.Query("EXPLAIN QUERY PLAN "+qStoredConversations, `["c1","c2"]`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var steps []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		steps = append(steps, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	steps := planSteps(t, db, qStoredConversations, `["c1","c2"]`)
 	want := "SEARCH m EXISTS USING COVERING INDEX chat_messages_conversation (conversation_id=?)"
 	if !slices.Contains(steps, want) {
 		t.Errorf("plan %q has no step %q", steps, want)

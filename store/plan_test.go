@@ -38,20 +38,7 @@ func TestWindowQueriesUseCoveringIndexes(t *testing.T) {
 		"product bases, created":   qProductCreated,
 	}
 	for name, q := range queries {
-		rows, err := db.sql.Query("EXPLAIN QUERY PLAN "+q, 1, 20000, 20030, 0, 0)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		var steps []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			steps = append(steps, detail)
-		}
-		rows.Close()
+		steps := planSteps(t, db, q, 1, 20000, 20030, 0, 0)
 		for _, s := range steps {
 			if strings.HasPrefix(s, "SCAN ") {
 				t.Errorf("%s: plan step %q scans a whole table (plan: %q)", name, s, steps)
@@ -61,4 +48,27 @@ func TestWindowQueriesUseCoveringIndexes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// planSteps returns the steps of SQLite's plan for query.
+func planSteps(t *testing.T, db *DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.sql.Query("EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, query)
+	}
+	defer rows.Close()
+	var steps []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return steps
 }
