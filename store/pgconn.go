@@ -6,9 +6,11 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -19,14 +21,25 @@ import (
 // to $N before pgx sees the statement, and binds Go bools as 0 or 1 as
 // SQLite does (the schema keeps flags in integer columns on both).
 
-// openPostgres returns a database/sql handle on the server at dsn.
+// openPostgres returns a database/sql handle on the server at dsn. Its
+// sessions carry an application_name of their own (the DSN's, if any,
+// then "shopwatch" with the process id and a handle number), by which an
+// import tells them from other sessions (pgAlone).
 func openPostgres(dsn string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("parse DSN: %w", err)
 	}
+	name := fmt.Sprintf("shopwatch %d/%d", os.Getpid(), pgHandles.Add(1))
+	if own := cfg.RuntimeParams["application_name"]; own != "" {
+		name = own + " (" + name + ")"
+	}
+	cfg.RuntimeParams["application_name"] = name
 	return sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)}), nil
 }
+
+// pgHandles numbers the handles openPostgres returns.
+var pgHandles atomic.Int64
 
 type pgConnector struct{ inner driver.Connector }
 

@@ -25,7 +25,8 @@ import (
 //     writer notes each order it stages (seenset.go) and stages an
 //     order's later rows apart (stage_orders_again); those
 //     orders and the ones stored already are merged row by row in SQL.
-//     A first load (into an empty table) copies the orders it sees first
+//     A first load (into an empty table, with no other session
+//     connected) copies the orders it sees first
 //     straight into orders, without its indexes (pgindexes.go), and treats
 //     them as stored: only the orders staged again are merged;
 //   - every other table: the last row of each key replaces the stored one;
@@ -101,9 +102,14 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 			if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE stage_orders_again ON COMMIT DROP AS SELECT * FROM stage_orders WITH NO DATA`); err != nil {
 				return fmt.Errorf("stage orders: %w", err)
 			}
-			// A first load: the table is locked until the commit, and
-			// the orders go in without the indexes.
-			empty, err := emptyTable(ctx, tx, "orders")
+			// A first load while no one else is connected: the table is
+			// locked until the commit, and the orders go in without the
+			// indexes (pgindexes.go).
+			alone, err := pgAlone(ctx, tx)
+			empty := false
+			if err == nil && alone {
+				empty, err = emptyTable(ctx, tx, "orders")
+			}
 			if err == nil && empty {
 				w.load, err = dropIndexes(ctx, tx, "orders")
 			}

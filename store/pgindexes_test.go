@@ -53,3 +53,44 @@ func TestFirstLoadRebuildsIndexes(t *testing.T) {
 		t.Errorf("orders:\n%q\nwant\n%q", got, want)
 	}
 }
+
+// TestFirstLoadOnlyAlone checks that a first orders load rebuilds the
+// table's indexes (new index oids) when no other session is connected, and
+// leaves them in place while another store handle, as a serving replica's,
+// is connected: the drop would lock its readers out until the commit.
+func TestFirstLoadOnlyAlone(t *testing.T) {
+	dsn := storetest.Postgres(t)
+	csv := ordersHeader + "a,7495001,p1,2026-10-21T09:00:00+07:00,Brush,,shipped\n"
+	for _, tc := range []struct {
+		name    string
+		other   bool
+		rebuilt bool
+	}{
+		{name: "alone", rebuilt: true},
+		{name: "another handle connected", other: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := MustOpenAt(t, dsn, testConfig)
+			if _, err := db.sql.Exec(`DELETE FROM orders`); err != nil {
+				t.Fatal(err)
+			}
+			if tc.other {
+				other := MustOpenAt(t, dsn, testConfig)
+				conn, err := other.sql.Conn(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+			}
+			oids := `SELECT indexrelid::bigint FROM pg_index WHERE indrelid = 'orders'::regclass ORDER BY 1`
+			before := dump(t, db, oids)
+			MustImport(t, db, Orders, "orders.csv", csv)
+			if rebuilt := dump(t, db, oids) != before; rebuilt != tc.rebuilt {
+				t.Errorf("indexes rebuilt: %v, want %v", rebuilt, tc.rebuilt)
+			}
+			if n := count(t, db, `SELECT COUNT(*) FROM orders`); n != 1 {
+				t.Errorf("%d orders, want 1", n)
+			}
+		})
+	}
+}
