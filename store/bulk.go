@@ -242,7 +242,8 @@ type writer struct {
 
 	steps   importSteps
 	pause   pause
-	commits int // since the last checkpoint (chunk.go)
+	commits int    // since the last checkpoint (chunk.go)
+	path    string // the database file ("" in memory)
 	// ckpt copies the WAL while the import writes (checkpointer.go);
 	// startCkpt starts it, at the second commit.
 	ckpt      *checkpointer
@@ -255,7 +256,6 @@ func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err err
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 	}
 	w = &writer{conn: conn, spec: spec}
-	w.startCkpt = func() *checkpointer { return startCheckpointer(ctx, conn, db.log, &db.checkpoints) }
 	defer func() {
 		if err != nil {
 			w.close()
@@ -264,6 +264,10 @@ func (db *DB) newWriter(ctx context.Context, spec *kindSpec) (w *writer, err err
 	if err := setPragmas(ctx, conn, importPragmas); err != nil {
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 	}
+	if err := conn.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&w.path); err != nil {
+		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
+	}
+	w.startCkpt = func() *checkpointer { return startCheckpointer(ctx, w.path, db.log, &db.checkpoints) }
 	if err := db.settlePendingTurns(ctx, conn); err != nil {
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 	}

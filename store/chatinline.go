@@ -50,7 +50,7 @@ func (r *turnRebuilder) inline(ctx context.Context, tx *sql.Tx, b *batch) error 
 		return err
 	}
 	msgs := &b.targets[0]
-	if msgs.len() == 0 || r.split.off || r.db.noInlineTurns {
+	if msgs.len() == 0 || r.split.off {
 		return nil
 	}
 	clear(r.groups)

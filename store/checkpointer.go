@@ -32,11 +32,10 @@ type checkpointer struct {
 	runs *atomic.Int64 // conn.checkpoints
 }
 
-// startCheckpointer opens the checkpointer of the database file that conn
-// is connected to; it returns nil when it cannot.
-func startCheckpointer(ctx context.Context, conn *sql.Conn, log *slog.Logger, runs *atomic.Int64) *checkpointer {
-	var path string
-	if err := conn.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path); err != nil || path == "" {
+// startCheckpointer opens the checkpointer of the database file at path;
+// it returns nil when it cannot (path is empty for a database in memory).
+func startCheckpointer(ctx context.Context, path string, log *slog.Logger, runs *atomic.Int64) *checkpointer {
+	if path == "" {
 		return nil
 	}
 	db, err := sql.Open(sqliteDriver, sqliteDSN(path))

@@ -96,9 +96,6 @@ type conn struct {
 	// crashBeforeSettle makes imports stop after their last commit, as if
 	// killed there (tests).
 	crashBeforeSettle bool
-	// noInlineTurns makes chats imports list every conversation stale
-	// (chatinline.go; tests).
-	noInlineTurns bool
 	// pg is set on PostgreSQL (pgconn.go), where a few statements differ.
 	pg bool
 	// checkpoints counts the checkpoints imports' checkpointers ran

@@ -42,12 +42,7 @@ func (db *DB) openWriter(ctx context.Context, spec *kindSpec, opts ImportOptions
 	if !opts.Alone {
 		return w, nil
 	}
-	var path string
-	if err := w.conn.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path); err != nil {
-		w.close()
-		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
-	}
-	w.pause.alone = func() bool { return !othersOpen(path) }
+	w.pause.alone = func() bool { return !othersOpen(w.path) }
 	return w, nil
 }
 
