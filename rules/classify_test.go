@@ -311,3 +311,27 @@ func BenchmarkClassify(b *testing.B) {
 		c.Classify(0, benchReview)
 	}
 }
+
+// TestFingerprintsPinned pins the fingerprints of the built-in tables and
+// of a config's extra keywords. store.Open compares them with the stored
+// ones and reclassifies every stored review or return when one differs: a
+// change in how they are computed must not move them. Update a value only
+// with the keyword tables, the rules or the normalisation, knowing that
+// databases then reclassify on their next open.
+func TestFingerprintsPinned(t *testing.T) {
+	extraCauses := map[Cause][]string{CauseDamaged: {"kaput", "wrecked"}, CauseCourier: {"van"}}
+	extraFaults := map[Fault][]string{FaultLogistics: {"box crushed"}, FaultBuyer: {"found cheaper"}}
+	tests := []struct {
+		name, got, want string
+	}{
+		{"causes, built-in", mustClassifier(t, nil).Fingerprint(), "a09eb6af8365c170"},
+		{"causes, extra keywords", mustClassifier(t, extraCauses).Fingerprint(), "880afd7831ee4038"},
+		{"reasons, built-in", mustReasonClassifier(t, nil).Fingerprint(), "e21d03e406be1c3b"},
+		{"reasons, extra keywords", mustReasonClassifier(t, extraFaults).Fingerprint(), "948c5e43651c3a21"},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("%s: fingerprint %s, pinned %s", tc.name, tc.got, tc.want)
+		}
+	}
+}

@@ -137,16 +137,30 @@ func (b *matcherBuilder) build() matcher {
 // fingerprint hashes the recorded phrases with their values (named by
 // label), the negation words and the normalisation version.
 func (b *matcherBuilder) fingerprint(kind string, label func(uint32) string) string {
-	var s strings.Builder
-	fmt.Fprintf(&s, "%s %s\nnegators %s\nfillers %s\n", kind, normalizeVersion,
+	// Written straight into the hash, each value's label made once: every
+	// command's store.Open fingerprints the built-in tables, and a formatted
+	// copy of them was a third of the two classifiers' 0.66 ms (0.44 ms
+	// now, warm; TestFingerprintsPinned keeps the values).
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %s\nnegators %s\nfillers %s\n", kind, normalizeVersion,
 		strings.Join(negators, ","), strings.Join(negationFillers, ","))
+	labels := map[uint32]string{}
+	var line []byte
 	for _, text := range slices.Sorted(maps.Keys(b.phrases)) {
-		fmt.Fprintf(&s, "%s\t%s\n", text, label(b.phrases[text]))
+		v := b.phrases[text]
+		l, ok := labels[v]
+		if !ok {
+			l = label(v)
+			labels[v] = l
+		}
+		line = append(append(append(append(line[:0], text...), '\t'), l...), '\n')
+		h.Write(line)
 	}
-	return shortHash(s.String())
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// shortHash returns the first 16 hex digits of the SHA-256 of s.
+// shortHash returns the first 16 hex digits of the SHA-256 of s (as
+// fingerprint does of what it hashes).
 func shortHash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:8])
