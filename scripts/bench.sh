@@ -212,27 +212,30 @@ if [ -n "$yardstick" ] && [ ! -f "$dir/yardstick.db" ]; then
 	mv "$dir/yardstick.db.tmp" "$dir/yardstick.db"
 fi
 
-# median LABEL CMD...: the median wall time of $RUNS runs of a process.
+# median LABEL CMD...: the median wall time of $RUNS runs of a process
+# (CMD an executable: bash runs it), from its fork to its exit. bash reads
+# the clock itself ($EPOCHREALTIME): a `date` process around each run added
+# its own start-up, 3-4 ms here, to every figure.
 median() {
 	label=$1
 	shift
 	"$@" >/dev/null 2>&1 || true # warm the page cache; ask exits 2 on some answers
-	i=0
-	while [ $i -lt "$RUNS" ]; do
-		a=$(date +%s%N)
-		"$@" >/dev/null 2>&1 || true
-		b=$(date +%s%N)
-		echo $(((b - a) / 1000))
-		i=$((i + 1))
-	done | sort -n | awk -v l="$label" '{ t[NR] = $1 } END { printf "   %-44s median %6.1f ms of %d runs\n", l, t[int((NR + 1) / 2)] / 1000, NR }'
+	bash -c 'n=$1
+	shift
+	for ((i = 0; i < n; i++)); do
+		a=${EPOCHREALTIME/./}
+		"$@" >/dev/null 2>&1
+		b=${EPOCHREALTIME/./}
+		echo $((b - a))
+	done' median "$RUNS" "$@" |
+		sort -n | awk -v l="$label" '{ t[NR] = $1 } END { printf "   %-44s median %6.1f ms of %d runs\n", l, t[int((NR + 1) / 2)] / 1000, NR }'
 }
 
 shop=$(sed -n 2p "$dir/orders.csv" | cut -d, -f2)
-sw() { "$BIN" --db "$dir/metrics.db" --config "$dir/shopwatch.yaml" "$@"; }
 echo "== short commands as whole processes: $(lines "$dir/orders.csv") order lines, 1,000 shops, shop $shop, $END"
-median "metrics --shop --date --json" sw metrics --shop "$shop" --date $END --json
-median "breakdown --shop --metric nrr --date" sw breakdown --shop "$shop" --metric nrr --date $END
-median "ask '/shopwatch status SHOP'" sw ask "/shopwatch status $shop"
+median "metrics --shop --date --json" "$BIN" --db "$dir/metrics.db" --config "$dir/shopwatch.yaml" metrics --shop "$shop" --date $END --json
+median "breakdown --shop --metric nrr --date" "$BIN" --db "$dir/metrics.db" --config "$dir/shopwatch.yaml" breakdown --shop "$shop" --metric nrr --date $END
+median "ask '/shopwatch status SHOP'" "$BIN" --db "$dir/metrics.db" --config "$dir/shopwatch.yaml" ask "/shopwatch status $shop"
 if [ -n "$yardstick" ]; then
 	# NRR over the 30 local dates ending $END: distinct orders with a review
 	# rated <= 2 ÷ distinct orders delivered (the shell cannot classify
