@@ -112,14 +112,7 @@ func (g *shopGen) writeReturn(line int, at int64, reason returnReason) {
 	g.sum.Returns++
 	p := &g.products[g.lines[line]]
 	out := g.out
-	b := append(out.buf, g.returnID...)
-	b = append(b, ',')
-	b = append(b, g.orderID...)
-	b = append(b, ',')
-	b = append(b, g.shopField...)
-	b = append(b, ',')
-	b = append(b, p.id...)
-	b = append(b, ',')
+	b := g.appendLine(append(append(out.buf, g.returnID...), ','), p)
 	b = g.clk.appendRFC3339(b, at)
 	b = append(b, ',')
 	b = append(b, reason.text...)

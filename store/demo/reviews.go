@@ -107,14 +107,8 @@ func (g *shopGen) review(line int, at int64, rating byte, text, tags string, tag
 	g.sum.Reviews++
 	p := &g.products[g.lines[line]]
 	out := g.out
-	b := append(out.buf, g.reviewID...)
-	b = append(b, ',')
-	b = append(b, g.orderID...)
-	b = append(b, ',')
-	b = append(b, g.shopField...)
-	b = append(b, ',')
-	b = append(b, p.id...)
-	b = append(b, ',', rating, ',')
+	b := g.appendLine(append(append(out.buf, g.reviewID...), ','), p)
+	b = append(b, rating, ',')
 	b = g.clk.appendRFC3339(b, at)
 	b = append(b, ',')
 	b = append(b, text...)

@@ -351,13 +351,7 @@ func (g *shopGen) order(d int, t int64) {
 	out := g.out
 	for i := 0; i < g.nlines; i++ {
 		p := &g.products[g.lines[i]]
-		b := out.buf
-		b = append(b, g.orderID...)
-		b = append(b, ',')
-		b = append(b, g.shopField...)
-		b = append(b, ',')
-		b = append(b, p.id...)
-		b = append(b, ',')
+		b := g.appendLine(out.buf, p)
 		b = append(b, g.createdStr...)
 		b = append(b, ',')
 		b = append(b, p.name...)
@@ -389,4 +383,16 @@ func (g *shopGen) order(d int, t int64) {
 	if r.Float64() < g.p.chatRate {
 		g.conversation()
 	}
+}
+
+// appendLine appends the fields that the rows of an order line start with
+// in every file that names one: the order, the shop and p, each followed by
+// a comma.
+func (g *shopGen) appendLine(b []byte, p *product) []byte {
+	b = append(b, g.orderID...)
+	b = append(b, ',')
+	b = append(b, g.shopField...)
+	b = append(b, ',')
+	b = append(b, p.id...)
+	return append(b, ',')
 }
