@@ -6,7 +6,9 @@ import (
 	"time"
 )
 
-// The records' wire shapes, as in the 202309 reference.
+// The records' wire shapes, as in the 202309 reference. They are written
+// apart from the client's own (ingest/tiktok), from the reference: a fake
+// that shared them would agree with the client's mistakes.
 
 type wireOrder struct {
 	ID           string         `json:"id"`
