@@ -212,6 +212,11 @@ if [ -n "$yardstick" ] && [ ! -f "$dir/yardstick.db" ]; then
 	mv "$dir/yardstick.db.tmp" "$dir/yardstick.db"
 fi
 
+command -v bash >/dev/null || {
+	echo "bench.sh: the short commands are timed by bash, which is missing (apt-get install bash)" >&2
+	exit 1
+}
+
 # median LABEL CMD...: the median wall time of $RUNS runs of a process
 # (CMD an executable: bash runs it), from its fork to its exit. bash reads
 # the clock itself ($EPOCHREALTIME): a `date` process around each run added
