@@ -100,18 +100,7 @@ func (r *turnRebuilder) inline(ctx context.Context, tx *sql.Tx, b *batch) error 
 	}
 	r.inlined = true
 	r.db.inlineTurns.Add(int64(len(fresh)))
-	if turns.len() == 0 {
-		return nil
-	}
-	if r.raw != nil {
-		err = r.raw.upsert(ctx, tx, r.turns)
-	} else {
-		err = r.db.upsertRows(ctx, tx, turnsTarget, turns)
-	}
-	if err != nil {
-		return fmt.Errorf("write turns: %w", err)
-	}
-	return nil
+	return r.writeTurns(ctx, tx)
 }
 
 // splitProbe is how many conversations an import writes turns for with

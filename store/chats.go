@@ -236,18 +236,29 @@ func (r *turnRebuilder) step(ctx context.Context, tx *sql.Tx) (more bool, err er
 	if _, err := tx.ExecContext(ctx, clearTurns, r.after, last); err != nil {
 		return false, fmt.Errorf("clear turns: %w", err)
 	}
-	if turns.len() > 0 {
-		if r.raw != nil {
-			err = r.raw.upsert(ctx, tx, r.turns)
-		} else {
-			err = r.db.upsertRows(ctx, tx, turnsTarget, turns)
-		}
-		if err != nil {
-			return false, fmt.Errorf("write turns: %w", err)
-		}
+	if err := r.writeTurns(ctx, tx); err != nil {
+		return false, err
 	}
 	r.after = last
 	return true, nil
+}
+
+// writeTurns writes the turns made into r.turns, if any.
+func (r *turnRebuilder) writeTurns(ctx context.Context, tx *sql.Tx) error {
+	turns := &r.turns.targets[0]
+	if turns.len() == 0 {
+		return nil
+	}
+	var err error
+	if r.raw != nil {
+		err = r.raw.upsert(ctx, tx, r.turns)
+	} else {
+		err = r.db.upsertRows(ctx, tx, turnsTarget, turns)
+	}
+	if err != nil {
+		return fmt.Errorf("write turns: %w", err)
+	}
+	return nil
 }
 
 // clearStale deletes the chat_turns_stale rows the rebuild covered,
