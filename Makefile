@@ -26,13 +26,15 @@ run: build
 	./$(BIN) --db $(DB) --config $(DEMO)/shopwatch.yaml metrics
 	./$(BIN) --db $(DB) --config $(DEMO)/shopwatch.yaml evaluate
 
-# test: every suite on SQLite, then the store, monitor and bot suites again
+# test: every suite on SQLite (and the tests of the module copies under
+# third_party/, which ./... leaves out), then the store, monitor and bot suites again
 # on PostgreSQL when SHOPWATCH_TEST_POSTGRES names a server (.ci/run starts
 # one; see README, Development). Tests that compare the backends, or that
 # are PostgreSQL's own, run in the first pass.
 test: fmt
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	cd third_party/inflection && $(GO) test -race -count=1 ./...
 	@if [ -n "$$SHOPWATCH_TEST_POSTGRES" ]; then \
 		echo "== the store, monitor and bot suites on PostgreSQL"; \
 		SHOPWATCH_TEST_BACKEND=postgres $(GO) test -race -count=1 ./store/... ./monitor/... ./bot/...; \
