@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
 )
@@ -18,25 +19,50 @@ import (
 // parse than a short command's question. One file per config path and
 // build, under $XDG_CACHE_HOME/shopwatch (else ~/.cache/shopwatch), holds
 // the image after a header: the SHA-256 of this binary's build id and the
-// config's bytes, then the SHA-256 of the image. A changed config, or
-// another build of shopwatch (whose rules or defaults may differ), misses
-// and is parsed and validated again, with the same errors. A missing,
-// unreadable or corrupt cache file is ignored and rewritten; a cache that
-// cannot be written is done without.
+// config's bytes, the config file's stamp (stamp_linux.go), then the
+// SHA-256 of the image. A changed config, or another build of shopwatch
+// (whose rules or defaults may differ), misses and is parsed and validated
+// again, with the same errors. A missing, unreadable or corrupt cache file
+// is ignored and rewritten; a cache that cannot be written is done without.
+//
+// The stamp spares reading and hashing the config: 180 KB for 1,000 shops,
+// 2.5 ms of a 38 ms short command. When the file's size, times, inode and
+// device are the ones the entry recorded, its bytes are the ones the entry
+// was made from, as git trusts its index: any write changes the change
+// time (ctime), which no tool can set back. A stamp is recorded only once
+// the file has been still for configSettle, longer than any file system's
+// timestamp granularity: a write in the same tick as the one recorded
+// would otherwise keep its times.
 
 // configCacheMagic starts every cache file.
-const configCacheMagic = "shopwatch config cache 1\n"
+const configCacheMagic = "shopwatch config cache 2\n"
+
+// configSettle is how long a config file must have been unchanged for its
+// stamp to be recorded.
+const configSettle = 2 * time.Second
+
+// Hooks for the tests.
+var (
+	configNow      = time.Now
+	readConfigFile = os.ReadFile
+)
 
 // configCache is the cache of one config file.
 type configCache struct {
-	file  string   // "" when there is no cache directory
-	build []byte   // this binary's build id
-	sum   [32]byte // SHA-256 of build and the config bytes
+	file  string // "" when there is no cache directory
+	build []byte // this binary's build id
 }
 
-// newConfigCache returns the cache of the config at path, whose content is
-// data. getenv gives XDG_CACHE_HOME and HOME.
-func newConfigCache(getenv func(string) string, path string, data []byte) configCache {
+// cacheEntry is a cache file's content.
+type cacheEntry struct {
+	sum   [32]byte // SHA-256 of build and the config bytes
+	stamp fileStamp
+	image []byte
+}
+
+// newConfigCache returns the cache of the config at path. getenv gives
+// XDG_CACHE_HOME and HOME.
+func newConfigCache(getenv func(string) string, path string) configCache {
 	dir := getenv("XDG_CACHE_HOME")
 	if dir == "" {
 		if home := getenv("HOME"); home != "" {
@@ -54,48 +80,87 @@ func newConfigCache(getenv func(string) string, path string, data []byte) config
 	// One file per config path and build: builds run side by side (an
 	// upgrade, a test binary) do not overwrite each other's.
 	name := sha256.Sum256(append(append([]byte(abs), 0), build...))
-	c := configCache{file: filepath.Join(dir, "shopwatch", "config-"+hex.EncodeToString(name[:12])+".bin"), build: build}
+	return configCache{file: filepath.Join(dir, "shopwatch", "config-"+hex.EncodeToString(name[:12])+".bin"), build: build}
+}
+
+// sum is the key of config bytes data.
+func (c configCache) sum(data []byte) (sum [32]byte) {
 	h := sha256.New()
-	h.Write(build)
+	h.Write(c.build)
 	h.Write([]byte{0})
 	h.Write(data)
-	h.Sum(c.sum[:0])
-	return c
+	h.Sum(sum[:0])
+	return sum
 }
 
-// load returns the cached config, or nil when there is none for these
-// bytes and this build.
-func (c configCache) load() *rules.Config {
+// loadConfigCached reads the config at path: from the cache when the file
+// is still the one its entry was made from, else parsed, and cached.
+func loadConfigCached(getenv func(string) string, path string) (*rules.Config, error) {
+	cache := newConfigCache(getenv, path)
+	entry, cached := cache.read()
+	before := statStamp(path) // none when the file cannot be stat'ed: reading it says why
+	if cached && !before.none() && entry.stamp == before {
+		if cfg, err := rules.UnmarshalConfig(entry.image); err == nil {
+			return cfg, nil
+		}
+	}
+	data, err := readConfigFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	stamp := fileStamp{}
+	if after := statStamp(path); after == before && before.settled(configNow()) {
+		stamp = before
+	}
+	sum := cache.sum(data)
+	if cached && entry.sum == sum {
+		if cfg, err := rules.UnmarshalConfig(entry.image); err == nil {
+			if stamp != entry.stamp {
+				cache.write(cacheEntry{sum: sum, stamp: stamp, image: entry.image})
+			}
+			return cfg, nil
+		}
+	}
+	cfg, err := rules.ParseConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if img, err := cfg.MarshalBinary(); err == nil {
+		cache.write(cacheEntry{sum: sum, stamp: stamp, image: img})
+	}
+	return cfg, nil
+}
+
+// cacheHead is the length of a cache file's header: the magic, the key,
+// the stamp and the image's SHA-256.
+const cacheHead = len(configCacheMagic) + sha256.Size + stampSize + sha256.Size
+
+// read returns the cache file's entry; false when there is none, or it is
+// corrupt.
+func (c configCache) read() (cacheEntry, bool) {
 	if c.file == "" {
-		return nil
+		return cacheEntry{}, false
 	}
 	b, err := os.ReadFile(c.file)
-	if err != nil {
-		return nil
+	if err != nil || len(b) < cacheHead || string(b[:len(configCacheMagic)]) != configCacheMagic {
+		return cacheEntry{}, false
 	}
-	key, check := len(configCacheMagic), len(configCacheMagic)+sha256.Size
-	head := check + sha256.Size
-	if len(b) < head || string(b[:key]) != configCacheMagic || !bytes.Equal(b[key:check], c.sum[:]) {
-		return nil
+	var e cacheEntry
+	b = b[len(configCacheMagic):]
+	b = b[copy(e.sum[:], b):]
+	e.stamp, b = decodeStamp(b)
+	check, image := b[:sha256.Size], b[sha256.Size:]
+	if sum := sha256.Sum256(image); !bytes.Equal(check, sum[:]) {
+		return cacheEntry{}, false // corrupt
 	}
-	if sum := sha256.Sum256(b[head:]); !bytes.Equal(b[check:head], sum[:]) {
-		return nil // corrupt
-	}
-	cfg, err := rules.UnmarshalConfig(b[head:])
-	if err != nil {
-		return nil
-	}
-	return cfg
+	e.image = image
+	return e, true
 }
 
-// store writes cfg to the cache, atomically; errors leave the cache as it
-// was (the next run parses again).
-func (c configCache) store(cfg *rules.Config) {
+// write replaces the cache file with e, atomically; errors leave the cache
+// as it was (the next run parses again).
+func (c configCache) write(e cacheEntry) {
 	if c.file == "" {
-		return
-	}
-	img, err := cfg.MarshalBinary()
-	if err != nil {
 		return
 	}
 	if err := os.MkdirAll(filepath.Dir(c.file), 0o700); err != nil {
@@ -105,17 +170,13 @@ func (c configCache) store(cfg *rules.Config) {
 	if err != nil {
 		return
 	}
-	_, err = io.WriteString(f, configCacheMagic)
-	if err == nil {
-		_, err = f.Write(c.sum[:])
-	}
-	if err == nil {
-		sum := sha256.Sum256(img)
-		_, err = f.Write(sum[:])
-	}
-	if err == nil {
-		_, err = f.Write(img)
-	}
+	b := make([]byte, 0, cacheHead+len(e.image))
+	b = append(b, configCacheMagic...)
+	b = append(b, e.sum[:]...)
+	b = e.stamp.append(b)
+	sum := sha256.Sum256(e.image)
+	b = append(append(b, sum[:]...), e.image...)
+	_, err = f.Write(b)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const cacheTestConfig = `shops:
@@ -46,7 +47,9 @@ func TestConfigCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return newConfigCache(getenv, path, data).load() != nil
+		c := newConfigCache(getenv, path)
+		e, ok := c.read()
+		return ok && e.sum == c.sum(data)
 	}
 	// mustLoad loads the config and checks the admin channel, which the
 	// steps below change.
@@ -103,11 +106,10 @@ func TestConfigCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		head := len(configCacheMagic) + 64
 		for name, bad := range map[string][]byte{
 			"empty":              {},
 			"garbage":            []byte("not a cache file at all"),
-			"header only":        good[:head],
+			"header only":        good[:cacheHead],
 			"cut image":          good[:len(good)-3],
 			"changed image byte": append(append([]byte(nil), good[:len(good)-1]...), good[len(good)-1]^0x55),
 			"changed key byte":   append(append(append([]byte(nil), good[:len(configCacheMagic)]...), good[len(configCacheMagic)]^1), good[len(configCacheMagic)+1:]...),
@@ -142,6 +144,67 @@ func TestConfigCache(t *testing.T) {
 		buildID = saved
 		if !cached() {
 			t.Fatal("the other build overwrote the first build's cache")
+		}
+	})
+
+	t.Run("a config still since its entry is not read again", func(t *testing.T) {
+		reads := 0
+		savedRead, savedNow := readConfigFile, configNow
+		t.Cleanup(func() { readConfigFile, configNow = savedRead, savedNow })
+		readConfigFile = func(name string) ([]byte, error) { reads++; return os.ReadFile(name) }
+		later := func() time.Time { return time.Now().Add(time.Minute) } // every write below has settled
+		configNow = later
+		// load loads the config, checks it, and reports whether it read the file.
+		load := func(admin string) bool {
+			t.Helper()
+			n := reads
+			mustLoad(admin)
+			return reads > n
+		}
+
+		write(cacheTestConfig)
+		if !load("C0ADMIN01") || load("C0ADMIN01") {
+			t.Fatal("want the file read once after a write, then from the entry's stamp")
+		}
+
+		// A same-size edit with the modification time set back: the change
+		// time still moves.
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(strings.Replace(cacheTestConfig, "C0ADMIN01", "C0ADMIN02", 1))
+		if err := os.Chtimes(path, st.ModTime(), st.ModTime()); err != nil {
+			t.Fatal(err)
+		}
+		if !load("C0ADMIN02") || load("C0ADMIN02") {
+			t.Fatal("a same-size edit with the old mtime: want it read once, then trusted")
+		}
+
+		// The same bytes under a new inode: read and hashed, found, and the
+		// entry's stamp renewed without parsing.
+		repl := path + ".new"
+		data, _ := os.ReadFile(path)
+		if err := os.WriteFile(repl, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(repl, path); err != nil {
+			t.Fatal(err)
+		}
+		if !load("C0ADMIN02") || load("C0ADMIN02") {
+			t.Fatal("the file replaced by a copy: want it read once, then trusted")
+		}
+
+		// Written just now: no stamp is recorded, so every load reads it
+		// until it has settled.
+		configNow = time.Now
+		write(cacheTestConfig)
+		if !load("C0ADMIN01") || !load("C0ADMIN01") {
+			t.Fatal("a config written just now was trusted by its stamp")
+		}
+		configNow = later
+		if !load("C0ADMIN01") || load("C0ADMIN01") {
+			t.Fatal("once settled: want one read to record the stamp, then none")
 		}
 	})
 
@@ -183,5 +246,29 @@ func TestBuildID(t *testing.T) {
 	}
 	if id := elfBuildID([]byte("\x7fELF no note here")); id != nil {
 		t.Errorf("build id of a file without one: %q", id)
+	}
+}
+
+func TestFileStampSettled(t *testing.T) {
+	now := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) int64 { return now.Add(d).UnixNano() }
+	for _, tc := range []struct {
+		name  string
+		stamp fileStamp
+		want  bool
+	}{
+		{"none", fileStamp{}, false},
+		{"both times old", fileStamp{size: 1, mtime: at(-time.Hour), ctime: at(-time.Minute)}, true},
+		{"exactly settled", fileStamp{size: 1, mtime: at(-configSettle), ctime: at(-configSettle)}, true},
+		{"changed within the settle time", fileStamp{size: 1, mtime: at(-time.Hour), ctime: at(-configSettle + time.Nanosecond)}, false},
+		{"modified within the settle time", fileStamp{size: 1, mtime: at(-time.Second), ctime: at(-time.Hour)}, false},
+		{"modification time in the future", fileStamp{size: 1, mtime: at(time.Hour), ctime: at(-time.Hour)}, false},
+	} {
+		if got := tc.stamp.settled(now); got != tc.want {
+			t.Errorf("%s: settled = %v, want %v", tc.name, got, tc.want)
+		}
+		if got, rest := decodeStamp(tc.stamp.append([]byte(nil))); got != tc.stamp || len(rest) != 0 {
+			t.Errorf("%s: decoded %+v (%d bytes left), want %+v", tc.name, got, len(rest), tc.stamp)
+		}
 	}
 }

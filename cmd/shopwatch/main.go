@@ -193,25 +193,6 @@ func loadConfig(path string) (*rules.Config, error) {
 	return loadConfigCached(func(string) string { return "" }, path)
 }
 
-// loadConfigCached reads the config at path, from the config cache
-// (configcache.go) when it holds these bytes.
-func loadConfigCached(getenv func(string) string, path string) (*rules.Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	cache := newConfigCache(getenv, path, data)
-	if cfg := cache.load(); cfg != nil {
-		return cfg, nil
-	}
-	cfg, err := rules.ParseConfig(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	cache.store(cfg)
-	return cfg, nil
-}
-
 // openDB opens the store. A command about some shops only names them:
 // the store then reads just their rows of the shops table when it opens
 // (store.Options.Shops).
