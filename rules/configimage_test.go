@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -141,5 +143,31 @@ func TestConfigImageCorrupt(t *testing.T) {
 	bad[0] = configImageVersion + 1
 	if _, err := UnmarshalConfig(bad); err == nil {
 		t.Error("an image of another version was read")
+	}
+}
+
+// BenchmarkUnmarshalConfig reads the image of a 1,000-shop config, as every
+// short command does from the config cache.
+func BenchmarkUnmarshalConfig(b *testing.B) {
+	zones := []string{"Asia/Bangkok", "Asia/Jakarta", "Asia/Manila", "Asia/Singapore", "Asia/Kuala_Lumpur",
+		"Asia/Ho_Chi_Minh", "Europe/London", "America/New_York", "America/Chicago", "America/Los_Angeles"}
+	var text strings.Builder
+	text.WriteString("shops:\n")
+	for i := range 1000 {
+		fmt.Fprintf(&text, "  - {id: \"%d\", name: \"Shop %d\", timezone: %s, channel: C%07d}\n", 7495001+i, i, zones[i%len(zones)], i)
+	}
+	cfg, err := ParseConfig([]byte(text.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	img, err := cfg.MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := UnmarshalConfig(img); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
