@@ -318,6 +318,15 @@ func BenchmarkClassify(b *testing.B) {
 // change in how they are computed must not move them. Update a value only
 // with the keyword tables, the rules or the normalisation, knowing that
 // databases then reclassify on their next open.
+func mustBuild(t *testing.T, builder func() (*matcherBuilder, error)) *matcherBuilder {
+	t.Helper()
+	b, err := builder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestFingerprintsPinned(t *testing.T) {
 	extraCauses := map[Cause][]string{CauseDamaged: {"kaput", "wrecked"}, CauseCourier: {"van"}}
 	extraFaults := map[Fault][]string{FaultLogistics: {"box crushed"}, FaultBuyer: {"found cheaper"}}
@@ -328,6 +337,11 @@ func TestFingerprintsPinned(t *testing.T) {
 		{"causes, extra keywords", mustClassifier(t, extraCauses).Fingerprint(), "880afd7831ee4038"},
 		{"reasons, built-in", mustReasonClassifier(t, nil).Fingerprint(), "e21d03e406be1c3b"},
 		{"reasons, extra keywords", mustReasonClassifier(t, extraFaults).Fingerprint(), "948c5e43651c3a21"},
+		// The built-in tables, computed: the classifiers without extra
+		// keywords take the pinned constants instead.
+		{"causes, built-in tables", causeFingerprint(mustBuild(t, func() (*matcherBuilder, error) { return causeBuilder(nil) })), builtinCausesFingerprint},
+		{"reasons, built-in tables", reasonRulesFingerprint(mustBuild(t, reasonBuilder)), builtinReasonsFingerprint},
+		{"causes, extra keywords of no words", mustClassifier(t, map[Cause][]string{CauseDamaged: {}}).Fingerprint(), "a09eb6af8365c170"},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {

@@ -238,14 +238,6 @@ type ReasonClassifier struct {
 // the longest wins (then seller, logistics, buyer). An empty keyword or an
 // unknown fault class is an error.
 func NewReasonClassifier(extra map[Fault][]string) (*ReasonClassifier, error) {
-	b := newMatcherBuilder(false)
-	for i, rule := range reasonRules {
-		for _, kw := range rule.keywords {
-			if err := b.add(kw, uint32(i)); err != nil {
-				return nil, fmt.Errorf("built-in reason keyword for %s: %w", rule.category, err) // a bug in the table
-			}
-		}
-	}
 	type kw struct {
 		text  string
 		fault Fault
@@ -273,16 +265,40 @@ func NewReasonClassifier(extra map[Fault][]string) (*ReasonClassifier, error) {
 			return nil, err
 		}
 	}
-	r.builtin, r.extra = lazyMatcher(b), lazyMatcher(eb)
+	// The built-in rules are built on first use: their fingerprint is
+	// pinned, and a short command classifies nothing.
+	r.builtin, r.extra = lazyBuiltin(reasonBuilder), lazyMatcher(eb)
 
 	// The fingerprint covers the prefixes, the rules in order and the extras.
 	var fp strings.Builder
-	fmt.Fprintf(&fp, "%s|%s|%s|", reasonVersion, b.fingerprint("reasons", func(v uint32) string {
-		return strconv.Itoa(int(v)) + " " + reasonRules[v].fault.String() + " " + reasonRules[v].category
-	}), strings.Join(reasonPrefixes, ","))
+	fmt.Fprintf(&fp, "%s|%s|%s|", reasonVersion, builtinReasonsFingerprint, strings.Join(reasonPrefixes, ","))
 	fmt.Fprint(&fp, eb.fingerprint("extra reasons", func(v uint32) string { return r.extraFaults[v].String() }))
 	r.fingerprint = shortHash(fp.String())
 	return r, nil
+}
+
+// builtinReasonsFingerprint is reasonRulesFingerprint of the built-in
+// rules. TestFingerprintsPinned computes it from the table: a change to it
+// must change it here too, which has every stored return classified again.
+const builtinReasonsFingerprint = "f775cef5aee3e1f4"
+
+// reasonBuilder returns the builder of the built-in rules.
+func reasonBuilder() (*matcherBuilder, error) {
+	b := newMatcherBuilder(false)
+	for i, rule := range reasonRules {
+		for _, kw := range rule.keywords {
+			if err := b.add(kw, uint32(i)); err != nil {
+				return nil, fmt.Errorf("built-in reason keyword for %s: %w", rule.category, err) // a bug in the table
+			}
+		}
+	}
+	return b, nil
+}
+
+func reasonRulesFingerprint(b *matcherBuilder) string {
+	return b.fingerprint("reasons", func(v uint32) string {
+		return strconv.Itoa(int(v)) + " " + reasonRules[v].fault.String() + " " + reasonRules[v].category
+	})
 }
 
 // Classify classifies one return reason: a TikTok reason code or a
