@@ -132,7 +132,7 @@ func writeKeywords[K ~uint8](w *imageWriter, kw map[K][]string) {
 // build (the caller's business): it checks only that the image is whole
 // and loads the time zones again.
 func UnmarshalConfig(data []byte) (cfg *Config, err error) {
-	r := &imageReader{b: data}
+	r := &imageReader{b: data, text: string(data)}
 	if v := r.uint(); v != configImageVersion {
 		return nil, fmt.Errorf("config image: version %d, want %d", v, configImageVersion)
 	}
@@ -248,8 +248,9 @@ func (w *imageWriter) str(s string) {
 // imageReader reads what imageWriter wrote. After the first error every
 // read returns a zero value and err keeps that error.
 type imageReader struct {
-	b   []byte
-	err error
+	b    []byte
+	text string // the whole image, once: strings are cut from it, not each allocated
+	err  error
 }
 
 func (r *imageReader) fail(what string) {
@@ -305,7 +306,7 @@ func (r *imageReader) str() string {
 		r.fail("string")
 		return ""
 	}
-	s := string(r.b[:n])
+	at := len(r.text) - len(r.b)
 	r.b = r.b[n:]
-	return s
+	return r.text[at : at+int(n)]
 }
