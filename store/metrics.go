@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -77,43 +78,44 @@ func (db *Records) Report(ctx context.Context, shopID string, day rules.Day) (ru
 	return r, nil
 }
 
-// inputs loads the records of one shop and window that a report needs.
-func (db *Records) inputs(ctx context.Context, ref shopRef, w rules.Window) (rules.Inputs, error) {
-	var in rules.Inputs
-	var err error
-	if in.Delivered, err = db.countsByDay(ctx, qDeliveredByDay, ref.key, w); err != nil {
-		return in, err
-	}
-	if ref.shop.Profile.SFRRDenominator == rules.DenomOrders {
-		if in.Created, err = db.countsByDay(ctx, qCreatedByDay, ref.key, w); err != nil {
-			return in, err
+// inputs loads the records of one shop and window that a report needs: of
+// every kind, or of the kinds given (rules.KindOrders and so on), which a
+// report on one metric needs (Metric.InputKinds); the others stay empty.
+func (db *Records) inputs(ctx context.Context, ref shopRef, w rules.Window, kinds ...string) (in rules.Inputs, err error) {
+	need := func(kind string) bool { return err == nil && (len(kinds) == 0 || slices.Contains(kinds, kind)) }
+	if need(rules.KindOrders) {
+		in.Delivered, err = db.countsByDay(ctx, qDeliveredByDay, ref.key, w)
+		if err == nil && ref.shop.Profile.SFRRDenominator == rules.DenomOrders {
+			in.Created, err = db.countsByDay(ctx, qCreatedByDay, ref.key, w)
 		}
 	}
-	if in.Reviews, err = scanAll(db, ctx, qNegReviews, ref.key, w, func(rows *sql.Rows) (rules.ReviewFact, error) {
-		var f rules.ReviewFact
-		var causes int64
-		err := rows.Scan(&f.OrderID, &f.Day, &causes)
-		f.Causes = rules.CauseSet(causes)
-		return f, err
-	}); err != nil {
-		return in, err
+	if need(rules.KindReviews) {
+		in.Reviews, err = scanAll(db, ctx, qNegReviews, ref.key, w, func(rows *sql.Rows) (rules.ReviewFact, error) {
+			var f rules.ReviewFact
+			var causes int64
+			err := rows.Scan(&f.OrderID, &f.Day, &causes)
+			f.Causes = rules.CauseSet(causes)
+			return f, err
+		})
 	}
-	if in.Returns, err = scanAll(db, ctx, qReturns, ref.key, w, func(rows *sql.Rows) (rules.ReturnFact, error) {
-		var f rules.ReturnFact
-		var fault int64
-		err := rows.Scan(&f.OrderID, &f.Day, &f.Status, &fault)
-		f.Fault = rules.Fault(fault)
-		return f, err
-	}); err != nil {
-		return in, err
+	if need(rules.KindReturns) {
+		in.Returns, err = scanAll(db, ctx, qReturns, ref.key, w, func(rows *sql.Rows) (rules.ReturnFact, error) {
+			var f rules.ReturnFact
+			var fault int64
+			err := rows.Scan(&f.OrderID, &f.Day, &f.Status, &fault)
+			f.Fault = rules.Fault(fault)
+			return f, err
+		})
 	}
-	in.Turns, err = scanAll(db, ctx, qTurns, ref.key, w, func(rows *sql.Rows) (rules.Turn, error) {
-		var t rules.Turn
-		var reply sql.NullInt64
-		err := rows.Scan(&t.Start, &reply, &t.Day)
-		t.Reply = reply.Int64
-		return t, err
-	})
+	if need(rules.KindChats) {
+		in.Turns, err = scanAll(db, ctx, qTurns, ref.key, w, func(rows *sql.Rows) (rules.Turn, error) {
+			var t rules.Turn
+			var reply sql.NullInt64
+			err := rows.Scan(&t.Start, &reply, &t.Day)
+			t.Reply = reply.Int64
+			return t, err
+		})
+	}
 	return in, err
 }
 

@@ -35,7 +35,7 @@ func (db *Records) BreakdownWindow(ctx context.Context, shopID, metric string, d
 		m = rules.ChatResponseRate
 	}
 	w := rules.NewWindow(day, days, ref.shop.Location)
-	in, err := db.inputs(ctx, ref, w)
+	in, err := db.inputs(ctx, ref, w, m.InputKinds()...) // only m's Result is kept
 	if err != nil {
 		return nil, fmt.Errorf("store: breakdown: %w", err)
 	}
