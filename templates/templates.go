@@ -27,15 +27,40 @@ var defaults embed.FS
 
 // Set is a parsed set of templates, safe for concurrent use.
 type Set struct {
-	t *template.Template
+	load func() (*template.Template, error) // parses the set, once
+	once sync.Once
+	t    *template.Template
+	err  error
 }
 
 // Load parses the embedded templates and then, when dir is not "", every
 // *.tmpl file in dir, whose blocks replace the defaults of the same name.
 // It fails when a file does not parse or a required block is missing.
 func Load(dir string) (*Set, error) {
+	s := Lazy(dir)
+	if _, err := s.tmpl(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Lazy returns the set Load would, parsed on its first use: a one-shot
+// process (shopwatch ask) whose answer renders no block does not parse 26 KB
+// of templates for it. Render then returns Load's error, and Has and Names
+// find nothing.
+func Lazy(dir string) *Set {
 	s := &Set{}
-	t := template.New("shopwatch").Option("missingkey=error").Funcs(s.funcs())
+	s.load = func() (*template.Template, error) { return parse(dir, s.funcs()) }
+	return s
+}
+
+func (s *Set) tmpl() (*template.Template, error) {
+	s.once.Do(func() { s.t, s.err = s.load() })
+	return s.t, s.err
+}
+
+func parse(dir string, funcs template.FuncMap) (*template.Template, error) {
+	t := template.New("shopwatch").Option("missingkey=error").Funcs(funcs)
 	t, err := t.ParseFS(defaults, "*.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("templates: embedded: %w", err)
@@ -61,11 +86,10 @@ func Load(dir string) (*Set, error) {
 			}
 		}
 	}
-	s.t = t
-	if missing := s.missing(); len(missing) > 0 {
+	if missing := missing(t); len(missing) > 0 {
 		return nil, fmt.Errorf("templates: missing blocks: %s", strings.Join(missing, ", "))
 	}
-	return s, nil
+	return t, nil
 }
 
 var defaultSet = sync.OnceValues(func() (*Set, error) { return Load("") })
@@ -95,10 +119,10 @@ func Required() []string {
 	return names
 }
 
-func (s *Set) missing() []string {
+func missing(t *template.Template) []string {
 	var out []string
 	for _, n := range Required() {
-		if !s.Has(n) {
+		if t.Lookup(n) == nil {
 			out = append(out, n)
 		}
 	}
@@ -106,7 +130,10 @@ func (s *Set) missing() []string {
 }
 
 // Has reports whether the set defines the block name.
-func (s *Set) Has(name string) bool { return s.t.Lookup(name) != nil }
+func (s *Set) Has(name string) bool {
+	t, err := s.tmpl()
+	return err == nil && t.Lookup(name) != nil
+}
 
 // ErrNoTemplate is returned by Render for a block the set does not define.
 var ErrNoTemplate = errors.New("no such template")
@@ -115,7 +142,11 @@ var ErrNoTemplate = errors.New("no such template")
 // trimmed, and runs of more than one blank line are collapsed, so that
 // blocks may be laid out for reading.
 func (s *Set) Render(name string, data any) (string, error) {
-	t := s.t.Lookup(name)
+	all, err := s.tmpl()
+	if err != nil {
+		return "", err
+	}
+	t := all.Lookup(name)
 	if t == nil {
 		return "", fmt.Errorf("templates: %q: %w", name, ErrNoTemplate)
 	}
@@ -149,8 +180,12 @@ func tidy(s string) string {
 
 // Names lists the blocks defined in the set, sorted.
 func (s *Set) Names() []string {
+	all, err := s.tmpl()
+	if err != nil {
+		return nil
+	}
 	var names []string
-	for _, t := range s.t.Templates() {
+	for _, t := range all.Templates() {
 		if t.Name() != "" && !strings.HasSuffix(t.Name(), ".tmpl") && t.Name() != "shopwatch" {
 			names = append(names, t.Name())
 		}

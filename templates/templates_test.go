@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -366,6 +367,53 @@ func TestLoadOverrides(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "absent")); err == nil {
 		t.Error("Load of a missing directory succeeded")
+	}
+}
+
+// TestLazy checks that Lazy parses nothing before its first use, and then
+// answers as Load does: with the same blocks, or with Load's error from
+// Render and nothing from Has and Names.
+func TestLazy(t *testing.T) {
+	for name, files := range map[string]map[string]string{
+		"defaults":     nil,
+		"an override":  {"mine.tmpl": `{{define "tips.damaged"}}Wrap it twice.{{end}}`},
+		"syntax error": {"bad.tmpl": `{{define "x"}}{{.Oops`},
+		"missing dir":  {"": ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			for file, text := range files {
+				if file == "" {
+					dir = filepath.Join(dir, "absent")
+					continue
+				}
+				if err := os.WriteFile(filepath.Join(dir, file), []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			lazy := Lazy(dir)
+			if lazy.t != nil || lazy.err != nil {
+				t.Fatal("Lazy parsed before its first use")
+			}
+			eager, loadErr := Load(dir)
+			got, err := lazy.Render("tips.damaged", Tips{})
+			if loadErr != nil {
+				if err == nil || err.Error() != loadErr.Error() {
+					t.Errorf("Render error %v, want Load's: %v", err, loadErr)
+				}
+				if lazy.Has("usage") || lazy.Names() != nil {
+					t.Error("a set that failed to parse has blocks")
+				}
+				return
+			}
+			want, wantErr := eager.Render("tips.damaged", Tips{})
+			if err != nil || wantErr != nil || got != want {
+				t.Errorf("Render = %q, %v; Load's set: %q, %v", got, err, want, wantErr)
+			}
+			if !slices.Equal(lazy.Names(), eager.Names()) || !lazy.Has("usage") {
+				t.Errorf("Names = %v, want %v", lazy.Names(), eager.Names())
+			}
+		})
 	}
 }
 
