@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -185,6 +186,40 @@ func (c configCache) write(e cacheEntry) {
 	}
 	if err != nil {
 		os.Remove(f.Name())
+		return
+	}
+	c.prune()
+}
+
+// Entries not written for cacheMaxAge are removed when another is written:
+// those of past builds and old formats would otherwise pile up, one per
+// upgrade. An entry still in use but older is made again on its next
+// miss. A temporary file is a write that died when it is an hour old.
+const (
+	cacheMaxAge = 30 * 24 * time.Hour
+	cacheTmpAge = time.Hour
+)
+
+// prune removes the cache directory's stale files.
+func (c configCache) prune() {
+	dir := filepath.Dir(c.file)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	now := configNow()
+	for _, e := range entries {
+		name := e.Name()
+		maxAge := cacheMaxAge
+		switch {
+		case !strings.HasPrefix(name, "config-") || name == filepath.Base(c.file):
+			continue
+		case strings.Contains(name, ".tmp-"):
+			maxAge = cacheTmpAge
+		}
+		if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > maxAge {
+			os.Remove(filepath.Join(dir, name))
+		}
 	}
 }
 

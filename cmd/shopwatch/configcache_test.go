@@ -208,6 +208,43 @@ func TestConfigCache(t *testing.T) {
 		}
 	})
 
+	t.Run("stale files are removed when an entry is written", func(t *testing.T) {
+		dir := filepath.Join(cacheDir, "shopwatch")
+		old := time.Now().Add(-cacheMaxAge - time.Hour)
+		files := map[string]struct {
+			mtime time.Time
+			kept  bool
+		}{
+			"config-0123456789abcdef01234567.bin":       {old, false}, // a past build's
+			"config-89abcdef0123456789abcdef.bin":       {time.Now().Add(-time.Hour), true},
+			"config-0123456789abcdef01234567.bin.tmp-1": {time.Now().Add(-2 * cacheTmpAge), false},
+			"config-0123456789abcdef01234567.bin.tmp-2": {time.Now(), true}, // being written
+			"notes.txt": {old, true}, // not the cache's
+		}
+		for name, f := range files {
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(p, f.mtime, f.mtime); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write(strings.Replace(cacheTestConfig, "C0ADMIN01", "C0ADMIN03", 1)) // a miss writes an entry
+		mustLoad("C0ADMIN03")
+		for name, f := range files {
+			_, err := os.Stat(filepath.Join(dir, name))
+			if kept := err == nil; kept != f.kept {
+				t.Errorf("%s: kept %v, want %v", name, kept, f.kept)
+			}
+		}
+		if !cached() {
+			t.Error("the entry just written was removed")
+		}
+		write(cacheTestConfig)
+		mustLoad("C0ADMIN01")
+	})
+
 	t.Run("no cache directory", func(t *testing.T) {
 		blocked := filepath.Join(t.TempDir(), "file")
 		os.WriteFile(blocked, nil, 0o600) // a file where the directory would go
