@@ -199,7 +199,7 @@ func TestConfigCache(t *testing.T) {
 		// until it has settled.
 		configNow = time.Now
 		write(cacheTestConfig)
-		if !load("C0ADMIN01") || !load("C0ADMIN01") {
+		if first, second := load("C0ADMIN01"), load("C0ADMIN01"); !first || !second {
 			t.Fatal("a config written just now was trusted by its stamp")
 		}
 		configNow = later
