@@ -167,21 +167,29 @@ func TestServeRunsTheMonitor(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	// Catching up on start evaluates every shop and delivers (to stdout).
+	// The figures settle one after another (a message is marked sent, then
+	// counted as delivered): wait for all of them.
+	wants := []string{`shopwatch_evaluations_total{result="ok"} 3`, "shopwatch_outbox_depth 0", "shopwatch_scheduler_up 1",
+		`shopwatch_records{kind="orders"}`, `shopwatch_delivered_total{kind="alert"}`,
+		`shopwatch_sync_failing{kind="orders",shop="` + cfg.Shops[0].ID + `"} 1`}
 	deadline := time.Now().Add(20 * time.Second)
 	var metrics string
-	for time.Now().Before(deadline) {
+	var missing []string
+	for {
 		_, metrics = get("/metrics")
-		if strings.Contains(metrics, `shopwatch_evaluations_total{result="ok"} 3`) && strings.Contains(metrics, "shopwatch_outbox_depth 0") {
+		missing = missing[:0]
+		for _, want := range wants {
+			if !strings.Contains(metrics, want) {
+				missing = append(missing, want)
+			}
+		}
+		if len(missing) == 0 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, want := range []string{`shopwatch_evaluations_total{result="ok"} 3`, "shopwatch_outbox_depth 0", "shopwatch_scheduler_up 1",
-		`shopwatch_records{kind="orders"}`, `shopwatch_delivered_total{kind="alert"}`,
-		`shopwatch_sync_failing{kind="orders",shop="` + cfg.Shops[0].ID + `"} 1`} {
-		if !strings.Contains(metrics, want) {
-			t.Errorf("/metrics lacks %q:\n%s\n%s", want, metrics, d.stderr.String())
-		}
+	for _, want := range missing {
+		t.Errorf("/metrics lacks %q:\n%s\n%s", want, metrics, d.stderr.String())
 	}
 	if code, body := get("/healthz/monitor"); code != 200 || strings.TrimSpace(body) != "ok" {
 		t.Errorf("/healthz/monitor: %d %q", code, body)
