@@ -3,14 +3,13 @@ package monitor
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
+	"github.com/shopwatch/shopwatch/internal/promtext"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
 )
@@ -149,10 +148,10 @@ func TestDigestOverviewSweepMetrics(t *testing.T) {
 		if _, err := m.Evaluate(ctx, end, nil, now); err != nil {
 			t.Fatal(err)
 		}
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(m.Metrics())
+		reg := &promtext.Registry{}
+		reg.Register(m.Metrics())
 		w := httptest.NewRecorder()
-		promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+		reg.Handler(slog.New(slog.DiscardHandler)).ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
 		if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain; version=0.0.4") {
 			t.Errorf("GET /metrics: %d %q", w.Code, w.Header().Get("Content-Type"))
 		}

@@ -6,9 +6,8 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
+	"github.com/shopwatch/shopwatch/internal/promtext"
 	"github.com/shopwatch/shopwatch/store"
 )
 
@@ -19,20 +18,20 @@ type MetricsSource interface {
 	RecordCounts(ctx context.Context) (map[store.Kind]int64, error)
 }
 
-// Metrics are the monitor's figures, a prometheus.Collector: counters kept
+// Metrics are the monitor's figures, a promtext.Collector: counters kept
 // by the process (evaluations, notifications, delivery attempts and
 // failures, runs) and gauges read from the store when scraped (alerts by
 // level, outbox depth, failed messages, stored records). Register it with
 // the process's registry; it is safe for concurrent use.
 type Metrics struct {
-	evaluations   *prometheus.CounterVec // by result
-	notifications *prometheus.CounterVec // by transition
-	attempts      *prometheus.CounterVec // by outcome
-	deliveredBy   *prometheus.CounterVec // by message kind
-	failures      prometheus.Counter
-	runs          *prometheus.CounterVec // by kind
-	runSeconds    *prometheus.GaugeVec   // the last run's duration, by kind
-	lastRun       *prometheus.GaugeVec   // by kind
+	evaluations   *promtext.Vec // by result
+	notifications *promtext.Vec // by transition
+	attempts      *promtext.Vec // by outcome
+	deliveredBy   *promtext.Vec // by message kind
+	failures      *promtext.Vec
+	runs          *promtext.Vec // by kind
+	runSeconds    *promtext.Vec // the last run's duration, by kind
+	lastRun       *promtext.Vec // by kind
 
 	mu         sync.Mutex
 	clock      clockwork.Clock
@@ -50,36 +49,35 @@ const levelsTTL = 15 * time.Second
 
 // The gauges read from the store or the scheduler at each scrape.
 var (
-	schedulerUpDesc = prometheus.NewDesc("shopwatch_scheduler_up", "Whether the scheduler is running.", nil, nil)
-	alertsDesc      = prometheus.NewDesc("shopwatch_alerts",
-		`Shop metrics at each alert level after their latest evaluation (metric "data" at warn: stale data).`, []string{"metric", "level"}, nil)
-	outboxDesc = prometheus.NewDesc("shopwatch_outbox_messages",
-		"Outbox messages by status (pending + sending: the depth; failed: given up).", []string{"status"}, nil)
-	outboxDepthDesc = prometheus.NewDesc("shopwatch_outbox_depth", "Messages waiting to be delivered.", nil, nil)
-	recordsDesc     = prometheus.NewDesc("shopwatch_records", "Records imported and stored, by kind (orders: distinct orders).", []string{"kind"}, nil)
-	storeUpDesc     = prometheus.NewDesc("shopwatch_store_up", "Whether the store answered this scrape.", nil, nil)
+	schedulerUpFamily = promtext.Family{Name: "shopwatch_scheduler_up", Help: "Whether the scheduler is running.", Type: promtext.Gauge}
+	alertsFamily      = promtext.Family{Name: "shopwatch_alerts", Type: promtext.Gauge,
+		Help: `Shop metrics at each alert level after their latest evaluation (metric "data" at warn: stale data).`}
+	outboxFamily = promtext.Family{Name: "shopwatch_outbox_messages", Type: promtext.Gauge,
+		Help: "Outbox messages by status (pending + sending: the depth; failed: given up)."}
+	outboxDepthFamily = promtext.Family{Name: "shopwatch_outbox_depth", Help: "Messages waiting to be delivered.", Type: promtext.Gauge}
+	recordsFamily     = promtext.Family{Name: "shopwatch_records", Help: "Records imported and stored, by kind (orders: distinct orders).", Type: promtext.Gauge}
+	storeUpFamily     = promtext.Family{Name: "shopwatch_store_up", Help: "Whether the store answered this scrape.", Type: promtext.Gauge}
 )
 
 // NewMetrics returns empty metrics.
 func NewMetrics() *Metrics {
-	counter := func(name, help, label string) *prometheus.CounterVec {
-		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{label})
+	counter := func(name, help, label string) *promtext.Vec {
+		return promtext.NewVec(promtext.Counter, name, help, label)
 	}
-	gauge := func(name, help string) *prometheus.GaugeVec {
-		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"kind"})
+	gauge := func(name, help string) *promtext.Vec {
+		return promtext.NewVec(promtext.Gauge, name, help, "kind")
 	}
 	return &Metrics{
 		evaluations:   counter("shopwatch_evaluations_total", "Shop evaluations (one shop, one date) by result.", "result"),
 		notifications: counter("shopwatch_notifications_total", "Alert notifications decided by evaluations, by transition.", "transition"),
 		attempts:      counter("shopwatch_delivery_attempts_total", "Outbox delivery attempts by outcome.", "outcome"),
 		deliveredBy:   counter("shopwatch_delivered_total", "Messages delivered, by kind.", "kind"),
-		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "shopwatch_delivery_failures_total",
-			Help: "Messages whose delivery was given up (left failed in the outbox)."}),
-		runs:       counter("shopwatch_runs_total", "Monitor runs by kind.", "kind"),
-		runSeconds: gauge("shopwatch_run_duration_seconds", "Duration of the last monitor run, by kind."),
-		lastRun:    gauge("shopwatch_last_run_timestamp_seconds", "When the last monitor run of each kind ended."),
-		clock:      clockwork.NewRealClock(),
-		recordsTTL: time.Minute,
+		failures:      counter("shopwatch_delivery_failures_total", "Messages whose delivery was given up (left failed in the outbox).", ""),
+		runs:          counter("shopwatch_runs_total", "Monitor runs by kind.", "kind"),
+		runSeconds:    gauge("shopwatch_run_duration_seconds", "Duration of the last monitor run, by kind."),
+		lastRun:       gauge("shopwatch_last_run_timestamp_seconds", "When the last monitor run of each kind ended."),
+		clock:         clockwork.NewRealClock(),
+		recordsTTL:    time.Minute,
 	}
 }
 
@@ -103,19 +101,19 @@ func (m *Metrics) setClock(c clockwork.Clock) {
 
 func (m *Metrics) evaluation(ok bool) {
 	if ok {
-		m.evaluations.WithLabelValues("ok").Inc()
+		m.evaluations.Add("ok", 1)
 	} else {
-		m.evaluations.WithLabelValues("error").Inc()
+		m.evaluations.Add("error", 1)
 	}
 }
 
-func (m *Metrics) notification(transition string) { m.notifications.WithLabelValues(transition).Inc() }
+func (m *Metrics) notification(transition string) { m.notifications.Add(transition, 1) }
 
-func (m *Metrics) attempt(outcome string) { m.attempts.WithLabelValues(outcome).Inc() }
+func (m *Metrics) attempt(outcome string) { m.attempts.Add(outcome, 1) }
 
-func (m *Metrics) delivered(kind string) { m.deliveredBy.WithLabelValues(kind).Inc() }
+func (m *Metrics) delivered(kind string) { m.deliveredBy.Add(kind, 1) }
 
-func (m *Metrics) failed() { m.failures.Inc() }
+func (m *Metrics) failed() { m.failures.Add("", 1) }
 
 func (m *Metrics) run(kind string, d time.Duration) {
 	m.mu.Lock()
@@ -124,9 +122,9 @@ func (m *Metrics) run(kind string, d time.Duration) {
 	}
 	now := m.clock.Now()
 	m.mu.Unlock()
-	m.runs.WithLabelValues(kind).Inc()
-	m.runSeconds.WithLabelValues(kind).Set(d.Seconds())
-	m.lastRun.WithLabelValues(kind).Set(float64(now.Unix()))
+	m.runs.Add(kind, 1)
+	m.runSeconds.Set(kind, d.Seconds())
+	m.lastRun.Set(kind, float64(now.Unix()))
 }
 
 // Counters are a snapshot of the process's counters, for tests and logs.
@@ -146,22 +144,12 @@ func (m *Metrics) Counters() Counters {
 		Failures: values(m.failures)[""]}
 }
 
-// values reads the counters of c by their one label's value ("" for a
+// values reads the counters of v by their one label's value ("" for a
 // counter without labels).
-func values(c prometheus.Collector) map[string]int64 {
-	ch := make(chan prometheus.Metric)
-	go func() { c.Collect(ch); close(ch) }()
+func values(v *promtext.Vec) map[string]int64 {
 	out := map[string]int64{}
-	for metric := range ch {
-		var d dto.Metric
-		if err := metric.Write(&d); err != nil || d.Counter == nil {
-			continue
-		}
-		key := ""
-		if len(d.Label) > 0 {
-			key = d.Label[0].GetValue()
-		}
-		out[key] = int64(d.Counter.GetValue())
+	for k, x := range v.Values() {
+		out[k] = int64(x)
 	}
 	return out
 }
@@ -169,65 +157,62 @@ func values(c prometheus.Collector) map[string]int64 {
 // scrapeTimeout bounds the store queries of one scrape.
 const scrapeTimeout = 5 * time.Second
 
-func (m *Metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.evaluations, m.notifications, m.attempts, m.deliveredBy, m.failures, m.runs, m.runSeconds, m.lastRun}
-}
-
-// Describe implements prometheus.Collector.
-func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, c := range m.collectors() {
-		c.Describe(ch)
-	}
-	for _, d := range []*prometheus.Desc{schedulerUpDesc, alertsDesc, outboxDesc, outboxDepthDesc, recordsDesc, storeUpDesc} {
-		ch <- d
-	}
-}
-
-// Collect implements prometheus.Collector: the counters, then what the
+// Collect implements promtext.Collector: the counters, then what the
 // scheduler and the store say now.
-func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
-	for _, c := range m.collectors() {
-		c.Collect(ch)
+func (m *Metrics) Collect() ([]promtext.Family, error) {
+	var fams []promtext.Family
+	for _, v := range []*promtext.Vec{m.evaluations, m.notifications, m.attempts, m.deliveredBy, m.failures, m.runs, m.runSeconds, m.lastRun} {
+		fams = append(fams, v.Family())
 	}
 	m.mu.Lock()
 	src, health := m.src, m.scheduler
 	m.mu.Unlock()
 	if health != nil {
-		up := 0.0
+		up := schedulerUpFamily
 		if health() == nil {
-			up = 1
+			up.Add(1)
+		} else {
+			up.Add(0)
 		}
-		ch <- prometheus.MustNewConstMetric(schedulerUpDesc, prometheus.GaugeValue, up)
+		fams = append(fams, up)
 	}
 	if src == nil {
-		return
+		return fams, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
 	up := 1.0
 	if levels, err := m.alertLevels(ctx, src); err == nil {
+		f := alertsFamily
 		for _, l := range levels {
-			ch <- prometheus.MustNewConstMetric(alertsDesc, prometheus.GaugeValue, float64(l.Count), string(l.Metric), string(l.Level))
+			f.Add(float64(l.Count), "metric", string(l.Metric), "level", string(l.Level))
 		}
+		fams = append(fams, f)
 	} else {
 		up = 0
 	}
 	if counts, err := src.OutboxCounts(ctx); err == nil {
+		f, depth := outboxFamily, outboxDepthFamily
 		for s, n := range counts {
-			ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(n), string(s))
+			f.Add(float64(n), "status", string(s))
 		}
-		ch <- prometheus.MustNewConstMetric(outboxDepthDesc, prometheus.GaugeValue, float64(counts[store.OutboxPending]+counts[store.OutboxSending]))
+		depth.Add(float64(counts[store.OutboxPending] + counts[store.OutboxSending]))
+		fams = append(fams, f, depth)
 	} else {
 		up = 0
 	}
 	if records, err := m.recordCounts(ctx, src); err == nil {
+		f := recordsFamily
 		for k, n := range records {
-			ch <- prometheus.MustNewConstMetric(recordsDesc, prometheus.GaugeValue, float64(n), string(k))
+			f.Add(float64(n), "kind", string(k))
 		}
+		fams = append(fams, f)
 	} else {
 		up = 0
 	}
-	ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, up)
+	storeUp := storeUpFamily
+	storeUp.Add(up)
+	return append(fams, storeUp), nil
 }
 
 func (m *Metrics) alertLevels(ctx context.Context, src MetricsSource) ([]store.LevelCount, error) {

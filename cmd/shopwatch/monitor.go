@@ -8,9 +8,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/shopwatch/shopwatch/bot"
+	"github.com/shopwatch/shopwatch/internal/promtext"
 	"github.com/shopwatch/shopwatch/monitor"
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
@@ -64,14 +63,12 @@ func newNotifier(e *env, cfg *rules.Config, tmpl *templates.Set, command string,
 // worker) with handle.
 // stop stops them, waiting for the runs and deliveries in progress.
 // onEvaluated is called after each evaluation (the App Home's refresh).
-func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set, command string, handle func(pattern string, h http.Handler), reg prometheus.Registerer, onEvaluated func()) (stop func(), err error) {
+func startMonitor(ctx context.Context, e *env, db *store.DB, tmpl *templates.Set, command string, handle func(pattern string, h http.Handler), reg *promtext.Registry, onEvaluated func()) (stop func(), err error) {
 	m, err := newMonitor(e, db, tmpl, command, e.log, func(monitor.Summary) { onEvaluated() })
 	if err != nil {
 		return nil, err
 	}
-	if err := reg.Register(m.Metrics()); err != nil {
-		return nil, fmt.Errorf("register the monitor's metrics: %w", err)
-	}
+	reg.Register(m.Metrics())
 	handle("GET /healthz/monitor", healthHandler(m, db))
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

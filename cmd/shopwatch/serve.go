@@ -6,11 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/shopwatch/shopwatch/bot"
 	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
+	"github.com/shopwatch/shopwatch/internal/promtext"
 	"github.com/shopwatch/shopwatch/templates"
 )
 
@@ -69,9 +67,9 @@ func cmdServe(ctx context.Context, e *env, g globals, args []string) error {
 	mux.Handle("POST /slack/interactions", srv.InteractionHandler())
 	mux.Handle("POST /slack/events", srv.EventHandler())
 	mux.Handle("GET /healthz", srv.HealthHandler())
-	reg := prometheus.NewRegistry() // the process's metrics, served at GET /metrics
-	reg.MustRegister(tiktoksync.NewCollector(db))
-	mux.Handle("GET /metrics", metricsHandler(reg, log))
+	reg := &promtext.Registry{} // the process's metrics, served at GET /metrics
+	reg.Register(tiktoksync.NewCollector(db))
+	mux.Handle("GET /metrics", reg.Handler(log.With("component", "metrics")))
 	stopSync, err := startSync(ctx, e, db, mux.Handle) // TikTok sync and webhook, inbox (sync.go)
 	if err != nil {
 		return err
@@ -84,17 +82,4 @@ func cmdServe(ctx context.Context, e *env, g globals, args []string) error {
 	}
 	defer stopMonitor()
 	return srv.ListenAndServe(ctx, *addr, mux)
-}
-
-// metricsHandler serves the metrics of reg in the Prometheus exposition
-// format. A collector that fails is logged and left out; the rest is served.
-func metricsHandler(reg *prometheus.Registry, log *slog.Logger) http.Handler {
-	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:      slog.NewLogLogger(log.With("component", "metrics").Handler(), slog.LevelWarn),
-		ErrorHandling: promhttp.ContinueOnError,
-	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		h.ServeHTTP(w, r)
-	})
 }

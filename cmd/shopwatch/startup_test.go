@@ -15,9 +15,11 @@ import (
 // initialisation allocates: every page of it is a fault that each short
 // command pays before main. gorm's jinzhu/inflection alone allocated 560 KB
 // compiling its rules in init, until go.mod replaced it with a copy that
-// compiles them on first use (third_party/inflection).
+// compiles them on first use (third_party/inflection); the Prometheus
+// client allocated 200 KB (1 MB under -race) until /metrics was written by
+// internal/promtext. The inits allocate 386 KB now, under -race too.
 func TestStartupAllocations(t *testing.T) {
-	const perPackage, total = 128 << 10, 1 << 20
+	const perPackage, total = 128 << 10, 512 << 10
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
 	var stderr bytes.Buffer
@@ -39,7 +41,7 @@ func TestStartupAllocations(t *testing.T) {
 		}
 		n++
 		sum += b
-		if b > perPackage && !raceEnabled {
+		if b > perPackage {
 			t.Errorf("package %s allocates %d KB in its init, over %d KB", f[1], b>>10, perPackage>>10)
 		}
 		if f[1] == "github.com/jinzhu/inflection" {
@@ -49,7 +51,7 @@ func TestStartupAllocations(t *testing.T) {
 	if n < 50 {
 		t.Fatalf("only %d init trace lines: %s", n, stderr.Bytes())
 	}
-	if sum > total && !raceEnabled {
+	if sum > total {
 		t.Errorf("package inits allocate %d KB, over %d KB", sum>>10, total>>10)
 	}
 	t.Logf("%d packages' inits allocate %d KB", n, sum>>10)

@@ -2,10 +2,10 @@ package tiktoksync
 
 import (
 	"context"
+	"fmt"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
+	"github.com/shopwatch/shopwatch/internal/promtext"
 	"github.com/shopwatch/shopwatch/store"
 )
 
@@ -22,8 +22,8 @@ const statusTimeout = 5 * time.Second
 
 // syncGauge is one of the gauges Collector reports for each shop and kind.
 type syncGauge struct {
-	desc  *prometheus.Desc
-	value func(store.SyncStatus) float64
+	name, help string
+	value      func(store.SyncStatus) float64
 }
 
 // Collector reports the sync status of every shop that has synced, read
@@ -36,58 +36,49 @@ type syncGauge struct {
 //
 // An alert on time() - shopwatch_sync_last_success_timestamp_seconds, or on
 // shopwatch_sync_failing, catches a sync that stopped working. When the
-// store fails, the scrape reports the error (promhttp logs it and, with
-// ContinueOnError, serves the other metrics).
+// store fails, the scrape leaves these gauges out and logs the error; the
+// other metrics are served.
 type Collector struct {
-	src    StatusSource
-	gauges []syncGauge
+	src StatusSource
 }
 
-var _ prometheus.Collector = (*Collector)(nil)
+var _ promtext.Collector = (*Collector)(nil)
 
 // NewCollector returns the collector of the sync status in src.
-func NewCollector(src StatusSource) *Collector {
-	desc := func(name, help string) *prometheus.Desc {
-		return prometheus.NewDesc(name, help, []string{"shop", "kind"}, nil)
-	}
-	return &Collector{src: src, gauges: []syncGauge{
-		{desc("shopwatch_sync_last_success_timestamp_seconds", "When the latest successful TikTok sync of a shop's records of a kind started (0: never)."),
-			func(s store.SyncStatus) float64 { return seconds(s.LastSuccess) }},
-		{desc("shopwatch_sync_last_attempt_timestamp_seconds", "When the latest TikTok sync of a shop's records of a kind started."),
-			func(s store.SyncStatus) float64 { return seconds(s.LastAttempt) }},
-		{desc("shopwatch_sync_failing", "1 while the latest TikTok sync of a shop's records of a kind failed."),
-			func(s store.SyncStatus) float64 {
-				if s.Failing() {
-					return 1
-				}
-				return 0
-			}},
-		{desc("shopwatch_sync_rejected_records", "Synced records the import rejected at their latest sync."),
-			func(s store.SyncStatus) float64 { return float64(s.Rejected) }},
-	}}
+func NewCollector(src StatusSource) *Collector { return &Collector{src: src} }
+
+var syncGauges = []syncGauge{
+	{"shopwatch_sync_last_success_timestamp_seconds", "When the latest successful TikTok sync of a shop's records of a kind started (0: never).",
+		func(s store.SyncStatus) float64 { return seconds(s.LastSuccess) }},
+	{"shopwatch_sync_last_attempt_timestamp_seconds", "When the latest TikTok sync of a shop's records of a kind started.",
+		func(s store.SyncStatus) float64 { return seconds(s.LastAttempt) }},
+	{"shopwatch_sync_failing", "1 while the latest TikTok sync of a shop's records of a kind failed.",
+		func(s store.SyncStatus) float64 {
+			if s.Failing() {
+				return 1
+			}
+			return 0
+		}},
+	{"shopwatch_sync_rejected_records", "Synced records the import rejected at their latest sync.",
+		func(s store.SyncStatus) float64 { return float64(s.Rejected) }},
 }
 
-// Describe implements prometheus.Collector.
-func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, g := range c.gauges {
-		ch <- g.desc
-	}
-}
-
-// Collect implements prometheus.Collector.
-func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+// Collect implements promtext.Collector.
+func (c *Collector) Collect() ([]promtext.Family, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
 	defer cancel()
 	sts, err := c.src.SyncStatuses(ctx, "")
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.gauges[0].desc, err)
-		return
+		return nil, fmt.Errorf("sync status: %w", err)
 	}
-	for _, g := range c.gauges {
+	fams := make([]promtext.Family, len(syncGauges))
+	for i, g := range syncGauges {
+		fams[i] = promtext.Family{Name: g.name, Help: g.help, Type: promtext.Gauge}
 		for _, s := range sts {
-			ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, g.value(s), s.ShopID, string(s.Kind))
+			fams[i].Add(g.value(s), "shop", s.ShopID, "kind", string(s.Kind))
 		}
 	}
+	return fams, nil
 }
 
 // seconds is t in Unix seconds; 0 for the zero time.

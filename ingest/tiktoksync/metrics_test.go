@@ -2,14 +2,13 @@ package tiktoksync_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
 	"net/http"
 	"net/http/httptest"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -17,6 +16,7 @@ import (
 	"github.com/shopwatch/shopwatch/ingest/tiktok"
 	"github.com/shopwatch/shopwatch/ingest/tiktok/tiktoktest"
 	"github.com/shopwatch/shopwatch/ingest/tiktoksync"
+	"github.com/shopwatch/shopwatch/internal/promtext"
 	"github.com/shopwatch/shopwatch/store"
 )
 
@@ -77,12 +77,13 @@ func TestCollectorEscapesLabels(t *testing.T) {
 }
 
 // MustScrape serves c's metrics from a registry of its own over a real
-// HTTP server, as /metrics does, and parses the text exposition.
-func MustScrape(tb testing.TB, c prometheus.Collector) map[string]*dto.MetricFamily {
+// HTTP server, as /metrics does, and parses the text exposition with
+// Prometheus's own parser.
+func MustScrape(tb testing.TB, c promtext.Collector) map[string]*dto.MetricFamily {
 	tb.Helper()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(c)
-	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	reg := &promtext.Registry{}
+	reg.Register(c)
+	srv := httptest.NewServer(reg.Handler(slog.New(slog.DiscardHandler)))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL)
 	if err != nil {
