@@ -187,11 +187,24 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 // serviceCacheKiB is the page cache of each connection, in KiB.
 const serviceCacheKiB = 16000
 
+// newDBPageSize is the page size of the SQLite databases shopwatch creates:
+// 8 KiB, against SQLite's default of 4 KiB. Every table is WITHOUT ROWID
+// (keyed by the records' own ids), and SQLite splits such a b-tree's full
+// page by rebalancing it with its siblings, for an append too (rowid tables
+// have a fast path for appends); with bigger pages, an import's rows split
+// half as many pages. On the 1M-line demo (rows in mixed order, medians of
+// 5-10 alternated runs) the imports were 4-6% (orders), 7% (reviews), 2%
+// (returns) and 6% (chats) faster, and short commands on the 10M-line
+// database unchanged. A database made before keeps its page size: the
+// pragma changes only an empty database.
+const newDBPageSize = 8192
+
 // sqliteDSN adds the pragmas shopwatch relies on. The glebarez driver takes
 // them as _pragma parameters; mattn-style ?_journal_mode= is ignored by it.
 func sqliteDSN(path string) string {
 	q := url.Values{}
 	for _, p := range []string{
+		fmt.Sprintf("page_size(%d)", newDBPageSize), // before WAL mode, which fixes it
 		"journal_mode(WAL)",
 		"busy_timeout(10000)",
 		"synchronous(NORMAL)",
