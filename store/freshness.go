@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/shopwatch/shopwatch/rules"
@@ -15,56 +17,106 @@ import (
 // (migration 8), which every import path records in its transaction.
 
 // kindQueries are, per record kind, the newest record's local date on or
-// before a date, and the records in a span of dates. Each is one seek on
-// an index that starts with the shop and the date.
+// before a date, and the kind's records of each local date in a span of
+// dates: whether the date has any (orders: an order created or delivered),
+// and how many count towards the kind's usual rate (orders: created). Each
+// is one seek on an index that starts with the shop and the date.
 var kindQueries = map[string][2]string{
 	rules.KindOrders: {`SELECT MAX(day) FROM shop_days WHERE shop = ? AND day <= ? AND (created > 0 OR delivered > 0)`,
-		`SELECT COALESCE(SUM(created), 0) FROM shop_days WHERE shop = ? AND day BETWEEN ? AND ?`},
+		`SELECT day, created > 0 OR delivered > 0, created FROM shop_days WHERE shop = ? AND day BETWEEN ? AND ? ORDER BY day`},
 	rules.KindReviews: {`SELECT MAX(created_day) FROM reviews WHERE shop = ? AND created_day <= ?`,
-		`SELECT COUNT(*) FROM reviews WHERE shop = ? AND created_day BETWEEN ? AND ?`},
+		`SELECT created_day, true, COUNT(*) FROM reviews WHERE shop = ? AND created_day BETWEEN ? AND ? GROUP BY created_day ORDER BY created_day`},
 	rules.KindReturns: {`SELECT MAX(created_day) FROM returns WHERE shop = ? AND created_day <= ?`,
-		`SELECT COUNT(*) FROM returns WHERE shop = ? AND created_day BETWEEN ? AND ?`},
+		`SELECT created_day, true, COUNT(*) FROM returns WHERE shop = ? AND created_day BETWEEN ? AND ? GROUP BY created_day ORDER BY created_day`},
 	rules.KindChats: {`SELECT MAX(start_day) FROM chat_turns WHERE shop = ? AND start_day <= ?`,
-		`SELECT COUNT(*) FROM chat_turns WHERE shop = ? AND start_day BETWEEN ? AND ?`},
+		`SELECT start_day, true, COUNT(*) FROM chat_turns WHERE shop = ? AND start_day BETWEEN ? AND ? GROUP BY start_day ORDER BY start_day`},
 }
 
 const qFirstOrderDay = `SELECT MIN(day) FROM shop_days WHERE shop = ? AND (created > 0 OR delivered > 0)`
 
-// kindInputs returns the shop's record kinds as they stood on day, in
-// rules.Kinds order, with their last imports.
-func (db *Records) kindInputs(ctx context.Context, ref shopRef, day rules.Day, imports map[string]time.Time) ([]rules.Input, error) {
-	out := make([]rules.Input, 0, len(rules.Kinds))
+// kindDay is a local date's records of one kind (kindQueries).
+type kindDay struct {
+	day  rules.Day
+	has  bool
+	rate int
+}
+
+// kindInputs returns the shop's record kinds as they stood on each of days,
+// in rules.Kinds order, with their last imports. It reads each kind once
+// for all the days: its newest date on or before the earliest day, and its
+// dates from RateDays before that one to the latest day. Every newest
+// record on or before a day, and the rate span before it, lie there. A
+// digest judges 56 dates: a read per date and kind took 30 ms of its 31.
+func (db *Records) kindInputs(ctx context.Context, ref shopRef, days []rules.Day, imports map[string]time.Time) ([][]rules.Input, error) {
+	out := make([][]rules.Input, len(days))
+	if len(days) == 0 {
+		return out, nil
+	}
+	lo, hi := slices.Min(days), slices.Max(days)
+	first := sql.NullInt64{}
 	for _, kind := range rules.Kinds {
 		q := kindQueries[kind]
-		in := rules.Input{Kind: kind, Imported: imports[kind]}
-		stmt, err := db.prepared(ctx, q[0])
-		if err != nil {
-			return nil, err
-		}
-		var last sql.NullInt64
-		if err := stmt.QueryRowContext(ctx, ref.key, int64(day)).Scan(&last); err != nil {
+		var before sql.NullInt64
+		if err := db.scanRow(ctx, q[0], []any{ref.key, int64(lo)}, &before); err != nil {
 			return nil, fmt.Errorf("newest %s: %w", kind, err)
 		}
-		if last.Valid {
-			in.Has, in.Last = true, rules.Day(last.Int64)
-			if stmt, err = db.prepared(ctx, q[1]); err != nil {
-				return nil, err
-			}
-			if err := stmt.QueryRowContext(ctx, ref.key, int64(in.Last)-rules.RateDays+1, int64(in.Last)).Scan(&in.Recent); err != nil {
-				return nil, fmt.Errorf("rate of %s: %w", kind, err)
-			}
-			if kind == rules.KindOrders {
-				if stmt, err = db.prepared(ctx, qFirstOrderDay); err != nil {
-					return nil, err
-				}
-				if err := stmt.QueryRowContext(ctx, ref.key).Scan(&in.First); err != nil {
-					return nil, fmt.Errorf("oldest %s: %w", kind, err)
-				}
+		from := lo
+		if before.Valid {
+			from = rules.Day(before.Int64) - rules.RateDays + 1
+		}
+		kd, err := db.kindDays(ctx, q[1], ref.key, from, hi)
+		if err != nil {
+			return nil, fmt.Errorf("%s by date: %w", kind, err)
+		}
+		if kind == rules.KindOrders && slices.ContainsFunc(kd, func(d kindDay) bool { return d.has }) {
+			if err := db.scanRow(ctx, qFirstOrderDay, []any{ref.key}, &first); err != nil {
+				return nil, fmt.Errorf("oldest %s: %w", kind, err)
 			}
 		}
-		out = append(out, in)
+		for i, day := range days {
+			out[i] = append(out[i], kindInput(kind, kd, day, imports[kind], rules.Day(first.Int64)))
+		}
 	}
 	return out, nil
+}
+
+// kindInput is a kind's input on day, from its dates kd (in date order):
+// the newest date with records on or before day, and the records that
+// count towards the rate in the RateDays dates to it.
+func kindInput(kind string, kd []kindDay, day rules.Day, imported time.Time, first rules.Day) rules.Input {
+	in := rules.Input{Kind: kind, Imported: imported}
+	last, _ := slices.BinarySearchFunc(kd, day+1, func(d kindDay, t rules.Day) int { return cmp.Compare(d.day, t) })
+	for last--; last >= 0 && !kd[last].has; last-- {
+	}
+	if last < 0 {
+		return in
+	}
+	in.Has, in.Last = true, kd[last].day
+	for i := last; i >= 0 && kd[i].day > in.Last-rules.RateDays; i-- {
+		in.Recent += kd[i].rate
+	}
+	if kind == rules.KindOrders {
+		in.First = first
+	}
+	return in
+}
+
+// kindDays reads a kind's dates from to through (kindQueries).
+func (db *Records) kindDays(ctx context.Context, query string, shop int64, from, through rules.Day) ([]kindDay, error) {
+	rows, err := db.query(ctx, query, shop, int64(from), int64(through))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []kindDay
+	for rows.Next() {
+		var d kindDay
+		if err := rows.Scan(&d.day, &d.has, &d.rate); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 // lastImports returns when each record kind of the shop was last imported.
@@ -93,12 +145,16 @@ func (db *Records) judge(ctx context.Context, ref shopRef, reports ...*rules.Rep
 	if err != nil {
 		return err
 	}
-	for _, r := range reports {
-		inputs, err := db.kindInputs(ctx, ref, r.Date, imports)
-		if err != nil {
-			return err
-		}
-		db.cfg.Alerts.ApplyInputs(r, inputs)
+	days := make([]rules.Day, len(reports))
+	for i, r := range reports {
+		days[i] = r.Date
+	}
+	inputs, err := db.kindInputs(ctx, ref, days, imports)
+	if err != nil {
+		return err
+	}
+	for i, r := range reports {
+		db.cfg.Alerts.ApplyInputs(r, inputs[i])
 	}
 	return nil
 }

@@ -59,6 +59,15 @@ func (db *conn) query(ctx context.Context, query string, args ...any) (*sql.Rows
 	return s.QueryContext(ctx, args...)
 }
 
+// scanRow runs a query of one row and scans it into dest.
+func (db *conn) scanRow(ctx context.Context, query string, args []any, dest ...any) error {
+	s, err := db.prepared(ctx, query)
+	if err != nil {
+		return err
+	}
+	return s.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
 // Report computes every metric of the shop for its local date day, judged
 // on the freshness of the record kinds each is computed from.
 func (db *Records) Report(ctx context.Context, shopID string, day rules.Day) (rules.Report, error) {

@@ -79,12 +79,14 @@ func (db *Records) ReportDays(ctx context.Context, shopID string, days ...rules.
 		return nil, fmt.Errorf("store: reports %s: %w", shopID, err)
 	}
 	out := make([]rules.Report, len(days))
+	reports := make([]*rules.Report, len(days))
 	for i, d := range days {
 		w := ref.shop.Window(d)
 		out[i] = rules.Evaluate(ref.shop, w, narrow(in, span, w))
-		if err := db.judge(ctx, ref, &out[i]); err != nil {
-			return nil, fmt.Errorf("store: reports %s: %w", shopID, err)
-		}
+		reports[i] = &out[i]
+	}
+	if err := db.judge(ctx, ref, reports...); err != nil {
+		return nil, fmt.Errorf("store: reports %s: %w", shopID, err)
 	}
 	return out, nil
 }
