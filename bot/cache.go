@@ -49,11 +49,11 @@ type cachedStore struct {
 }
 
 type cacheKey struct {
-	kind      byte // 'r' report, 'f' feedback, 'b' breakdown, 'm' mutes, 'e' evidence (metric: the product)
-	shop      string
-	metric    string
-	day       rules.Day
-	days, top int
+	kind   byte // 'r' report, 'f' feedback, 'b' breakdown, 'm' mutes, 'e' evidence (metric: the product)
+	shop   string
+	metric string
+	day    rules.Day
+	days   int
 }
 
 func newCachedStore(s Store, changes Changes) *cachedStore {
@@ -233,11 +233,17 @@ func (c *cachedStore) Evidence(ctx context.Context, shopID, productID string, da
 	})
 }
 
+// A breakdown's top entries (a digest's) are cut from the whole
+// breakdown, which the cache keeps once for both (and warms).
 func (c *cachedStore) BreakdownWindow(ctx context.Context, shopID, metric string, day rules.Day, days, top int) (*store.Breakdown, error) {
-	key := cacheKey{kind: 'b', shop: shopID, metric: metric, day: day, days: days, top: top}
-	return cached(ctx, c, key, func() (*store.Breakdown, error) {
-		return c.Store.BreakdownWindow(ctx, shopID, metric, day, days, top)
+	key := cacheKey{kind: 'b', shop: shopID, metric: metric, day: day, days: days}
+	b, err := cached(ctx, c, key, func() (*store.Breakdown, error) {
+		return c.Store.BreakdownWindow(ctx, shopID, metric, day, days, 0)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return b.Top(top), nil
 }
 
 // warmEvery is how often the warmer looks for answers to compute ahead.

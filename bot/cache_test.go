@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -105,6 +107,8 @@ func TestCache(t *testing.T) {
 		{"a change to another shop keeps it", "status", []string{other}, 0},
 		{"a change to the shop drops its entries", "status", []string{shop}, 1},
 		{"and only once", "digest", nil, 4},
+		{"the digest's top products and causes came from whole breakdowns", "breakdown nrr", nil, 0},
+		{"which a breakdown reads too", "breakdown sfrr", nil, 0},
 	}
 	var first string
 	for _, tt := range tests {
@@ -255,5 +259,66 @@ func TestCacheSeesImports(t *testing.T) {
 	}
 	if after, n := status(); !strings.Contains(after, "(28 of 1,200 delivered orders)") || n != 0 {
 		t.Errorf("writes that do not concern the shop's answers cost %d reads:\n%s", n, after)
+	}
+}
+
+// TestCachedAnswersMatch: with the cache, and after other answers filled
+// it (a breakdown's whole lists, which a digest cuts to its top entries),
+// every answer is the one read straight from the store.
+func TestCachedAnswersMatch(t *testing.T) {
+	db, _ := MustFixtureDB(t)
+	plain, err := NewHandler(Options{DB: db, Clock: clockwork.NewFakeClockAt(fixtureNow)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached, err := NewHandler(Options{DB: db, Clock: clockwork.NewFakeClockAt(fixtureNow), Changes: &fakeChanges{counts: map[string]int64{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"breakdown nrr", "breakdown sfrr", "breakdown chat", "status", "digest", "tips", "appeal warning", "digest", "breakdown nrr"} {
+		want := plain.Answer(context.Background(), Request{Text: text, ChannelID: chanBeauty})
+		got := cached.Answer(context.Background(), Request{Text: text, ChannelID: chanBeauty})
+		MustCheckReply(t, got)
+		gotBlocks, _ := json.Marshal(got.Blocks)
+		wantBlocks, _ := json.Marshal(want.Blocks)
+		if got.Text != want.Text || string(gotBlocks) != string(wantBlocks) {
+			t.Errorf("%q: the cached answer differs:\n%s\nwant\n%s", text, got.Text, want.Text)
+		}
+	}
+}
+
+// TestCachedBreakdownTop: a breakdown's top entries come from the cached
+// whole breakdown and are those the store gives for the same top.
+func TestCachedBreakdownTop(t *testing.T) {
+	db, _ := MustFixtureDB(t)
+	counting := &countingStore{Store: db}
+	c := newCachedStore(counting, &fakeChanges{counts: map[string]int64{}})
+	ctx := context.Background()
+	day := rules.DayOf(fixtureNow.AddDate(0, 0, -1), db.Config().Shops[0].Location)
+	for _, metric := range []string{"nrr", "sfrr", "chat"} {
+		whole, err := c.BreakdownWindow(ctx, "7495001", metric, day, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := counting.reads.Load()
+		for _, top := range []int{1, 3, 100} {
+			got, err := c.BreakdownWindow(ctx, "7495001", metric, day, 0, top)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := db.BreakdownWindow(ctx, "7495001", metric, day, 0, top)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s top %d: %+v, want %+v", metric, top, got, want)
+			}
+		}
+		if n := counting.reads.Load() - before; n != 0 {
+			t.Errorf("%s: %d reads for the tops, want none", metric, n)
+		}
+		if len(whole.Products)+len(whole.Causes)+len(whole.Hours)+len(whole.Waiting) <= 1 {
+			t.Errorf("%s: the fixture's breakdown has too few entries to cut: %+v", metric, whole)
+		}
 	}
 }

@@ -24,6 +24,20 @@ type Breakdown struct {
 	Waiting  []WaitingChat
 }
 
+// Top returns b with its lists cut to their first n entries (all of them
+// when n is 0): a copy, b is left as it is.
+func (b *Breakdown) Top(n int) *Breakdown {
+	if n <= 0 {
+		return b
+	}
+	t := *b
+	t.Products = t.Products[:min(n, len(t.Products)):min(n, len(t.Products))]
+	t.Causes = t.Causes[:min(n, len(t.Causes)):min(n, len(t.Causes))]
+	t.Hours = t.Hours[:min(n, len(t.Hours)):min(n, len(t.Hours))]
+	t.Waiting = t.Waiting[:min(n, len(t.Waiting)):min(n, len(t.Waiting))]
+	return &t
+}
+
 // ProductCount is one product's share of a numerator. Messages in the
 // outbox keep it too (monitor.Alert, monitor.Digest); its JSON names are
 // theirs ("ID").

@@ -52,13 +52,7 @@ func (db *Records) BreakdownWindow(ctx context.Context, shopID, metric string, d
 	if err != nil {
 		return nil, fmt.Errorf("store: breakdown: %w", err)
 	}
-	if top > 0 {
-		b.Products = b.Products[:min(top, len(b.Products))]
-		b.Causes = b.Causes[:min(top, len(b.Causes))]
-		b.Hours = b.Hours[:min(top, len(b.Hours))]
-		b.Waiting = b.Waiting[:min(top, len(b.Waiting))]
-	}
-	return b, nil
+	return b.Top(top), nil
 }
 
 // ReportDays computes the shop's reports for several local dates from one
