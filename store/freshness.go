@@ -46,7 +46,7 @@ type kindDay struct {
 // for all the days: its newest date on or before the earliest day, and its
 // dates from RateDays before that one to the latest day. Every newest
 // record on or before a day, and the rate span before it, lie there. A
-// digest judges 56 dates: a read per date and kind took 30 ms of its 31.
+// digest judges 56 dates: a read per date and kind took 28 ms of its 31.
 func (db *Records) kindInputs(ctx context.Context, ref shopRef, days []rules.Day, imports map[string]time.Time) ([][]rules.Input, error) {
 	out := make([][]rules.Input, len(days))
 	if len(days) == 0 {
