@@ -61,7 +61,7 @@ fuzz:
 	done
 
 fmt:
-	@out=$$(gofmt -l cmd bot monitor ingest delivery chart internal rules store templates); if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd bot monitor ingest delivery chart internal rules store templates third_party); if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi
 
 # bench: the figures of the performance targets (issue 9), on data the
 # project makes (kept under $(BENCHDATA) between runs; `make clean` removes it).
