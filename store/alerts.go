@@ -206,18 +206,9 @@ func (db *Records) LastDataDay(ctx context.Context, shopID string, day rules.Day
 	if err != nil {
 		return 0, false, err
 	}
-	for _, q := range []string{
-		`SELECT MAX(day) FROM shop_days WHERE shop = ? AND day <= ? AND (created > 0 OR delivered > 0)`,
-		`SELECT MAX(created_day) FROM reviews WHERE shop = ? AND created_day <= ?`,
-		`SELECT MAX(created_day) FROM returns WHERE shop = ? AND created_day <= ?`,
-		`SELECT MAX(start_day) FROM chat_turns WHERE shop = ? AND start_day <= ?`,
-	} {
-		stmt, err := db.prepared(ctx, q)
-		if err != nil {
-			return 0, false, fmt.Errorf("store: last data %s: %w", shopID, err)
-		}
-		var d sql.NullInt64
-		if err := stmt.QueryRowContext(ctx, ref.key, int64(day)).Scan(&d); err != nil {
+	for _, kind := range rules.Kinds {
+		var d sql.NullInt64 // the kind's newest date on or before day (freshness.go)
+		if err := db.scanRow(ctx, kindQueries[kind][0], []any{ref.key, int64(day)}, &d); err != nil {
 			return 0, false, fmt.Errorf("store: last data %s: %w", shopID, err)
 		}
 		if d.Valid && (!ok || rules.Day(d.Int64) > last) {

@@ -13,6 +13,7 @@ package promtext
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -80,11 +81,11 @@ func (r *Registry) Gather() ([]Family, error) {
 	cs := slices.Clone(r.cs)
 	r.mu.Unlock()
 	var fams []Family
-	var errs []string
+	var errs []error
 	for _, c := range cs {
 		fs, err := c.Collect()
 		if err != nil {
-			errs = append(errs, err.Error())
+			errs = append(errs, err)
 			continue
 		}
 		fams = append(fams, fs...)
@@ -92,7 +93,7 @@ func (r *Registry) Gather() ([]Family, error) {
 	slices.SortStableFunc(fams, func(a, b Family) int { return strings.Compare(a.Name, b.Name) })
 	fams = slices.CompactFunc(fams, func(a, b Family) bool {
 		if a.Name == b.Name {
-			errs = append(errs, fmt.Sprintf("metric %s reported twice", a.Name))
+			errs = append(errs, fmt.Errorf("metric %s reported twice", a.Name))
 			return true
 		}
 		return false
@@ -108,10 +109,7 @@ func (r *Registry) Gather() ([]Family, error) {
 			})
 		})
 	}
-	if len(errs) > 0 {
-		return fams, fmt.Errorf("%s", strings.Join(errs, "; "))
-	}
-	return fams, nil
+	return fams, errors.Join(errs...)
 }
 
 // ContentType is the media type of the text exposition format.
