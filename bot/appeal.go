@@ -154,8 +154,8 @@ func (h *Handler) appealTarget(ctx context.Context, req Request, sc scope, kind 
 		}
 		switch {
 		case shop != nil:
-		case len(sc.shops) == 1:
-			shop, words = sc.shops[0], rest
+		case len(sc.list()) == 1:
+			shop, words = sc.list()[0], rest
 		default:
 			s, err := h.shop(req, sc, cmp.Or(ambiguous, rest[0]), example) // asks which, or refuses
 			if err != nil {

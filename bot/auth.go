@@ -9,26 +9,24 @@ import (
 )
 
 // scope is what a request's channel may see: the shops routed to it, or
-// every shop in the admin channel.
+// every shop in the admin channel. The admin channel's list is the
+// config's, asked for only when a command needs it: a command that names
+// its shop by id finds it without the config decoding every shop.
 type scope struct {
-	all   bool          // the admin channel, or a local request
-	shops []*rules.Shop // visible shops, in config order
-	own   []*rules.Shop // shops whose channel is this one
+	all     bool          // the admin channel, or a local request
+	cfg     *rules.Config // every shop, when all
+	channel string
+	shops   []*rules.Shop // the visible shops, when not all
 }
 
 // scope returns what req may see, or a refusal when it may see nothing.
 func (h *Handler) scope(req Request) (scope, error) {
-	var sc scope
-	for _, s := range h.cfg.Shops {
-		if req.ChannelID != "" && s.Channel == req.ChannelID {
-			sc.own = append(sc.own, s)
-		}
-	}
+	sc := scope{cfg: h.cfg, channel: req.ChannelID}
 	if req.SeesAll || (h.cfg.AdminChannel != "" && req.ChannelID == h.cfg.AdminChannel) {
-		sc.all, sc.shops = true, h.cfg.Shops
+		sc.all = true
 		return sc, nil
 	}
-	sc.shops = sc.own
+	sc.shops = sc.own()
 	if len(sc.shops) > 0 {
 		return sc, nil
 	}
@@ -43,6 +41,28 @@ func (h *Handler) scope(req Request) (scope, error) {
 	return sc, refusal(text)
 }
 
+// list returns the visible shops, in config order.
+func (sc scope) list() []*rules.Shop {
+	if sc.all {
+		return sc.cfg.Shops()
+	}
+	return sc.shops
+}
+
+// own returns the shops routed to the request's channel, in config order.
+func (sc scope) own() []*rules.Shop {
+	if !sc.all && sc.shops != nil {
+		return sc.shops
+	}
+	var own []*rules.Shop
+	for _, s := range sc.cfg.Shops() {
+		if sc.channel != "" && s.Channel == sc.channel {
+			own = append(own, s)
+		}
+	}
+	return own
+}
+
 // isDM reports whether a Slack channel id is a direct message (D...) or a
 // group DM; an empty id (no channel at all) counts as one too.
 func isDM(channel string) bool {
@@ -53,7 +73,10 @@ func isDM(channel string) bool {
 // those whose name contains arg (ignoring case). known reports whether arg
 // is the id of a configured shop, visible or not.
 func (sc scope) find(cfg *rules.Config, arg string) (found []*rules.Shop, known bool) {
-	if _, ok := cfg.Shop(arg); ok {
+	if s, ok := cfg.Shop(arg); ok {
+		if sc.all {
+			return []*rules.Shop{s}, true
+		}
 		for _, s := range sc.shops {
 			if s.ID == arg {
 				return []*rules.Shop{s}, true
@@ -62,7 +85,7 @@ func (sc scope) find(cfg *rules.Config, arg string) (found []*rules.Shop, known 
 		return nil, true
 	}
 	q := strings.ToLower(arg)
-	for _, s := range sc.shops {
+	for _, s := range sc.list() {
 		if strings.Contains(strings.ToLower(s.Name), q) {
 			found = append(found, s)
 		}
@@ -75,10 +98,11 @@ func (sc scope) find(cfg *rules.Config, arg string) (found []*rules.Shop, known 
 // not clear, and refuses shops the channel may not see.
 func (h *Handler) shop(req Request, sc scope, arg, example string) (*rules.Shop, error) {
 	if arg == "" {
-		if len(sc.shops) == 1 {
-			return sc.shops[0], nil
+		shops := sc.list()
+		if len(shops) == 1 {
+			return shops[0], nil
 		}
-		return nil, h.askWhich(req, sc.shops, "This channel sees "+templates.Plural(len(sc.shops), "shop", "shops")+".", example)
+		return nil, h.askWhich(req, shops, "This channel sees "+templates.Plural(len(shops), "shop", "shops")+".", example)
 	}
 	found, _ := sc.find(h.cfg, arg)
 	switch len(found) {
@@ -89,8 +113,8 @@ func (h *Handler) shop(req Request, sc scope, arg, example string) (*rules.Shop,
 		if err != nil {
 			return nil, err
 		}
-		if len(sc.shops) <= maxListed {
-			text += "\n" + shopList(sc.shops)
+		if shops := sc.list(); len(shops) <= maxListed {
+			text += "\n" + shopList(shops)
 		}
 		return nil, refusal(text)
 	}

@@ -80,11 +80,11 @@ func BenchmarkSlashCommands(b *testing.B) {
 	}
 	// Only shops alone in their channel, so that [shop] may be left out.
 	perChannel := map[string]int{}
-	for _, s := range cfg.Shops {
+	for _, s := range cfg.Shops() {
 		perChannel[s.Channel]++
 	}
 	var shops []*rules.Shop
-	for _, s := range cfg.Shops {
+	for _, s := range cfg.Shops() {
 		if s.Channel != "" && perChannel[s.Channel] == 1 {
 			shops = append(shops, s)
 		}
@@ -255,6 +255,6 @@ func benchDBT(b testing.TB) (*store.DB, time.Time) {
 	// Noon UTC on the day after: every shop's yesterday is the data's last day
 	// (for zones from UTC-11 to UTC+11).
 	y, m, d := (day + 1).Date()
-	b.Logf("%d shops, answering for %s", len(cfg.Shops), day)
+	b.Logf("%d shops, answering for %s", len(cfg.Shops()), day)
 	return db, time.Date(y, m, d, 12, 0, 0, 0, time.UTC)
 }

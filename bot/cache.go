@@ -58,7 +58,7 @@ type cacheKey struct {
 
 func newCachedStore(s Store, changes Changes) *cachedStore {
 	return &cachedStore{Store: s, changes: changes, entries: map[cacheKey]any{},
-		max: max(cacheEntries, 8*len(s.Config().Shops)), compute: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
+		max: max(cacheEntries, 8*len(s.Config().Shops())), compute: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
 }
 
 // current returns the data version and shop's change count at it, first

@@ -294,7 +294,7 @@ func TestCachedBreakdownTop(t *testing.T) {
 	counting := &countingStore{Store: db}
 	c := newCachedStore(counting, &fakeChanges{counts: map[string]int64{}})
 	ctx := context.Background()
-	day := rules.DayOf(fixtureNow.AddDate(0, 0, -1), db.Config().Shops[0].Location)
+	day := rules.DayOf(fixtureNow.AddDate(0, 0, -1), db.Config().Shops()[0].Location)
 	for _, metric := range []string{"nrr", "sfrr", "chat"} {
 		whole, err := c.BreakdownWindow(ctx, "7495001", metric, day, 0, 0)
 		if err != nil {

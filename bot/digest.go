@@ -19,8 +19,8 @@ func (h *Handler) digest(ctx context.Context, req Request, args []string) (Reply
 	if err != nil {
 		return Reply{}, err
 	}
-	if len(args) == 0 && len(sc.shops) > 1 {
-		return h.digestAll(ctx, req, sc.shops)
+	if len(args) == 0 && len(sc.list()) > 1 {
+		return h.digestAll(ctx, req, sc.list())
 	}
 	shop, err := h.shop(req, sc, strings.Join(args, " "), "digest SHOP")
 	if err != nil {

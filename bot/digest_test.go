@@ -112,7 +112,7 @@ func TestDigestAllAnswerIsTheOverview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	day := shopDay(cfg.Shops[0], fixtureNow)
+	day := shopDay(cfg.Shops()[0], fixtureNow)
 	if _, err := m.Overview(context.Background(), day, fixtureNow); err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func TestStoredTextEscapedEverywhere(t *testing.T) {
 			texts.WriteString(mustHaveNoMarkupFromData(t, c.channel+" "+c.text, r))
 		}
 		// The App Home tab, as the admin channel's members see it.
-		view, err := h.homeView(context.Background(), h.cfg.Shops, true, fixtureNow)
+		view, err := h.homeView(context.Background(), h.cfg.Shops(), true, fixtureNow)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -222,6 +222,36 @@ func TestMain(m *testing.M) {
 // holding its config.
 func MustFixtureDB(tb testing.TB) (*store.DB, string) {
 	tb.Helper()
+	cfg, err := rules.ParseConfig([]byte(fixtureConfig))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return mustFixtureDBWith(tb, cfg)
+}
+
+// MustImageConfig returns the config of text as the config cache gives it
+// to short commands: read back from its image, its shops decoded as they
+// are looked up.
+func MustImageConfig(tb testing.TB, text string) *rules.Config {
+	tb.Helper()
+	cfg, err := rules.ParseConfig([]byte(text))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	img, err := cfg.MarshalBinary()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if cfg, err = rules.UnmarshalConfig(img); err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
+}
+
+// mustFixtureDBWith is MustFixtureDB with the given config, which must be
+// the fixture's, opened for the given shops only (store.Options.Shops).
+func mustFixtureDBWith(tb testing.TB, cfg *rules.Config, shops ...string) (*store.DB, string) {
+	tb.Helper()
 	src, err := fixtureFile()
 	if err != nil {
 		tb.Fatal(err)
@@ -242,11 +272,7 @@ func MustFixtureDB(tb testing.TB) (*store.DB, string) {
 	if err := os.WriteFile(filepath.Join(dir, "shopwatch.yaml"), []byte(fixtureConfig), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	cfg, err := rules.ParseConfig([]byte(fixtureConfig))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	db, err := store.Open(context.Background(), store.Options{DSN: path, Config: cfg})
+	db, err := store.Open(context.Background(), store.Options{DSN: path, Config: cfg, Shops: shops})
 	if err != nil {
 		tb.Fatal(err)
 	}

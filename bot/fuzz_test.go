@@ -56,7 +56,7 @@ func (w *writeWatch) Unmute(ctx context.Context, shopID, metric string, now time
 // clearMutes ends every mute of the fixture shops, so that an input's
 // outcome does not depend on the inputs before it.
 func (w *writeWatch) clearMutes(tb testing.TB) {
-	for _, s := range w.Config().Shops {
+	for _, s := range w.Config().Shops() {
 		if _, err := w.Store.Unmute(context.Background(), s.ID, "", fixtureNow.Add(time.Hour)); err != nil {
 			tb.Fatal(err)
 		}

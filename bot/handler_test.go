@@ -127,52 +127,72 @@ func TestAuthorization(t *testing.T) {
 		name, channel, text string
 		kind                Kind
 		want, never         []string
+		decoded             int // of a config image's shops, when not 0
 	}{
-		{"shop channel sees its shop", chanBeauty, "status", KindAnswer, []string{"Acme Beauty TH"}, nil},
-		{"shop channel cannot see another shop by id", chanBeauty, "status 7495002", KindRefusal, []string{`can't find a shop matching "7495002"`}, []string{"Acme Home US", "%"}},
-		{"unknown id gets the same refusal", chanBeauty, "status 9999999", KindRefusal, []string{`can't find a shop matching "9999999"`}, nil},
-		{"shop channel cannot see another shop by name", chanBeauty, "status home", KindRefusal, nil, []string{"Acme Home US"}},
-		{"other channel's shops are not listed", chanUS, "status acme", KindUsage, []string{"Acme Home US", "Acme Pets US"}, []string{"Acme Beauty TH"}},
-		{"admin channel sees every shop", chanAdmin, "status 7495002", KindAnswer, []string{"Acme Home US"}, nil},
-		{"admin channel sees every shop", chanAdmin, "status", KindAnswer, []string{"7495001", "7495002", "7495003"}, nil},
-		{"channel without shops", chanOther, "status", KindRefusal, []string{"isn't linked to any shop", "channel: C0OTHER001"}, []string{"Acme"}},
-		{"channel without shops, named shop", chanOther, "status 7495001", KindRefusal, []string{"isn't linked to any shop"}, []string{"Acme"}},
-		{"direct message", chanDM, "status 7495001", KindRefusal, []string{"direct messages"}, []string{"Acme"}},
-		{"direct message, tips", chanDM, "tips damaged", KindRefusal, []string{"direct messages"}, nil},
-		{"direct message, help works", chanDM, "help", KindAnswer, []string{"status [shop]"}, nil},
-		{"no channel at all", "", "digest", KindRefusal, []string{"direct messages"}, nil},
-		{"breakdown of another channel's shop", chanBeauty, "breakdown nrr 7495002", KindRefusal, nil, []string{"Acme Home US"}},
-		{"appeal for another channel's shop", chanBeauty, "appeal warning 7495003", KindRefusal, nil, []string{"Acme Pets US"}},
-		{"digest of another channel's shop", chanUS, "digest 7495001", KindRefusal, nil, []string{"Acme Beauty TH"}},
-		{"tips of another channel's shop", chanUS, "tips 7495001", KindRefusal, nil, []string{"Acme Beauty TH"}},
-		{"mute another channel's shop", chanBeauty, "mute nrr 1d 7495002", KindRefusal, nil, nil},
-		{"unmute another channel's shop", chanBeauty, "unmute 7495002", KindRefusal, nil, nil},
+		{"shop channel sees its shop", chanBeauty, "status", KindAnswer, []string{"Acme Beauty TH"}, nil, 0},
+		{"shop channel cannot see another shop by id", chanBeauty, "status 7495002", KindRefusal, []string{`can't find a shop matching "7495002"`}, []string{"Acme Home US", "%"}, 0},
+		{"unknown id gets the same refusal", chanBeauty, "status 9999999", KindRefusal, []string{`can't find a shop matching "9999999"`}, nil, 0},
+		{"shop channel cannot see another shop by name", chanBeauty, "status home", KindRefusal, nil, []string{"Acme Home US"}, 0},
+		{"other channel's shops are not listed", chanUS, "status acme", KindUsage, []string{"Acme Home US", "Acme Pets US"}, []string{"Acme Beauty TH"}, 0},
+		{"admin channel sees a shop by id", chanAdmin, "status 7495002", KindAnswer, []string{"Acme Home US"}, nil, 1},
+		{"admin channel sees every shop", chanAdmin, "status", KindAnswer, []string{"7495001", "7495002", "7495003"}, nil, 3},
+		{"admin channel, breakdown of a shop", chanAdmin, "breakdown nrr 7495003", KindAnswer, []string{"Acme Pets US"}, nil, 1},
+		{"admin channel, shop by name", chanAdmin, "status pets", KindAnswer, []string{"Acme Pets US"}, nil, 3},
+		{"channel without shops", chanOther, "status", KindRefusal, []string{"isn't linked to any shop", "channel: C0OTHER001"}, []string{"Acme"}, 0},
+		{"channel without shops, named shop", chanOther, "status 7495001", KindRefusal, []string{"isn't linked to any shop"}, []string{"Acme"}, 0},
+		{"direct message", chanDM, "status 7495001", KindRefusal, []string{"direct messages"}, []string{"Acme"}, 0},
+		{"direct message, tips", chanDM, "tips damaged", KindRefusal, []string{"direct messages"}, nil, 0},
+		{"direct message, help works", chanDM, "help", KindAnswer, []string{"status [shop]"}, nil, 0},
+		{"no channel at all", "", "digest", KindRefusal, []string{"direct messages"}, nil, 0},
+		{"breakdown of another channel's shop", chanBeauty, "breakdown nrr 7495002", KindRefusal, nil, []string{"Acme Home US"}, 0},
+		{"appeal for another channel's shop", chanBeauty, "appeal warning 7495003", KindRefusal, nil, []string{"Acme Pets US"}, 0},
+		{"digest of another channel's shop", chanUS, "digest 7495001", KindRefusal, nil, []string{"Acme Beauty TH"}, 0},
+		{"tips of another channel's shop", chanUS, "tips 7495001", KindRefusal, nil, []string{"Acme Beauty TH"}, 0},
+		{"mute another channel's shop", chanBeauty, "mute nrr 1d 7495002", KindRefusal, nil, nil, 0},
+		{"unmute another channel's shop", chanBeauty, "unmute 7495002", KindRefusal, nil, nil, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := h.Answer(context.Background(), Request{Text: tt.text, ChannelID: tt.channel, UserID: "U0TESTER1"})
-			MustCheckReply(t, r)
-			if r.Kind != tt.kind {
-				t.Errorf("kind = %v, want %v:\n%s", r.Kind, tt.kind, r.Text)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(r.Text, w) {
-					t.Errorf("answer lacks %q:\n%s", w, r.Text)
-				}
-			}
-			for _, n := range tt.never {
-				if strings.Contains(r.Text, n) {
-					t.Errorf("answer shows %q:\n%s", n, r.Text)
-				}
-			}
-			if tt.kind == KindRefusal && r.Share != "" {
-				t.Error("a refusal has a share button")
+			checkAuthorization(t, r, tt.kind, tt.want, tt.never)
+		})
+		// The same as `shopwatch ask` answers it: the config read back from
+		// its image, decoding only the shops a command needs, and the
+		// store opened for the shops the command's words name.
+		t.Run(tt.name+", as ask", func(t *testing.T) {
+			cfg := MustImageConfig(t, fixtureConfig)
+			db, _ := mustFixtureDBWith(t, cfg, strings.Fields(tt.text)...)
+			r := MustHandler(t, db).Answer(context.Background(), Request{Text: tt.text, ChannelID: tt.channel, UserID: "U0TESTER1"})
+			checkAuthorization(t, r, tt.kind, tt.want, tt.never)
+			if n := cfg.DecodedShops(); tt.decoded != 0 && n != tt.decoded {
+				t.Errorf("%d of the config's shops decoded, want %d", n, tt.decoded)
 			}
 		})
 	}
 	// Nothing was muted by the refused commands.
 	if ms, _ := db.Mutes(context.Background(), "7495002", fixtureNow); len(ms) != 0 {
 		t.Errorf("a refused mute was stored: %+v", ms)
+	}
+}
+
+func checkAuthorization(t *testing.T, r Reply, kind Kind, want, never []string) {
+	t.Helper()
+	MustCheckReply(t, r)
+	if r.Kind != kind {
+		t.Errorf("kind = %v, want %v:\n%s", r.Kind, kind, r.Text)
+	}
+	for _, w := range want {
+		if !strings.Contains(r.Text, w) {
+			t.Errorf("answer lacks %q:\n%s", w, r.Text)
+		}
+	}
+	for _, n := range never {
+		if strings.Contains(r.Text, n) {
+			t.Errorf("answer shows %q:\n%s", n, r.Text)
+		}
+	}
+	if kind == KindRefusal && r.Share != "" {
+		t.Error("a refusal has a share button")
 	}
 }
 

@@ -81,10 +81,10 @@ func TestImportDoesNotBlockService(t *testing.T) {
 
 	var shops []*rules.Shop
 	perChannel := map[string]int{}
-	for _, s := range cfg.Shops {
+	for _, s := range cfg.Shops() {
 		perChannel[s.Channel]++
 	}
-	for _, s := range cfg.Shops {
+	for _, s := range cfg.Shops() {
 		if s.Channel != "" && perChannel[s.Channel] == 1 {
 			shops = append(shops, s)
 		}

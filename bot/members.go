@@ -93,7 +93,7 @@ func (s *Server) visibleShops(ctx context.Context, user string) (shops []*rules.
 	if cfg.AdminChannel != "" {
 		channels, seen[cfg.AdminChannel] = append(channels, cfg.AdminChannel), true
 	}
-	for _, sh := range cfg.Shops {
+	for _, sh := range cfg.Shops() {
 		if sh.Channel != "" && !seen[sh.Channel] {
 			channels, seen[sh.Channel] = append(channels, sh.Channel), true
 		}
@@ -113,9 +113,9 @@ func (s *Server) visibleShops(ctx context.Context, user string) (shops []*rules.
 		return nil, false, fmt.Errorf("home: no channel's members could be listed, e.g. %w", failed[0])
 	}
 	if cfg.AdminChannel != "" && in[cfg.AdminChannel] {
-		return cfg.Shops, true, nil
+		return cfg.Shops(), true, nil
 	}
-	for _, sh := range cfg.Shops {
+	for _, sh := range cfg.Shops() {
 		if sh.Channel != "" && in[sh.Channel] {
 			shops = append(shops, sh)
 		}

@@ -63,8 +63,10 @@ func parseDuration(s string) (time.Duration, bool) {
 // muteTargets are the shops a mute or unmute applies to: the one named, or
 // the shops routed to this channel, or the channel's only visible shop.
 func (h *Handler) muteTargets(req Request, sc scope, shopArg, example string) ([]*rules.Shop, error) {
-	if shopArg == "" && len(sc.own) > 0 {
-		return sc.own, nil
+	if shopArg == "" {
+		if own := sc.own(); len(own) > 0 {
+			return own, nil
+		}
 	}
 	s, err := h.shop(req, sc, shopArg, example)
 	if err != nil {

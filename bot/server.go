@@ -119,7 +119,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, h http.Handler) err
 	if c, ok := s.h.db.(*cachedStore); ok {
 		go func() {
 			defer close(warmDone)
-			c.warm(warmCtx, s.h.cfg.Shops, s.h.clock, s.log, s.warmed)
+			c.warm(warmCtx, s.h.cfg.Shops(), s.h.clock, s.log, s.warmed)
 		}()
 	} else {
 		close(warmDone)

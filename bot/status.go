@@ -21,8 +21,8 @@ func (h *Handler) status(ctx context.Context, req Request, args []string) (Reply
 	if err != nil {
 		return Reply{}, err
 	}
-	if len(args) == 0 && len(sc.shops) > 1 {
-		return h.statusAll(ctx, req, sc.shops)
+	if len(args) == 0 && len(sc.list()) > 1 {
+		return h.statusAll(ctx, req, sc.list())
 	}
 	// A shop's name may have several words: "status Acme Beauty".
 	shop, err := h.shop(req, sc, strings.Join(args, " "), "status SHOP")

@@ -84,8 +84,8 @@ func (h *Handler) tips(ctx context.Context, req Request, args []string) (Reply, 
 	arg := strings.ToLower(raw)
 	switch {
 	case arg == "":
-		if len(sc.shops) == 1 {
-			return h.shopTips(ctx, req, sc.shops[0])
+		if shops := sc.list(); len(shops) == 1 {
+			return h.shopTips(ctx, req, shops[0])
 		}
 		return h.guideTips(req, sc)
 	case slices.Contains(templates.TipTopics, arg):
@@ -139,7 +139,7 @@ func (h *Handler) causeTips(req Request, name, desc string) (Reply, error) {
 // shortest, as the strictest applies to a team with several shops.
 func (h *Handler) targetHours() float64 {
 	t := 0.0
-	for _, s := range h.cfg.Shops {
+	for _, s := range h.cfg.Shops() {
 		if t == 0 || s.Profile.ChatTargetHours < t {
 			t = s.Profile.ChatTargetHours
 		}
@@ -211,7 +211,7 @@ func (h *Handler) guideTips(req Request, sc scope) (Reply, error) {
 		}
 		m.section(text)
 	}
-	m.context(fmt.Sprintf("For one shop's top causes: `%s tips %s` · for one cause: `%s tips damaged`", req.Command, sc.shops[0].ID, req.Command))
+	m.context(fmt.Sprintf("For one shop's top causes: `%s tips %s` · for one cause: `%s tips damaged`", req.Command, sc.list()[0].ID, req.Command))
 	r := m.reply(KindAnswer)
 	r.Share = shareValue{Text: "tips", At: req.At.Unix()}.encode()
 	return r, nil

@@ -37,7 +37,7 @@ func (m *Monitor) ackReminders(ctx context.Context, now time.Time) ([]store.Outb
 		return nil, nil
 	}
 	var out []store.OutboxMessage
-	for _, s := range m.cfg.Shops {
+	for _, s := range m.cfg.Shops() {
 		channel := m.channelOf(s)
 		if channel == "" {
 			continue

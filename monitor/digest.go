@@ -168,7 +168,7 @@ func (m *Monitor) overview(ctx context.Context, day rules.Day, now time.Time) (i
 	if m.cfg.AdminChannel == "" {
 		return 0, nil
 	}
-	o, err := BuildOverview(ctx, m.db, m.cfg.Alerts, m.cfg.Shops, day, m.log)
+	o, err := BuildOverview(ctx, m.db, m.cfg.Alerts, m.cfg.Shops(), day, m.log)
 	if err != nil {
 		return 0, err
 	}
@@ -296,7 +296,7 @@ func (m *Monitor) sweep(ctx context.Context, now time.Time) (int, error) {
 	}
 	from, to := hour.Add(m.o.SweepLead), hour.Add(m.o.SweepLead+time.Hour)
 	var msgs []store.OutboxMessage
-	for _, s := range m.cfg.Shops {
+	for _, s := range m.cfg.Shops() {
 		chats, err := m.db.Unanswered(ctx, s.ID, from, to)
 		if err != nil {
 			return 0, err

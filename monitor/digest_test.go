@@ -91,7 +91,7 @@ func TestDigestOverviewSweepMetrics(t *testing.T) {
 		from := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 		var shop string
 		var chat store.WaitingChat
-		for _, s := range db.Config().Shops {
+		for _, s := range db.Config().Shops() {
 			chats, err := db.Unanswered(ctx, s.ID, from, from.Add(24*time.Hour))
 			if err != nil {
 				t.Fatal(err)
@@ -134,7 +134,7 @@ func TestDigestOverviewSweepMetrics(t *testing.T) {
 		}
 		// Muted chat alerts: no nudge.
 		next := sweepAt.Add(24 * time.Hour)
-		for _, s := range db.Config().Shops {
+		for _, s := range db.Config().Shops() {
 			if err := db.SetMute(ctx, store.Mute{ShopID: s.ID, Metric: "chat_response_rate", At: next.Add(-time.Hour), Until: next.Add(time.Hour)}); err != nil {
 				t.Fatal(err)
 			}

@@ -269,7 +269,7 @@ func (m *Monitor) Health(ctx context.Context) error {
 // empty), in config order.
 func (m *Monitor) shops(ids []string) ([]*rules.Shop, error) {
 	if len(ids) == 0 {
-		return m.cfg.Shops, nil
+		return m.cfg.Shops(), nil
 	}
 	out := make([]*rules.Shop, 0, len(ids))
 	for _, id := range ids {

@@ -138,7 +138,7 @@ func TestReplay(t *testing.T) {
 	counts := map[rules.Transition]int{}
 	sawBand := false         // a day back under warn but inside the margin, while an alert held
 	sawLateReminder := false // a reminder held back by a mute, posted when it ended
-	for _, s := range cfg.Shops {
+	for _, s := range cfg.Shops() {
 		staleFrom := rules.Day(0)
 		var days []rules.Day
 		for d := first; d <= last; d++ {

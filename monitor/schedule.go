@@ -86,7 +86,7 @@ func (m *Monitor) Tick(ctx context.Context, shops []*rules.Shop, now time.Time) 
 	m.runMu.Lock()
 	defer m.runMu.Unlock()
 	if shops == nil {
-		shops = m.cfg.Shops
+		shops = m.cfg.Shops()
 	}
 	var rep TickReport
 	fail := func(err error) {
@@ -154,17 +154,17 @@ func (m *Monitor) Tick(ctx context.Context, shops []*rules.Shop, now time.Time) 
 	}
 
 	// The overview, once every shop's digest of the week is due.
-	if m.cfg.AdminChannel != "" && len(m.cfg.Shops) > 0 {
+	if m.cfg.AdminChannel != "" && len(m.cfg.Shops()) > 0 {
 		// The latest week every shop's digest is due for, and when the last
 		// of them was due.
 		var week rules.Day
-		for i, s := range m.cfg.Shops {
+		for i, s := range m.cfg.Shops() {
 			if day, _ := DueDigest(s, m.cfg.Digest, now); i == 0 || day < week {
 				week = day
 			}
 		}
 		var latest time.Time
-		for _, s := range m.cfg.Shops {
+		for _, s := range m.cfg.Shops() {
 			if due := at(week+1, m.cfg.Digest.Hour, m.cfg.Digest.Minute, s.Location); due.After(latest) {
 				latest = due
 			}
@@ -258,7 +258,7 @@ func (m *Monitor) Start(ctx context.Context) error {
 	}
 	byZone := map[string][]*rules.Shop{}
 	var zones []string
-	for _, sh := range m.cfg.Shops {
+	for _, sh := range m.cfg.Shops() {
 		if _, ok := byZone[sh.Timezone]; !ok {
 			zones = append(zones, sh.Timezone)
 		}

@@ -38,7 +38,7 @@ func (m *Monitor) syncMessages(ctx context.Context, now time.Time) ([]store.Outb
 		byShop[st.ShopID] = append(byShop[st.ShopID], st)
 	}
 	var out []store.OutboxMessage
-	for _, s := range m.cfg.Shops {
+	for _, s := range m.cfg.Shops() {
 		list, channel := byShop[s.ID], m.channelOf(s)
 		if len(list) == 0 || channel == "" {
 			continue

@@ -14,7 +14,6 @@ import (
 
 // Config is the parsed configuration file (SPEC section 1).
 type Config struct {
-	Shops          []*Shop
 	AdminChannel   string
 	Digest         DigestSchedule
 	Evaluation     DailySchedule // when each shop's daily evaluation runs, shop-local
@@ -24,7 +23,7 @@ type Config struct {
 	Inbox          string             // folder watched for dropped CSV exports; "" for none
 	Sync           SyncSettings       // the TikTok Shop sync
 
-	byID map[string]*Shop
+	shops shopSet
 }
 
 // SyncSettings tune the TikTok Shop sync (SPEC section 7). A zero field
@@ -63,9 +62,22 @@ type DailySchedule struct {
 }
 
 // Shop returns the shop with the given TikTok shop id.
-func (c *Config) Shop(id string) (*Shop, bool) {
-	s, ok := c.byID[id]
-	return s, ok
+func (c *Config) Shop(id string) (*Shop, bool) { return c.shops.get(id) }
+
+// Shops returns every shop, in the file's order. The caller must not
+// modify the list.
+func (c *Config) Shops() []*Shop { return c.shops.all() }
+
+// DecodedShops is how many shops are decoded: every shop of a parsed
+// config, or of an image once Shops was called; else those of an image
+// looked up so far. For tests and diagnostics.
+func (c *Config) DecodedShops() int {
+	c.shops.mu.Lock()
+	defer c.shops.mu.Unlock()
+	if c.shops.img == nil {
+		return len(c.shops.list)
+	}
+	return len(c.shops.byID)
 }
 
 // OnHoliday reports whether d is in one of the shop's chat holiday periods.
@@ -117,7 +129,7 @@ func ParseConfig(data []byte) (*Config, error) {
 		return fmt.Errorf("line %d: %s: %w", keyLine(tree(), key), key, err)
 	}
 
-	c := &Config{AdminChannel: raw.AdminChannel, byID: make(map[string]*Shop)}
+	c := &Config{AdminChannel: raw.AdminChannel}
 	c.Digest = DigestSchedule{Weekday: time.Monday, Hour: 9}
 	if raw.Digest != nil {
 		d, err := parseDigest(*raw.Digest)
@@ -180,11 +192,9 @@ func ParseConfig(data []byte) (*Config, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line %d: shop %d (%s): %w", shopLine(i), i+1, rs.ID, err)
 		}
-		if _, dup := c.byID[s.ID]; dup {
+		if !c.shops.add(s) {
 			return nil, fmt.Errorf("line %d: shop id %q is listed twice", shopLine(i), s.ID)
 		}
-		c.byID[s.ID] = s
-		c.Shops = append(c.Shops, s)
 	}
 	var err error
 	if c.CauseKeywords, err = parseKeywords(raw.CauseKeywords, ParseCause); err != nil {

@@ -32,8 +32,8 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Shops) != 2 || c.AdminChannel != "C0ADMIN01" {
-		t.Fatalf("shops = %d, admin = %q", len(c.Shops), c.AdminChannel)
+	if len(c.Shops()) != 2 || c.AdminChannel != "C0ADMIN01" {
+		t.Fatalf("shops = %d, admin = %q", len(c.Shops()), c.AdminChannel)
 	}
 	s, ok := c.Shop("7495001")
 	if !ok || s.Location.String() != "Asia/Bangkok" || s.Profile.Name != "sea" || s.Channel != "C0123ABCD" {

@@ -46,8 +46,9 @@ func (c *Config) MarshalBinary() ([]byte, error) {
 
 	// Profiles, each once, then the shops naming theirs by index.
 	var profiles []Profile
-	index := make([]int, len(c.Shops))
-	for i, s := range c.Shops {
+	shops := c.Shops()
+	index := make([]int, len(shops))
+	for i, s := range shops {
 		j := slices.IndexFunc(profiles, func(p Profile) bool { return sameProfile(p, s.Profile) })
 		if j < 0 {
 			j = len(profiles)
@@ -76,8 +77,8 @@ func (c *Config) MarshalBinary() ([]byte, error) {
 		w.int(p.MinDelivered)
 		w.int(p.MinTurns)
 	}
-	w.int(len(c.Shops))
-	for i, s := range c.Shops {
+	w.int(len(shops))
+	for i, s := range shops {
 		w.str(s.ID)
 		w.str(s.Name)
 		w.str(s.Timezone)
@@ -129,10 +130,11 @@ func writeKeywords[K ~uint8](w *imageWriter, kw map[K][]string) {
 
 // UnmarshalConfig reads a config image made by Config.MarshalBinary. It
 // trusts the image to have been validated when it was made, by this same
-// build (the caller's business): it checks only that the image is whole
-// and loads the time zones again.
+// build (the caller's business): it checks only that the image is whole,
+// and loads the shops' time zones again. The shops are decoded as they are
+// looked up (shopSet).
 func UnmarshalConfig(data []byte) (cfg *Config, err error) {
-	r := &imageReader{b: data, text: string(data)}
+	r := &imageReader{s: string(data)}
 	if v := r.uint(); v != configImageVersion {
 		return nil, fmt.Errorf("config image: version %d, want %d", v, configImageVersion)
 	}
@@ -167,47 +169,27 @@ func UnmarshalConfig(data []byte) (cfg *Config, err error) {
 	if r.err == nil && n == 0 {
 		r.err = errors.New("no shops")
 	}
-	shops := make([]Shop, n) // one allocation for all
-	c.Shops = make([]*Shop, n)
-	c.byID = make(map[string]*Shop, n)
-	zones := make(map[string]*time.Location)
-	for i := range shops {
-		s := &shops[i]
-		s.ID, s.Name, s.Timezone, s.Channel = r.str(), r.str(), r.str(), r.str()
-		if p := r.int(); p >= 0 && p < len(profiles) {
-			s.Profile = profiles[p]
-		} else if r.err == nil {
-			r.err = fmt.Errorf("shop %s: profile %d of %d", s.ID, p, len(profiles))
-		}
-		if h := r.count(); h > 0 {
-			s.Holidays = make([]Period, h)
-			for j := range s.Holidays {
-				s.Holidays[j] = Period{From: Day(r.int()), To: Day(r.int())}
-			}
-		}
+	// The records are checked whole, and their zones loaded (each once),
+	// without decoding them.
+	img := &shopImage{records: r.s, n: n, profiles: profiles, zones: make(map[string]*time.Location)}
+	for range n {
+		id, zone := skipRecord(r, len(profiles))
 		if r.err != nil {
 			break
 		}
-		loc, ok := zones[s.Timezone]
-		if !ok {
-			if loc, err = time.LoadLocation(s.Timezone); err != nil {
-				return nil, fmt.Errorf("config image: shop %s: timezone %q: %w", s.ID, s.Timezone, err)
+		if _, ok := img.zones[zone]; !ok {
+			if img.zones[zone], err = time.LoadLocation(zone); err != nil {
+				return nil, fmt.Errorf("config image: shop %s: timezone %q: %w", id, zone, err)
 			}
-			zones[s.Timezone] = loc
 		}
-		s.Location = loc
-		if _, dup := c.byID[s.ID]; dup {
-			return nil, fmt.Errorf("config image: shop id %q twice", s.ID)
-		}
-		c.Shops[i] = s
-		c.byID[s.ID] = s
 	}
-	if r.err == nil && len(r.b) > 0 {
-		r.err = fmt.Errorf("%d bytes left over", len(r.b))
+	if r.err == nil && len(r.s) > 0 {
+		r.err = fmt.Errorf("%d bytes left over", len(r.s))
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf("config image: %w", r.err)
 	}
+	c.shops.img = img
 	return c, nil
 }
 
@@ -216,7 +198,7 @@ func readKeywords[K ~uint8](r *imageReader) map[K][]string {
 	if n < 0 || r.err != nil {
 		return nil // -1: no keywords section
 	}
-	if n > len(r.b) {
+	if n > len(r.s) {
 		r.fail("length")
 		return nil
 	}
@@ -245,45 +227,53 @@ func (w *imageWriter) str(s string) {
 	w.b = append(w.b, s...)
 }
 
-// imageReader reads what imageWriter wrote. After the first error every
+// imageReader reads what imageWriter wrote, from a string: the strings it
+// returns are cut from it, not each allocated. After the first error every
 // read returns a zero value and err keeps that error.
 type imageReader struct {
-	b    []byte
-	text string // the whole image, once: strings are cut from it, not each allocated
-	err  error
+	s   string // what is left to read
+	err error
 }
 
 func (r *imageReader) fail(what string) {
 	if r.err == nil {
 		r.err = fmt.Errorf("truncated or corrupt at a %s", what)
 	}
-	r.b = nil
+	r.s = ""
 }
 
+// uint reads a varint as binary.Uvarint does.
 func (r *imageReader) uint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail("number")
-		return 0
+	var v uint64
+	for i := 0; i < len(r.s) && i < binary.MaxVarintLen64; i++ {
+		b := r.s[i]
+		if b < 0x80 {
+			if i == binary.MaxVarintLen64-1 && b > 1 {
+				break // overflow
+			}
+			r.s = r.s[i+1:]
+			return v | uint64(b)<<(7*i)
+		}
+		v |= uint64(b&0x7f) << (7 * i)
 	}
-	r.b = r.b[n:]
-	return v
+	r.fail("number")
+	return 0
 }
 
+// int reads a zig-zag varint as binary.Varint does.
 func (r *imageReader) int() int {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail("number")
-		return 0
+	u := r.uint()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
 	}
-	r.b = r.b[n:]
 	return int(v)
 }
 
 // count reads a length, which cannot be more than the bytes left.
 func (r *imageReader) count() int {
 	n := r.int()
-	if n < 0 || n > len(r.b) {
+	if n < 0 || n > len(r.s) {
 		r.fail("length")
 		return 0
 	}
@@ -291,22 +281,25 @@ func (r *imageReader) count() int {
 }
 
 func (r *imageReader) float() float64 {
-	if len(r.b) < 8 {
+	if len(r.s) < 8 {
 		r.fail("float")
 		return 0
 	}
-	v := math.Float64frombits(binary.LittleEndian.Uint64(r.b))
-	r.b = r.b[8:]
-	return v
+	var u uint64
+	for i := 7; i >= 0; i-- {
+		u = u<<8 | uint64(r.s[i])
+	}
+	r.s = r.s[8:]
+	return math.Float64frombits(u)
 }
 
 func (r *imageReader) str() string {
 	n := r.uint()
-	if n > uint64(len(r.b)) {
+	if n > uint64(len(r.s)) {
 		r.fail("string")
 		return ""
 	}
-	at := len(r.text) - len(r.b)
-	r.b = r.b[n:]
-	return r.text[at : at+int(n)]
+	v := r.s[:n]
+	r.s = r.s[n:]
+	return v
 }

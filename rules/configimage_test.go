@@ -1,9 +1,11 @@
 package rules
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -47,7 +49,7 @@ sync: {every: 30m, overlap: 5m, backfill: 30d}
 // are loaded anew by each read and so not comparable by pointer.
 func withoutZones(c *Config) []string {
 	var names []string
-	for _, s := range c.Shops {
+	for _, s := range c.Shops() {
 		names = append(names, s.Location.String())
 		s.Location = nil
 	}
@@ -69,7 +71,7 @@ func TestConfigImageRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, s := range want.Shops {
+			for _, s := range want.Shops() {
 				if g, ok := got.Shop(s.ID); !ok || g.Location.String() != s.Location.String() {
 					t.Fatalf("shop %s after the image: %v, %v", s.ID, g, ok)
 				}
@@ -97,8 +99,8 @@ func TestConfigImageFields(t *testing.T) {
 		v      any
 		fields int
 	}{
-		{Config{}, 10}, // byID is rebuilt from Shops
-		{Shop{}, 7},    // Location is loaded from Timezone
+		{Config{}, 9}, // shops: every Shop
+		{Shop{}, 7},   // Location is loaded from Timezone
 		{Profile{}, 8},
 		{Thresholds{}, 2},
 		{AlertPolicy{}, 4},
@@ -136,13 +138,155 @@ func TestConfigImageCorrupt(t *testing.T) {
 		for _, b := range []byte{0x00, 0x7f, 0x80, 0xff} {
 			bad := append([]byte(nil), img...)
 			bad[i] = b
-			UnmarshalConfig(bad)
+			if c, err := UnmarshalConfig(bad); err == nil {
+				c.Shop("7495003") // decoded alone, then with the others
+				c.Shops()
+			}
 		}
 	}
 	bad := append([]byte(nil), img...)
 	bad[0] = configImageVersion + 1
 	if _, err := UnmarshalConfig(bad); err == nil {
 		t.Error("an image of another version was read")
+	}
+}
+
+// TestConfigImageLazy: the shops of an image are decoded as they are
+// looked up, each once, and equal to the parsed ones in any order of
+// lookups.
+func TestConfigImageLazy(t *testing.T) {
+	want, err := ParseConfig([]byte(fullConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := want.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(t *testing.T, got, want *Shop) {
+		t.Helper()
+		if got.Location.String() != want.Location.String() {
+			t.Errorf("shop %s: zone %v, want %v", want.ID, got.Location, want.Location)
+		}
+		g, w := *got, *want
+		g.Location, w.Location = nil, nil
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("shop %s:\n%+v\nwant\n%+v", want.ID, g, w)
+		}
+	}
+	for _, order := range [][]string{
+		{"7495003"},            // a shop in the middle alone, then the list
+		{"7495004", "7495001"}, // the last, then the first
+		{"nope"},               // an unknown id
+		{},                     // the list first
+	} {
+		t.Run(strings.Join(order, ","), func(t *testing.T) {
+			got, err := UnmarshalConfig(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := map[string]*Shop{}
+			for _, id := range order {
+				s, ok := got.Shop(id)
+				w, wok := want.Shop(id)
+				if ok != wok {
+					t.Fatalf("Shop(%q) found %v, want %v", id, ok, wok)
+				}
+				if ok {
+					same(t, s, w)
+					before[id] = s
+				}
+			}
+			if n := got.DecodedShops(); n != len(before) {
+				t.Errorf("%d shops decoded after looking up %v, want %d", n, order, len(before))
+			}
+			list := got.Shops()
+			if n := got.DecodedShops(); n != len(list) {
+				t.Errorf("%d shops decoded after the list, want %d", n, len(list))
+			}
+			if len(list) != len(want.Shops()) {
+				t.Fatalf("%d shops, want %d", len(list), len(want.Shops()))
+			}
+			for i, s := range list {
+				w := want.Shops()[i]
+				same(t, s, w)
+				if b, ok := before[w.ID]; ok && b != s {
+					t.Errorf("shop %s decoded twice: the list holds another *Shop than Shop returned", w.ID)
+				}
+				if again, _ := got.Shop(w.ID); again != s {
+					t.Errorf("Shop(%s) after the list is not the list's *Shop", w.ID)
+				}
+			}
+			if &got.Shops()[0] != &list[0] {
+				t.Error("the list was decoded again")
+			}
+		})
+	}
+}
+
+// TestConfigImageLazyConcurrent looks shops up from many goroutines at
+// once, as the bot's handlers do (run it with -race).
+func TestConfigImageLazyConcurrent(t *testing.T) {
+	want, err := ParseConfig([]byte(fullConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := want.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := UnmarshalConfig(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"7495001", "7495002", "7495003", "7495004"}
+	found := make([][]*Shop, 8)
+	var wg sync.WaitGroup
+	for g := range found {
+		wg.Go(func() {
+			for i := range 50 {
+				if g%2 == 0 && i == 25 {
+					got.Shops()
+				}
+				s, ok := got.Shop(ids[(g+i)%len(ids)])
+				if !ok {
+					t.Errorf("shop %s not found", ids[(g+i)%len(ids)])
+					return
+				}
+				found[g] = append(found[g], s)
+			}
+		})
+	}
+	wg.Wait()
+	for _, list := range found {
+		for _, s := range list {
+			if one, _ := got.Shop(s.ID); one != s {
+				t.Fatalf("shop %s was decoded more than once", s.ID)
+			}
+		}
+	}
+}
+
+// TestConfigImageUnknownZone: a zone the system no longer knows fails the
+// read of the image, naming the shop, as parsing the file would; the
+// shops are not decoded for that.
+func TestConfigImageUnknownZone(t *testing.T) {
+	cfg, err := ParseConfig([]byte(fullConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := cfg.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first shop's zone, renamed (same length): the skip of the
+	// records must load every shop's zone, not only the looked-up ones.
+	at := bytes.LastIndex(img, []byte("Asia/Bangkok"))
+	bad := append([]byte(nil), img...)
+	copy(bad[at:], "Asia/Bangkox")
+	_, err = UnmarshalConfig(bad)
+	if err == nil || !strings.Contains(err.Error(), "shop 7495004") || !strings.Contains(err.Error(), "Asia/Bangkox") {
+		t.Errorf("err = %v, want the shop and its unknown zone named", err)
 	}
 }
 
@@ -164,10 +308,28 @@ func BenchmarkUnmarshalConfig(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := UnmarshalConfig(img); err != nil {
-			b.Fatal(err)
+	b.Run("one shop", func(b *testing.B) { // a short command's
+		b.ReportAllocs()
+		for b.Loop() {
+			c, err := UnmarshalConfig(img)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, ok := c.Shop("7495500"); !ok {
+				b.Fatal("shop not found")
+			}
 		}
-	}
+	})
+	b.Run("every shop", func(b *testing.B) { // the bot's and evaluate's
+		b.ReportAllocs()
+		for b.Loop() {
+			c, err := UnmarshalConfig(img)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(c.Shops()) != 1000 {
+				b.Fatal("shops missing")
+			}
+		}
+	})
 }

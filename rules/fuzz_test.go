@@ -68,10 +68,10 @@ func checkConfig(t *testing.T, c *Config, data []byte) {
 	if err := yaml.Unmarshal(data, &listed); err != nil {
 		t.Fatalf("accepted a file yaml cannot read: %v", err)
 	}
-	if len(c.Shops) == 0 || len(c.Shops) != len(listed.Shops) {
-		t.Fatalf("%d shops parsed, %d listed", len(c.Shops), len(listed.Shops))
+	if len(c.Shops()) == 0 || len(c.Shops()) != len(listed.Shops) {
+		t.Fatalf("%d shops parsed, %d listed", len(c.Shops()), len(listed.Shops))
 	}
-	for i, s := range c.Shops {
+	for i, s := range c.Shops() {
 		if s.ID != listed.Shops[i].ID {
 			t.Fatalf("shop %d: id %q, the file says %q", i+1, s.ID, listed.Shops[i].ID)
 		}

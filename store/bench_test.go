@@ -111,7 +111,7 @@ func BenchmarkReport(b *testing.B) {
 // eachShop runs fn for one shop per iteration, cycling through the
 // config's shops, and reports the median and p99 latency.
 func eachShop(b *testing.B, db *DB, fn func(shop string) error) {
-	shops := db.Config().Shops
+	shops := db.Config().Shops()
 	var lat []time.Duration
 	for i := 0; b.Loop(); i++ {
 		start := time.Now()
@@ -137,7 +137,7 @@ func BenchmarkReports(b *testing.B) {
 			}
 		}
 	}
-	b.ReportMetric(float64(len(db.Config().Shops)), "shops")
+	b.ReportMetric(float64(len(db.Config().Shops())), "shops")
 }
 
 // BenchmarkBreakdown explains each metric of one shop over a custom

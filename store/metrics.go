@@ -175,7 +175,7 @@ type ShopReport struct {
 // Reports computes the reports of every configured shop for local date day,
 // on workers goroutines (at least 1). The result follows the config's order.
 func (db *Records) Reports(ctx context.Context, day rules.Day, workers int) []ShopReport {
-	shops := db.cfg.Shops
+	shops := db.cfg.Shops()
 	out := make([]ShopReport, len(shops))
 	var g errgroup.Group // a shop's error is in its report: the others go on
 	g.SetLimit(max(1, workers))

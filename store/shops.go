@@ -80,9 +80,10 @@ func (c *conn) lookup(find func(*shopIndex) bool) (bool, error) {
 // the shops table and registers them. When a shop's time zone has changed,
 // its stored local dates are recomputed in the new zone.
 func (c *conn) syncShops(ctx context.Context, ids []string) error {
-	shops := c.cfg.Shops
-	if len(ids) > 0 {
-		shops = nil
+	var shops []*rules.Shop
+	if len(ids) == 0 {
+		shops = c.cfg.Shops()
+	} else {
 		for _, id := range ids {
 			if s, ok := c.cfg.Shop(id); ok && !slices.Contains(shops, s) {
 				shops = append(shops, s)

@@ -79,7 +79,7 @@ func TestReopenSyncsShops(t *testing.T) {
 					t.Errorf("shop %s stored as %q, want %q", id, got[id], w)
 				}
 			}
-			for _, s := range db.cfg.Shops {
+			for _, s := range db.cfg.Shops() {
 				ref, err := db.shop(s.ID)
 				if err != nil || db.index().byKey[ref.key] != s {
 					t.Errorf("shop %s: not opened under its key (%v)", s.ID, err)
@@ -157,9 +157,12 @@ func TestOpenForSomeShops(t *testing.T) {
 			MustImport(t, first, Orders, "orders.csv", orders)
 			first.Close()
 
-			db := MustOpenAt(t, dsn, changed, "7495001")
+			db := mustOpenImageAt(t, dsn, changed, "7495001")
 			if idx := db.index(); idx.all || len(idx.byID) != 1 {
 				t.Fatalf("opened for one shop, registered %d (all: %v)", len(idx.byID), idx.all)
+			}
+			if n := db.Config().DecodedShops(); n != 1 {
+				t.Fatalf("opened for one shop, %d of the config image's shops decoded", n)
 			}
 			if got := stored(db); len(got) != 2 || got["7495002"] != "America/New_York" {
 				t.Fatalf("opened for one shop, the others' rows changed: %v", got)
@@ -167,8 +170,8 @@ func TestOpenForSomeShops(t *testing.T) {
 			tc.use(t, db)
 			got := stored(db)
 			if !tc.other {
-				if len(got) != 2 || db.index().all {
-					t.Errorf("a use of the shop opened for synced the others: %v", got)
+				if len(got) != 2 || db.index().all || db.Config().DecodedShops() != 1 {
+					t.Errorf("a use of the shop opened for synced the others: %v (%d shops decoded)", got, db.Config().DecodedShops())
 				}
 				return
 			}
@@ -190,6 +193,30 @@ func TestOpenForSomeShops(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustOpenImageAt is MustOpenAt with the config read back from its image,
+// as short commands get it from the config cache: its shops are decoded as
+// they are looked up.
+func mustOpenImageAt(tb testing.TB, path, config string, shops ...string) *DB {
+	tb.Helper()
+	cfg, err := rules.ParseConfig([]byte(config))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	img, err := cfg.MarshalBinary()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if cfg, err = rules.UnmarshalConfig(img); err != nil {
+		tb.Fatal(err)
+	}
+	db, err := Open(tb.Context(), Options{DSN: path, Config: cfg, Shops: shops})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
 }
 
 // reportFacts is what a shop's report says, without the import times.

@@ -12,6 +12,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/shopwatch/shopwatch/rules"
 )
 
 // The TikTok Shop sync's memory (SPEC section 7, migration tiktok_grants ..
@@ -147,7 +149,7 @@ func (db *Grants) TikTokShops(ctx context.Context) ([]TikTokShop, error) {
 		return nil, fmt.Errorf("store: TikTok shops: %w", err)
 	}
 	var out []TikTokShop
-	for _, cs := range db.cfg.Shops {
+	for _, cs := range db.cfg.Shops() {
 		if s, ok := byKey[idx.byID[cs.ID].key]; ok {
 			s.ShopID = cs.ID
 			out = append(out, s)
@@ -372,11 +374,15 @@ func (db *Grants) SyncStatuses(ctx context.Context, shopID string) ([]SyncStatus
 			s.Rejected = c.N
 		}
 	}
+	var shops []*rules.Shop
+	if shopID == "" {
+		shops = db.cfg.Shops()
+	} else {
+		s, _ := db.cfg.Shop(shopID) // db.shop found it above
+		shops = []*rules.Shop{s}
+	}
 	var out []SyncStatus
-	for _, cs := range db.cfg.Shops {
-		if shopID != "" && cs.ID != shopID {
-			continue
-		}
+	for _, cs := range shops {
 		ref, err := db.shop(cs.ID)
 		if err != nil {
 			return nil, err

@@ -39,7 +39,7 @@ func MustDemoEnv(tb testing.TB) (map[string]string, *rules.Config) {
 
 func TestAsk(t *testing.T) {
 	env, cfg := MustDemoEnv(t)
-	shop := cfg.Shops[0]
+	shop := cfg.Shops()[0]
 	id := shop.ID
 	type tc struct {
 		name string
@@ -63,11 +63,11 @@ func TestAsk(t *testing.T) {
 		{"status shows the mute", []string{"/shopwatch status " + id}, 0, []string{"Alerts muted until"}},
 		{"unmute", []string{"/shopwatch unmute " + id}, 0, []string{"Unmuted all alerts"}},
 		{"help", []string{"/shopwatch help"}, 0, []string{"status [shop]", "appeal <kind> [shop] [product]"}},
-		{"every shop", []string{"/shopwatch status"}, 0, []string{"Worst first", cfg.Shops[2].ID}},
-		{"which shop", []string{"/shopwatch breakdown nrr"}, 2, []string{"Which shop?", cfg.Shops[2].ID}},
+		{"every shop", []string{"/shopwatch status"}, 0, []string{"Worst first", cfg.Shops()[2].ID}},
+		{"which shop", []string{"/shopwatch breakdown nrr"}, 2, []string{"Which shop?", cfg.Shops()[2].ID}},
 		{"unknown command", []string{"/shopwatch explode"}, 2, []string{"I don't know the command explode"}},
 		{"as the shop's channel", []string{"/shopwatch status", "--channel", shop.Channel}, 0, []string{shop.Name}},
-		{"as the shop's channel, another shop", []string{"/shopwatch status " + cfg.Shops[1].ID, "--channel", shop.Channel}, 1, []string{"can't find a shop"}},
+		{"as the shop's channel, another shop", []string{"/shopwatch status " + cfg.Shops()[1].ID, "--channel", shop.Channel}, 1, []string{"can't find a shop"}},
 		{"as a channel without shops", []string{"/shopwatch digest", "--channel", "C0NOBODY00"}, 1, []string{"isn't linked to any shop"}},
 		{"as a DM", []string{"/shopwatch status", "--channel", "D0DIRECT01"}, 1, []string{"direct messages"}},
 	}

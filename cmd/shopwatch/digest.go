@@ -27,7 +27,7 @@ func cmdDigest(ctx context.Context, e *env, g globals, args []string) error {
 	}
 	defer db.Close()
 	cfg := db.Config()
-	shops := cfg.Shops
+	shops := cfg.Shops()
 	if *shopID != "" {
 		s, ok := cfg.Shop(*shopID)
 		if !ok {

@@ -64,7 +64,7 @@ func cmdEvaluate(ctx context.Context, e *env, g globals, args []string) error {
 	// The dates, and the shops of each.
 	byDay := map[rules.Day][]string{}
 	if *date == "" {
-		for _, s := range cfg.Shops {
+		for _, s := range cfg.Shops() {
 			if *shopID == "" || s.ID == *shopID {
 				d := monitor.DueDay(s, cfg.Evaluation, now)
 				byDay[d] = append(byDay[d], s.ID)

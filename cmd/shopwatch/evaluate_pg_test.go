@@ -54,7 +54,7 @@ func TestEvaluateBesideReplicas(t *testing.T) {
 		go func() { done <- MustRunMain(t, slack, args...) }()
 	}
 	time.Sleep(time.Second)
-	if ran, err := db.RunDone(ctx, cfg.Shops[0].ID, monitor.RunDaily, d); err != nil || ran || len(fake.ByKey()) > 0 {
+	if ran, err := db.RunDone(ctx, cfg.Shops()[0].ID, monitor.RunDaily, d); err != nil || ran || len(fake.ByKey()) > 0 {
 		t.Fatalf("while a tick holds the lock: evaluated %v (%v), %d posts", ran, err, len(fake.ByKey()))
 	}
 	unlock()
@@ -72,7 +72,7 @@ func TestEvaluateBesideReplicas(t *testing.T) {
 		}
 		kinds[m.Kind]++
 	}
-	if kinds[monitor.KindAlert] == 0 || kinds[monitor.KindDigest] != len(cfg.Shops) || kinds[monitor.KindOverview] != 1 {
+	if kinds[monitor.KindAlert] == 0 || kinds[monitor.KindDigest] != len(cfg.Shops()) || kinds[monitor.KindOverview] != 1 {
 		t.Errorf("posted by kind %v: want alerts, a digest per shop and the overview", kinds)
 	}
 

@@ -45,7 +45,7 @@ func TestEvaluate(t *testing.T) {
 			t.Errorf("posted %s for another date", k)
 		}
 	}
-	if !strings.Contains(r.stdout, "[Breakdown] [Tips] [Mute 7 days]") || !strings.Contains(r.stdout, cfg.Shops[0].Name) {
+	if !strings.Contains(r.stdout, "[Breakdown] [Tips] [Mute 7 days]") || !strings.Contains(r.stdout, cfg.Shops()[0].Name) {
 		t.Errorf("alerts without their buttons or shop:\n%s", r.stdout)
 	}
 
@@ -56,12 +56,12 @@ func TestEvaluate(t *testing.T) {
 	}
 
 	// One shop, the next date: only its messages.
-	next := MustRunMain(t, env, "evaluate", "--date", yesterday(), "--shop", cfg.Shops[1].ID)
+	next := MustRunMain(t, env, "evaluate", "--date", yesterday(), "--shop", cfg.Shops()[1].ID)
 	if next.code != 0 || !strings.Contains(next.stdout, "evaluated 1 shops for "+yesterday()) {
 		t.Fatalf("evaluate one shop: code %d\n%s%s", next.code, next.stdout, next.stderr)
 	}
 	for _, k := range postedKeys(next.stdout) {
-		if !strings.HasPrefix(k, cfg.Shops[1].ID+"/") {
+		if !strings.HasPrefix(k, cfg.Shops()[1].ID+"/") {
 			t.Errorf("posted %s for another shop", k)
 		}
 	}
@@ -94,7 +94,7 @@ func TestDigestCommand(t *testing.T) {
 	env, cfg := MustDemoEnv(t)
 	charts := t.TempDir()
 	env["SHOPWATCH_CHART_DIR"] = charts
-	shop := cfg.Shops[0]
+	shop := cfg.Shops()[0]
 	r := MustRunMain(t, env, "digest", "--shop", shop.ID, "--date", yesterday())
 	if r.code != 0 || !strings.Contains(r.stdout, shop.Name+" · weekly digest to") {
 		t.Fatalf("digest: code %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -114,7 +114,7 @@ func TestDigestCommand(t *testing.T) {
 	}
 	// Every shop, and the all-shops digest for the admin channel.
 	all := MustRunMain(t, env, "digest", "--date", yesterday())
-	if all.code != 0 || !strings.Contains(all.stdout, "Weekly digest · all shops") || strings.Count(all.stdout, "weekly digest to") != len(cfg.Shops)-1 {
+	if all.code != 0 || !strings.Contains(all.stdout, "Weekly digest · all shops") || strings.Count(all.stdout, "weekly digest to") != len(cfg.Shops())-1 {
 		t.Errorf("digest of every shop: code %d\n%s%s", all.code, all.stdout, all.stderr)
 	}
 }
@@ -151,7 +151,7 @@ func TestServeRunsTheMonitor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	failing := store.SyncRun{ShopID: cfg.Shops[0].ID, Kind: store.Orders, At: time.Now(), Err: errors.New("429 too many requests")}
+	failing := store.SyncRun{ShopID: cfg.Shops()[0].ID, Kind: store.Orders, At: time.Now(), Err: errors.New("429 too many requests")}
 	if err := db.RecordSyncRun(context.Background(), failing); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestServeRunsTheMonitor(t *testing.T) {
 	// counted as delivered): wait for all of them.
 	wants := []string{`shopwatch_evaluations_total{result="ok"} 3`, "shopwatch_outbox_depth 0", "shopwatch_scheduler_up 1",
 		`shopwatch_records{kind="orders"}`, `shopwatch_delivered_total{kind="alert"}`,
-		`shopwatch_sync_failing{kind="orders",shop="` + cfg.Shops[0].ID + `"} 1`}
+		`shopwatch_sync_failing{kind="orders",shop="` + cfg.Shops()[0].ID + `"} 1`}
 	deadline := time.Now().Add(20 * time.Second)
 	var metrics string
 	var missing []string

@@ -15,7 +15,7 @@ import (
 // evaluation at start), each with the shops of their channels.
 func TestServeRefreshesHome(t *testing.T) {
 	env, cfg := MustDemoEnv(t)
-	shop, other := cfg.Shops[0], cfg.Shops[1]
+	shop, other := cfg.Shops()[0], cfg.Shops()[1]
 	const user = "U0HOMEUSER"
 	db, err := store.Open(context.Background(), store.Options{DSN: env["SHOPWATCH_DB"], Config: cfg})
 	if err != nil {
@@ -31,7 +31,7 @@ func TestServeRefreshesHome(t *testing.T) {
 	}
 	fake := slackfake.New(t)
 	fake.PerChannel = 0 // alerts and digests go out at once
-	for _, s := range cfg.Shops {
+	for _, s := range cfg.Shops() {
 		fake.SetMembers(s.Channel)
 	}
 	fake.SetMembers(cfg.AdminChannel)

@@ -98,8 +98,8 @@ func dayName(d rules.Day) string {
 
 // allShops prints one line per shop, worst first.
 func allShops(ctx context.Context, e *env, db *store.DB, date string, asJSON bool) error {
-	reports := make([]rules.Report, 0, len(db.Config().Shops))
-	for _, s := range db.Config().Shops {
+	reports := make([]rules.Report, 0, len(db.Config().Shops()))
+	for _, s := range db.Config().Shops() {
 		_, day, err := shopDay(e, db, s.ID, date)
 		if err != nil {
 			return err

@@ -348,14 +348,14 @@ func TestThreeServeProcesses(t *testing.T) {
 	// simulated instant.
 	stopTime()
 	time.Sleep(200 * time.Millisecond) // the last clock lines are read
-	for _, text := range []string{"status", "breakdown nrr", "status " + cfg.Shops[1].ID} {
+	for _, text := range []string{"status", "breakdown nrr", "status " + cfg.Shops()[1].ID} {
 		var answers []string
 		for _, r := range clock.replicas {
 			if r.dead {
 				continue
 			}
-			channel := cfg.Shops[0].Channel
-			if strings.Contains(text, cfg.Shops[1].ID) {
+			channel := cfg.Shops()[0].Channel
+			if strings.Contains(text, cfg.Shops()[1].ID) {
 				channel = cfg.AdminChannel
 			}
 			status, body := signedCommand(t, r.base, secret, channel, text)
@@ -429,7 +429,7 @@ func settled(ctx context.Context, db *store.DB, cfg *rules.Config, now time.Time
 	if err != nil {
 		return false, err.Error()
 	}
-	for _, s := range cfg.Shops {
+	for _, s := range cfg.Shops() {
 		if due := monitor.DueDay(s, cfg.Evaluation, now); last[s.ID] < due {
 			return false, fmt.Sprintf("shop %s evaluated to %s, due %s", s.ID, last[s.ID], due)
 		}

@@ -120,7 +120,7 @@ func TestServe(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || string(b) != "ok\n" {
 		t.Errorf("GET /healthz = %d %q", resp.StatusCode, b)
 	}
-	shop := cfg.Shops[0]
+	shop := cfg.Shops()[0]
 	tests := []struct {
 		name, secret, channel, text string
 		status                      int
@@ -128,7 +128,7 @@ func TestServe(t *testing.T) {
 	}{
 		{"status in the shop's channel", secret, shop.Channel, "status", 200, `"response_type":"ephemeral"`},
 		{"the shop's name", secret, shop.Channel, "status", 200, shop.Name},
-		{"admin channel, another shop", secret, cfg.AdminChannel, "breakdown nrr " + cfg.Shops[1].ID, 200, cfg.Shops[1].Name},
+		{"admin channel, another shop", secret, cfg.AdminChannel, "breakdown nrr " + cfg.Shops()[1].ID, 200, cfg.Shops()[1].Name},
 		{"refused elsewhere", secret, "C0NOBODY00", "status", 200, "isn't linked to any shop"},
 		{"bad signature", "wrong", shop.Channel, "status", 401, "Unauthorized"},
 	}
