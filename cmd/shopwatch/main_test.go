@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // result is what one run of the command line did.
@@ -302,5 +305,49 @@ func TestHelp(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestProcessFor: in its own process, a short command gets a context that
+// cannot be cancelled and runs without the collector; the other commands
+// are cancelled by SIGINT. The tests' run (not its own process) changes
+// nothing.
+func TestProcessFor(t *testing.T) {
+	defer func(was bool) { ownProcess = was }(ownProcess)
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	debug.SetGCPercent(100)
+
+	ownProcess = false
+	ctx, done := processFor(t.Context(), "metrics")
+	done()
+	if ctx != t.Context() || debug.SetGCPercent(100) != 100 {
+		t.Error("run in the tests' process changed the context or the collector")
+	}
+
+	ownProcess = true
+	for name := range shortCommands {
+		ctx, done := processFor(context.Background(), name)
+		if ctx.Done() != nil {
+			t.Errorf("%s: the context can be cancelled: each query would start goroutines to watch it", name)
+		}
+		if gc := debug.SetGCPercent(100); gc != -1 {
+			t.Errorf("%s: the collector is on (GOGC %d)", name, gc)
+		}
+		done()
+	}
+
+	ctx, done = processFor(context.Background(), "serve")
+	defer done()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve's context was not cancelled by SIGINT")
+	}
+	if gc := debug.SetGCPercent(100); gc != 100 {
+		t.Errorf("serve runs with GOGC %d", gc)
 	}
 }
