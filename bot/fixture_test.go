@@ -229,25 +229,6 @@ func MustFixtureDB(tb testing.TB) (*store.DB, string) {
 	return mustFixtureDBWith(tb, cfg)
 }
 
-// MustImageConfig returns the config of text as the config cache gives it
-// to short commands: read back from its image, its shops decoded as they
-// are looked up.
-func MustImageConfig(tb testing.TB, text string) *rules.Config {
-	tb.Helper()
-	cfg, err := rules.ParseConfig([]byte(text))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	img, err := cfg.MarshalBinary()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if cfg, err = rules.UnmarshalConfig(img); err != nil {
-		tb.Fatal(err)
-	}
-	return cfg
-}
-
 // mustFixtureDBWith is MustFixtureDB with the given config, which must be
 // the fixture's, opened for the given shops only (store.Options.Shops).
 func mustFixtureDBWith(tb testing.TB, cfg *rules.Config, shops ...string) (*store.DB, string) {

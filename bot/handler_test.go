@@ -13,6 +13,7 @@ import (
 
 	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store"
+	"github.com/shopwatch/shopwatch/store/storetest"
 )
 
 // MustCheckReply checks what every reply must be: never blank, within
@@ -160,7 +161,7 @@ func TestAuthorization(t *testing.T) {
 		// its image, decoding only the shops a command needs, and the
 		// store opened for the shops the command's words name.
 		t.Run(tt.name+", as ask", func(t *testing.T) {
-			cfg := MustImageConfig(t, fixtureConfig)
+			cfg := storetest.ImageConfig(t, fixtureConfig)
 			db, _ := mustFixtureDBWith(t, cfg, strings.Fields(tt.text)...)
 			r := MustHandler(t, db).Answer(context.Background(), Request{Text: tt.text, ChannelID: tt.channel, UserID: "U0TESTER1"})
 			checkAuthorization(t, r, tt.kind, tt.want, tt.never)

@@ -45,6 +45,20 @@ inbox: /srv/inbox
 sync: {every: 30m, overlap: 5m, backfill: 30d}
 `
 
+// mustImage parses config text and returns it and its image.
+func mustImage(t *testing.T, text string) (*Config, []byte) {
+	t.Helper()
+	cfg, err := ParseConfig([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := cfg.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, img
+}
+
 // withoutZones returns c's shops' zone names and clears the zones, which
 // are loaded anew by each read and so not comparable by pointer.
 func withoutZones(c *Config) []string {
@@ -116,14 +130,7 @@ func TestConfigImageFields(t *testing.T) {
 }
 
 func TestConfigImageCorrupt(t *testing.T) {
-	cfg, err := ParseConfig([]byte(fullConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := cfg.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, img := mustImage(t, fullConfig)
 	// Every cut is refused (the last byte is part of the last shop).
 	for n := range len(img) {
 		if _, err := UnmarshalConfig(img[:n]); err == nil {
@@ -155,14 +162,7 @@ func TestConfigImageCorrupt(t *testing.T) {
 // looked up, each once, and equal to the parsed ones in any order of
 // lookups.
 func TestConfigImageLazy(t *testing.T) {
-	want, err := ParseConfig([]byte(fullConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := want.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
+	want, img := mustImage(t, fullConfig)
 	same := func(t *testing.T, got, want *Shop) {
 		t.Helper()
 		if got.Location.String() != want.Location.String() {
@@ -227,14 +227,7 @@ func TestConfigImageLazy(t *testing.T) {
 // TestConfigImageLazyConcurrent looks shops up from many goroutines at
 // once, as the bot's handlers do (run it with -race).
 func TestConfigImageLazyConcurrent(t *testing.T) {
-	want, err := ParseConfig([]byte(fullConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := want.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, img := mustImage(t, fullConfig)
 	got, err := UnmarshalConfig(img)
 	if err != nil {
 		t.Fatal(err)
@@ -271,20 +264,13 @@ func TestConfigImageLazyConcurrent(t *testing.T) {
 // read of the image, naming the shop, as parsing the file would; the
 // shops are not decoded for that.
 func TestConfigImageUnknownZone(t *testing.T) {
-	cfg, err := ParseConfig([]byte(fullConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := cfg.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The first shop's zone, renamed (same length): the skip of the
-	// records must load every shop's zone, not only the looked-up ones.
+	_, img := mustImage(t, fullConfig)
+	// The last shop's zone, renamed (same length): the skip of the records
+	// must load every shop's zone, not only the looked-up ones'.
 	at := bytes.LastIndex(img, []byte("Asia/Bangkok"))
 	bad := append([]byte(nil), img...)
 	copy(bad[at:], "Asia/Bangkox")
-	_, err = UnmarshalConfig(bad)
+	_, err := UnmarshalConfig(bad)
 	if err == nil || !strings.Contains(err.Error(), "shop 7495004") || !strings.Contains(err.Error(), "Asia/Bangkox") {
 		t.Errorf("err = %v, want the shop and its unknown zone named", err)
 	}

@@ -200,18 +200,7 @@ func TestOpenForSomeShops(t *testing.T) {
 // they are looked up.
 func mustOpenImageAt(tb testing.TB, path, config string, shops ...string) *DB {
 	tb.Helper()
-	cfg, err := rules.ParseConfig([]byte(config))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	img, err := cfg.MarshalBinary()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if cfg, err = rules.UnmarshalConfig(img); err != nil {
-		tb.Fatal(err)
-	}
-	db, err := Open(tb.Context(), Options{DSN: path, Config: cfg, Shops: shops})
+	db, err := Open(tb.Context(), Options{DSN: path, Config: storetest.ImageConfig(tb, config), Shops: shops})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/shopwatch/shopwatch/rules"
 )
 
 // Environment variables the helpers read.
@@ -153,4 +155,23 @@ func dbName(test string) string {
 		base = base[:40]
 	}
 	return fmt.Sprintf("t_%s_%s", base, hex.EncodeToString(r[:]))
+}
+
+// ImageConfig parses config text and returns it as shopwatch's short
+// commands get it from the config cache: read back from its image
+// (rules.Config.MarshalBinary), its shops decoded as they are looked up.
+func ImageConfig(tb testing.TB, text string) *rules.Config {
+	tb.Helper()
+	cfg, err := rules.ParseConfig([]byte(text))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	img, err := cfg.MarshalBinary()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if cfg, err = rules.UnmarshalConfig(img); err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
 }
