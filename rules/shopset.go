@@ -65,7 +65,7 @@ func (ss *shopSet) all() []*Shop {
 		ss.list, ss.byID = ss.img.decodeAll(ss.byID)
 		ss.img = nil
 	}
-	return ss.list
+	return slices.Clip(ss.list) // a caller's append cannot reach another's
 }
 
 // record reads one shop record into s, without its zone.
@@ -127,5 +127,5 @@ func (im *shopImage) decodeAll(decoded map[string]*Shop) ([]*Shop, map[string]*S
 		list = append(list, s)
 		byID[s.ID] = s
 	}
-	return slices.Clip(list), byID
+	return list, byID
 }
