@@ -59,6 +59,21 @@ func (db *conn) query(ctx context.Context, query string, args ...any) (*sql.Rows
 	return s.QueryContext(ctx, args...)
 }
 
+// eachRow runs a query and calls row with each of its rows.
+func (db *conn) eachRow(ctx context.Context, query string, args []any, row func(*sql.Rows) error) error {
+	rows, err := db.query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // scanRow runs a query of one row and scans it into dest.
 func (db *conn) scanRow(ctx context.Context, query string, args []any, dest ...any) error {
 	s, err := db.prepared(ctx, query)

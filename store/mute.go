@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -106,19 +107,26 @@ func (db *Alerts) Mutes(ctx context.Context, shopID string, now time.Time) ([]Mu
 	if err != nil {
 		return nil, err
 	}
-	var rows []muteRow
-	err = db.orm(ctx).Where("shop = ? AND until_at > ?", ref.key, now.UnixMilli()).
-		Order("metric <> 'all', metric").Find(&rows).Error
+	var out []Mute
+	err = db.eachRow(ctx, qMutes, []any{ref.key, now.UnixMilli()}, func(rows *sql.Rows) error {
+		m := Mute{ShopID: shopID}
+		var until, at int64
+		if err := rows.Scan(&m.Metric, &until, &at, &m.By, &m.Channel); err != nil {
+			return err
+		}
+		m.Until, m.At = time.UnixMilli(until), time.UnixMilli(at)
+		out = append(out, m)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: mutes %s: %w", shopID, err)
 	}
-	var out []Mute
-	for _, r := range rows {
-		out = append(out, Mute{ShopID: shopID, Metric: r.Metric, Until: time.UnixMilli(r.UntilAt), At: time.UnixMilli(r.CreatedAt),
-			By: r.CreatedBy, Channel: r.Channel})
-	}
 	return out, nil
 }
+
+// qMutes reads a shop's mutes in force (plain SQL, as the slash commands'
+// other reads), those of every metric first.
+const qMutes = `SELECT metric, until_at, created_at, created_by, channel FROM mutes WHERE shop = ? AND until_at > ? ORDER BY metric <> 'all', metric`
 
 // Muted reports whether the shop's metric is muted at now, and until when
 // (the latest end among the mutes that cover it).

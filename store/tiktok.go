@@ -333,46 +333,61 @@ func (s SyncStatus) Stale(now time.Time, maxAge time.Duration) bool {
 // maxRejectsListed bounds SyncStatus.RejectedRecords.
 const maxRejectsListed = 10
 
+// The sync status reads, plain SQL (as the slash commands' other reads):
+// gorm's reflection over the rows cost more than the reads.
+const (
+	qSyncStates       = `SELECT shop, kind, cursor_at, last_attempt_at, last_success_at, last_failure_at, error, records FROM sync_state`
+	qSyncRejectCounts = `SELECT shop, kind, COUNT(*) FROM sync_rejects`
+	qSyncRejects      = `SELECT record_id, problem, seen_at FROM sync_rejects WHERE shop = ? AND kind = ? ORDER BY seen_at DESC, record_id LIMIT ?`
+)
+
 // SyncStatuses returns the sync status of every configured shop that has
 // one (shopID "") or of one shop, by shop in config order and then by kind
 // (orders, returns, chats). Shops that never synced have no entries.
 func (db *Grants) SyncStatuses(ctx context.Context, shopID string) ([]SyncStatus, error) {
-	g := db.orm(ctx)
-	states, rejects := g.Model(&syncStateRow{}), g.Model(&syncRejectRow{})
+	where, args := "", []any(nil)
 	if shopID != "" {
 		ref, err := db.shop(shopID)
 		if err != nil {
 			return nil, err
 		}
-		states, rejects = states.Where("shop = ?", ref.key), rejects.Where("shop = ?", ref.key)
-	}
-	var rows []syncStateRow
-	if err := states.Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store: sync statuses: %w", err)
+		where, args = " WHERE shop = ?", []any{ref.key}
 	}
 	type skey struct {
 		shop int64
 		kind Kind
 	}
 	byKey := map[skey]*SyncStatus{}
-	for _, r := range rows {
-		s := &SyncStatus{Kind: Kind(r.Kind), Cursor: msTime(r.CursorAt), LastAttempt: msTime(r.LastAttemptAt),
-			LastSuccess: msTime(r.LastSuccessAt), LastFailure: msTime(r.LastFailureAt), Error: r.Error, Records: r.Records}
-		byKey[skey{r.Shop, s.Kind}] = s
+	err := db.eachRow(ctx, qSyncStates+where, args, func(rows *sql.Rows) error {
+		var shop int64
+		var kind string
+		var cursor, attempt, success, failure *int64
+		s := &SyncStatus{}
+		if err := rows.Scan(&shop, &kind, &cursor, &attempt, &success, &failure, &s.Error, &s.Records); err != nil {
+			return err
+		}
+		s.Kind, s.Cursor, s.LastAttempt, s.LastSuccess, s.LastFailure = Kind(kind), msTime(cursor), msTime(attempt), msTime(success), msTime(failure)
+		byKey[skey{shop, s.Kind}] = s
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: sync statuses: %w", err)
 	}
 	// The rejected records' counts, in one read.
-	var counts []struct {
-		Shop int64
-		Kind string
-		N    int
-	}
-	if err := rejects.Select("shop, kind, COUNT(*) AS n").Group("shop, kind").Scan(&counts).Error; err != nil {
-		return nil, fmt.Errorf("store: sync rejects: %w", err)
-	}
-	for _, c := range counts {
-		if s, ok := byKey[skey{c.Shop, Kind(c.Kind)}]; ok {
-			s.Rejected = c.N
+	err = db.eachRow(ctx, qSyncRejectCounts+where+" GROUP BY shop, kind", args, func(rows *sql.Rows) error {
+		var shop int64
+		var kind string
+		var n int
+		if err := rows.Scan(&shop, &kind, &n); err != nil {
+			return err
 		}
+		if s, ok := byKey[skey{shop, Kind(kind)}]; ok {
+			s.Rejected = n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: sync rejects: %w", err)
 	}
 	var shops []*rules.Shop
 	if shopID == "" {
@@ -408,13 +423,18 @@ func (db *Grants) syncRejects(ctx context.Context, shop int64, s *SyncStatus) er
 	if s.Rejected == 0 {
 		return nil
 	}
-	var rows []syncRejectRow
-	err := db.orm(ctx).Where("shop = ? AND kind = ?", shop, string(s.Kind)).Order("seen_at DESC, record_id").Limit(maxRejectsListed).Find(&rows).Error
+	err := db.eachRow(ctx, qSyncRejects, []any{shop, string(s.Kind), maxRejectsListed}, func(rows *sql.Rows) error {
+		var r SyncReject
+		var at int64
+		if err := rows.Scan(&r.RecordID, &r.Problem, &at); err != nil {
+			return err
+		}
+		r.At = time.UnixMilli(at)
+		s.RejectedRecords = append(s.RejectedRecords, r)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("store: sync rejects: %w", err)
-	}
-	for _, r := range rows {
-		s.RejectedRecords = append(s.RejectedRecords, SyncReject{RecordID: r.RecordID, Problem: r.Problem, At: time.UnixMilli(r.SeenAt)})
 	}
 	return nil
 }
