@@ -155,3 +155,32 @@ func TestExplainMatchesBreakdowns(t *testing.T) {
 		}
 	}
 }
+
+// TestBreakdownResultIsTheReports: a breakdown's Result is the metric as
+// the report computes it, from the record kinds the metric reads only, on
+// dates across the scenario, including dates with no reviews.
+func TestBreakdownResultIsTheReports(t *testing.T) {
+	db := loadScenario(t)
+	ctx := context.Background()
+	for _, shop := range []string{"7495001", "7495002"} {
+		for d := rules.DateDay(2026, 10, 1); d <= rules.DateDay(2026, 11, 10); d += 3 {
+			r, err := db.Report(ctx, shop, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, metric := range BreakdownMetrics {
+				b, err := db.Breakdown(ctx, shop, metric, d, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := r.Results[b.Metric]
+				// The report judges the inputs' freshness; a breakdown does not.
+				want.Level, want.Computed, want.Gaps = "", "", nil
+				b.Result.Level, b.Result.Computed, b.Result.Gaps = "", "", nil
+				if !reflect.DeepEqual(b.Result, want) {
+					t.Errorf("shop %s %s %s: breakdown result\n%+v\nreport's\n%+v", shop, d, metric, b.Result, want)
+				}
+			}
+		}
+	}
+}
