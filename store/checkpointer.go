@@ -38,7 +38,7 @@ func startCheckpointer(ctx context.Context, path string, log *slog.Logger, runs 
 	if path == "" {
 		return nil
 	}
-	db, err := sql.Open(sqliteDriver, sqliteDSN(path))
+	db, err := sql.Open(sqliteDriver, sqliteDSN(path, false))
 	if err != nil {
 		return nil
 	}

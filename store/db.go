@@ -42,6 +42,13 @@ type Options struct {
 	// registers the rest then (shops.go): it changes the cost, not what
 	// the store answers.
 	Shops []string
+	// MapFile makes SQLite read the database file through a memory map
+	// (PRAGMA mmap_size, up to the driver's 2 GB) rather than copying each
+	// page it reads into a page cache of fresh memory: for a short-lived
+	// process, whose every fresh page is a fault (sqliteDSN). An I/O error
+	// while reading the map is a crash rather than an error: serve and
+	// imports read as before. PostgreSQL ignores it.
+	MapFile bool
 }
 
 func (o *Options) validate() error {
@@ -126,7 +133,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, err
 	}
 	pg := IsPostgres(opts.DSN)
-	dialector := gorm.Dialector(&sqlite.Dialector{DriverName: sqliteDriver, DSN: sqliteDSN(opts.DSN)})
+	dialector := gorm.Dialector(&sqlite.Dialector{DriverName: sqliteDriver, DSN: sqliteDSN(opts.DSN, opts.MapFile)})
 	if pg {
 		conn, err := openPostgres(opts.DSN)
 		if err != nil {
@@ -199,9 +206,18 @@ const serviceCacheKiB = 16000
 // pragma changes only an empty database.
 const newDBPageSize = 8192
 
-// sqliteDSN adds the pragmas shopwatch relies on. The glebarez driver takes
-// them as _pragma parameters; mattn-style ?_journal_mode= is ignored by it.
-func sqliteDSN(path string) string {
+// mapSize is the mmap_size of a store opened with MapFile: as much of the
+// file as the driver maps (its SQLITE_MAX_MMAP_SIZE, 2 GB, caps it); pages
+// past it are read as before. On the 2.6 GB database of 1,000 shops and 10M
+// order lines, medians of 40 alternated runs of each short command, without
+// and with it: metrics 31.1 to 30.4 ms, breakdown 33.4 to 31.1 ms, ask 31.6
+// to 30.4 ms (a breakdown reads the most pages).
+const mapSize = 1 << 31
+
+// sqliteDSN adds the pragmas shopwatch relies on, and mmap_size when
+// mapFile (Options.MapFile). The glebarez driver takes them as _pragma
+// parameters; mattn-style ?_journal_mode= is ignored by it.
+func sqliteDSN(path string, mapFile bool) string {
 	q := url.Values{}
 	for _, p := range []string{
 		fmt.Sprintf("page_size(%d)", newDBPageSize), // before WAL mode, which fixes it
@@ -214,6 +230,9 @@ func sqliteDSN(path string) string {
 		"journal_size_limit(67108864)", // truncate the WAL to 64 MB after a checkpoint
 	} {
 		q.Add("_pragma", p)
+	}
+	if mapFile {
+		q.Add("_pragma", fmt.Sprintf("mmap_size(%d)", mapSize))
 	}
 	q.Set("_txlock", "immediate")
 	sep := "?"

@@ -83,6 +83,7 @@ type env struct {
 	getenv         func(string) string
 	clock          clockwork.Clock
 	log            *slog.Logger
+	short          bool // the command is one of shortCommands
 }
 
 // errUsage marks an error whose message is usage help.
@@ -137,6 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "shopwatch: unknown command %q\n\n%s", name, usage)
 		return 2
 	}
+	e.short = shortCommands[name]
 	ctx, done := processFor(ctx, name)
 	defer done()
 	if err := cmd(ctx, e, g, rest); err != nil {
@@ -214,13 +216,14 @@ func loadConfig(path string) (*rules.Config, error) {
 
 // openDB opens the store. A command about some shops only names them:
 // the store then reads just their rows of the shops table when it opens
-// (store.Options.Shops).
+// (store.Options.Shops). A short command's store reads its SQLite file
+// through a memory map (store.Options.MapFile).
 func openDB(ctx context.Context, e *env, g globals, shops ...string) (*store.DB, error) {
 	cfg, err := loadConfigCached(e.getenv, g.config)
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, store.Options{DSN: g.db, Config: cfg, Logger: e.log, Clock: e.clock, Shops: shops})
+	return store.Open(ctx, store.Options{DSN: g.db, Config: cfg, Logger: e.log, Clock: e.clock, Shops: shops, MapFile: e.short})
 }
 
 // shopDay resolves --shop and --date: the date defaults to the shop's
