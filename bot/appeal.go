@@ -145,7 +145,7 @@ func (h *Handler) appealTarget(ctx context.Context, req Request, sc scope, kind 
 		ambiguous := ""
 		for i := len(rest); i > 0 && shop == nil; i-- {
 			arg := strings.Join(rest[:i], " ")
-			switch found, _ := sc.find(h.cfg, arg); {
+			switch found, _ := sc.find(arg); {
 			case len(found) == 1:
 				shop, words = found[0], rest[i:]
 			case len(found) > 1 && ambiguous == "":

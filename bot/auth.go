@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/shopwatch/shopwatch/rules"
@@ -14,7 +15,7 @@ import (
 // its shop by id finds it without the config decoding every shop.
 type scope struct {
 	all     bool          // the admin channel, or a local request
-	cfg     *rules.Config // every shop, when all
+	cfg     *rules.Config // the shops by id, and every shop when all
 	channel string
 	shops   []*rules.Shop // the visible shops, when not all
 }
@@ -72,15 +73,10 @@ func isDM(channel string) bool {
 // find returns the visible shops that arg names: the shop with that id, or
 // those whose name contains arg (ignoring case). known reports whether arg
 // is the id of a configured shop, visible or not.
-func (sc scope) find(cfg *rules.Config, arg string) (found []*rules.Shop, known bool) {
-	if s, ok := cfg.Shop(arg); ok {
-		if sc.all {
+func (sc scope) find(arg string) (found []*rules.Shop, known bool) {
+	if s, ok := sc.cfg.Shop(arg); ok {
+		if sc.all || slices.Contains(sc.shops, s) { // a shop is one *Shop
 			return []*rules.Shop{s}, true
-		}
-		for _, s := range sc.shops {
-			if s.ID == arg {
-				return []*rules.Shop{s}, true
-			}
 		}
 		return nil, true
 	}
@@ -104,7 +100,7 @@ func (h *Handler) shop(req Request, sc scope, arg, example string) (*rules.Shop,
 		}
 		return nil, h.askWhich(req, shops, "This channel sees "+templates.Plural(len(shops), "shop", "shops")+".", example)
 	}
-	found, _ := sc.find(h.cfg, arg)
+	found, _ := sc.find(arg)
 	switch len(found) {
 	case 1:
 		return found[0], nil

@@ -44,7 +44,7 @@ func (h *Handler) breakdown(ctx context.Context, req Request, args []string) (Re
 	}
 	shopArg, days := "", 0
 	for _, a := range args[1:] {
-		_, known := sc.find(h.cfg, a)
+		_, known := sc.find(a)
 		if n, ok := parseDays(a); ok && !known {
 			if days != 0 {
 				return h.commandUsage(req, form, "Give the number of days once.")

@@ -96,7 +96,7 @@ func (h *Handler) tips(ctx context.Context, req Request, args []string) (Reply, 
 	if cause, err := rules.ParseCause(arg); err == nil {
 		return h.causeTips(req, cause.String(), cause.Description())
 	}
-	if found, known := sc.find(h.cfg, raw); known || len(found) > 0 {
+	if found, known := sc.find(raw); known || len(found) > 0 {
 		shop, err := h.shop(req, sc, raw, "tips SHOP")
 		if err != nil {
 			return Reply{}, err

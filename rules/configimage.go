@@ -242,31 +242,27 @@ func (r *imageReader) fail(what string) {
 	r.s = ""
 }
 
-// uint reads a varint as binary.Uvarint does.
+// head is the next bytes of the image, at most n: encoding/binary reads
+// numbers from them (a copy of at most 10 bytes, on the stack).
+func (r *imageReader) head(n int) []byte { return []byte(r.s[:min(n, len(r.s))]) }
+
 func (r *imageReader) uint() uint64 {
-	var v uint64
-	for i := 0; i < len(r.s) && i < binary.MaxVarintLen64; i++ {
-		b := r.s[i]
-		if b < 0x80 {
-			if i == binary.MaxVarintLen64-1 && b > 1 {
-				break // overflow
-			}
-			r.s = r.s[i+1:]
-			return v | uint64(b)<<(7*i)
-		}
-		v |= uint64(b&0x7f) << (7 * i)
+	v, n := binary.Uvarint(r.head(binary.MaxVarintLen64))
+	if n <= 0 {
+		r.fail("number")
+		return 0
 	}
-	r.fail("number")
-	return 0
+	r.s = r.s[n:]
+	return v
 }
 
-// int reads a zig-zag varint as binary.Varint does.
 func (r *imageReader) int() int {
-	u := r.uint()
-	v := int64(u >> 1)
-	if u&1 != 0 {
-		v = ^v
+	v, n := binary.Varint(r.head(binary.MaxVarintLen64))
+	if n <= 0 {
+		r.fail("number")
+		return 0
 	}
+	r.s = r.s[n:]
 	return int(v)
 }
 
@@ -285,12 +281,9 @@ func (r *imageReader) float() float64 {
 		r.fail("float")
 		return 0
 	}
-	var u uint64
-	for i := 7; i >= 0; i-- {
-		u = u<<8 | uint64(r.s[i])
-	}
+	v := math.Float64frombits(binary.LittleEndian.Uint64(r.head(8)))
 	r.s = r.s[8:]
-	return math.Float64frombits(u)
+	return v
 }
 
 func (r *imageReader) str() string {

@@ -46,15 +46,15 @@ sync: {every: 30m, overlap: 5m, backfill: 30d}
 `
 
 // mustImage parses config text and returns it and its image.
-func mustImage(t *testing.T, text string) (*Config, []byte) {
-	t.Helper()
+func mustImage(tb testing.TB, text string) (*Config, []byte) {
+	tb.Helper()
 	cfg, err := ParseConfig([]byte(text))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	img, err := cfg.MarshalBinary()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return cfg, img
 }
@@ -73,14 +73,7 @@ func withoutZones(c *Config) []string {
 func TestConfigImageRoundTrip(t *testing.T) {
 	for name, text := range map[string]string{"every setting": fullConfig, "sample": sampleConfig, "minimal": "shops:\n  - {id: \"1\", timezone: UTC}\n"} {
 		t.Run(name, func(t *testing.T) {
-			want, err := ParseConfig([]byte(text))
-			if err != nil {
-				t.Fatal(err)
-			}
-			img, err := want.MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
+			want, img := mustImage(t, text)
 			got, err := UnmarshalConfig(img)
 			if err != nil {
 				t.Fatal(err)
@@ -286,14 +279,7 @@ func BenchmarkUnmarshalConfig(b *testing.B) {
 	for i := range 1000 {
 		fmt.Fprintf(&text, "  - {id: \"%d\", name: \"Shop %d\", timezone: %s, channel: C%07d}\n", 7495001+i, i, zones[i%len(zones)], i)
 	}
-	cfg, err := ParseConfig([]byte(text.String()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	img, err := cfg.MarshalBinary()
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, img := mustImage(b, text.String())
 	b.Run("one shop", func(b *testing.B) { // a short command's
 		b.ReportAllocs()
 		for b.Loop() {

@@ -31,11 +31,14 @@ func (b *Breakdown) Top(n int) *Breakdown {
 		return b
 	}
 	t := *b
-	t.Products = t.Products[:min(n, len(t.Products)):min(n, len(t.Products))]
-	t.Causes = t.Causes[:min(n, len(t.Causes)):min(n, len(t.Causes))]
-	t.Hours = t.Hours[:min(n, len(t.Hours)):min(n, len(t.Hours))]
-	t.Waiting = t.Waiting[:min(n, len(t.Waiting)):min(n, len(t.Waiting))]
+	t.Products, t.Causes, t.Hours, t.Waiting = head(t.Products, n), head(t.Causes, n), head(t.Hours, n), head(t.Waiting, n)
 	return &t
+}
+
+// head is s's first n elements, with no room to append into s's array.
+func head[T any](s []T, n int) []T {
+	n = min(n, len(s))
+	return s[:n:n]
 }
 
 // ProductCount is one product's share of a numerator. Messages in the

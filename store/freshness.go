@@ -103,20 +103,16 @@ func kindInput(kind string, kd []kindDay, day rules.Day, imported time.Time, fir
 
 // kindDays reads a kind's dates from to through (kindQueries).
 func (db *Records) kindDays(ctx context.Context, query string, shop int64, from, through rules.Day) ([]kindDay, error) {
-	rows, err := db.query(ctx, query, shop, int64(from), int64(through))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []kindDay
-	for rows.Next() {
+	err := db.eachRow(ctx, query, []any{shop, int64(from), int64(through)}, func(rows *sql.Rows) error {
 		var d kindDay
 		if err := rows.Scan(&d.day, &d.has, &d.rate); err != nil {
-			return nil, err
+			return err
 		}
 		out = append(out, d)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // lastImports returns when each record kind of the shop was last imported.

@@ -345,13 +345,15 @@ const (
 // one (shopID "") or of one shop, by shop in config order and then by kind
 // (orders, returns, chats). Shops that never synced have no entries.
 func (db *Grants) SyncStatuses(ctx context.Context, shopID string) ([]SyncStatus, error) {
-	where, args := "", []any(nil)
-	if shopID != "" {
+	where, args, shops := "", []any(nil), []*rules.Shop(nil)
+	if shopID == "" {
+		shops = db.cfg.Shops()
+	} else {
 		ref, err := db.shop(shopID)
 		if err != nil {
 			return nil, err
 		}
-		where, args = " WHERE shop = ?", []any{ref.key}
+		where, args, shops = " WHERE shop = ?", []any{ref.key}, []*rules.Shop{ref.shop}
 	}
 	type skey struct {
 		shop int64
@@ -388,13 +390,6 @@ func (db *Grants) SyncStatuses(ctx context.Context, shopID string) ([]SyncStatus
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: sync rejects: %w", err)
-	}
-	var shops []*rules.Shop
-	if shopID == "" {
-		shops = db.cfg.Shops()
-	} else {
-		s, _ := db.cfg.Shop(shopID) // db.shop found it above
-		shops = []*rules.Shop{s}
 	}
 	var out []SyncStatus
 	for _, cs := range shops {
