@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -23,9 +24,18 @@ import (
 // The production binary has no such switch: only tests can fake its time.
 const serveChildEnv = "SHOPWATCH_TEST_SERVE_CHILD"
 
+// mainChildEnv, when set, makes the test binary shopwatch itself, as main
+// runs it (ownProcess): its arguments are those after "--".
+const mainChildEnv = "SHOPWATCH_TEST_MAIN_CHILD"
+
 func TestMain(m *testing.M) {
 	if start := os.Getenv(serveChildEnv); start != "" {
 		os.Exit(serveChild(start))
+	}
+	if os.Getenv(mainChildEnv) != "" {
+		ownProcess = true
+		args := os.Args[slices.Index(os.Args, "--")+1:]
+		os.Exit(run(context.Background(), args, os.Stdout, os.Stderr, os.Getenv))
 	}
 	os.Exit(m.Run())
 }
