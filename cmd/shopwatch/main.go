@@ -44,6 +44,14 @@ func main() {
 // any program: its reads need no cleanup, and a write it makes (ask's
 // mute) is one transaction, rolled back.
 //
+// An import collects when its heap has grown to five times what it holds
+// (GOGC 400) rather than twice: what it holds is a few batches, about 2 MB,
+// so the default collected every 2 MB of garbage, 122 times in a 585k-row
+// chats import. On the 1M data set the returns import took 142 ms against
+// 156 ms, the chats 3.27 against 3.46 s (medians of alternated runs); the
+// 5M orders 21.9 against 27.2 s, its peak RSS 116 MB against 93 MB. A limit
+// of importHeapLimit makes it collect more often before it grows further.
+//
 // The other commands are cancelled by SIGINT and SIGTERM, and stop cleanly.
 func processFor(ctx context.Context, name string) (context.Context, func()) {
 	if !ownProcess {
@@ -54,8 +62,18 @@ func processFor(ctx context.Context, name string) (context.Context, func()) {
 		debug.SetMemoryLimit(512 << 20) // the collector runs again near it
 		return ctx, func() {}
 	}
+	if name == "import" {
+		debug.SetGCPercent(importGCPercent)
+		debug.SetMemoryLimit(importHeapLimit)
+	}
 	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 }
+
+// The import command's collector settings (processFor).
+const (
+	importGCPercent = 400
+	importHeapLimit = 64 << 20
+)
 
 const usage = `usage: shopwatch [--db PATH] [--config FILE] COMMAND [ARGS]
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -336,6 +337,13 @@ func TestProcessFor(t *testing.T) {
 		}
 		done()
 	}
+
+	ctx, done = processFor(context.Background(), "import")
+	if gc, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1); gc != importGCPercent || limit != importHeapLimit {
+		t.Errorf("import runs with GOGC %d and a limit of %d bytes, want %d and %d", gc, limit, importGCPercent, importHeapLimit)
+	}
+	done()
+	debug.SetMemoryLimit(math.MaxInt64)
 
 	ctx, done = processFor(context.Background(), "serve")
 	defer done()
