@@ -42,6 +42,18 @@ func (t target) upsertRowsSQL(n int) string {
 	return t.upsertFrom("VALUES " + strings.Repeat(row+", ", n-1) + row)
 }
 
+// replaces reports whether the target's upsert replaces a stored row
+// (DO UPDATE with the new values), rather than keeping it or adding to it.
+func (t target) replaces() bool { return !t.nothing && !t.add && t.keys < len(t.cols) }
+
+// insertNewRowsSQL inserts n rows from one parameter per value, leaving
+// alone those whose key is stored, under SQLite's OR FAIL (sqliteraw.go).
+func (t target) insertNewRowsSQL(n int) string {
+	row := "(" + strings.Repeat("?, ", len(t.cols)-1) + "?)"
+	return fmt.Sprintf("INSERT OR FAIL INTO %s (%s) VALUES %s ON CONFLICT (%s) DO NOTHING",
+		t.name, strings.Join(t.cols, ", "), strings.Repeat(row+", ", n-1)+row, strings.Join(t.cols[:t.keys], ", "))
+}
+
 // rawChunk is how many rows one statement of the direct SQLite path writes:
 // binding stays per value, but the statement's own cost is shared.
 const rawChunk = 32
