@@ -65,8 +65,8 @@ type rawUpserter struct {
 	inserted, upserted int
 }
 
-// rawTarget is one target's statements, each for one row and for rawChunk
-// rows (indexed by chunkIndex).
+// rawTarget is one target's statements: [0] for one row, [1] for rawChunk
+// rows.
 type rawTarget struct {
 	upsert [2]*rawStmt
 	insert [2]*rawStmt // nil when the upsert itself writes new rows only
