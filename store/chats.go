@@ -137,8 +137,12 @@ func (r *turnRebuilder) start(ctx context.Context, q execer) (bool, error) {
 			return false, fmt.Errorf("list stale conversations: %w", err)
 		}
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO chat_turns_work (conversation_id)
-SELECT DISTINCT conversation_id FROM chat_turns_stale WHERE id <= ?`, r.upTo); err != nil {
+	// The list's key drops the repeats (a row per message of a listed
+	// conversation), rather than a DISTINCT, which would sort them in a
+	// b-tree of its own first: 585k rows took 0.29 s against 0.43 s in the
+	// sqlite3 shell.
+	if _, err := q.ExecContext(ctx, `INSERT OR IGNORE INTO chat_turns_work (conversation_id)
+SELECT conversation_id FROM chat_turns_stale WHERE id <= ?`, r.upTo); err != nil {
 		return false, fmt.Errorf("list stale conversations: %w", err)
 	}
 	return true, nil
