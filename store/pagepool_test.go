@@ -89,15 +89,7 @@ func TestPagePool(t *testing.T) {
 		t.Errorf("UsePagePool after SQLite's first open = %v, %v; want %v", ok, err, errSQLiteInUse)
 	}
 	got := MustOpenAt(t, pooled, poolTestConfig)
-	for _, q := range []string{
-		"SELECT order_id, shop, created_at, created_day, COALESCE(delivered_at, -1), COALESCE(delivered_day, -1), status, products FROM orders ORDER BY order_id",
-		"SELECT shop, day, created, delivered FROM shop_days ORDER BY shop, day",
-		"SELECT shop, product_id, name FROM products ORDER BY shop, product_id",
-		"SELECT review_id, causes, text, tags FROM reviews ORDER BY review_id",
-		"SELECT return_id, fault, category, classified, status, type FROM returns ORDER BY return_id",
-		"SELECT message_id, conversation_id, shop, sender, sent_at FROM chat_messages ORDER BY message_id",
-		"SELECT conversation_id, seq, start_at, COALESCE(reply_at, -1) FROM chat_turns ORDER BY conversation_id, seq",
-	} {
+	for _, q := range importedRows {
 		if a, b := dump(t, plain, q), dump(t, got, q); a != b || a == "" {
 			t.Errorf("%s: the pooled import differs (%d against %d bytes)", q, len(b), len(a))
 		}

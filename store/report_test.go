@@ -179,19 +179,23 @@ func TestPortableImportMatches(t *testing.T) {
 	portable := MustOpen(t, testConfig)
 	portable.portableImport = true
 	loadScenarioInto(t, portable)
-	for _, q := range []string{
-		"SELECT order_id, shop, created_at, created_day, COALESCE(delivered_at, -1), COALESCE(delivered_day, -1), status, products FROM orders ORDER BY order_id",
-		"SELECT shop, day, created, delivered FROM shop_days ORDER BY shop, day",
-		"SELECT shop, product_id, name FROM products ORDER BY shop, product_id",
-		"SELECT review_id, causes, text, tags FROM reviews ORDER BY review_id",
-		"SELECT return_id, fault, category, classified, status, type FROM returns ORDER BY return_id",
-		"SELECT conversation_id, seq, start_at, COALESCE(reply_at, -1) FROM chat_turns ORDER BY conversation_id, seq",
-	} {
+	for _, q := range importedRows {
 		a, b := dump(t, direct, q), dump(t, portable, q)
 		if a != b || a == "" {
 			t.Errorf("%s\ndirect:\n%s\nportable:\n%s", q, a, b)
 		}
 	}
+}
+
+// importedRows are queries of what imports write, in key order.
+var importedRows = []string{
+	"SELECT order_id, shop, created_at, created_day, COALESCE(delivered_at, -1), COALESCE(delivered_day, -1), status, products FROM orders ORDER BY order_id",
+	"SELECT shop, day, created, delivered FROM shop_days ORDER BY shop, day",
+	"SELECT shop, product_id, name FROM products ORDER BY shop, product_id",
+	"SELECT review_id, causes, text, tags FROM reviews ORDER BY review_id",
+	"SELECT return_id, fault, category, classified, status, type FROM returns ORDER BY return_id",
+	"SELECT message_id, conversation_id, shop, sender, sent_at FROM chat_messages ORDER BY message_id",
+	"SELECT conversation_id, seq, start_at, COALESCE(reply_at, -1) FROM chat_turns ORDER BY conversation_id, seq",
 }
 
 func dump(tb testing.TB, db *DB, query string) string {

@@ -14,13 +14,8 @@ import (
 // and the metrics match those of the same files imported in the tests'
 // process, which has no pool.
 func TestImportInItsOwnProcess(t *testing.T) {
-	env, dir := cliEnv(t)
-	demo := filepath.Join(dir, "demo")
-	if r := MustRunMain(t, env, "demo", demo, "--shops", "3", "--days", "40", "--orders-per-day", "20", "--end", "2026-11-20"); r.code != 0 {
-		t.Fatalf("demo: %s", r.stderr)
-	}
-	env["SHOPWATCH_CONFIG"] = filepath.Join(demo, "shopwatch.yaml")
-	own := map[string]string{"SHOPWATCH_CONFIG": env["SHOPWATCH_CONFIG"], "SHOPWATCH_DB": filepath.Join(dir, "own.db")}
+	env, demo := demoEnv(t)
+	own := map[string]string{"SHOPWATCH_CONFIG": env["SHOPWATCH_CONFIG"], "SHOPWATCH_DB": filepath.Join(t.TempDir(), "own.db")}
 	for _, kind := range []string{"orders", "reviews", "returns", "chats"} {
 		file := filepath.Join(demo, kind+".csv")
 		cmd := exec.Command(os.Args[0], "--", "import", kind, file)

@@ -249,13 +249,22 @@ func TestCommandErrors(t *testing.T) {
 	}
 }
 
-func TestDemoRoundTrip(t *testing.T) {
-	env, dir := cliEnv(t)
+// demoEnv writes a demo of three shops over 40 days up to 2026-11-20 and
+// returns the environment pointing at its config and a fresh database, and
+// the demo's folder.
+func demoEnv(tb testing.TB) (map[string]string, string) {
+	tb.Helper()
+	env, dir := cliEnv(tb)
 	demo := filepath.Join(dir, "demo")
-	if r := MustRunMain(t, env, "demo", demo, "--shops", "3", "--days", "40", "--orders-per-day", "20", "--end", "2026-11-20"); r.code != 0 {
-		t.Fatalf("demo: %s", r.stderr)
+	if r := MustRunMain(tb, env, "demo", demo, "--shops", "3", "--days", "40", "--orders-per-day", "20", "--end", "2026-11-20"); r.code != 0 {
+		tb.Fatalf("demo: %s", r.stderr)
 	}
 	env["SHOPWATCH_CONFIG"] = filepath.Join(demo, "shopwatch.yaml")
+	return env, demo
+}
+
+func TestDemoRoundTrip(t *testing.T) {
+	env, demo := demoEnv(t)
 	for _, kind := range []string{"orders", "reviews", "returns", "chats"} {
 		r := MustRunMain(t, env, "import", kind, filepath.Join(demo, kind+".csv"))
 		if r.code != 0 || !strings.Contains(r.stdout, " 0 rejected") {
@@ -338,7 +347,7 @@ func TestProcessFor(t *testing.T) {
 		done()
 	}
 
-	ctx, done = processFor(context.Background(), "import")
+	_, done = processFor(context.Background(), "import")
 	if gc, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1); gc != importGCPercent || limit != importHeapLimit {
 		t.Errorf("import runs with GOGC %d and a limit of %d bytes, want %d and %d", gc, limit, importGCPercent, importHeapLimit)
 	}
