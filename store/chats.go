@@ -140,9 +140,9 @@ func (r *turnRebuilder) start(ctx context.Context, q execer) (bool, error) {
 	// The list's key drops the repeats (a row per message of a listed
 	// conversation), rather than a DISTINCT, which would sort them in a
 	// b-tree of its own first: 585k rows took 0.29 s against 0.43 s in the
-	// sqlite3 shell.
-	if _, err := q.ExecContext(ctx, `INSERT OR IGNORE INTO chat_turns_work (conversation_id)
-SELECT conversation_id FROM chat_turns_stale WHERE id <= ?`, r.upTo); err != nil {
+	// sqlite3 shell. (Both SQLite and PostgreSQL read ON CONFLICT.)
+	if _, err := q.ExecContext(ctx, `INSERT INTO chat_turns_work (conversation_id)
+SELECT conversation_id FROM chat_turns_stale WHERE id <= ? ON CONFLICT DO NOTHING`, r.upTo); err != nil {
 		return false, fmt.Errorf("list stale conversations: %w", err)
 	}
 	return true, nil
