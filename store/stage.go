@@ -111,11 +111,11 @@ func newStage(ctx context.Context, spec *kindSpec) (st *stage, err error) {
 	}
 	st = &stage{spec: spec, dir: dir}
 	ok := false
-	defer func() {
+	defer func(s *stage) { // st, before a return sets it to nil
 		if err != nil || !ok {
-			st.close()
+			s.close()
 		}
-	}()
+	}(st)
 	q := []string{"journal_mode(OFF)", "synchronous(OFF)", "locking_mode(EXCLUSIVE)", "temp_store(FILE)",
 		fmt.Sprintf("cache_size(-%d)", stageCacheKiB)}
 	dsn := "file:" + filepath.Join(dir, "stage.db") + "?_pragma=" + strings.Join(q, "&_pragma=")

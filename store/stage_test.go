@@ -1,7 +1,9 @@
 package store
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -100,4 +102,20 @@ func stagedMatchesInputOrder(t *testing.T, kind Kind, memLimit int, header strin
 		}
 	}
 	checkRollup(t, staged, "staged")
+}
+
+// TestNewStageFailsCleanly: a staging database that cannot be set up (here
+// its context has ended) is an error, its folder removed, not a panic of
+// the cleanup (which once closed the nil stage the error return left).
+func TestNewStageFailsCleanly(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	st, err := newStage(ctx, kindSpecs[Chats])
+	if err == nil || st != nil {
+		t.Fatalf("newStage with an ended context = %v, %v; want an error", st, err)
+	}
+	if left, _ := os.ReadDir(os.Getenv("TMPDIR")); len(left) != 0 {
+		t.Errorf("the staging folder stays: %v", left)
+	}
 }
