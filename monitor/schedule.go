@@ -154,17 +154,17 @@ func (m *Monitor) Tick(ctx context.Context, shops []*rules.Shop, now time.Time) 
 	}
 
 	// The overview, once every shop's digest of the week is due.
-	if m.cfg.AdminChannel != "" && len(m.cfg.Shops()) > 0 {
+	if all := m.cfg.Shops(); m.cfg.AdminChannel != "" && len(all) > 0 {
 		// The latest week every shop's digest is due for, and when the last
 		// of them was due.
 		var week rules.Day
-		for i, s := range m.cfg.Shops() {
+		for i, s := range all {
 			if day, _ := DueDigest(s, m.cfg.Digest, now); i == 0 || day < week {
 				week = day
 			}
 		}
 		var latest time.Time
-		for _, s := range m.cfg.Shops() {
+		for _, s := range all {
 			if due := at(week+1, m.cfg.Digest.Hour, m.cfg.Digest.Minute, s.Location); due.After(latest) {
 				latest = due
 			}

@@ -87,16 +87,16 @@ func sqliteConfig(tls *libc.TLS, op int32, args ...any) int32 {
 	return sqlite3.Xsqlite3_config(tls, op, va)
 }
 
-// PagePoolUse is what the process's page caches hold: slots of the page
+// pagePoolUse is what the process's page caches hold: slots of the page
 // pool, now and at most, and bytes allocated outside it (a page too big
 // for a slot, or a full pool), now and at most.
-type PagePoolUse struct {
+type pagePoolUse struct {
 	Slots, SlotsHigh       int64
 	Overflow, OverflowHigh int64
 }
 
-// PagePoolStatus reports the use of the page pool (sqlite3_status64).
-func PagePoolStatus() PagePoolUse {
+// pagePoolStatus reports the use of the page pool (sqlite3_status64).
+func pagePoolStatus() pagePoolUse {
 	tls := libc.NewTLS()
 	defer tls.Close()
 	p := tls.Alloc(16)
@@ -105,7 +105,7 @@ func PagePoolStatus() PagePoolUse {
 		sqlite3.Xsqlite3_status64(tls, op, p, p+8, 0)
 		return *(*int64)(unsafe.Add(unsafe.Pointer(nil), p)), *(*int64)(unsafe.Add(unsafe.Pointer(nil), p+8))
 	}
-	var u PagePoolUse
+	var u pagePoolUse
 	u.Slots, u.SlotsHigh = status(sqlite3.SQLITE_STATUS_PAGECACHE_USED)
 	u.Overflow, u.OverflowHigh = status(sqlite3.SQLITE_STATUS_PAGECACHE_OVERFLOW)
 	return u

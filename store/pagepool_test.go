@@ -45,7 +45,7 @@ func poolTestInput(tb testing.TB) int64 {
 
 type poolChildResult struct {
 	InUse bool
-	Use   PagePoolUse
+	Use   pagePoolUse
 }
 
 // TestPagePool imports with a page pool, in a process of its own, and
@@ -109,7 +109,7 @@ func pagePoolChild(t *testing.T, path string) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	res.Use = PagePoolStatus()
+	res.Use = pagePoolStatus()
 	b, err := json.Marshal(res)
 	if err != nil {
 		t.Fatal(err)

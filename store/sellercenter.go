@@ -120,8 +120,9 @@ func (p *rowParser) sellerShop() (shopRef, string) {
 	if p.only != "" {
 		return p.db.index().byID[p.only], ""
 	}
+	shops := p.db.cfg.Shops()
 	var found []string
-	for _, s := range p.db.cfg.Shops() {
+	for _, s := range shops {
 		if nameHas(p.file, s.ID) {
 			found = append(found, s.ID)
 		}
@@ -131,10 +132,10 @@ func (p *rowParser) sellerShop() (shopRef, string) {
 		return p.db.index().byID[found[0]], ""
 	case len(found) > 1:
 		return shopRef{}, fmt.Sprintf("a Seller Center export names no shop, and the file name holds the ids of shops %s: name only one, or give --shop ID", strings.Join(found, " and "))
-	case len(p.db.cfg.Shops()) == 1:
-		return p.db.index().byID[p.db.cfg.Shops()[0].ID], ""
+	case len(shops) == 1:
+		return p.db.index().byID[shops[0].ID], ""
 	}
-	return shopRef{}, fmt.Sprintf("a Seller Center export names no shop, and the config has %d: put the shop id in the file name (like orders-%s.csv) or give --shop ID", len(p.db.cfg.Shops()), p.db.cfg.Shops()[0].ID)
+	return shopRef{}, fmt.Sprintf("a Seller Center export names no shop, and the config has %d: put the shop id in the file name (like orders-%s.csv) or give --shop ID", len(shops), shops[0].ID)
 }
 
 // nameHas reports whether the base name of path holds id as a word: not
