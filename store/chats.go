@@ -59,7 +59,7 @@ func beginChats(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error
 		return importSteps{}, err
 	}
 	if db.pg {
-		return importSteps{premerge: pgListMoved, flush: r.pgFlush, close: r.close}, nil
+		return importSteps{premerge: pgListStale, flush: r.rebuildIn, close: r.close}, nil
 	}
 	return importSteps{prepare: r.inline, flush: r.clearInline, settle: r.settle, close: r.close}, nil
 }
@@ -171,31 +171,29 @@ func (r *turnRebuilder) settle(ctx context.Context, conn *sql.Conn, p *pause, co
 	return settleLoop(ctx, conn, p, r.step, committed)
 }
 
-// pgListMoved appends to chat_turns_stale the conversations that staged
-// messages leave for another (SQLite's update trigger does it there): the
-// merge that moves them loses where they were.
-func pgListMoved(ctx context.Context, tx *sql.Tx) error {
+// pgListStale appends to chat_turns_stale, before the merge, the
+// conversations whose turns it changes, as SQLite's triggers do: that of
+// each staged message new to the store, and those a stored message is in
+// before and after the merge when it changes in what turns are made of
+// (conversation, shop, sender, time). A re-import of the same messages, or
+// of new texts, lists none. (Of a message staged twice the later row
+// wins; the earlier one may list its conversation for nothing.) On the 1M
+// demo's 585k messages, listing every staged conversation rebuilt all of
+// them at every re-import: 9.5 s, against 5.3 s now (one run each).
+func pgListStale(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO chat_turns_stale (conversation_id)
-SELECT DISTINCT m.conversation_id FROM stage_chat_messages s JOIN chat_messages m ON m.message_id = s.message_id
-WHERE m.conversation_id <> s.conversation_id`); err != nil {
+SELECT DISTINCT v.conversation_id
+FROM stage_chat_messages s LEFT JOIN chat_messages m ON m.message_id = s.message_id
+CROSS JOIN LATERAL (VALUES (s.conversation_id), (m.conversation_id)) v(conversation_id)
+WHERE v.conversation_id IS NOT NULL AND (m.message_id IS NULL
+	OR (m.conversation_id, m.shop, m.sender, m.sent_at) IS DISTINCT FROM (s.conversation_id, s.shop, s.sender, s.sent_at))`); err != nil {
 		return fmt.Errorf("list stale conversations: %w", err)
 	}
 	return nil
 }
 
-// pgFlush appends the conversations of the staged messages to
-// chat_turns_stale and rebuilds every stale conversation, in the import's
-// transaction.
-func (r *turnRebuilder) pgFlush(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO chat_turns_stale (conversation_id)
-SELECT DISTINCT conversation_id FROM stage_chat_messages`); err != nil {
-		return fmt.Errorf("list stale conversations: %w", err)
-	}
-	return r.rebuildIn(ctx, tx)
-}
-
 // rebuildIn rebuilds every stale conversation in tx (PostgreSQL, which
-// takes the whole rebuild in one transaction).
+// takes the whole rebuild in the import's transaction).
 func (r *turnRebuilder) rebuildIn(ctx context.Context, tx *sql.Tx) error {
 	ok, err := r.start(ctx, tx)
 	for ok && err == nil {
@@ -216,6 +214,7 @@ func (r *turnRebuilder) step(ctx context.Context, tx *sql.Tx) (more bool, err er
 	if len(ids) == 0 {
 		return r.clearStale(ctx, tx)
 	}
+	r.db.rebuiltTurns.Add(int64(len(ids)))
 	last := ids[len(ids)-1]
 	turns := &r.turns.targets[0]
 	whole := false
@@ -270,7 +269,16 @@ func (r *turnRebuilder) writeTurns(ctx context.Context, tx *sql.Tx) error {
 // came after them (no other writer listed one meanwhile), it empties the
 // table in one statement: SQLite then frees its pages whole instead of
 // deleting row by row (a 1M-line chats import lists 585k rows).
+// PostgreSQL rebuilds in the import's transaction, which holds no lock
+// that others wait for: it deletes them in one statement, which sees no
+// row another transaction has not committed.
 func (r *turnRebuilder) clearStale(ctx context.Context, tx *sql.Tx) (bool, error) {
+	if r.db.pg {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM chat_turns_stale WHERE id <= ?`, r.upTo); err != nil {
+			return false, fmt.Errorf("clear stale conversations: %w", err)
+		}
+		return false, nil
+	}
 	var upTo sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT MAX(id) FROM chat_turns_stale`).Scan(&upTo); err != nil {
 		return false, fmt.Errorf("clear stale conversations: %w", err)
@@ -278,7 +286,7 @@ func (r *turnRebuilder) clearStale(ctx context.Context, tx *sql.Tx) (bool, error
 	if !upTo.Valid {
 		return false, nil
 	}
-	if upTo.Int64 == r.upTo && !r.db.pg {
+	if upTo.Int64 == r.upTo {
 		_, err := tx.ExecContext(ctx, `DELETE FROM chat_turns_stale`)
 		if err != nil {
 			return false, fmt.Errorf("clear stale conversations: %w", err)

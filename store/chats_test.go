@@ -286,3 +286,40 @@ func TestMovedMessageRebuildsBothConversations(t *testing.T) {
 	}
 	sameTurns(t, got, rebuiltTurns(t, db))
 }
+
+// TestReimportRebuildsChangedConversations re-imports chats on both
+// backends: the same messages, then new texts, rebuild no conversation's
+// turns; a message whose sender changes, and one that moves to another
+// conversation, rebuild those three conversations alone, and the turns are
+// those of a rebuild of everything.
+func TestReimportRebuildsChangedConversations(t *testing.T) {
+	db := MustOpen(t, testConfig)
+	csv := chatsCSV(40, 5)
+	MustImport(t, db, Chats, "chats.csv", csv)
+	if db.rebuiltTurns.Load()+db.inlineTurns.Load() == 0 {
+		t.Fatal("the first import wrote no turns: the test shows nothing")
+	}
+	header := strings.Join(Columns(Chats), ",") + "\n"
+	for _, tc := range []struct {
+		name, csv string
+		want      int64
+	}{
+		{name: "the same messages", csv: csv, want: 0},
+		{name: "new texts", csv: strings.ReplaceAll(csv, ",hi\n", ",hello\n"), want: 0},
+		{name: "a sender changes, a message moves", want: 3, csv: header +
+			"m0-1,c0,7495001,agent,2026-10-01T08:00:00+07:00,hi\n" +
+			"m1-0,c2,7495001,buyer,2026-10-01T06:01:00+07:00,hi\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := db.rebuiltTurns.Load()
+			MustImport(t, db, Chats, "again.csv", tc.csv)
+			if n := db.rebuiltTurns.Load() - before; n != tc.want {
+				t.Errorf("the import rebuilt the turns of %d conversations, want %d", n, tc.want)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM chat_turns_stale"); n != 0 {
+				t.Errorf("%d conversations left listed stale", n)
+			}
+			sameTurns(t, turnsOf(t, db), rebuiltTurns(t, db))
+		})
+	}
+}

@@ -107,8 +107,9 @@ type conn struct {
 	pg bool
 	// checkpoints counts the checkpoints imports' checkpointers ran
 	// (checkpointer.go), inlineTurns the conversations whose turns chats
-	// imports wrote with their batch (chatinline.go; tests).
-	checkpoints, inlineTurns atomic.Int64
+	// imports wrote with their batch (chatinline.go), rebuiltTurns those
+	// whose turns a rebuild wrote (chats.go; tests).
+	checkpoints, inlineTurns, rebuiltTurns atomic.Int64
 
 	shopIdx atomic.Pointer[shopIndex] // shops.go
 	shopsMu sync.Mutex                // serialises ensureAll

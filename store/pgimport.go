@@ -30,8 +30,9 @@ import (
 //     straight into orders, without its indexes (pgindexes.go), and treats
 //     them as stored: only the orders staged again are merged;
 //   - every other table: the last row of each key replaces the stored one;
-//   - chats: the conversations written (chat_turns_stale) have their turns
-//     rebuilt in the same transaction (chats.go).
+//   - chats: the conversations whose messages the merge adds or changes in
+//     what turns are made of are listed (chat_turns_stale) and have their
+//     turns rebuilt in the same transaction (chats.go).
 
 // pgCopyRows is how many rows are buffered per table before a COPY.
 const pgCopyRows = 8192
