@@ -23,8 +23,13 @@ import (
 //     orders, computed before the orders are written. Most orders of an
 //     import are new and staged once: they are inserted as staged. The
 //     writer notes each order it stages (seenset.go) and stages an
-//     order's later rows apart (stage_orders_again); those
-//     orders and the ones stored already are merged row by row in SQL.
+//     order's later rows apart (stage_orders_again); those orders, and
+//     the stored ones whose staged row brings other products, are merged
+//     product by product in SQL. A stored order staged once with its
+//     stored products (a re-export) takes its staged row, or is left
+//     alone when that is the stored one: a re-import of the 1M demo's
+//     orders took 25.9 s when every stored order was merged product by
+//     product, 6.4 s now.
 //     A first load (into an empty table, with no other session
 //     connected) copies the orders it sees first
 //     straight into orders, without its indexes (pgindexes.go), and treats
@@ -255,22 +260,32 @@ func mergeOrders(ctx context.Context, tx *sql.Tx, load *pgIndexes) error {
 			return err
 		}
 	}
-	newOrders := `SELECT shop, created_day, 1, 0 FROM stage_orders s WHERE NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)
-	UNION ALL
-	SELECT shop, delivered_day, 0, 1 FROM stage_orders s
-	WHERE delivered_day IS NOT NULL AND NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)`
+	// The orders staged once and stored neither: new to the store.
+	isNew := `NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id) AND NOT EXISTS (SELECT 1 FROM stored_orders k WHERE k.order_id = s.order_id)`
+	newOrders := `SELECT s.shop, v.day, v.c, v.d FROM stage_orders s
+	CROSS JOIN LATERAL (VALUES (s.created_day, 1, 0), (s.delivered_day, 0, 1)) v(day, c, d)
+	WHERE v.day IS NOT NULL AND ` + isNew
 	if load != nil {
 		newOrders = `SELECT shop, created_day, 1, 0 FROM orders
 	UNION ALL
 	SELECT shop, delivered_day, 0, 1 FROM orders WHERE delivered_day IS NOT NULL`
 	}
 	stmts := []string{
-		// The orders to merge row by row: staged again, or stored already.
+		// The orders staged once that are stored already, and whether
+		// their staged row holds the stored products, and the stored row.
+		`CREATE TEMP TABLE stored_orders ON COMMIT DROP AS
+SELECT s.order_id, s.products = o.products AS same_products,
+	(s.shop, s.created_at, s.created_day, s.delivered_at, s.delivered_day, s.status) IS NOT DISTINCT FROM
+	(o.shop, o.created_at, o.created_day, o.delivered_at, o.delivered_day, o.status) AS same_row
+FROM stage_orders s JOIN orders o ON o.order_id = s.order_id`,
+		`ANALYZE stored_orders`, // temporary tables have no statistics otherwise
+		// The orders to merge product by product: staged again, or
+		// stored with other products.
 		`CREATE TEMP TABLE slow_orders ON COMMIT DROP AS
 SELECT order_id FROM stage_orders_again
 UNION
-SELECT s.order_id FROM stage_orders s JOIN orders o ON o.order_id = s.order_id`,
-		`ANALYZE slow_orders`, // temporary tables have no statistics otherwise
+SELECT order_id FROM stored_orders WHERE NOT same_products`,
+		`ANALYZE slow_orders`,
 		// Their last row, with the union of their products in order of
 		// appearance, the stored ones first.
 		`CREATE TEMP TABLE merged_orders ON COMMIT DROP AS
@@ -295,6 +310,13 @@ SELECT l.*, p.products
 FROM last l JOIN (
 	SELECT order_id, string_agg(product, E'\n' ORDER BY seq, n) AS products FROM firsts GROUP BY order_id
 ) p ON p.order_id = l.order_id`,
+		// An order staged once with the stored products (a re-export)
+		// merges into its staged row: the stored products, the last
+		// line's dates and status. One whose row is the stored one is
+		// left alone.
+		`INSERT INTO merged_orders SELECT ` + orderCols + ` FROM stage_orders s
+WHERE EXISTS (SELECT 1 FROM stored_orders k WHERE k.order_id = s.order_id AND k.same_products AND NOT k.same_row)
+AND NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)`,
 		// shop_days: minus the stored orders, plus the merged and the new.
 		`INSERT INTO shop_days (shop, day, created, delivered)
 SELECT shop, day, SUM(c), SUM(d) FROM (
@@ -316,7 +338,7 @@ ON CONFLICT (shop, day) DO UPDATE SET created = shop_days.created + excluded.cre
 	// mixed-order lines: the insert took half the time).
 	if load == nil {
 		stmts = append(stmts, `INSERT INTO orders (`+orderCols+`) SELECT `+orderCols+` FROM stage_orders s
-WHERE NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id) ORDER BY order_id`)
+WHERE `+isNew+` ORDER BY order_id`)
 	}
 	stmts = append(stmts, kindSpecs[Orders].targets[targetOrders].upsertFrom(`SELECT `+orderCols+` FROM merged_orders ORDER BY order_id`))
 	for _, s := range stmts {

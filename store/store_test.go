@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"strconv"
 	"strings"
@@ -174,6 +175,55 @@ func TestImportFromPipe(t *testing.T) {
 			}
 			if n := count(t, db, "SELECT COALESCE(SUM(created), 0) FROM shop_days"); n != tt.orders {
 				t.Errorf("shop_days counts %d created orders, want %d", n, tt.orders)
+			}
+		})
+	}
+}
+
+// TestReexportedOrders re-imports stored orders as an export of the same
+// orders a day later brings them: each order's lines whole, changed or
+// not. The order's dates and status are its last line's, its products the
+// stored ones followed by the new ones, and shop_days moves with it.
+func TestReexportedOrders(t *testing.T) {
+	const first = "1,7495001,p1,2026-11-01T10:00:00+07:00,Serum,,awaiting_shipment\n" +
+		"1,7495001,p2,2026-11-01T10:00:00+07:00,Toner,,awaiting_shipment\n"
+	delivered := strings.ReplaceAll(first, ",,awaiting_shipment", ",2026-11-04T09:00:00+07:00,delivered")
+	for _, tc := range []struct {
+		name, csv, products, status string
+		deliveredOn                 rules.Day // 0: not delivered
+	}{
+		{name: "unchanged", csv: first, products: "p1\np2", status: "awaiting_shipment"},
+		{name: "delivered since", csv: delivered, products: "p1\np2", status: "delivered", deliveredOn: rules.DateDay(2026, 11, 4)},
+		{name: "lines in another order", csv: "1,7495001,p2,2026-11-01T10:00:00+07:00,Toner,,shipped\n1,7495001,p1,2026-11-01T10:00:00+07:00,Serum,,shipped\n",
+			products: "p1\np2", status: "shipped"},
+		{name: "a line fewer", csv: "1,7495001,p2,2026-11-01T10:00:00+07:00,Toner,,shipped\n", products: "p1\np2", status: "shipped"},
+		{name: "a line more", csv: strings.ReplaceAll(first, "awaiting_shipment", "shipped") + "1,7495001,p3,2026-11-01T10:00:00+07:00,Mask,,shipped\n",
+			products: "p1\np2\np3", status: "shipped"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := MustOpen(t, testConfig)
+			MustImport(t, db, Orders, "first.csv", ordersHeader+first)
+			MustImport(t, db, Orders, "again.csv", ordersHeader+tc.csv)
+			var products, status string
+			var deliveredDay sql.NullInt64
+			if err := db.sql.QueryRow("SELECT products, status, delivered_day FROM orders WHERE order_id = '1'").Scan(&products, &status, &deliveredDay); err != nil {
+				t.Fatal(err)
+			}
+			if products != tc.products || status != tc.status || rules.Day(deliveredDay.Int64) != tc.deliveredOn {
+				t.Errorf("order = products %q, status %q, delivered %v; want %q, %q, %s", products, status, deliveredDay, tc.products, tc.status, tc.deliveredOn)
+			}
+			if n := count(t, db, "SELECT SUM(created) FROM shop_days"); n != 1 {
+				t.Errorf("orders created in shop_days = %d, want 1", n)
+			}
+			wantDelivered := 0
+			if tc.deliveredOn != 0 {
+				wantDelivered = 1
+				if n := count(t, db, "SELECT delivered FROM shop_days WHERE day = ?", int64(tc.deliveredOn)); n != 1 {
+					t.Errorf("delivered on %s = %d, want 1", tc.deliveredOn, n)
+				}
+			}
+			if n := count(t, db, "SELECT SUM(delivered) FROM shop_days"); n != wantDelivered {
+				t.Errorf("orders delivered in shop_days = %d, want %d", n, wantDelivered)
 			}
 		})
 	}
