@@ -130,7 +130,7 @@ func (r *turnRebuilder) start(ctx context.Context, q execer) (bool, error) {
 	}
 	r.upTo, r.after, r.sparse = upTo.Int64, "", false
 	for _, s := range []string{
-		`CREATE TEMP TABLE IF NOT EXISTS chat_turns_work (conversation_id TEXT PRIMARY KEY)`,
+		r.db.ddl(`CREATE TEMP TABLE IF NOT EXISTS chat_turns_work (conversation_id TEXT PRIMARY KEY)`),
 		`DELETE FROM chat_turns_work`,
 	} {
 		if _, err := q.ExecContext(ctx, s); err != nil {

@@ -340,11 +340,29 @@ BEGIN
 	INSERT INTO chat_turns_stale (conversation_id) VALUES (NEW.conversation_id);
 END;
 `,
+	14: `
+-- PostgreSQL only (pgOnly): text compares by its bytes, as SQLite's does,
+-- whatever the database's locale (pgschema.go). The tables a database
+-- made before had the locale's order; this moves each of their text
+-- columns to "C", one ALTER TABLE per table, which rebuilds its indexes.
+DO $$
+DECLARE t record;
+BEGIN
+	FOR t IN SELECT c.table_name, string_agg(format('ALTER COLUMN %I TYPE text COLLATE "C"', c.column_name), ', ') AS alter
+		FROM information_schema.columns c JOIN information_schema.tables b
+			ON b.table_schema = c.table_schema AND b.table_name = c.table_name AND b.table_type = 'BASE TABLE'
+		WHERE c.table_schema = current_schema() AND c.data_type = 'text' AND c.collation_name IS DISTINCT FROM 'C'
+		GROUP BY c.table_name
+	LOOP
+		EXECUTE format('ALTER TABLE %I ', t.table_name) || t.alter;
+	END LOOP;
+END $$;
+`,
 }
 
 // pgOnly are the migrations that change nothing on SQLite: they are
 // recorded as applied there without running.
-var pgOnly = map[int]bool{11: true}
+var pgOnly = map[int]bool{11: true, 14: true}
 
 // sqliteOnly are the migrations that change nothing on PostgreSQL, whose
 // import lists the conversations it merges itself (pgimport.go).

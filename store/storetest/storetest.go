@@ -78,13 +78,31 @@ func Postgres(tb testing.TB) string {
 // empty: an empty database.
 func PostgresFrom(tb testing.TB, template string) string {
 	tb.Helper()
+	return postgresFor(tb, func() (string, func() error, error) { return NewPostgres(tb.Name(), template) })
+}
+
+// PostgresInLocale is Postgres with the new database's text in the order
+// of ICU locale icu (such as "en-US") unless a column says otherwise, as
+// a cluster made with that locale has it. PostgreSQL's ICU collations
+// need no locale installed on the system.
+func PostgresInLocale(tb testing.TB, icu string) string {
+	tb.Helper()
+	return postgresFor(tb, func() (string, func() error, error) {
+		return newPostgres(tb.Name(), ` TEMPLATE template0 LOCALE 'C' LOCALE_PROVIDER icu ICU_LOCALE `+quote(icu))
+	})
+}
+
+// postgresFor returns the DSN of the database create makes for tb, and
+// drops it when tb ends.
+func postgresFor(tb testing.TB, create func() (dsn string, drop func() error, err error)) string {
+	tb.Helper()
 	if os.Getenv(PostgresEnv) == "" {
 		if os.Getenv("CI") != "" {
 			tb.Fatal(PostgresEnv + " not set in CI: the PostgreSQL tests need the server .ci/run starts")
 		}
 		tb.Skip(SkipMessage)
 	}
-	dsn, drop, err := NewPostgres(tb.Name(), template)
+	dsn, drop, err := create()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -96,10 +114,26 @@ func PostgresFrom(tb testing.TB, template string) string {
 	return dsn
 }
 
+// quote is s as an SQL string literal.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
 // NewPostgres creates a database on the server named by PostgresEnv, for
 // fixtures built once per test binary: its DSN and how to drop it. name
 // is part of the database's name; template is as for PostgresFrom.
 func NewPostgres(name, template string) (dsn string, drop func() error, err error) {
+	clause := ""
+	if template != "" {
+		t, err := url.Parse(template)
+		if err != nil {
+			return "", nil, fmt.Errorf("template: %w", err)
+		}
+		clause = ` TEMPLATE ` + pgx.Identifier{strings.TrimPrefix(t.Path, "/")}.Sanitize()
+	}
+	return newPostgres(name, clause)
+}
+
+// newPostgres is NewPostgres with clause, the CREATE DATABASE options.
+func newPostgres(name, clause string) (dsn string, drop func() error, err error) {
 	admin := os.Getenv(PostgresEnv)
 	if admin == "" {
 		return "", nil, errors.New(SkipMessage)
@@ -109,17 +143,9 @@ func NewPostgres(name, template string) (dsn string, drop func() error, err erro
 		return "", nil, fmt.Errorf("%s: %w", PostgresEnv, err)
 	}
 	db := dbName(name)
-	stmt := `CREATE DATABASE ` + db
-	if template != "" {
-		t, err := url.Parse(template)
-		if err != nil {
-			return "", nil, fmt.Errorf("template: %w", err)
-		}
-		stmt += ` TEMPLATE ` + pgx.Identifier{strings.TrimPrefix(t.Path, "/")}.Sanitize()
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := exec(ctx, admin, stmt); err != nil {
+	if err := exec(ctx, admin, `CREATE DATABASE `+db+clause); err != nil {
 		return "", nil, fmt.Errorf("create test database: %w", err)
 	}
 	drop = func() error {
