@@ -6,9 +6,10 @@
 #  1. Imports, for each size of $SIZES and each row order of $ORDERS (demo
 #     --order): orders, reviews, returns and chats into a fresh database,
 #     rows/s and peak RSS of each process, beside the sqlite3 shell's .import
-#     of the same files into tables with the store's keys and indexes, and
-#     the orders import again into a file another process keeps open (as
-#     serve would: the import then takes turns with it).
+#     of the same files into tables with the store's keys and indexes; the
+#     orders again into the same database (every order stored: a
+#     re-import), and into a file another process keeps open (as serve
+#     would: the import then takes turns with it).
 #  2. Short commands on 1,000 shops and ~10M order lines: the whole-process
 #     median of $RUNS runs of metrics --json, breakdown and ask, beside the
 #     sqlite3 shell answering the same NRR with hand-written SQL on an
@@ -18,7 +19,8 @@
 # ("1m:100 5m:500": name:shops, 60 days of 130 orders per shop and day),
 # ORDERS ("mixed shop date"), RUNS (15), SKIP_IMPORTS=1 runs part 2 only,
 # SKIP_SHORT=1 part 1 only, SHOPWATCH_BENCH_POSTGRES=DSN adds PostgreSQL's
-# orders import to part 1 (a fresh database made on that server with psql).
+# orders import, the orders again and the chats twice to part 1 (a fresh
+# database made on that server with psql).
 set -eu
 
 BIN=${BIN:-bin/shopwatch}
@@ -137,11 +139,18 @@ beside_orders() {
 	rm -f "$1"/beside.db* "$1/hold"
 }
 
-# pg_orders DIR SQLITE_START SQLITE_END [BESIDE_START BESIDE_END]: the
-# orders import of DIR into a fresh database on the PostgreSQL server of
-# $SHOPWATCH_BENCH_POSTGRES (a postgres:// DSN whose role may create
-# databases), beside the SQLite ones.
-pg_orders() {
+# ratio LABEL START END START2 END2: how many times faster the run from
+# START to END was than the one from START2 to END2.
+ratio() {
+	awk -v l="$1" -v a="$2" -v b="$3" -v c="$4" -v d="$5" 'BEGIN { printf "   %-44s %8.2fx the SQLite import'"'"'s rate\n", l, (d-c)/(b-a) }'
+}
+
+# pg_imports DIR SQLITE_START SQLITE_END AGAIN_START AGAIN_END [BESIDE_START
+# BESIDE_END]: the orders import of DIR into a fresh database on the
+# PostgreSQL server of $SHOPWATCH_BENCH_POSTGRES (a postgres:// DSN whose
+# role may create databases), then the same orders again (a re-import),
+# beside the SQLite ones; then its chats, twice.
+pg_imports() {
 	if [ -z "${SHOPWATCH_BENCH_POSTGRES:-}" ]; then
 		[ -n "${pg_said:-}" ] || echo "   (no PostgreSQL import: set SHOPWATCH_BENCH_POSTGRES to a server's DSN)"
 		pg_said=1
@@ -155,10 +164,12 @@ pg_orders() {
 	pg=$(echo "$SHOPWATCH_BENCH_POSTGRES" | sed -E "s#^(postgres(ql)?://[^/?]*)/?[^?]*#\1/$db#")
 	psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "CREATE DATABASE $db"
 	timed "$1" "$pg" orders "$1/orders.csv" "PostgreSQL: shopwatch import orders ($(lines "$1/orders.csv"))"
-	a=${timed_at% *}
-	b=${timed_at#* }
-	awk -v a="$2" -v b="$3" -v c="$a" -v d="$b" 'BEGIN { printf "   %-44s %8.2fx the SQLite import'"'"'s rate\n", "PostgreSQL / SQLite, orders", (b-a)/(d-c) }'
-	[ -z "${4:-}" ] || awk -v a="$4" -v b="$5" -v c="$a" -v d="$b" 'BEGIN { printf "   %-44s %8.2fx the SQLite import'"'"'s rate\n", "PostgreSQL / SQLite with the file kept open", (b-a)/(d-c) }'
+	ratio "PostgreSQL / SQLite, orders" $timed_at "$2" "$3"
+	[ -z "${6:-}" ] || ratio "PostgreSQL / SQLite with the file kept open" $timed_at "$6" "$7"
+	timed "$1" "$pg" orders "$1/orders.csv" "PostgreSQL: the same orders again"
+	ratio "PostgreSQL / SQLite, orders again" $timed_at "$4" "$5"
+	timed "$1" "$pg" chats "$1/chats.csv" "PostgreSQL: shopwatch import chats ($(lines "$1/chats.csv"))"
+	timed "$1" "$pg" chats "$1/chats.csv" "PostgreSQL: the same chats again"
 	psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "DROP DATABASE $db"
 }
 
@@ -175,10 +186,12 @@ if [ -z "${SKIP_IMPORTS:-}" ]; then
 				timed "$dir" "$dir/import.db" $kind "$dir/$kind.csv" "shopwatch import $kind ($(lines "$dir/$kind.csv"))"
 				[ $kind != orders ] || sqlite_orders=$timed_at
 			done
+			timed "$dir" "$dir/import.db" orders "$dir/orders.csv" "shopwatch import orders again (all stored)"
+			sqlite_again=$timed_at
 			rm -f "$dir"/import.db*
 			[ "$order" != date ] || time_ids "$dir"
 			beside_orders "$dir"
-			pg_orders "$dir" $sqlite_orders $beside_orders
+			pg_imports "$dir" $sqlite_orders $sqlite_again $beside_orders
 			if [ -n "$yardstick" ]; then
 				yard "$dir" orders "$YARD_ORDERS"
 				yard "$dir" reviews "$YARD_REVIEWS"
