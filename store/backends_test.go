@@ -148,6 +148,41 @@ func TestFirstLoadAgrees(t *testing.T) {
 	}
 }
 
+// TestFirstChatsLoadAgrees checks a first chats import into an empty
+// database, which PostgreSQL copies into chat_messages itself, staging the
+// messages it sees again (pgimport.go), against SQLite's: messages
+// repeated further on than a batch, one moved to a new conversation as the
+// buyer's, one with a new sender, one with a new text.
+func TestFirstChatsLoadAgrees(t *testing.T) {
+	csv := chatsCSV(200, 4) + // 800 messages: more than a batch
+		"m0-0,c-new,7495002,buyer,2026-10-01T07:00:00+07:00,moved\n" +
+		"m5-1,c5,7495002,agent,2026-10-01T08:05:00+07:00,hi\n" +
+		"m7-2,c7,7495002,buyer,2026-10-01T10:07:00+07:00,new text\n"
+	dumps := map[string]string{}
+	for _, b := range storetest.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			db := MustOpenAt(t, b.DSN(t), testConfig)
+			MustImport(t, db, Chats, "chats.csv", csv)
+			var d string
+			for _, q := range []string{
+				"SELECT message_id, conversation_id, shop, sender, sent_at, text FROM chat_messages ORDER BY message_id",
+				"SELECT conversation_id, seq, shop, start_at, start_day, COALESCE(reply_at, -1) FROM chat_turns ORDER BY conversation_id, seq",
+			} {
+				d += q + "\n" + dump(t, db, q)
+			}
+			if !strings.Contains(d, "c-new/0") && !strings.Contains(d, "c-new 0 ") {
+				t.Fatalf("the moved message's conversation has no turn:\n%s", d)
+			}
+			dumps[b.Name] = d
+		})
+	}
+	for name, got := range dumps {
+		if want := dumps["sqlite"]; name != "sqlite" && got != want {
+			t.Errorf("%s stores differently:\n%s\nSQLite:\n%s", name, got, want)
+		}
+	}
+}
+
 func jsonText(tb testing.TB, v any) string {
 	tb.Helper()
 	b, err := json.Marshal(v)

@@ -8,70 +8,120 @@ import (
 	"github.com/shopwatch/shopwatch/store/storetest"
 )
 
-// TestFirstLoadRebuildsIndexes checks that a first orders import into an
-// empty PostgreSQL table, which drops the table's indexes to insert
-// (pgindexes.go), leaves them as the migrations made them, and that a
-// transaction that drops them and rolls back keeps them.
+// TestFirstLoadRebuildsIndexes checks that a first import into an empty
+// PostgreSQL table of orders or chat messages, which drops the table's
+// indexes to insert (pgindexes.go), leaves them as the migrations made
+// them, that a row seen again is merged after the rebuild (its later
+// values win), and that a transaction that drops them and rolls back
+// keeps them.
 func TestFirstLoadRebuildsIndexes(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpenAt(t, storetest.Postgres(t), testConfig)
-	indexes := func() string {
-		t.Helper()
-		return dump(t, db, `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'orders' ORDER BY indexname`)
-	}
-	migrated := indexes()
-	if !strings.Contains(migrated, "orders_pkey") || strings.Count(migrated, "\n") < 1 {
-		t.Fatalf("orders has not the indexes the test expects:\n%s", migrated)
-	}
+	chats := strings.Join(Columns(Chats), ",") + "\n"
+	for _, tc := range []struct {
+		kind         Kind
+		table, csv   string
+		query, want  string
+		turnsRebuilt bool
+	}{
+		{
+			// Two lines of one order: the second is merged after the rebuild.
+			kind: Orders, table: "orders", csv: ordersHeader +
+				"a,7495001,p1,2026-10-21T09:00:00+07:00,Brush,,shipped\n" +
+				"b,7495001,p2,2026-10-21T09:00:00+07:00,Comb,2026-10-24T09:00:00+07:00,delivered\n" +
+				"a,7495001,p3,2026-10-21T09:00:00+07:00,Comb,2026-10-24T09:00:00+07:00,delivered\n",
+			query: `SELECT order_id, status, products FROM orders ORDER BY order_id`,
+			want:  "a delivered p1\np3\nb delivered p2\n",
+		},
+		{
+			// m2 twice: the later row wins, which moves it to
+			// conversation c2 as the buyer's, with a new text.
+			kind: Chats, table: "chat_messages", csv: chats +
+				"m1,c1,7495001,buyer,2026-10-01T08:00:00+07:00,hi\n" +
+				"m2,c1,7495001,shop,2026-10-01T09:00:00+07:00,hello\n" +
+				"m3,c1,7495001,buyer,2026-10-01T10:00:00+07:00,and?\n" +
+				"m2,c2,7495001,buyer,2026-10-01T09:00:00+07:00,moved\n",
+			query: `SELECT message_id, conversation_id, text FROM chat_messages ORDER BY message_id`,
+			want:  "m1 c1 hi\nm2 c2 moved\nm3 c1 and?\n",
+		},
+	} {
+		t.Run(tc.table, func(t *testing.T) {
+			ctx := context.Background()
+			db := MustOpenAt(t, storetest.Postgres(t), testConfig)
+			indexes := func() string {
+				t.Helper()
+				return dump(t, db, `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = '`+tc.table+`' ORDER BY indexname`)
+			}
+			migrated := indexes()
+			if !strings.Contains(migrated, tc.table+"_pkey") || strings.Count(migrated, "\n") < 2 {
+				t.Fatalf("%s has not the indexes the test expects:\n%s", tc.table, migrated)
+			}
 
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if empty, err := emptyTable(ctx, tx, "orders"); err != nil || !empty {
-		t.Fatalf("emptyTable = %v, %v; want true", empty, err)
-	}
-	if _, err := dropIndexes(ctx, tx, "orders"); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Rollback(); err != nil {
-		t.Fatal(err)
-	}
-	if got := indexes(); got != migrated {
-		t.Fatalf("after a rolled back drop:\n%s\nwant\n%s", got, migrated)
-	}
+			tx, err := db.sql.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if empty, err := emptyTable(ctx, tx, tc.table); err != nil || !empty {
+				t.Fatalf("emptyTable = %v, %v; want true", empty, err)
+			}
+			if _, err := dropIndexes(ctx, tx, tc.table); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Rollback(); err != nil {
+				t.Fatal(err)
+			}
+			if got := indexes(); got != migrated {
+				t.Fatalf("after a rolled back drop:\n%s\nwant\n%s", got, migrated)
+			}
 
-	// Two lines of one order: the second is merged after the rebuild.
-	MustImport(t, db, Orders, "orders.csv", ordersHeader+
-		"a,7495001,p1,2026-10-21T09:00:00+07:00,Brush,,shipped\n"+
-		"b,7495001,p2,2026-10-21T09:00:00+07:00,Comb,2026-10-24T09:00:00+07:00,delivered\n"+
-		"a,7495001,p3,2026-10-21T09:00:00+07:00,Comb,2026-10-24T09:00:00+07:00,delivered\n")
-	if got := indexes(); got != migrated {
-		t.Fatalf("after a first load:\n%s\nwant\n%s", got, migrated)
-	}
-	if got, want := dump(t, db, `SELECT order_id, status, products FROM orders ORDER BY order_id`), "a delivered p1\np3\nb delivered p2\n"; got != want {
-		t.Errorf("orders:\n%q\nwant\n%q", got, want)
+			oids := dump(t, db, `SELECT indexrelid::bigint FROM pg_index WHERE indrelid = '`+tc.table+`'::regclass ORDER BY 1`)
+			MustImport(t, db, tc.kind, "first.csv", tc.csv)
+			if got := indexes(); got != migrated {
+				t.Fatalf("after a first load:\n%s\nwant\n%s", got, migrated)
+			}
+			if dump(t, db, `SELECT indexrelid::bigint FROM pg_index WHERE indrelid = '`+tc.table+`'::regclass ORDER BY 1`) == oids {
+				t.Fatal("the import kept the indexes: it was not a first load, and the test shows nothing")
+			}
+			if got := dump(t, db, tc.query); got != tc.want {
+				t.Errorf("%s:\n%q\nwant\n%q", tc.table, got, tc.want)
+			}
+			if tc.kind == Chats {
+				// c1 keeps two buyer messages and no reply, c2 has one.
+				turns := turnsOf(t, db)
+				if len(turns) != 2 || !strings.HasPrefix(turns[0], "c1/0 ") || !strings.HasPrefix(turns[1], "c2/0 ") {
+					t.Errorf("turns %q, want one of c1 and one of c2", turns)
+				}
+				sameTurns(t, turns, rebuiltTurns(t, db))
+			}
+		})
 	}
 }
 
-// TestFirstLoadOnlyAlone checks that a first orders load rebuilds the
-// table's indexes (new index oids) when no other session is connected, and
-// leaves them in place while another store handle, as a serving replica's,
-// is connected: the drop would lock its readers out until the commit.
+// TestFirstLoadOnlyAlone checks that a first load of orders or chats
+// rebuilds the table's indexes (new index oids) when no other session is
+// connected, and leaves them in place while another store handle, as a
+// serving replica's, is connected: the drop would lock its readers out
+// until the commit.
 func TestFirstLoadOnlyAlone(t *testing.T) {
 	dsn := storetest.Postgres(t)
-	csv := ordersHeader + "a,7495001,p1,2026-10-21T09:00:00+07:00,Brush,,shipped\n"
 	for _, tc := range []struct {
 		name    string
+		kind    Kind
+		table   string
+		csv     string
 		other   bool
 		rebuilt bool
 	}{
-		{name: "alone", rebuilt: true},
-		{name: "another handle connected", other: true},
+		{name: "orders alone", kind: Orders, table: "orders", rebuilt: true},
+		{name: "orders, another handle connected", kind: Orders, table: "orders", other: true},
+		{name: "chats alone", kind: Chats, table: "chat_messages", rebuilt: true},
+		{name: "chats, another handle connected", kind: Chats, table: "chat_messages", other: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			csv := ordersHeader + "a,7495001,p1,2026-10-21T09:00:00+07:00,Brush,,shipped\n"
+			if tc.kind == Chats {
+				csv = strings.Join(Columns(Chats), ",") + "\nm1,c1,7495001,buyer,2026-10-01T08:00:00+07:00,hi\n"
+			}
 			db := MustOpenAt(t, dsn, testConfig)
-			if _, err := db.sql.Exec(`DELETE FROM orders`); err != nil {
+			if _, err := db.sql.Exec(`DELETE FROM ` + tc.table); err != nil {
 				t.Fatal(err)
 			}
 			if tc.other {
@@ -82,14 +132,14 @@ func TestFirstLoadOnlyAlone(t *testing.T) {
 				}
 				defer conn.Close()
 			}
-			oids := `SELECT indexrelid::bigint FROM pg_index WHERE indrelid = 'orders'::regclass ORDER BY 1`
+			oids := `SELECT indexrelid::bigint FROM pg_index WHERE indrelid = '` + tc.table + `'::regclass ORDER BY 1`
 			before := dump(t, db, oids)
-			MustImport(t, db, Orders, "orders.csv", csv)
+			MustImport(t, db, tc.kind, "first.csv", csv)
 			if rebuilt := dump(t, db, oids) != before; rebuilt != tc.rebuilt {
 				t.Errorf("indexes rebuilt: %v, want %v", rebuilt, tc.rebuilt)
 			}
-			if n := count(t, db, `SELECT COUNT(*) FROM orders`); n != 1 {
-				t.Errorf("%d orders, want 1", n)
+			if n := count(t, db, `SELECT COUNT(*) FROM `+tc.table); n != 1 {
+				t.Errorf("%d rows in %s, want 1", n, tc.table)
 			}
 		})
 	}
