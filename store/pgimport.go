@@ -201,7 +201,7 @@ func (w *pgWriter) copyFull(ctx context.Context, n int) error {
 	for t, tg := range w.spec.targets {
 		if len(w.rows[t]) >= n {
 			table, cols := "stage_"+tg.name, stageCols(tg)
-			if w.load != nil && t == targetOrders {
+			if w.load != nil && t == 0 { // a first load's table (firstLoad)
 				table, cols = tg.name, tg.cols
 			}
 			if err := w.copy(ctx, table, cols, &w.rows[t]); err != nil {
