@@ -148,38 +148,70 @@ func TestFirstLoadAgrees(t *testing.T) {
 	}
 }
 
-// TestFirstChatsLoadAgrees checks a first chats import into an empty
-// database, which PostgreSQL copies into chat_messages itself, staging the
-// messages it sees again (pgimport.go), against SQLite's: messages
-// repeated further on than a batch, one moved to a new conversation as the
-// buyer's, one with a new sender, one with a new text.
-func TestFirstChatsLoadAgrees(t *testing.T) {
-	csv := chatsCSV(200, 4) + // 800 messages: more than a batch
-		"m0-0,c-new,7495002,buyer,2026-10-01T07:00:00+07:00,moved\n" +
-		"m5-1,c5,7495002,agent,2026-10-01T08:05:00+07:00,hi\n" +
-		"m7-2,c7,7495002,buyer,2026-10-01T10:07:00+07:00,new text\n"
-	dumps := map[string]string{}
-	for _, b := range storetest.Backends {
-		t.Run(b.Name, func(t *testing.T) {
-			db := MustOpenAt(t, b.DSN(t), testConfig)
-			MustImport(t, db, Chats, "chats.csv", csv)
-			var d string
-			for _, q := range []string{
+// TestFirstLoadsAgree checks first imports of chats, reviews and returns
+// into an empty database, which PostgreSQL copies into the table itself,
+// staging the rows whose key it sees again (pgimport.go), against
+// SQLite's: rows repeated further on than a batch, with other values (a
+// message moved to a new conversation as the buyer's, one with a new
+// sender, one with a new text; a review re-rated; a return's new status).
+func TestFirstLoadsAgree(t *testing.T) {
+	var reviews, returns strings.Builder
+	reviews.WriteString(strings.Join(Columns(Reviews), ",") + "\n")
+	returns.WriteString(strings.Join(Columns(Returns), ",") + "\n")
+	for i := range 2 * batchRows {
+		fmt.Fprintf(&reviews, "r%d,o%d,7495001,p%d,%d,2026-10-%02dT10:00:00+07:00,fine,\n", i, i, i%7, 1+i%5, 1+i%28)
+		fmt.Fprintf(&returns, "x%d,o%d,7495001,p%d,2026-10-%02dT10:00:00+07:00,Damaged item,return_and_refund,requested\n", i, i, i%7, 1+i%28)
+	}
+	reviews.WriteString("r3,o3,7495001,p3,1,2026-10-04T10:00:00+07:00,broken on arrival,\n")
+	returns.WriteString("x3,o3,7495001,p3,2026-10-04T10:00:00+07:00,Damaged item,return_and_refund,completed\n")
+	for _, tc := range []struct {
+		kind    Kind
+		csv     string
+		queries []string
+		want    string // in the dump, from the repeated row
+	}{
+		{
+			kind: Chats, want: "c-new 0 ",
+			csv: chatsCSV(200, 4) + // 800 messages: more than a batch
+				"m0-0,c-new,7495002,buyer,2026-10-01T07:00:00+07:00,moved\n" +
+				"m5-1,c5,7495002,agent,2026-10-01T08:05:00+07:00,hi\n" +
+				"m7-2,c7,7495002,buyer,2026-10-01T10:07:00+07:00,new text\n",
+			queries: []string{
 				"SELECT message_id, conversation_id, shop, sender, sent_at, text FROM chat_messages ORDER BY message_id",
 				"SELECT conversation_id, seq, shop, start_at, start_day, COALESCE(reply_at, -1) FROM chat_turns ORDER BY conversation_id, seq",
-			} {
-				d += q + "\n" + dump(t, db, q)
+			},
+		},
+		{
+			kind: Reviews, csv: reviews.String(), want: "r3 o3 1 p3 1 ",
+			queries: []string{"SELECT review_id, order_id, shop, product_id, rating, created_at, created_day, text, tags, causes FROM reviews ORDER BY review_id"},
+		},
+		{
+			kind: Returns, csv: returns.String(), want: "completed",
+			queries: []string{"SELECT return_id, order_id, shop, product_id, created_at, created_day, reason, type, status, fault, category FROM returns ORDER BY return_id"},
+		},
+	} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			dumps := map[string]string{}
+			for _, b := range storetest.Backends {
+				t.Run(b.Name, func(t *testing.T) {
+					db := MustOpenAt(t, b.DSN(t), testConfig)
+					MustImport(t, db, tc.kind, "first.csv", tc.csv)
+					var d string
+					for _, q := range tc.queries {
+						d += q + "\n" + dump(t, db, q)
+					}
+					if !strings.Contains(d, tc.want) {
+						t.Fatalf("the repeated row did not win (no %q):\n%s", tc.want, d)
+					}
+					dumps[b.Name] = d
+				})
 			}
-			if !strings.Contains(d, "c-new/0") && !strings.Contains(d, "c-new 0 ") {
-				t.Fatalf("the moved message's conversation has no turn:\n%s", d)
+			for name, got := range dumps {
+				if want := dumps["sqlite"]; name != "sqlite" && got != want {
+					t.Errorf("%s stores differently:\n%s\nSQLite:\n%s", name, got, want)
+				}
 			}
-			dumps[b.Name] = d
 		})
-	}
-	for name, got := range dumps {
-		if want := dumps["sqlite"]; name != "sqlite" && got != want {
-			t.Errorf("%s stores differently:\n%s\nSQLite:\n%s", name, got, want)
-		}
 	}
 }
 

@@ -11,8 +11,8 @@ import (
 // A first load into an empty table is faster without its indexes: PostgreSQL
 // appends the rows, then builds each index from one sort, instead of
 // inserting every row into every B-tree at a scattered place (1M mixed-order
-// lines into orders: about 5 s instead of 12 s; orders and chat_messages
-// take this way, pgWriter.firstLoad). The indexes are dropped and
+// lines into orders: about 5 s instead of 12 s; a first import of every
+// kind takes this way, pgWriter.firstLoad). The indexes are dropped and
 // rebuilt inside the import's transaction, so a failed import leaves them
 // as they were; the table is locked (ACCESS EXCLUSIVE) from the drop to the
 // commit. Readers of the empty table would wait for the whole import (a
