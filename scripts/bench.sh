@@ -19,8 +19,8 @@
 # ("1m:100 5m:500": name:shops, 60 days of 130 orders per shop and day),
 # ORDERS ("mixed shop date"), RUNS (15), SKIP_IMPORTS=1 runs part 2 only,
 # SKIP_SHORT=1 part 1 only, SHOPWATCH_BENCH_POSTGRES=DSN adds PostgreSQL's
-# orders import, the orders again and the chats twice to part 1 (a fresh
-# database made on that server with psql).
+# orders import, the orders again, the chats twice and the orders into a
+# table of others to part 1 (fresh databases made on that server with psql).
 set -eu
 
 BIN=${BIN:-bin/shopwatch}
@@ -149,7 +149,8 @@ ratio() {
 # BESIDE_END]: the orders import of DIR into a fresh database on the
 # PostgreSQL server of $SHOPWATCH_BENCH_POSTGRES (a postgres:// DSN whose
 # role may create databases), then the same orders again (a re-import),
-# beside the SQLite ones; then its chats, twice.
+# beside the SQLite ones; then its chats, twice; then the orders into a
+# fresh database that holds one other order (new orders, not a first load).
 pg_imports() {
 	if [ -z "${SHOPWATCH_BENCH_POSTGRES:-}" ]; then
 		[ -n "${pg_said:-}" ] || echo "   (no PostgreSQL import: set SHOPWATCH_BENCH_POSTGRES to a server's DSN)"
@@ -170,6 +171,17 @@ pg_imports() {
 	ratio "PostgreSQL / SQLite, orders again" $timed_at "$4" "$5"
 	timed "$1" "$pg" chats "$1/chats.csv" "PostgreSQL: shopwatch import chats ($(lines "$1/chats.csv"))"
 	timed "$1" "$pg" chats "$1/chats.csv" "PostgreSQL: the same chats again"
+	# The orders into a table holding one other order: new orders, but not
+	# a first load (the indexes stay).
+	psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "DROP DATABASE $db" -c "CREATE DATABASE $db"
+	{
+		head -1 "$1/orders.csv"
+		echo "bench-other,$(sed -n 2p "$1/orders.csv" | cut -d, -f2-)"
+	} >"$1/other.csv"
+	"$BIN" --db "$pg" --config "$1/shopwatch.yaml" import orders "$1/other.csv" >/dev/null
+	rm -f "$1/other.csv"
+	timed "$1" "$pg" orders "$1/orders.csv" "PostgreSQL: the orders, into a table of others"
+	ratio "PostgreSQL / SQLite, orders into others" $timed_at "$2" "$3"
 	psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "DROP DATABASE $db"
 }
 
