@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/shopwatch/shopwatch/rules"
 )
 
@@ -292,14 +290,7 @@ func (r *turnRebuilder) copyTurns(ctx context.Context, turns *rows) error {
 			rows[i][j] = pgValue(v)
 		}
 	}
-	return r.conn.Raw(func(dc any) error {
-		c, ok := pgxConn(dc)
-		if !ok {
-			return fmt.Errorf("not a pgx connection: %T", dc)
-		}
-		_, err := c.CopyFrom(ctx, pgx.Identifier{turnsTarget.name}, turnsTarget.cols, pgx.CopyFromRows(rows))
-		return err
-	})
+	return pgCopy(ctx, r.conn, turnsTarget.name, turnsTarget.cols, rows)
 }
 
 // clearStale deletes the chat_turns_stale rows the rebuild covered,

@@ -232,19 +232,28 @@ func pgValue(v any) any {
 
 // copy sends the rows buffered in *rows to a staging table.
 func (w *pgWriter) copy(ctx context.Context, table string, cols []string, rows *[][]any) error {
-	err := w.conn.Raw(func(dc any) error {
+	if err := pgCopy(ctx, w.conn, table, cols, *rows); err != nil {
+		return err
+	}
+	clear(*rows)
+	*rows = (*rows)[:0]
+	return nil
+}
+
+// pgCopy copies rows into table's cols with COPY, on conn (in the
+// transaction open on it, if any).
+func pgCopy(ctx context.Context, conn *sql.Conn, table string, cols []string, rows [][]any) error {
+	err := conn.Raw(func(dc any) error {
 		c, ok := pgxConn(dc)
 		if !ok {
 			return fmt.Errorf("not a pgx connection: %T", dc)
 		}
-		_, err := c.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(*rows))
+		_, err := c.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("copy %s: %w", table, err)
 	}
-	clear(*rows)
-	*rows = (*rows)[:0]
 	return nil
 }
 
