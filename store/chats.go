@@ -68,7 +68,7 @@ func beginChats(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error
 type turnRebuilder struct {
 	db    *DB
 	conn  *sql.Conn    // the connection of the rebuild's transactions
-	raw   *rawUpserter // nil: the turns go as one JSON array per step
+	raw   *rawUpserter // nil: the turns go by COPY, or as one JSON array per step
 	turns *batch
 	msgs  []rules.ChatMessage
 	upTo  int64  // the last chat_turns_stale id the rebuild covers
@@ -264,10 +264,10 @@ func (r *turnRebuilder) writeTurns(ctx context.Context, tx *sql.Tx) error {
 	switch {
 	case r.raw != nil:
 		err = r.raw.upsert(ctx, tx, r.turns)
-	case r.db.pg && !r.db.portableImport:
+	case r.db.pg:
 		err = r.copyTurns(ctx, turns)
-	default:
-		err = r.db.upsertRows(ctx, tx, turnsTarget, turns)
+	default: // SQLite without the direct path (portableImport): one JSON array
+		_, err = tx.ExecContext(ctx, turnsTarget.upsertSQL(), string(turns.json(nil)))
 	}
 	if err != nil {
 		return fmt.Errorf("write turns: %w", err)

@@ -98,8 +98,8 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 		}
 		w.tx = tx
 		// The merge sorts and hashes the whole import: in memory.
-		// A first load builds the indexes of orders from one sort each
-		// (pgindexes.go).
+		// A first load builds the indexes of its table from one sort
+		// each (pgindexes.go).
 		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
@@ -125,15 +125,7 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 				deliveredAt, deliveredDay = o.deliveredAt, int64(o.delivered)
 			}
 			w.seq++
-			row := []any{id, o.shop, o.createdAt, int64(o.created), deliveredAt, deliveredDay, o.status, strings.Join(o.products, "\n"), w.seq}
-			if w.seen.add(id) {
-				w.again = append(w.again, row)
-				continue
-			}
-			if w.load != nil {
-				row = row[:len(row)-1] // into orders, which has no seq
-			}
-			w.rows[targetOrders] = append(w.rows[targetOrders], row)
+			w.queueFirst(id, []any{id, o.shop, o.createdAt, int64(o.created), deliveredAt, deliveredDay, o.status, strings.Join(o.products, "\n"), w.seq})
 		}
 	}
 	for t := range b.targets {
@@ -145,20 +137,30 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 			}
 			w.seq++
 			row = append(row, w.seq)
-			// A first load of reviews, returns or chats copies each row
-			// whose key it sees first into the table, and stages the
-			// later ones.
 			if w.load != nil && w.spec.kind != Orders && t == 0 {
-				if w.seen.add(row[0].(string)) {
-					w.again = append(w.again, row)
-					continue
-				}
-				row = row[:len(row)-1]
+				w.queueFirst(row[0].(string), row)
+				continue
 			}
 			w.rows[t] = append(w.rows[t], row)
 		}
 	}
 	return w.copyFull(ctx, pgCopyRows)
+}
+
+// queueFirst queues row, whose last value is its seq, for the kind's first
+// target, keyed by key: the row of a key seen before goes to w.again (to
+// be merged); the others are staged, or on a first load go to the table
+// itself, without the seq. Orders always take this way, the other kinds
+// on a first load.
+func (w *pgWriter) queueFirst(key string, row []any) {
+	if w.seen.add(key) {
+		w.again = append(w.again, row)
+		return
+	}
+	if w.load != nil {
+		row = row[:len(row)-1]
+	}
+	w.rows[0] = append(w.rows[0], row)
 }
 
 // firstLoad makes an import into an empty table (the kind's first target,
