@@ -40,7 +40,8 @@ import (
 //     TikTok sync), before the import writes (settlePendingTurns).
 //
 // PostgreSQL imports in one transaction (pgimport.go): its chats import
-// rebuilds every stale conversation in that transaction, before the commit.
+// rebuilds every stale conversation in that transaction, before the commit
+// (pgturns.go).
 
 // turnChunk is how many conversations one rebuild step reads, and
 // staleChunk how many chat_turns_stale rows one step deletes.
@@ -59,7 +60,7 @@ func beginChats(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error
 		return importSteps{}, err
 	}
 	if db.pg {
-		return importSteps{premerge: pgListStale, flush: r.rebuildIn, close: r.close}, nil
+		return importSteps{premerge: r.listStale, flush: r.rebuildPG, close: r.close}, nil
 	}
 	return importSteps{prepare: r.inline, flush: r.clearInline, settle: r.settle, close: r.close}, nil
 }
@@ -68,11 +69,12 @@ func beginChats(ctx context.Context, db *DB, conn *sql.Conn) (importSteps, error
 type turnRebuilder struct {
 	db    *DB
 	conn  *sql.Conn    // the connection of the rebuild's transactions
-	raw   *rawUpserter // nil: the turns go by COPY, or as one JSON array per step
+	raw   *rawUpserter // nil: the turns go as one JSON array per step (or PostgreSQL)
 	turns *batch
 	msgs  []rules.ChatMessage
 	upTo  int64  // the last chat_turns_stale id the rebuild covers
 	after string // the last conversation rebuilt
+	all   bool   // PostgreSQL after a first load: rebuild every conversation (pgturns.go)
 	shops map[int64]*rules.Shop
 	// ids and listed are the conversations of a step; sparse is set once
 	// a range held conversations not listed (step).
@@ -172,44 +174,6 @@ func (r *turnRebuilder) settle(ctx context.Context, conn *sql.Conn, p *pause, co
 	return settleLoop(ctx, conn, p, r.step, committed)
 }
 
-// pgListStale appends to chat_turns_stale, before the merge, the
-// conversations whose turns it changes, as SQLite's triggers do: that of
-// each staged message new to the store, and those a stored message is in
-// before and after the merge when it changes in what turns are made of
-// (conversation, shop, sender, time). A re-import of the same messages, or
-// of new texts, lists none. (Of a message staged twice the later row
-// wins; the earlier one may list its conversation for nothing.) On the 1M
-// demo's 585k messages, listing every staged conversation rebuilt all of
-// them at every re-import: 9.5 s, against 5.3 s now (one run each). After a
-// first load (firstLoad: the table was empty, and holds the messages seen
-// first) every conversation of the table or of the staged messages is new.
-func pgListStale(ctx context.Context, tx *sql.Tx, firstLoad bool) error {
-	list := `INSERT INTO chat_turns_stale (conversation_id)
-SELECT DISTINCT v.conversation_id
-FROM stage_chat_messages s LEFT JOIN chat_messages m ON m.message_id = s.message_id
-CROSS JOIN LATERAL (VALUES (s.conversation_id), (m.conversation_id)) v(conversation_id)
-WHERE v.conversation_id IS NOT NULL AND (m.message_id IS NULL
-	OR (m.conversation_id, m.shop, m.sender, m.sent_at) IS DISTINCT FROM (s.conversation_id, s.shop, s.sender, s.sent_at))`
-	if firstLoad {
-		list = `INSERT INTO chat_turns_stale (conversation_id)
-SELECT conversation_id FROM chat_messages UNION SELECT conversation_id FROM stage_chat_messages`
-	}
-	if _, err := tx.ExecContext(ctx, list); err != nil {
-		return fmt.Errorf("list stale conversations: %w", err)
-	}
-	return nil
-}
-
-// rebuildIn rebuilds every stale conversation in tx (PostgreSQL, which
-// takes the whole rebuild in the import's transaction).
-func (r *turnRebuilder) rebuildIn(ctx context.Context, tx *sql.Tx) error {
-	ok, err := r.start(ctx, tx)
-	for ok && err == nil {
-		ok, err = r.step(ctx, tx)
-	}
-	return err
-}
-
 // step rebuilds the turns of the next turnChunk listed conversations, in
 // tx, from all of their stored messages (readRange, else readListed); once
 // none is left, it deletes the chat_turns_stale rows the rebuild covers
@@ -264,8 +228,6 @@ func (r *turnRebuilder) writeTurns(ctx context.Context, tx *sql.Tx) error {
 	switch {
 	case r.raw != nil:
 		err = r.raw.upsert(ctx, tx, r.turns)
-	case r.db.pg:
-		err = r.copyTurns(ctx, turns)
 	default: // SQLite without the direct path (portableImport): one JSON array
 		_, err = tx.ExecContext(ctx, turnsTarget.upsertSQL(), string(turns.json(nil)))
 	}
@@ -275,39 +237,12 @@ func (r *turnRebuilder) writeTurns(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// copyTurns copies turns into chat_turns (PostgreSQL's COPY, in the
-// transaction open on r.conn), which the step has cleared of their
-// conversations' turns, so nothing conflicts. By the server's statement
-// log, the upserts of JSON arrays took 1.19 s of the 1M demo's chats
-// import, and COPY takes 0.85 s, with no JSON to write (7.2 against 6.8 s
-// in all; one run each).
-func (r *turnRebuilder) copyTurns(ctx context.Context, turns *rows) error {
-	rows := make([][]any, turns.len())
-	for i := range rows {
-		row := turns.row(i)
-		rows[i] = make([]any, len(row))
-		for j, v := range row {
-			rows[i][j] = pgValue(v)
-		}
-	}
-	return pgCopy(ctx, r.conn, turnsTarget.name, turnsTarget.cols, rows)
-}
-
 // clearStale deletes the chat_turns_stale rows the rebuild covered,
 // staleChunk at a time, and reports whether more are left. When no row
 // came after them (no other writer listed one meanwhile), it empties the
 // table in one statement: SQLite then frees its pages whole instead of
 // deleting row by row (a 1M-line chats import lists 585k rows).
-// PostgreSQL rebuilds in the import's transaction, which holds no lock
-// that others wait for: it deletes them in one statement, which sees no
-// row another transaction has not committed.
 func (r *turnRebuilder) clearStale(ctx context.Context, tx *sql.Tx) (bool, error) {
-	if r.db.pg {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM chat_turns_stale WHERE id <= ?`, r.upTo); err != nil {
-			return false, fmt.Errorf("clear stale conversations: %w", err)
-		}
-		return false, nil
-	}
 	var upTo sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT MAX(id) FROM chat_turns_stale`).Scan(&upTo); err != nil {
 		return false, fmt.Errorf("clear stale conversations: %w", err)
@@ -465,23 +400,35 @@ var errStopRows = errors.New("stop reading rows")
 
 // addTurns adds the turns of the conversation whose messages r.msgs holds.
 func (r *turnRebuilder) addTurns(turns *rows, conv string, shop int64) {
+	for seq, t := range r.turnsOf(shop) {
+		turns.add(conv+"\x00"+strconv.Itoa(seq), turnRow(conv, seq, shop, t))
+	}
+}
+
+// turnsOf returns the turns of the conversation whose messages r.msgs
+// holds, of shop, and empties r.msgs.
+func (r *turnRebuilder) turnsOf(shop int64) []rules.Turn {
 	if len(r.msgs) == 0 {
-		return
+		return nil
 	}
 	loc := time.UTC
 	if s, ok := r.shops[shop]; ok {
 		loc = s.Location
 	}
 	rules.SortMessages(r.msgs)
-	for seq, t := range rules.Turns(r.msgs, loc) {
-		var reply any
-		if t.Reply != 0 {
-			reply = t.Reply
-		}
-		turns.add(conv+"\x00"+strconv.Itoa(seq), []any{conv, int64(seq), shop, t.Start, int64(t.Day), reply})
-	}
+	turns := rules.Turns(r.msgs, loc)
 	clear(r.msgs)
 	r.msgs = r.msgs[:0]
+	return turns
+}
+
+// turnRow is the chat_turns row of a conversation's turn number seq.
+func turnRow(conv string, seq int, shop int64, t rules.Turn) []any {
+	var reply any
+	if t.Reply != 0 {
+		reply = t.Reply
+	}
+	return []any{conv, int64(seq), shop, t.Start, int64(t.Day), reply}
 }
 
 // settlePendingTurns rebuilds the turns an earlier import left stale (it
@@ -501,7 +448,7 @@ func (db *DB) settlePendingTurns(ctx context.Context, conn *sql.Conn) error {
 	}
 	defer r.close()
 	if db.pg {
-		err = inTx(ctx, conn, func(tx *sql.Tx) error { return r.rebuildIn(ctx, tx) })
+		err = inTx(ctx, conn, func(tx *sql.Tx) error { return r.rebuildPG(ctx, tx) })
 	} else {
 		err = r.settle(ctx, conn, &pause{}, nil)
 	}

@@ -98,8 +98,9 @@ type conn struct {
 	// unstagedImport makes imports check their input in a first pass and
 	// write it in input order, without staging (stage.go; tests).
 	unstagedImport bool
-	// stageMemBytes, when set, replaces the const of that name (tests).
-	stageMemBytes int
+	// stageMemBytes and turnFetch, when set, replace the consts
+	// stageMemBytes and pgTurnFetch (tests).
+	stageMemBytes, turnFetch int
 	// crashBeforeSettle makes imports stop after their last commit, as if
 	// killed there (tests).
 	crashBeforeSettle bool

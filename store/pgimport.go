@@ -39,9 +39,10 @@ import (
 //     orders' does);
 //   - chats: the conversations whose messages the merge adds or changes in
 //     what turns are made of are listed (chat_turns_stale) and have their
-//     turns rebuilt in the same transaction (chats.go). A first load copies
-//     the messages it sees first straight into chat_messages, as the
-//     orders' does, and lists every conversation.
+//     turns rebuilt in the same transaction, from one cursor (pgturns.go).
+//     A first load copies the messages it sees first straight into
+//     chat_messages, as the orders' does, lists nothing, and rebuilds
+//     every conversation's turns.
 
 // pgCopyRows is how many rows are buffered per table before a COPY.
 const pgCopyRows = 8192

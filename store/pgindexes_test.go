@@ -10,17 +10,17 @@ import (
 
 // TestFirstLoadRebuildsIndexes checks that a first import into an empty
 // PostgreSQL table of orders or chat messages, which drops the table's
-// indexes to insert (pgindexes.go), leaves them as the migrations made
-// them, that a row seen again is merged after the rebuild (its later
+// indexes to insert (pgindexes.go), and those of chat_turns for a chats
+// import (pgturns.go), leaves them as the migrations made them, that a row seen again is merged after the rebuild (its later
 // values win), and that a transaction that drops them and rolls back
 // keeps them.
 func TestFirstLoadRebuildsIndexes(t *testing.T) {
 	chats := strings.Join(Columns(Chats), ",") + "\n"
 	for _, tc := range []struct {
-		kind         Kind
-		table, csv   string
-		query, want  string
-		turnsRebuilt bool
+		kind        Kind
+		table, csv  string
+		query, want string
+		rebuilt     []string // the tables whose indexes the load rebuilds
 	}{
 		{
 			// Two lines of one order: the second is merged after the rebuild.
@@ -28,8 +28,9 @@ func TestFirstLoadRebuildsIndexes(t *testing.T) {
 				"a,7495001,p1,2026-10-21T09:00:00+07:00,Brush,,shipped\n" +
 				"b,7495001,p2,2026-10-21T09:00:00+07:00,Comb,2026-10-24T09:00:00+07:00,delivered\n" +
 				"a,7495001,p3,2026-10-21T09:00:00+07:00,Comb,2026-10-24T09:00:00+07:00,delivered\n",
-			query: `SELECT order_id, status, products FROM orders ORDER BY order_id`,
-			want:  "a delivered p1\np3\nb delivered p2\n",
+			query:   `SELECT order_id, status, products FROM orders ORDER BY order_id`,
+			want:    "a delivered p1\np3\nb delivered p2\n",
+			rebuilt: []string{"orders"},
 		},
 		{
 			// m2 twice: the later row wins, which moves it to
@@ -39,20 +40,28 @@ func TestFirstLoadRebuildsIndexes(t *testing.T) {
 				"m2,c1,7495001,shop,2026-10-01T09:00:00+07:00,hello\n" +
 				"m3,c1,7495001,buyer,2026-10-01T10:00:00+07:00,and?\n" +
 				"m2,c2,7495001,buyer,2026-10-01T09:00:00+07:00,moved\n",
-			query: `SELECT message_id, conversation_id, text FROM chat_messages ORDER BY message_id`,
-			want:  "m1 c1 hi\nm2 c2 moved\nm3 c1 and?\n",
+			query:   `SELECT message_id, conversation_id, text FROM chat_messages ORDER BY message_id`,
+			want:    "m1 c1 hi\nm2 c2 moved\nm3 c1 and?\n",
+			rebuilt: []string{"chat_messages", "chat_turns"},
 		},
 	} {
 		t.Run(tc.table, func(t *testing.T) {
 			ctx := context.Background()
 			db := MustOpenAt(t, storetest.Postgres(t), testConfig)
-			indexes := func() string {
+			indexes := func(table string) string {
 				t.Helper()
-				return dump(t, db, `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = '`+tc.table+`' ORDER BY indexname`)
+				return dump(t, db, `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = '`+table+`' ORDER BY indexname`)
 			}
-			migrated := indexes()
-			if !strings.Contains(migrated, tc.table+"_pkey") || strings.Count(migrated, "\n") < 2 {
-				t.Fatalf("%s has not the indexes the test expects:\n%s", tc.table, migrated)
+			oids := func(table string) string {
+				t.Helper()
+				return dump(t, db, `SELECT indexrelid::bigint FROM pg_index WHERE indrelid = '`+table+`'::regclass ORDER BY 1`)
+			}
+			migrated, before := map[string]string{}, map[string]string{}
+			for _, table := range tc.rebuilt {
+				migrated[table], before[table] = indexes(table), oids(table)
+				if !strings.Contains(migrated[table], table+"_pkey") || strings.Count(migrated[table], "\n") < 2 {
+					t.Fatalf("%s has not the indexes the test expects:\n%s", table, migrated[table])
+				}
 			}
 
 			tx, err := db.sql.BeginTx(ctx, nil)
@@ -68,17 +77,18 @@ func TestFirstLoadRebuildsIndexes(t *testing.T) {
 			if err := tx.Rollback(); err != nil {
 				t.Fatal(err)
 			}
-			if got := indexes(); got != migrated {
-				t.Fatalf("after a rolled back drop:\n%s\nwant\n%s", got, migrated)
+			if got := indexes(tc.table); got != migrated[tc.table] {
+				t.Fatalf("after a rolled back drop:\n%s\nwant\n%s", got, migrated[tc.table])
 			}
 
-			oids := dump(t, db, `SELECT indexrelid::bigint FROM pg_index WHERE indrelid = '`+tc.table+`'::regclass ORDER BY 1`)
 			MustImport(t, db, tc.kind, "first.csv", tc.csv)
-			if got := indexes(); got != migrated {
-				t.Fatalf("after a first load:\n%s\nwant\n%s", got, migrated)
-			}
-			if dump(t, db, `SELECT indexrelid::bigint FROM pg_index WHERE indrelid = '`+tc.table+`'::regclass ORDER BY 1`) == oids {
-				t.Fatal("the import kept the indexes: it was not a first load, and the test shows nothing")
+			for _, table := range tc.rebuilt {
+				if got := indexes(table); got != migrated[table] {
+					t.Fatalf("%s after a first load:\n%s\nwant\n%s", table, got, migrated[table])
+				}
+				if oids(table) == before[table] {
+					t.Fatalf("the import kept the indexes of %s: it was not a first load, and the test shows nothing", table)
+				}
 			}
 			if got := dump(t, db, tc.query); got != tc.want {
 				t.Errorf("%s:\n%q\nwant\n%q", tc.table, got, tc.want)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"regexp"
 	"strings"
 	"testing"
@@ -89,4 +90,68 @@ func placeholders(q string) int {
 		}
 	}
 	return n
+}
+
+// The turns rebuild reads the messages of a few listed conversations of a
+// big table through the conversation index, not the whole table
+// (pgTurnSource: its cursor, planned as clearPG sets it up).
+func TestTurnRebuildReadsListedConversationsOnPostgres(t *testing.T) {
+	db := MustOpenAt(t, storetest.Postgres(t), testConfig)
+	ctx := context.Background()
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{
+		`INSERT INTO chat_messages (message_id, conversation_id, shop, sender, sent_at, text)
+SELECT 'm' || i, 'c' || (i % 5000), 1, 'buyer', i, '' FROM generate_series(1, 50000) i`,
+		`ANALYZE chat_messages`,
+		`INSERT INTO chat_turns_stale (conversation_id) VALUES ('c7'), ('c42'), ('c4999')`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := db.newTurnRebuilder(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.close()
+	err = inTx(ctx, conn, func(tx *sql.Tx) error {
+		if _, ok, err := r.clearPG(ctx, tx); err != nil || !ok {
+			t.Fatalf("clearPG: listed %v, %v", ok, err)
+		}
+		plan, err := explain(ctx, tx, `EXPLAIN DECLARE c NO SCROLL CURSOR FOR `+pgTurnSource(false))
+		if err != nil {
+			return err
+		}
+		if !regexp.MustCompile(`Index Scan (using|on) chat_messages_conversation`).MatchString(plan) || strings.Contains(plan, "Seq Scan on chat_messages") {
+			t.Errorf("the rebuild of 3 of 5,000 conversations reads chat_messages as %s", plan)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// explain returns the plan of an EXPLAIN statement, one line per step.
+func explain(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, stmt string) (string, error) {
+	rows, err := q.QueryContext(ctx, stmt)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", err
+		}
+		plan = append(plan, line)
+	}
+	return strings.Join(plan, "\n"), rows.Err()
 }
