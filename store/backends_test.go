@@ -148,13 +148,16 @@ func TestFirstLoadAgrees(t *testing.T) {
 	}
 }
 
-// TestFirstLoadsAgree checks first imports of chats, reviews and returns
-// into an empty database, which PostgreSQL copies into the table itself,
-// staging the rows whose key it sees again (pgimport.go), against
-// SQLite's: rows repeated further on than a batch, with other values (a
-// message moved to a new conversation as the buyer's, one with a new
-// sender, one with a new text; a review re-rated; a return's new status).
-func TestFirstLoadsAgree(t *testing.T) {
+// TestRepeatedKeysAgree checks imports of chats, reviews and returns whose
+// rows repeat keys further on than a batch, with other values, against
+// SQLite's: into an empty database (a first load, which PostgreSQL copies
+// into the table itself), and into one that holds the file's first 100
+// rows already (keys stored, as they are or changed by a repeat, and new
+// keys repeated), where PostgreSQL stages the repeats apart
+// (pgimport.go). The repeats: a message moved to a new conversation as the
+// buyer's, a new message moved so too, one with a new sender, one with a
+// new text; reviews re-rated; returns with a new status.
+func TestRepeatedKeysAgree(t *testing.T) {
 	var reviews, returns strings.Builder
 	reviews.WriteString(strings.Join(Columns(Reviews), ",") + "\n")
 	returns.WriteString(strings.Join(Columns(Returns), ",") + "\n")
@@ -162,18 +165,21 @@ func TestFirstLoadsAgree(t *testing.T) {
 		fmt.Fprintf(&reviews, "r%d,o%d,7495001,p%d,%d,2026-10-%02dT10:00:00+07:00,fine,\n", i, i, i%7, 1+i%5, 1+i%28)
 		fmt.Fprintf(&returns, "x%d,o%d,7495001,p%d,2026-10-%02dT10:00:00+07:00,Damaged item,return_and_refund,requested\n", i, i, i%7, 1+i%28)
 	}
-	reviews.WriteString("r3,o3,7495001,p3,1,2026-10-04T10:00:00+07:00,broken on arrival,\n")
-	returns.WriteString("x3,o3,7495001,p3,2026-10-04T10:00:00+07:00,Damaged item,return_and_refund,completed\n")
+	reviews.WriteString("r3,o3,7495001,p3,1,2026-10-04T10:00:00+07:00,broken on arrival,\n" +
+		"r700,o700,7495001,p0,1,2026-10-01T10:00:00+07:00,broken too,\n")
+	returns.WriteString("x3,o3,7495001,p3,2026-10-04T10:00:00+07:00,Damaged item,return_and_refund,completed\n" +
+		"x700,o700,7495001,p0,2026-10-01T10:00:00+07:00,Damaged item,return_and_refund,cancelled\n")
 	for _, tc := range []struct {
 		kind    Kind
 		csv     string
 		queries []string
-		want    string // in the dump, from the repeated row
+		want    []string // in the dump, from the repeated rows
 	}{
 		{
-			kind: Chats, want: "c-new 0 ",
+			kind: Chats, want: []string{"c-new 0 ", "c-new2 0 "},
 			csv: chatsCSV(200, 4) + // 800 messages: more than a batch
 				"m0-0,c-new,7495002,buyer,2026-10-01T07:00:00+07:00,moved\n" +
+				"m150-3,c-new2,7495002,buyer,2026-10-01T07:00:00+07:00,moved\n" +
 				"m5-1,c5,7495002,agent,2026-10-01T08:05:00+07:00,hi\n" +
 				"m7-2,c7,7495002,buyer,2026-10-01T10:07:00+07:00,new text\n",
 			queries: []string{
@@ -182,36 +188,48 @@ func TestFirstLoadsAgree(t *testing.T) {
 			},
 		},
 		{
-			kind: Reviews, csv: reviews.String(), want: "r3 o3 1 p3 1 ",
+			kind: Reviews, csv: reviews.String(), want: []string{"r3 o3 1 p3 1 ", "r700 o700 1 p0 1 "},
 			queries: []string{"SELECT review_id, order_id, shop, product_id, rating, created_at, created_day, text, tags, causes FROM reviews ORDER BY review_id"},
 		},
 		{
-			kind: Returns, csv: returns.String(), want: "completed",
+			kind: Returns, csv: returns.String(), want: []string{" completed", " cancelled"},
 			queries: []string{"SELECT return_id, order_id, shop, product_id, created_at, created_day, reason, type, status, fault, category FROM returns ORDER BY return_id"},
 		},
 	} {
-		t.Run(string(tc.kind), func(t *testing.T) {
-			dumps := map[string]string{}
-			for _, b := range storetest.Backends {
-				t.Run(b.Name, func(t *testing.T) {
-					db := MustOpenAt(t, b.DSN(t), testConfig)
-					MustImport(t, db, tc.kind, "first.csv", tc.csv)
-					var d string
-					for _, q := range tc.queries {
-						d += q + "\n" + dump(t, db, q)
-					}
-					if !strings.Contains(d, tc.want) {
-						t.Fatalf("the repeated row did not win (no %q):\n%s", tc.want, d)
-					}
-					dumps[b.Name] = d
-				})
+		for _, stored := range []bool{false, true} {
+			name := string(tc.kind) + "/first load"
+			if stored {
+				name = string(tc.kind) + "/into stored rows"
 			}
-			for name, got := range dumps {
-				if want := dumps["sqlite"]; name != "sqlite" && got != want {
-					t.Errorf("%s stores differently:\n%s\nSQLite:\n%s", name, got, want)
+			t.Run(name, func(t *testing.T) {
+				dumps := map[string]string{}
+				for _, b := range storetest.Backends {
+					t.Run(b.Name, func(t *testing.T) {
+						db := MustOpenAt(t, b.DSN(t), testConfig)
+						if stored {
+							lines := strings.SplitAfterN(tc.csv, "\n", 102)
+							MustImport(t, db, tc.kind, "stored.csv", strings.Join(lines[:101], ""))
+						}
+						MustImport(t, db, tc.kind, "repeats.csv", tc.csv)
+						var d string
+						for _, q := range tc.queries {
+							d += q + "\n" + dump(t, db, q)
+						}
+						for _, w := range tc.want {
+							if !strings.Contains(d, w) {
+								t.Fatalf("a repeated row did not win (no %q):\n%s", w, d)
+							}
+						}
+						dumps[b.Name] = d
+					})
 				}
-			}
-		})
+				for name, got := range dumps {
+					if want := dumps["sqlite"]; name != "sqlite" && got != want {
+						t.Errorf("%s stores differently:\n%s\nSQLite:\n%s", name, got, want)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -34,9 +34,12 @@ import (
 //     connected) copies the orders it sees first
 //     straight into orders, without its indexes (pgindexes.go), and treats
 //     them as stored: only the orders staged again are merged;
-//   - every other table: the last row of each key replaces the stored one
-//     (a first load copies the rows it sees first into the table, as the
-//     orders' does);
+//   - every other table: the last row of each key replaces the stored one.
+//     As for orders, the writer stages the rows of a key it sees again
+//     apart (stage_T_again); the rows staged once are merged without a
+//     sort for the last of each key, and those stored as they are left
+//     out before the upsert (mergeFirst). A first load copies the rows it
+//     sees first into the table, as the orders' does;
 //   - chats: the conversations whose messages the merge adds or changes in
 //     what turns are made of are listed (chat_turns_stale) and have their
 //     turns rebuilt in the same transaction, from one cursor (pgturns.go).
@@ -56,10 +59,11 @@ type pgWriter struct {
 	seq   int64
 	rows  [][][]any // per target (orders: per orderTargets), rows waiting for COPY
 
-	// Orders: the ids staged so far, and the rows of orders staged
-	// again, waiting for COPY.
-	seen  *seenSet
-	again [][]any
+	// The keys of the first target staged so far, the rows of keys
+	// staged again, waiting for COPY, and whether there were any.
+	seen    *seenSet
+	again   [][]any
+	repeats bool
 	// load holds the indexes of orders, or chat_messages, to rebuild when
 	// this import is a first load, whose rows seen first are copied into
 	// the table itself (firstLoad).
@@ -71,10 +75,7 @@ func (db *DB) newPGWriter(ctx context.Context, spec *kindSpec) (*pgWriter, error
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 	}
-	w := &pgWriter{db: db, conn: conn, spec: spec, rows: make([][][]any, len(spec.targets))}
-	if spec.kind == Orders {
-		w.seen = newSeenSet()
-	}
+	w := &pgWriter{db: db, conn: conn, spec: spec, rows: make([][][]any, len(spec.targets)), seen: newSeenSet()}
 	if err := db.settlePendingTurns(ctx, conn); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
@@ -110,10 +111,9 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 				return fmt.Errorf("stage %s: %w", t.name, err)
 			}
 		}
-		if w.spec.kind == Orders {
-			if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE stage_orders_again ON COMMIT DROP AS SELECT * FROM stage_orders WITH NO DATA`); err != nil {
-				return fmt.Errorf("stage orders: %w", err)
-			}
+		first := w.spec.targets[0].name
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT * FROM stage_%s WITH NO DATA`, w.againTable(), first)); err != nil {
+			return fmt.Errorf("stage %s: %w", first, err)
 		}
 		if err := w.firstLoad(ctx); err != nil {
 			return err
@@ -138,7 +138,7 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 			}
 			w.seq++
 			row = append(row, w.seq)
-			if w.load != nil && w.spec.kind != Orders && t == 0 {
+			if w.spec.kind != Orders && t == 0 {
 				w.queueFirst(row[0].(string), row)
 				continue
 			}
@@ -150,12 +150,12 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 
 // queueFirst queues row, whose last value is its seq, for the kind's first
 // target, keyed by key: the row of a key seen before goes to w.again (to
-// be merged); the others are staged, or on a first load go to the table
-// itself, without the seq. Orders always take this way, the other kinds
-// on a first load.
+// be merged after the others); the others are staged, or on a first load
+// go to the table itself, without the seq.
 func (w *pgWriter) queueFirst(key string, row []any) {
 	if w.seen.add(key) {
 		w.again = append(w.again, row)
+		w.repeats = true
 		return
 	}
 	if w.load != nil {
@@ -186,19 +186,11 @@ func (w *pgWriter) firstLoad(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("stage %s: %w", table, err)
 	}
-	if w.load != nil && w.seen == nil {
-		w.seen = newSeenSet()
-	}
 	return nil
 }
 
 // againTable is where the rows of keys seen before go.
-func (w *pgWriter) againTable() string {
-	if w.spec.kind == Orders {
-		return "stage_orders_again"
-	}
-	return "stage_" + w.spec.targets[0].name
-}
+func (w *pgWriter) againTable() string { return "stage_" + w.spec.targets[0].name + "_again" }
 
 // copyFull copies the buffers holding at least n rows.
 func (w *pgWriter) copyFull(ctx context.Context, n int) error {
@@ -283,11 +275,13 @@ func (w *pgWriter) commit(ctx context.Context) error {
 	}
 	for t, tg := range w.spec.targets {
 		var err error
-		if w.spec.kind == Orders && t == targetOrders {
+		switch {
+		case w.spec.kind == Orders && t == targetOrders:
 			err = mergeOrders(ctx, w.tx, w.load != nil)
-		} else {
-			_, err = w.tx.ExecContext(ctx, tg.upsertFrom(fmt.Sprintf(`SELECT DISTINCT ON (%s) %s FROM stage_%s ORDER BY %s, seq DESC`,
-				strings.Join(tg.cols[:tg.keys], ", "), strings.Join(tg.cols, ", "), tg.name, strings.Join(tg.cols[:tg.keys], ", "))))
+		case t == 0:
+			err = w.mergeFirst(ctx, tg)
+		default:
+			err = upsertLast(ctx, w.tx, tg, "stage_"+tg.name)
 		}
 		if err != nil {
 			return fmt.Errorf("merge %s: %w", tg.name, err)
@@ -304,6 +298,51 @@ func (w *pgWriter) commit(ctx context.Context) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// mergeFirst merges the staged rows of the kind's first target (not
+// orders) into tg: those of keys staged once (stage_T, unless the first
+// load copied them into tg), then the last of each key staged again (its
+// earlier rows are later in the input than its row staged once). Rows of
+// keys staged once need no DISTINCT ON, whose sort was most of a
+// re-import's time; a join leaves out those that are stored as they are
+// before the upsert, whose lookup and compare per row took 3.0 s for
+// 585k unchanged messages, against 0.9 s (psql, on the 1M demo). What
+// is left, new or changed, goes in key order: 585k new messages into a
+// table with its indexes took 4.0 s sorted, 6.3 s in input order.
+func (w *pgWriter) mergeFirst(ctx context.Context, tg target) error {
+	if !tg.replaces() { // no values to compare
+		if err := upsertLast(ctx, w.tx, tg, "stage_"+tg.name); err != nil {
+			return err
+		}
+	} else if w.load == nil {
+		keys, vals := tg.cols[:tg.keys], tg.cols[tg.keys:]
+		on := make([]string, len(keys))
+		for i, k := range keys {
+			on[i] = "t." + k + " = s." + k
+		}
+		prefixed := func(p string, cols []string) string {
+			return p + strings.Join(cols, ", "+p)
+		}
+		if _, err := w.tx.ExecContext(ctx, tg.upsertFrom(fmt.Sprintf(`SELECT %s FROM stage_%s s LEFT JOIN %s t ON %s
+WHERE t.%s IS NULL OR (%s) IS DISTINCT FROM (%s) ORDER BY %s`,
+			prefixed("s.", tg.cols), tg.name, tg.name, strings.Join(on, " AND "),
+			keys[0], prefixed("t.", vals), prefixed("s.", vals), prefixed("s.", keys)))); err != nil {
+			return err
+		}
+	}
+	if !w.repeats {
+		return nil
+	}
+	return upsertLast(ctx, w.tx, tg, w.againTable())
+}
+
+// upsertLast upserts into tg the last staged row of each key of stage.
+func upsertLast(ctx context.Context, tx *sql.Tx, tg target, stage string) error {
+	keys := strings.Join(tg.cols[:tg.keys], ", ")
+	_, err := tx.ExecContext(ctx, tg.upsertFrom(fmt.Sprintf(`SELECT DISTINCT ON (%s) %s FROM %s ORDER BY %s, seq DESC`,
+		keys, strings.Join(tg.cols, ", "), stage, keys)))
+	return err
 }
 
 var orderCols = strings.Join(kindSpecs[Orders].targets[targetOrders].cols, ", ")
@@ -437,9 +476,8 @@ func (w *pgWriter) rollback() {
 	}
 	clear(w.again)
 	w.again = w.again[:0]
-	if w.seen != nil {
-		w.seen.reset()
-	}
+	w.seen.reset()
+	w.repeats = false
 	w.load = nil
 }
 

@@ -44,7 +44,9 @@ func (r *turnRebuilder) listStale(ctx context.Context, tx *sql.Tx, firstLoad boo
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO chat_turns_stale (conversation_id)
 SELECT DISTINCT v.conversation_id
-FROM stage_chat_messages s LEFT JOIN chat_messages m ON m.message_id = s.message_id
+FROM (SELECT message_id, conversation_id, shop, sender, sent_at FROM stage_chat_messages
+	UNION ALL SELECT message_id, conversation_id, shop, sender, sent_at FROM stage_chat_messages_again) s
+LEFT JOIN chat_messages m ON m.message_id = s.message_id
 CROSS JOIN LATERAL (VALUES (s.conversation_id), (m.conversation_id)) v(conversation_id)
 WHERE v.conversation_id IS NOT NULL AND (m.message_id IS NULL
 	OR (m.conversation_id, m.shop, m.sender, m.sent_at) IS DISTINCT FROM (s.conversation_id, s.shop, s.sender, s.sent_at))`); err != nil {
