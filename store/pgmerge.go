@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// The merges of a PostgreSQL import (pgimport.go): each staged table into
+// its own, by set-based statements over the whole import.
+
+// mergeFirst merges the staged rows of the kind's first target (not
+// orders) into tg: those of keys staged once (stage_T, unless the first
+// load copied them into tg), then the last of each key staged again (its
+// earlier rows are later in the input than its row staged once). Rows of
+// keys staged once need no DISTINCT ON, whose sort was most of a
+// re-import's time; a join leaves out those that are stored as they are
+// before the upsert, whose lookup and compare per row took 3.0 s for
+// 585k unchanged messages, against 0.9 s (psql, on the 1M demo). What
+// is left, new or changed, goes in key order: 585k new messages into a
+// table with its indexes took 4.0 s sorted, 6.3 s in input order.
+func (w *pgWriter) mergeFirst(ctx context.Context, tg target) error {
+	if !tg.replaces() { // no values to compare
+		if err := upsertLast(ctx, w.tx, tg, "stage_"+tg.name); err != nil {
+			return err
+		}
+	} else if w.load == nil {
+		keys, vals := tg.cols[:tg.keys], tg.cols[tg.keys:]
+		on := make([]string, len(keys))
+		for i, k := range keys {
+			on[i] = "t." + k + " = s." + k
+		}
+		prefixed := func(p string, cols []string) string {
+			return p + strings.Join(cols, ", "+p)
+		}
+		if _, err := w.tx.ExecContext(ctx, tg.upsertFrom(fmt.Sprintf(`SELECT %s FROM stage_%s s LEFT JOIN %s t ON %s
+WHERE t.%s IS NULL OR (%s) IS DISTINCT FROM (%s) ORDER BY %s`,
+			prefixed("s.", tg.cols), tg.name, tg.name, strings.Join(on, " AND "),
+			keys[0], prefixed("t.", vals), prefixed("s.", vals), prefixed("s.", keys)))); err != nil {
+			return err
+		}
+	}
+	if !w.repeats {
+		return nil
+	}
+	return upsertLast(ctx, w.tx, tg, w.againTable())
+}
+
+// upsertLast upserts into tg the last staged row of each key of stage.
+func upsertLast(ctx context.Context, tx *sql.Tx, tg target, stage string) error {
+	keys := strings.Join(tg.cols[:tg.keys], ", ")
+	_, err := tx.ExecContext(ctx, tg.upsertFrom(fmt.Sprintf(`SELECT DISTINCT ON (%s) %s FROM %s ORDER BY %s, seq DESC`,
+		keys, strings.Join(tg.cols, ", "), stage, keys)))
+	return err
+}
+
+var orderCols = strings.Join(kindSpecs[Orders].targets[targetOrders].cols, ", ")
+
+// mergeOrders merges the staged orders into orders and moves shop_days by
+// the difference, each step one set-based statement over the import. On a
+// first load (firstLoad, its indexes rebuilt), the orders copied into the
+// table count as stored, and as new in shop_days.
+func mergeOrders(ctx context.Context, tx *sql.Tx, firstLoad bool) error {
+	for _, q := range []string{
+		// The orders staged once that are stored already, and whether
+		// their staged row holds the stored products, and the stored row.
+		`CREATE TEMP TABLE stored_orders ON COMMIT DROP AS
+SELECT s.order_id, s.products = o.products AS same_products,
+	(s.shop, s.created_at, s.created_day, s.delivered_at, s.delivered_day, s.status) IS NOT DISTINCT FROM
+	(o.shop, o.created_at, o.created_day, o.delivered_at, o.delivered_day, o.status) AS same_row
+FROM stage_orders s JOIN orders o ON o.order_id = s.order_id`,
+		`ANALYZE stored_orders`, // temporary tables have no statistics otherwise
+		// The orders to merge product by product: staged again, or
+		// stored with other products.
+		`CREATE TEMP TABLE slow_orders ON COMMIT DROP AS
+SELECT order_id FROM stage_orders_again
+UNION
+SELECT order_id FROM stored_orders WHERE NOT same_products`,
+		`ANALYZE slow_orders`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	// A statement that would read an empty table of the two is left out
+	// or goes without it: the planner takes an empty table for one row,
+	// and tests each staged order against it in a loop (1M new orders
+	// into a table holding others: shop_days took 2.25 s against 0.48 s).
+	var stored, slow bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM stored_orders), EXISTS (SELECT 1 FROM slow_orders)`).Scan(&stored, &slow); err != nil {
+		return err
+	}
+	notSlow, notStored := "", ""
+	if slow {
+		notSlow = ` AND NOT EXISTS (SELECT 1 FROM slow_orders w WHERE w.order_id = s.order_id)`
+	}
+	if stored {
+		notStored = ` AND NOT EXISTS (SELECT 1 FROM stored_orders k WHERE k.order_id = s.order_id)`
+	}
+	// The orders staged once and stored neither: new to the store.
+	isNew := `true` + notSlow + notStored
+	newOrders := `SELECT s.shop, v.day, v.c, v.d FROM stage_orders s
+	CROSS JOIN LATERAL (VALUES (s.created_day, 1, 0), (s.delivered_day, 0, 1)) v(day, c, d)
+	WHERE v.day IS NOT NULL AND ` + isNew
+	if firstLoad {
+		newOrders = `SELECT shop, created_day, 1, 0 FROM orders
+	UNION ALL
+	SELECT shop, delivered_day, 0, 1 FROM orders WHERE delivered_day IS NOT NULL`
+	}
+	// The slow orders' last row, with the union of their products in
+	// order of appearance, the stored ones first.
+	merged := `CREATE TEMP TABLE merged_orders ON COMMIT DROP AS SELECT ` + orderCols + ` FROM orders WITH NO DATA`
+	if slow {
+		merged = `CREATE TEMP TABLE merged_orders ON COMMIT DROP AS
+WITH staged AS (
+	SELECT s.* FROM stage_orders s JOIN slow_orders w ON w.order_id = s.order_id
+	UNION ALL
+	SELECT * FROM stage_orders_again
+), last AS (
+	SELECT DISTINCT ON (order_id) order_id, shop, created_at, created_day, delivered_at, delivered_day, status
+	FROM staged ORDER BY order_id, seq DESC
+), lines AS (
+	SELECT o.order_id, p.product, 0::bigint AS seq, p.n
+	FROM orders o JOIN slow_orders w ON w.order_id = o.order_id
+	CROSS JOIN LATERAL unnest(string_to_array(o.products, E'\n')) WITH ORDINALITY AS p(product, n)
+	UNION ALL
+	SELECT s.order_id, p.product, s.seq, p.n
+	FROM staged s CROSS JOIN LATERAL unnest(string_to_array(s.products, E'\n')) WITH ORDINALITY AS p(product, n)
+), firsts AS (
+	SELECT DISTINCT ON (order_id, product) order_id, product, seq, n FROM lines ORDER BY order_id, product, seq, n
+)
+SELECT l.*, p.products
+FROM last l JOIN (
+	SELECT order_id, string_agg(product, E'\n' ORDER BY seq, n) AS products FROM firsts GROUP BY order_id
+) p ON p.order_id = l.order_id`
+	}
+	stmts := []string{merged}
+	if stored {
+		// An order staged once with the stored products (a re-export)
+		// merges into its staged row: the stored products, the last
+		// line's dates and status. One whose row is the stored one is
+		// left alone.
+		stmts = append(stmts, `INSERT INTO merged_orders SELECT `+orderCols+` FROM stage_orders s
+WHERE EXISTS (SELECT 1 FROM stored_orders k WHERE k.order_id = s.order_id AND k.same_products AND NOT k.same_row)`+notSlow)
+	}
+	// shop_days: minus the stored orders, plus the merged and the new.
+	stmts = append(stmts, `INSERT INTO shop_days (shop, day, created, delivered)
+SELECT shop, day, SUM(c), SUM(d) FROM (
+	SELECT o.shop, o.created_day AS day, -1 AS c, 0 AS d FROM orders o JOIN merged_orders m ON m.order_id = o.order_id
+	UNION ALL
+	SELECT o.shop, o.delivered_day, 0, -1 FROM orders o JOIN merged_orders m ON m.order_id = o.order_id WHERE o.delivered_day IS NOT NULL
+	UNION ALL
+	SELECT shop, created_day, 1, 0 FROM merged_orders
+	UNION ALL
+	SELECT shop, delivered_day, 0, 1 FROM merged_orders WHERE delivered_day IS NOT NULL
+	UNION ALL
+	`+newOrders+`
+) d GROUP BY shop, day HAVING SUM(c) <> 0 OR SUM(d) <> 0
+ON CONFLICT (shop, day) DO UPDATE SET created = shop_days.created + excluded.created, delivered = shop_days.delivered + excluded.delivered`)
+	// The new orders as staged (none on a first load), and the merged
+	// ones over the stored, in key order: the primary key's B-tree then
+	// takes them page by page, not one scattered page per row (1M
+	// mixed-order lines: the insert took half the time).
+	if !firstLoad {
+		stmts = append(stmts, `INSERT INTO orders (`+orderCols+`) SELECT `+orderCols+` FROM stage_orders s
+WHERE `+isNew+` ORDER BY order_id`)
+	}
+	stmts = append(stmts, kindSpecs[Orders].targets[targetOrders].upsertFrom(`SELECT `+orderCols+` FROM merged_orders ORDER BY order_id`))
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
