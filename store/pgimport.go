@@ -311,8 +311,6 @@ func (w *pgWriter) rollback() {
 	}
 	clear(w.again)
 	w.again = w.again[:0]
-	w.seen.reset()
-	w.repeats = false
 	w.load = nil
 }
 

@@ -43,6 +43,3 @@ func (s *seenSet) add(id string) bool {
 	}
 	return seen
 }
-
-// reset forgets every id.
-func (s *seenSet) reset() { clear(s.bits) }
