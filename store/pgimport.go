@@ -68,6 +68,9 @@ type pgWriter struct {
 	// this import is a first load, whose rows seen first are copied into
 	// the table itself (firstLoad).
 	load *pgIndexes
+	// locked is set once the transaction holds the kind's import lock
+	// (lockKind).
+	locked bool
 }
 
 func (db *DB) newPGWriter(ctx context.Context, spec *kindSpec) (*pgWriter, error) {
@@ -176,6 +179,10 @@ func (w *pgWriter) queueFirst(key string, row []any) {
 func (w *pgWriter) firstLoad(ctx context.Context) error {
 	table := w.spec.targets[0].name
 	alone, err := pgAlone(ctx, w.tx)
+	if err == nil && alone {
+		// Before the table's lock: see lockKind.
+		err = w.lockKind(ctx)
+	}
 	empty := false
 	if err == nil && alone {
 		empty, err = emptyTable(ctx, w.tx, table)
@@ -186,6 +193,28 @@ func (w *pgWriter) firstLoad(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("stage %s: %w", table, err)
 	}
+	return nil
+}
+
+// lockKind takes the kind's import lock (an advisory lock held to the end
+// of the transaction), unless the transaction holds it already. Imports
+// of a kind merge one at a time: each merge computes what it changes from
+// the stored rows (the orders new to the store and the rollup's
+// difference, the conversations whose turns to rebuild), which another
+// import's merge must not change before it commits. Two imports of the same
+// new orders at once failed on the orders' primary key
+// (TestConcurrentImportsOnPostgres). Imports stage side by side and wait
+// only for each other's merge; a first load takes the lock before the
+// table's own (firstLoad), as every import takes it before any lock on
+// the kind's tables, so the two locks cannot be taken in both orders.
+func (w *pgWriter) lockKind(ctx context.Context) error {
+	if w.locked {
+		return nil
+	}
+	if _, err := w.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, lockKey("import "+string(w.spec.kind))); err != nil {
+		return fmt.Errorf("wait for the other imports of %s: %w", w.spec.kind, err)
+	}
+	w.locked = true
 	return nil
 }
 
@@ -262,6 +291,9 @@ func (w *pgWriter) commit(ctx context.Context) error {
 	if err := w.copyFull(ctx, 1); err != nil {
 		return err
 	}
+	if err := w.lockKind(ctx); err != nil {
+		return err
+	}
 	if w.load != nil {
 		// The merge reads the table by key and upserts through it.
 		if err := w.load.rebuild(ctx, w.tx); err != nil {
@@ -293,7 +325,7 @@ func (w *pgWriter) commit(ctx context.Context) error {
 		}
 	}
 	tx := w.tx
-	w.tx = nil
+	w.tx, w.locked = nil, false
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -311,7 +343,7 @@ func (w *pgWriter) rollback() {
 	}
 	clear(w.again)
 	w.again = w.again[:0]
-	w.load = nil
+	w.load, w.locked = nil, false
 }
 
 func (w *pgWriter) finish(ctx context.Context, shops []int64, at time.Time) error {
