@@ -104,8 +104,13 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 		w.tx = tx
 		// The merge sorts and hashes the whole import: in memory.
 		// A first load builds the indexes of its table from one sort
-		// each (pgindexes.go).
-		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+		// each (pgindexes.go). The merge's statements run once each,
+		// on temporary tables the planner has no statistics of: their
+		// estimated costs pass JIT's thresholds, and compiling took
+		// longer than it saved (the orders' product merge, 2,000 orders
+		// of a 1M-line re-import: 0.45-0.72 s with JIT, 0.10-0.14 s
+		// without; the other statements within the noise).
+		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL jit = off`); err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
 		for _, t := range w.spec.targets {
