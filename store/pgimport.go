@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/shopwatch/shopwatch/rules"
 )
 
 // Imports on PostgreSQL. The whole import is one transaction: readers keep
@@ -71,7 +73,14 @@ type pgWriter struct {
 	// locked is set once the transaction holds the kind's import lock
 	// (lockKind).
 	locked bool
+	// days counts, on an orders first load, the orders copied into the
+	// table by shop and day, for the rollup (mergeOrders).
+	days map[shopDay]*dayCounts
 }
+
+type shopDay struct{ shop, day int64 }
+
+type dayCounts struct{ created, delivered int64 }
 
 func (db *DB) newPGWriter(ctx context.Context, spec *kindSpec) (*pgWriter, error) {
 	conn, err := db.sql.Conn(ctx)
@@ -134,7 +143,9 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 				deliveredAt, deliveredDay = o.deliveredAt, int64(o.delivered)
 			}
 			w.seq++
-			w.queueFirst(id, []any{id, o.shop, o.createdAt, int64(o.created), deliveredAt, deliveredDay, o.status, strings.Join(o.products, "\n"), w.seq})
+			if w.queueFirst(id, []any{id, o.shop, o.createdAt, int64(o.created), deliveredAt, deliveredDay, o.status, strings.Join(o.products, "\n"), w.seq}) {
+				w.countDays(o)
+			}
 		}
 	}
 	for t := range b.targets {
@@ -159,17 +170,51 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 // queueFirst queues row, whose last value is its seq, for the kind's first
 // target, keyed by key: the row of a key seen before goes to w.again (to
 // be merged after the others); the others are staged, or on a first load
-// go to the table itself, without the seq.
-func (w *pgWriter) queueFirst(key string, row []any) {
+// go to the table itself, without the seq, and queueFirst reports true.
+func (w *pgWriter) queueFirst(key string, row []any) (loaded bool) {
 	if w.seen.add(key) {
 		w.again = append(w.again, row)
 		w.repeats = true
-		return
+		return false
 	}
 	if w.load != nil {
 		row = row[:len(row)-1]
 	}
 	w.rows[0] = append(w.rows[0], row)
+	return w.load != nil
+}
+
+// countDays counts o, which a first load copies into orders, in w.days.
+func (w *pgWriter) countDays(o *orderFact) {
+	add := func(day rules.Day, created, delivered int64) {
+		k := shopDay{o.shop, int64(day)}
+		c := w.days[k]
+		if c == nil {
+			c = &dayCounts{}
+			w.days[k] = c
+		}
+		c.created += created
+		c.delivered += delivered
+	}
+	if w.days == nil {
+		w.days = map[shopDay]*dayCounts{}
+	}
+	add(o.created, 1, 0)
+	if o.hasDeliv {
+		add(o.delivered, 0, 1)
+	}
+}
+
+// copyDays copies w.days into the temporary table first_days.
+func (w *pgWriter) copyDays(ctx context.Context) error {
+	if _, err := w.tx.ExecContext(ctx, `CREATE TEMP TABLE first_days (shop bigint, day bigint, created bigint, delivered bigint) ON COMMIT DROP`); err != nil {
+		return fmt.Errorf("count the orders by day: %w", err)
+	}
+	rows := make([][]any, 0, len(w.days))
+	for k, c := range w.days {
+		rows = append(rows, []any{k.shop, k.day, c.created, c.delivered})
+	}
+	return pgCopy(ctx, w.conn, "first_days", []string{"shop", "day", "created", "delivered"}, rows)
 }
 
 // firstLoad makes an import into an empty table (the kind's first target,
@@ -314,7 +359,12 @@ func (w *pgWriter) commit(ctx context.Context) error {
 		var err error
 		switch {
 		case w.spec.kind == Orders && t == targetOrders:
-			err = mergeOrders(ctx, w.tx, w.load != nil)
+			if w.load != nil {
+				err = w.copyDays(ctx)
+			}
+			if err == nil {
+				err = mergeOrders(ctx, w.tx, w.load != nil)
+			}
 		case t == 0:
 			err = w.mergeFirst(ctx, tg)
 		default:
@@ -348,7 +398,7 @@ func (w *pgWriter) rollback() {
 	}
 	clear(w.again)
 	w.again = w.again[:0]
-	w.load, w.locked = nil, false
+	w.load, w.locked, w.days = nil, false, nil
 }
 
 func (w *pgWriter) finish(ctx context.Context, shops []int64, at time.Time) error {

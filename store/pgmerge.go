@@ -60,7 +60,7 @@ var orderCols = strings.Join(kindSpecs[Orders].targets[targetOrders].cols, ", ")
 // mergeOrders merges the staged orders into orders and moves shop_days by
 // the difference, each step one set-based statement over the import. On a
 // first load (firstLoad, its indexes rebuilt), the orders copied into the
-// table count as stored, and as new in shop_days.
+// table count as stored, and as new in shop_days, from first_days.
 func mergeOrders(ctx context.Context, tx *sql.Tx, firstLoad bool) error {
 	for _, q := range []string{
 		// The orders staged once that are stored already, and whether
@@ -124,11 +124,12 @@ SELECT order_id FROM stored_orders WHERE NOT same_products`,
 	newOrders := ""
 	switch {
 	case firstLoad:
+		// The orders the load copied into the table, as the writer
+		// counted them (pgWriter.countDays): aggregating them from the
+		// table took 0.5 s of the 1M demo's first load.
 		newOrders = `
 	UNION ALL
-	SELECT shop, created_day, 1, 0 FROM orders
-	UNION ALL
-	SELECT shop, delivered_day, 0, 1 FROM orders WHERE delivered_day IS NOT NULL`
+	SELECT shop, day, created, delivered FROM first_days`
 	case anyNew:
 		newOrders = `
 	UNION ALL
