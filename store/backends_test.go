@@ -236,6 +236,17 @@ func TestRepeatedKeysAgree(t *testing.T) {
 	}
 }
 
+// TestFirstTargetsReplace checks what PostgreSQL's merge of the kinds
+// other than orders assumes (mergeOnceSQL): a row replaces the stored row
+// of its key, whose other columns it compares.
+func TestFirstTargetsReplace(t *testing.T) {
+	for kind, spec := range kindSpecs {
+		if tg := spec.targets[0]; kind != Orders && !tg.replaces() {
+			t.Errorf("%s: %s keeps or adds to the stored row; mergeOnceSQL would replace it", kind, tg.name)
+		}
+	}
+}
+
 // storedFirst changes a value of each kind's rows in TestRepeatedKeysAgree.
 var storedFirst = strings.NewReplacer(",fine,", ",fine at first,", ",requested\n", ",approved\n", ",hi\n", ",hey\n")
 

@@ -66,7 +66,7 @@ type pgWriter struct {
 	seen    *seenSet
 	again   [][]any
 	repeats bool
-	// load holds the indexes of orders, or chat_messages, to rebuild when
+	// load holds the indexes of the kind's first target to rebuild when
 	// this import is a first load, whose rows seen first are copied into
 	// the table itself (firstLoad).
 	load *pgIndexes
@@ -222,10 +222,10 @@ func (w *pgWriter) copyDays(ctx context.Context) error {
 // load: the table is locked until the commit, and the rows seen first go
 // in without its indexes, which the commit rebuilds from one sort each
 // (pgindexes.go). The rows seen again are staged (the orders' in
-// stage_orders_again) and merged after the rebuild. On the 1M demo, the
+// stage_T_again) and merged after the rebuild. On the 1M demo, the
 // chats' first load took 6.6-7.1 s against 8.0 s staged (two alternated
-// runs each; the turns' rebuild, about 4 s of it, is the same either way),
-// the reviews' 0.78-0.83 s against 1.18-1.48 s (three alternated runs).
+// runs each, when the turns' rebuild took about 4 s of it either way), the
+// reviews' 0.78-0.83 s against 1.18-1.48 s (three alternated runs).
 func (w *pgWriter) firstLoad(ctx context.Context) error {
 	table := w.spec.targets[0].name
 	alone, err := pgAlone(ctx, w.tx)
@@ -359,12 +359,7 @@ func (w *pgWriter) commit(ctx context.Context) error {
 		var err error
 		switch {
 		case w.spec.kind == Orders && t == targetOrders:
-			if w.load != nil {
-				err = w.copyDays(ctx)
-			}
-			if err == nil {
-				err = mergeOrders(ctx, w.tx, w.load != nil)
-			}
+			err = w.mergeOrders(ctx)
 		case t == 0:
 			err = w.mergeFirst(ctx, tg)
 		default:

@@ -34,7 +34,7 @@ const pgTurnFetch = 65536
 // of new texts, lists none. (Of a message staged twice the later row
 // wins; the earlier one may list its conversation for nothing.) On the 1M
 // demo's 585k messages, listing every staged conversation rebuilt all of
-// them at every re-import: 9.5 s, against 5.3 s now (one run each). After
+// them at every re-import: 9.5 s, against 5.3 s then (one run each). After
 // a first load (firstLoad: the table was empty, and holds the messages
 // seen first) it lists nothing, and the rebuild takes every conversation.
 func (r *turnRebuilder) listStale(ctx context.Context, tx *sql.Tx, firstLoad bool) error {

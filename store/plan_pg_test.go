@@ -46,19 +46,10 @@ func TestWindowQueriesUseIndexesOnPostgres(t *testing.T) {
 	scan := regexp.MustCompile(`(Seq Scan|Index Only Scan|Index Scan|Bitmap Heap Scan) (?:using (\S+) )?on (\S+)`)
 	for name, q := range queries {
 		args := []any{int64(1), int64(20000), int64(20030), int64(0), int64(0)}[:placeholders(q)]
-		rows, err := conn.QueryContext(ctx, "EXPLAIN "+q, args...)
+		plan, err := explain(ctx, conn, "EXPLAIN "+q, args...)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		var plan []string
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, strings.TrimSpace(line))
-		}
-		rows.Close()
 		scans := 0
 		for _, line := range plan {
 			m := scan.FindStringSubmatch(line)
@@ -122,10 +113,11 @@ SELECT 'm' || i, 'c' || (i % 5000), 1, 'buyer', i, '' FROM generate_series(1, 50
 		if _, ok, err := r.clearPG(ctx, tx); err != nil || !ok {
 			t.Fatalf("clearPG: listed %v, %v", ok, err)
 		}
-		plan, err := explain(ctx, tx, `EXPLAIN DECLARE c NO SCROLL CURSOR FOR `+pgTurnSource(false))
+		lines, err := explain(ctx, tx, `EXPLAIN DECLARE c NO SCROLL CURSOR FOR `+pgTurnSource(false))
 		if err != nil {
 			return err
 		}
+		plan := strings.Join(lines, "\n")
 		if !regexp.MustCompile(`Index Scan (using|on) chat_messages_conversation`).MatchString(plan) || strings.Contains(plan, "Seq Scan on chat_messages") {
 			t.Errorf("the rebuild of 3 of 5,000 conversations reads chat_messages as %s", plan)
 		}
@@ -136,22 +128,22 @@ SELECT 'm' || i, 'c' || (i % 5000), 1, 'buyer', i, '' FROM generate_series(1, 50
 	}
 }
 
-// explain returns the plan of an EXPLAIN statement, one line per step.
+// explain returns the plan of an EXPLAIN statement, a step a line.
 func explain(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, stmt string) (string, error) {
-	rows, err := q.QueryContext(ctx, stmt)
+}, stmt string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, stmt, args...)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer rows.Close()
 	var plan []string
 	for rows.Next() {
 		var line string
 		if err := rows.Scan(&line); err != nil {
-			return "", err
+			return nil, err
 		}
-		plan = append(plan, line)
+		plan = append(plan, strings.TrimSpace(line))
 	}
-	return strings.Join(plan, "\n"), rows.Err()
+	return plan, rows.Err()
 }

@@ -2,13 +2,14 @@ package store
 
 import "hash/maphash"
 
-// seenSet remembers the order ids a PostgreSQL import has staged in a
-// fixed 16 MiB, whatever the size of the import (a Bloom filter: a map of
-// the ids' hashes took 288 MB at 5M order lines). It may answer "seen" for
-// an id it has not seen, about once in 30,000 orders at 1M orders, once
-// in 600 at 5M (TestSeenSetFalsePositives): that order then goes through
-// the merge of repeated orders (pgimport.go), which is right for any
-// order, only slower. It never answers "not seen" for an id it has seen.
+// seenSet remembers the keys a PostgreSQL import has staged (order ids,
+// review ids, ...) in a fixed 16 MiB, whatever the size of the import (a
+// Bloom filter: a map of the ids' hashes took 288 MB at 5M order lines).
+// It may answer "seen" for a key it has not seen, about once in 30,000 at
+// 1M keys, once in 600 at 5M (TestSeenSetFalsePositives): that row then
+// goes through the merge of repeated keys (pgimport.go), which is right
+// for any row, only slower. It never answers "not seen" for a key it has
+// seen.
 type seenSet struct {
 	bits []uint64
 	seed maphash.Seed
