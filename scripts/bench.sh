@@ -9,7 +9,9 @@
 #     of the same files into tables with the store's keys and indexes; the
 #     orders again into the same database (every order stored: a
 #     re-import), and into a file another process keeps open (as serve
-#     would: the import then takes turns with it).
+#     would: the import then takes turns with it). In the mixed order, the
+#     daily import too: each kind's rows of one day into a store holding
+#     the days before (and on PostgreSQL, with SHOPWATCH_BENCH_POSTGRES).
 #  2. Short commands on 1,000 shops and ~10M order lines: the whole-process
 #     median of $RUNS runs of metrics --json, breakdown and ask, beside the
 #     sqlite3 shell answering the same NRR with hand-written SQL on an
@@ -52,7 +54,7 @@ lines() { echo $(($(wc -l <"$1") - 1)); }
 now() { date +%s.%N; }
 
 # rate ROWS START END LABEL
-rate() { awk -v n="$1" -v a="$2" -v b="$3" -v l="$4" 'BEGIN { printf "   %-44s %8.0f rows/s in %6.1f s\n", l, n/(b-a), b-a }'; }
+rate() { awk -v n="$1" -v a="$2" -v b="$3" -v l="$4" 'BEGIN { printf "   %-44s %8.0f rows/s in %6.2f s\n", l, n/(b-a), b-a }'; }
 
 # The store keeps one row per order (its lines' products in one column) under
 # PRIMARY KEY (order_id) and indexes (shop, delivered_day, created_day,
@@ -185,6 +187,41 @@ pg_imports() {
 	psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "DROP DATABASE $db"
 }
 
+# daily DIR: the daily import, as a team runs it, on SQLite and (with
+# SHOPWATCH_BENCH_POSTGRES) on PostgreSQL: each kind's rows of one day
+# (by their created_at or sent_at, six days before $END) into a store
+# that holds those of every day before it.
+daily() {
+	day=$(date -u -d "$END -6 days" +%F)
+	# kind:column of the date
+	for kc in orders:4 reviews:6 returns:5 chats:5; do
+		LC_ALL=C awk -F, -v c=${kc##*:} -v d=$day -v base="$1/base-${kc%%:*}.csv" -v one="$1/day-${kc%%:*}.csv" \
+			'NR == 1 { print > base; print > one; next } { x = substr($c, 1, 10) } x < d { print > base } x == d { print > one }' "$1/${kc%%:*}.csv"
+	done
+	echo "== the daily import: the rows of $day into a store holding the days before ($(lines "$1/base-orders.csv") order lines)"
+	rm -f "$1"/daily.db*
+	for kind in orders reviews returns chats; do
+		"$BIN" --db "$1/daily.db" --config "$1/shopwatch.yaml" import $kind "$1/base-$kind.csv" >/dev/null
+	done
+	for kind in orders reviews returns chats; do
+		timed "$1" "$1/daily.db" $kind "$1/day-$kind.csv" "shopwatch import $kind of a day ($(lines "$1/day-$kind.csv"))"
+	done
+	rm -f "$1"/daily.db*
+	if [ -n "${SHOPWATCH_BENCH_POSTGRES:-}" ] && command -v psql >/dev/null; then
+		db=shopwatch_bench_$$
+		pg=$(echo "$SHOPWATCH_BENCH_POSTGRES" | sed -E "s#^(postgres(ql)?://[^/?]*)/?[^?]*#\1/$db#")
+		psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "CREATE DATABASE $db"
+		for kind in orders reviews returns chats; do
+			"$BIN" --db "$pg" --config "$1/shopwatch.yaml" import $kind "$1/base-$kind.csv" >/dev/null
+		done
+		for kind in orders reviews returns chats; do
+			timed "$1" "$pg" $kind "$1/day-$kind.csv" "PostgreSQL: import $kind of a day ($(lines "$1/day-$kind.csv"))"
+		done
+		psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "DROP DATABASE $db"
+	fi
+	rm -f "$1"/base-*.csv "$1"/day-*.csv
+}
+
 if [ -z "${SKIP_IMPORTS:-}" ]; then
 	for size in $SIZES; do
 		name=${size%%:*}
@@ -204,6 +241,7 @@ if [ -z "${SKIP_IMPORTS:-}" ]; then
 			[ "$order" != date ] || time_ids "$dir"
 			beside_orders "$dir"
 			pg_imports "$dir" $sqlite_orders $sqlite_again $beside_orders
+			[ "$order" != mixed ] || daily "$dir"
 			if [ -n "$yardstick" ]; then
 				yard "$dir" orders "$YARD_ORDERS"
 				yard "$dir" reviews "$YARD_REVIEWS"

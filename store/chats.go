@@ -75,7 +75,9 @@ type turnRebuilder struct {
 	upTo  int64  // the last chat_turns_stale id the rebuild covers
 	after string // the last conversation rebuilt
 	all   bool   // PostgreSQL after a first load: rebuild every conversation (pgturns.go)
-	shops map[int64]*rules.Shop
+	// byIndex: PostgreSQL's import staged few messages (pgMerge).
+	byIndex bool
+	shops   map[int64]*rules.Shop
 	// ids and listed are the conversations of a step; sparse is set once
 	// a range held conversations not listed (step).
 	ids    []string

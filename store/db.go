@@ -104,6 +104,9 @@ type conn struct {
 	// crashBeforeSettle makes imports stop after their last commit, as if
 	// killed there (tests).
 	crashBeforeSettle bool
+	// importTx, when set, sees a PostgreSQL import's transaction once
+	// begun and just before its commit (tests).
+	importTx func(tx *sql.Tx, commit bool)
 	// pg is set on PostgreSQL (pgconn.go), where a few statements differ.
 	pg bool
 	// checkpoints counts the checkpoints imports' checkpointers ran

@@ -35,9 +35,8 @@ type kindSpec struct {
 type importSteps struct {
 	prepare func(ctx context.Context, tx *sql.Tx, b *batch) error // before the batch is written
 	flush   func(ctx context.Context, tx *sql.Tx) error           // after it, before the commit
-	// premerge runs before PostgreSQL's import merges its staged rows;
-	// firstLoad says the table was empty (pgWriter.firstLoad).
-	premerge func(ctx context.Context, tx *sql.Tx, firstLoad bool) error
+	// premerge runs before PostgreSQL's import merges its staged rows.
+	premerge func(ctx context.Context, tx *sql.Tx, m pgMerge) error
 	settle   func(ctx context.Context, conn *sql.Conn, p *pause, committed func() error) error
 	close    func()
 }

@@ -66,6 +66,9 @@ type pgWriter struct {
 	seen    *seenSet
 	again   [][]any
 	repeats bool
+	// staged counts the rows of the first target staged (not copied
+	// into the table by a first load), again or not.
+	staged int64
 	// load holds the indexes of the kind's first target to rebuild when
 	// this import is a first load, whose rows seen first are copied into
 	// the table itself (firstLoad).
@@ -111,6 +114,9 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 			return fmt.Errorf("begin: %w", err)
 		}
 		w.tx = tx
+		if w.db.importTx != nil {
+			w.db.importTx(tx, false)
+		}
 		// The merge sorts and hashes the whole import: in memory.
 		// A first load builds the indexes of its table from one sort
 		// each (pgindexes.go). The merge's statements run once each,
@@ -175,10 +181,13 @@ func (w *pgWriter) queueFirst(key string, row []any) (loaded bool) {
 	if w.seen.add(key) {
 		w.again = append(w.again, row)
 		w.repeats = true
+		w.staged++
 		return false
 	}
 	if w.load != nil {
 		row = row[:len(row)-1]
+	} else {
+		w.staged++
 	}
 	w.rows[0] = append(w.rows[0], row)
 	return w.load != nil
@@ -350,8 +359,15 @@ func (w *pgWriter) commit(ctx context.Context) error {
 			return err
 		}
 	}
+	m := pgMerge{firstLoad: w.load != nil}
+	if !m.firstLoad {
+		var err error
+		if m.byIndex, err = fewStaged(ctx, w.tx, w.staged, w.spec.targets[0].name); err != nil {
+			return fmt.Errorf("merge %s: %w", w.spec.targets[0].name, err)
+		}
+	}
 	if w.steps.premerge != nil {
-		if err := w.steps.premerge(ctx, w.tx, w.load != nil); err != nil {
+		if err := w.steps.premerge(ctx, w.tx, m); err != nil {
 			return err
 		}
 	}
@@ -359,9 +375,9 @@ func (w *pgWriter) commit(ctx context.Context) error {
 		var err error
 		switch {
 		case w.spec.kind == Orders && t == targetOrders:
-			err = w.mergeOrders(ctx)
+			err = w.mergeOrders(ctx, m)
 		case t == 0:
-			err = w.mergeFirst(ctx, tg)
+			err = w.mergeFirst(ctx, tg, m)
 		default:
 			err = upsertLast(ctx, w.tx, tg, "stage_"+tg.name)
 		}
@@ -376,6 +392,9 @@ func (w *pgWriter) commit(ctx context.Context) error {
 	}
 	tx := w.tx
 	w.tx, w.locked = nil, false
+	if w.db.importTx != nil {
+		w.db.importTx(tx, true)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -393,7 +412,7 @@ func (w *pgWriter) rollback() {
 	}
 	clear(w.again)
 	w.again = w.again[:0]
-	w.load, w.locked, w.days = nil, false, nil
+	w.load, w.locked, w.days, w.staged = nil, false, nil, 0
 }
 
 func (w *pgWriter) finish(ctx context.Context, shops []int64, at time.Time) error {

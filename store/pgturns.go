@@ -37,12 +37,12 @@ const pgTurnFetch = 65536
 // them at every re-import: 9.5 s, against 5.3 s then (one run each). After
 // a first load (firstLoad: the table was empty, and holds the messages
 // seen first) it lists nothing, and the rebuild takes every conversation.
-func (r *turnRebuilder) listStale(ctx context.Context, tx *sql.Tx, firstLoad bool) error {
-	r.all = firstLoad
-	if firstLoad {
+func (r *turnRebuilder) listStale(ctx context.Context, tx *sql.Tx, m pgMerge) error {
+	r.all, r.byIndex = m.firstLoad, m.byIndex
+	if m.firstLoad {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO chat_turns_stale (conversation_id)
+	if err := execJoins(ctx, tx, m.byIndex, `INSERT INTO chat_turns_stale (conversation_id)
 SELECT DISTINCT v.conversation_id
 FROM (SELECT message_id, conversation_id, shop, sender, sent_at FROM stage_chat_messages
 	UNION ALL SELECT message_id, conversation_id, shop, sender, sent_at FROM stage_chat_messages_again) s
@@ -62,7 +62,9 @@ func (r *turnRebuilder) rebuildPG(ctx context.Context, tx *sql.Tx) error {
 	if err != nil || !ok {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DECLARE chat_turns_source NO SCROLL CURSOR FOR `+pgTurnSource(r.all)); err != nil {
+	// The cursor's plan is made here: by index when few messages were
+	// staged, as for the delete of their turns (clearPG).
+	if err := execJoins(ctx, tx, r.byIndex, `DECLARE chat_turns_source NO SCROLL CURSOR FOR `+pgTurnSource(r.all)); err != nil {
 		return fmt.Errorf("read conversations: %w", err)
 	}
 	if err := r.copyCursor(ctx); err != nil {
@@ -95,8 +97,7 @@ func (r *turnRebuilder) clearPG(ctx context.Context, tx *sql.Tx) (load *pgIndexe
 		if ok, err = r.start(ctx, tx); err != nil || !ok {
 			return nil, false, err
 		}
-		stmts = append(stmts, `ANALYZE chat_turns_work`,
-			`DELETE FROM chat_turns t USING chat_turns_work w WHERE t.conversation_id = w.conversation_id`)
+		stmts = append(stmts, `ANALYZE chat_turns_work`)
 	}
 	for _, q := range stmts {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -107,6 +108,8 @@ func (r *turnRebuilder) clearPG(ctx context.Context, tx *sql.Tx) (load *pgIndexe
 		if load, err = dropIndexes(ctx, tx, turnsTarget.name); err != nil {
 			return nil, false, err
 		}
+	} else if err := execJoins(ctx, tx, r.byIndex, `DELETE FROM chat_turns t USING chat_turns_work w WHERE t.conversation_id = w.conversation_id`); err != nil {
+		return nil, false, fmt.Errorf("clear turns: %w", err)
 	}
 	return load, true, nil
 }

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/shopwatch/shopwatch/store/storetest"
+)
+
+// A small import into big tables finds its stored rows by their keys, one
+// index probe per staged row, instead of reading every stored row
+// (fewStaged, execJoins): the planner, which costs a probe as a random
+// read, hashed the whole table. Inside the import's own transaction, the
+// big tables' statistics count the rows read by sequential scans: an
+// import of a few rows of each kind reads fewer than it imports.
+func TestSmallImportsProbeStoredRowsOnPostgres(t *testing.T) {
+	const stored, small = 20000, 100
+	db := MustOpenAt(t, storetest.Postgres(t), testConfig)
+	ctx := context.Background()
+	for _, kind := range []Kind{Orders, Reviews, Returns, Chats} {
+		MustImport(t, db, kind, "big.csv", probeCSV(kind, 0, stored))
+	}
+	tables := []string{"orders", "reviews", "returns", "chat_messages", "chat_turns"}
+	var read map[string]int64
+	// The transaction's statistics hold what the connection's earlier
+	// ones left to report too: the import's rows are the difference.
+	db.importTx = func(tx *sql.Tx, commit bool) {
+		sign := int64(1)
+		if !commit {
+			sign = -1
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT relname, COALESCE(seq_tup_read, 0) FROM pg_stat_xact_user_tables WHERE relname = ANY (?)`, tables)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var table string
+			var n int64
+			if err := rows.Scan(&table, &n); err != nil {
+				t.Fatal(err)
+			}
+			read[table] += sign * n
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Statistics as the first load left them (its index builds count
+	// the rows), then as ANALYZE (autovacuum) leaves them.
+	for round, analyze := range []bool{false, true} {
+		if analyze {
+			if _, err := db.sql.ExecContext(ctx, `ANALYZE`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, kind := range []Kind{Orders, Reviews, Returns, Chats} {
+			table := kindSpecs[kind].targets[0].name
+			read = map[string]int64{}
+			before := count(t, db, "SELECT COUNT(*) FROM "+table)
+			MustImport(t, db, kind, "day.csv", probeCSV(kind, stored+round*small, small))
+			if n := count(t, db, "SELECT COUNT(*) FROM "+table) - before; n != small {
+				t.Fatalf("%s: %d rows imported, want %d", kind, n, small)
+			}
+			if len(read) == 0 {
+				t.Fatalf("%s: the import's statistics were not read", kind)
+			}
+			for table, n := range read {
+				if n > small {
+					t.Errorf("round %d: importing %d %s read %d rows of %s by sequential scans", round, small, kind, n, table)
+				}
+			}
+		}
+	}
+	// Against the orders stored now: a day's rows are few, a fifth of
+	// the table is not.
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for _, c := range []struct {
+		n    int64
+		want bool
+	}{{small, true}, {stored / 5, false}} {
+		if got, err := fewStaged(ctx, tx, c.n, "orders"); err != nil || got != c.want {
+			t.Errorf("fewStaged(%d of %d orders) = %v, %v; want %v", c.n, stored+2*small, got, err, c.want)
+		}
+	}
+}
+
+// probeCSV is a file of n rows of kind, numbered from `from`. Chat
+// messages are those of n/5 conversations, or, from a non-zero `from`,
+// new messages of stored conversations.
+func probeCSV(kind Kind, from, n int) string {
+	var b strings.Builder
+	b.WriteString(strings.Join(Columns(kind), ",") + "\n")
+	if kind == Chats && from == 0 {
+		return chatsCSV(n/5, 5)
+	}
+	for i := from; i < from+n; i++ {
+		switch kind {
+		case Orders:
+			b.WriteString(orderRow(i))
+		case Reviews:
+			fmt.Fprintf(&b, "r%d,o%d,7495001,p%d,%d,2026-11-05T10:00:00+07:00,fine,\n", i, i, i%7, 1+i%5)
+		case Returns:
+			fmt.Fprintf(&b, "x%d,o%d,7495001,p%d,2026-11-05T10:00:00+07:00,Damaged,refund,completed\n", i, i, i%7)
+		case Chats:
+			fmt.Fprintf(&b, "new%d,c%d,7495001,buyer,2026-10-02T%02d:00:00+07:00,hi\n", i, i%40, i%24)
+		}
+	}
+	return b.String()
+}
