@@ -359,12 +359,9 @@ func (w *pgWriter) commit(ctx context.Context) error {
 			return err
 		}
 	}
-	m := pgMerge{firstLoad: w.load != nil}
-	if !m.firstLoad {
-		var err error
-		if m.byIndex, err = fewStaged(ctx, w.tx, w.staged, w.spec.targets[0].name); err != nil {
-			return fmt.Errorf("merge %s: %w", w.spec.targets[0].name, err)
-		}
+	m, err := w.plan(ctx)
+	if err != nil {
+		return fmt.Errorf("merge %s: %w", w.spec.targets[0].name, err)
 	}
 	if w.steps.premerge != nil {
 		if err := w.steps.premerge(ctx, w.tx, m); err != nil {
@@ -372,7 +369,6 @@ func (w *pgWriter) commit(ctx context.Context) error {
 		}
 	}
 	for t, tg := range w.spec.targets {
-		var err error
 		switch {
 		case w.spec.kind == Orders && t == targetOrders:
 			err = w.mergeOrders(ctx, m)
@@ -399,6 +395,25 @@ func (w *pgWriter) commit(ctx context.Context) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// plan sets out how the merge goes (pgMerge). Merged by index probes, a
+// chats import also deletes and reads the turns of its conversations by
+// them (pgturns.go), joining chat_turns and chat_messages with the list of
+// those conversations, which has an index of its own: with statistics of
+// both, so that the planner does not turn the joins around
+// (withStatistics). The other joins by probes start from staged rows,
+// which have no index.
+func (w *pgWriter) plan(ctx context.Context) (pgMerge, error) {
+	m := pgMerge{firstLoad: w.load != nil}
+	if m.firstLoad {
+		return m, nil
+	}
+	var err error
+	if m.byIndex, err = fewStaged(ctx, w.tx, w.staged, w.spec.targets[0].name); err != nil || !m.byIndex || w.spec.kind != Chats {
+		return m, err
+	}
+	return m, withStatistics(ctx, w.tx, "chat_messages", turnsTarget.name)
 }
 
 func (w *pgWriter) rollback() {

@@ -61,7 +61,13 @@ func TestSmallImportsProbeStoredRowsOnPostgres(t *testing.T) {
 			table := kindSpecs[kind].targets[0].name
 			read = map[string]int64{}
 			before := count(t, db, "SELECT COUNT(*) FROM "+table)
+			// The chats' probes need statistics of the stored tables,
+			// which a first load leaves without (withStatistics).
+			statsBefore := count(t, db, `SELECT COUNT(DISTINCT tablename) FROM pg_stats WHERE tablename IN ('chat_messages', 'chat_turns')`)
 			MustImport(t, db, kind, "day.csv", probeCSV(kind, stored+round*small, small))
+			if stats := count(t, db, `SELECT COUNT(DISTINCT tablename) FROM pg_stats WHERE tablename IN ('chat_messages', 'chat_turns')`); kind == Chats && stats != 2 {
+				t.Errorf("round %d: after a small chats import, %d of chat_messages and chat_turns have statistics (%d before), want both", round, stats, statsBefore)
+			}
 			if n := count(t, db, "SELECT COUNT(*) FROM "+table) - before; n != small {
 				t.Fatalf("%s: %d rows imported, want %d", kind, n, small)
 			}
