@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -159,6 +160,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	e.short = shortCommands[name]
 	ctx, done := processFor(ctx, name)
 	defer done()
+	if e.short {
+		// A short command's answer goes out in one write at its exit:
+		// a table's writer writes each cell and its padding apart (212
+		// writes for a breakdown of 26 lines).
+		out := bufio.NewWriter(stdout)
+		defer out.Flush()
+		e.stdout = out
+	}
 	if err := cmd(ctx, e, g, rest); err != nil {
 		var help *helpError
 		if errors.As(err, &help) {

@@ -201,6 +201,25 @@ func TestMetricsJSON(t *testing.T) {
 		len(bd.Causes) != 1 || bd.Causes[0].Name != "damaged" {
 		t.Errorf("breakdown = %+v", bd)
 	}
+
+	// A short command's answer goes out in one write: the table's
+	// writer writes each cell and its padding apart.
+	var out writeCounter
+	args := []string{"breakdown", "--shop", "7495001", "--metric", "nrr", "--date", "2026-11-20"}
+	if code := run(context.Background(), args, &out, &out, func(k string) string { return env[k] }); code != 0 || out.writes != 1 || !strings.Contains(out.String(), "Top products") {
+		t.Errorf("breakdown: exit %d, %d writes of\n%s", code, out.writes, out.String())
+	}
+}
+
+// writeCounter counts the writes it is given.
+type writeCounter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
 }
 
 func TestCommandErrors(t *testing.T) {
