@@ -177,7 +177,7 @@ func (db *DB) importKind(ctx context.Context, kind Kind, sources []Source, opts 
 	defer cleanup()
 	f := db.csvFeed(spec, checked, opts.Shop)
 	res := newResult(kind, f)
-	return db.load(ctx, spec, res, db.feedSource(spec, f, res, opts), opts)
+	return db.load(ctx, spec, res, db.feedSource(spec, f, res, opts), f.rows, opts)
 }
 
 // importStaged imports the feed through a staging database (stage.go),
@@ -224,7 +224,7 @@ func (db *DB) importStaged(ctx context.Context, spec *kindSpec, f feed, opts Imp
 			opts.Progress(Progress{Phase: "importing", Rows: rows, Bytes: done, Size: f.size})
 		}
 	}
-	res, err = db.load(ctx, spec, res, st.source(progress), opts)
+	res, err = db.load(ctx, spec, res, st.source(progress), f.rows, opts)
 	return res, true, err
 }
 
@@ -292,14 +292,14 @@ func newResult(kind Kind, f feed) *ImportResult {
 
 // load writes the records of a checked input, which src sends in batches;
 // res is its result, which src may fill as it goes.
-func (db *DB) load(ctx context.Context, spec *kindSpec, res *ImportResult, src batchSource, opts ImportOptions) (*ImportResult, error) {
+func (db *DB) load(ctx context.Context, spec *kindSpec, res *ImportResult, src batchSource, rows int64, opts ImportOptions) (*ImportResult, error) {
 	kind := spec.kind
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	batches, free, parseErr := src(ctx)
 
-	w, err := db.openWriter(ctx, spec, opts)
+	w, err := db.openWriter(ctx, spec, rows, opts)
 	if err != nil {
 		cancel()
 		for range batches {

@@ -30,10 +30,11 @@ type importWriter interface {
 	close()
 }
 
-// openWriter returns the writer of the database's dialect.
-func (db *DB) openWriter(ctx context.Context, spec *kindSpec, opts ImportOptions) (importWriter, error) {
+// openWriter returns the writer of the database's dialect, for an import
+// of at most rows rows (0: unknown).
+func (db *DB) openWriter(ctx context.Context, spec *kindSpec, rows int64, opts ImportOptions) (importWriter, error) {
 	if db.pg {
-		return db.newPGWriter(ctx, spec)
+		return db.newPGWriter(ctx, spec, rows)
 	}
 	w, err := db.newWriter(ctx, spec)
 	if err != nil {

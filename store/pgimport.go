@@ -85,12 +85,12 @@ type shopDay struct{ shop, day int64 }
 
 type dayCounts struct{ created, delivered int64 }
 
-func (db *DB) newPGWriter(ctx context.Context, spec *kindSpec) (*pgWriter, error) {
+func (db *DB) newPGWriter(ctx context.Context, spec *kindSpec, rows int64) (*pgWriter, error) {
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 	}
-	w := &pgWriter{db: db, conn: conn, spec: spec, rows: make([][][]any, len(spec.targets)), seen: newSeenSet()}
+	w := &pgWriter{db: db, conn: conn, spec: spec, rows: make([][][]any, len(spec.targets)), seen: newSeenSet(rows)}
 	if err := db.settlePendingTurns(ctx, conn); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)

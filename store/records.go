@@ -85,28 +85,28 @@ type ChatMessage struct {
 // first, then all or nothing unless opts.SkipInvalid, in short
 // transactions. name is what ImportResult.Files calls the records.
 func (db *DB) ImportOrders(ctx context.Context, name string, recs []OrderLine, opts ImportOptions) (*ImportResult, error) {
-	return db.importRecords(ctx, Orders, name, opts, func(s *sink) error {
+	return db.importRecords(ctx, Orders, name, len(recs), opts, func(s *sink) error {
 		return eachRecord(s, recs, (*sink).order)
 	})
 }
 
 // ImportReviews writes reviews; see ImportOrders.
 func (db *DB) ImportReviews(ctx context.Context, name string, recs []Review, opts ImportOptions) (*ImportResult, error) {
-	return db.importRecords(ctx, Reviews, name, opts, func(s *sink) error {
+	return db.importRecords(ctx, Reviews, name, len(recs), opts, func(s *sink) error {
 		return eachRecord(s, recs, (*sink).review)
 	})
 }
 
 // ImportReturns writes returns; see ImportOrders.
 func (db *DB) ImportReturns(ctx context.Context, name string, recs []Return, opts ImportOptions) (*ImportResult, error) {
-	return db.importRecords(ctx, Returns, name, opts, func(s *sink) error {
+	return db.importRecords(ctx, Returns, name, len(recs), opts, func(s *sink) error {
 		return eachRecord(s, recs, (*sink).returned)
 	})
 }
 
 // ImportChats writes chat messages; see ImportOrders.
 func (db *DB) ImportChats(ctx context.Context, name string, recs []ChatMessage, opts ImportOptions) (*ImportResult, error) {
-	return db.importRecords(ctx, Chats, name, opts, func(s *sink) error {
+	return db.importRecords(ctx, Chats, name, len(recs), opts, func(s *sink) error {
 		return eachRecord(s, recs, (*sink).chat)
 	})
 }
@@ -125,12 +125,12 @@ func eachRecord[R any](s *sink, recs []R, add func(*sink, *R)) error {
 	return s.ctx.Err()
 }
 
-func (db *DB) importRecords(ctx context.Context, kind Kind, name string, opts ImportOptions, each func(*sink) error) (*ImportResult, error) {
+func (db *DB) importRecords(ctx context.Context, kind Kind, name string, rows int, opts ImportOptions, each func(*sink) error) (*ImportResult, error) {
 	spec, err := db.importSpec(ctx, kind, opts)
 	if err != nil {
 		return nil, err
 	}
-	f := feed{names: []string{name}, each: each}
+	f := feed{names: []string{name}, rows: int64(rows), each: each}
 	if res, staged, err := db.importStaged(ctx, spec, f, opts); staged {
 		return res, err
 	}
@@ -138,5 +138,5 @@ func (db *DB) importRecords(ctx context.Context, kind Kind, name string, opts Im
 		return nil, fmt.Errorf("import %s: %w", kind, err)
 	}
 	res := newResult(kind, f)
-	return db.load(ctx, spec, res, db.feedSource(spec, f, res, opts), opts)
+	return db.load(ctx, spec, res, db.feedSource(spec, f, res, opts), f.rows, opts)
 }

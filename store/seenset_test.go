@@ -7,7 +7,7 @@ import (
 
 // The set never forgets an id, and rarely claims one it was not given.
 func TestSeenSet(t *testing.T) {
-	s := newSeenSet()
+	s := newSeenSet(0)
 	const n = 200_000
 	for i := range n {
 		if s.add("58000000000" + strconv.Itoa(i)) {
@@ -37,7 +37,7 @@ func TestSeenSetFalsePositives(t *testing.T) {
 	if testing.Short() {
 		t.Skip("adds 5M ids")
 	}
-	s := newSeenSet()
+	s := newSeenSet(0)
 	n := 0
 	for _, tt := range []struct {
 		ids  int
@@ -57,6 +57,52 @@ func TestSeenSetFalsePositives(t *testing.T) {
 			t.Errorf("%d ids: %d of %d new ids reported seen (%.2g), want at most %.2g", tt.ids, fp, probes, rate, tt.most)
 		} else {
 			t.Logf("%d ids: %d of %d new ids reported seen", tt.ids, fp, probes)
+		}
+	}
+}
+
+// A set for n keys has 128 bits for each at least, in a power of two
+// from a page to 16 MiB, and keeps the false-positive rate the largest has
+// at 1M keys; an import of unknown size gets the largest.
+func TestSeenSetSized(t *testing.T) {
+	for _, tt := range []struct {
+		keys int64
+		bits int
+	}{{0, 1 << 27}, {1, 1 << 15}, {256, 1 << 15}, {257, 1 << 16}, {15_000, 1 << 21}, {1 << 20, 1 << 27}, {1<<20 + 1, 1 << 27}} {
+		s := newSeenSet(tt.keys)
+		if got := len(s.bits) * 64; got != tt.bits {
+			t.Errorf("newSeenSet(%d): %d bits, want %d", tt.keys, got, tt.bits)
+		}
+		if tt.keys == 0 || tt.keys > 100_000 {
+			continue
+		}
+		for i := range tt.keys {
+			s.add("58" + strconv.FormatInt(i, 10))
+		}
+		fp := 0
+		const probes = 200_000
+		for i := range probes {
+			if s.look("59-"+strconv.Itoa(i), false) {
+				fp++
+			}
+		}
+		if fp > probes/10_000 {
+			t.Errorf("newSeenSet(%d) holding as many: %d of %d new ids reported seen", tt.keys, fp, probes)
+		}
+	}
+	// The CSV files' sizes bound their rows; one unknown size makes the
+	// bound unknown.
+	db := &DB{}
+	for _, tt := range []struct {
+		sizes []int64
+		rows  int64
+	}{{[]int64{2400}, 100}, {[]int64{2400, 240}, 110}, {[]int64{2400, 0}, 0}} {
+		var sources []Source
+		for _, n := range tt.sizes {
+			sources = append(sources, Source{Name: "f.csv", Size: n})
+		}
+		if f := db.csvFeed(kindSpecs[Orders], sources, ""); f.rows != tt.rows {
+			t.Errorf("sizes %v: at most %d rows, want %d", tt.sizes, f.rows, tt.rows)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 type feed struct {
 	names []string
 	size  int64 // bytes of input, for progress reports; 0: unknown
+	rows  int64 // at most how many rows it holds (newSeenSet); 0: unknown
 	each  func(*sink) error
 }
 
