@@ -214,6 +214,10 @@ daily() {
 		for kind in orders reviews returns chats; do
 			"$BIN" --db "$pg" --config "$1/shopwatch.yaml" import $kind "$1/base-$kind.csv" >/dev/null
 		done
+		# A day later, autovacuum has been through the tables the load
+		# filled: their statistics and visibility map are made, and the
+		# loaded rows' hint bits set.
+		psql -q "$pg" -c "VACUUM ANALYZE"
 		for kind in orders reviews returns chats; do
 			timed "$1" "$pg" $kind "$1/day-$kind.csv" "PostgreSQL: import $kind of a day ($(lines "$1/day-$kind.csv"))"
 		done
