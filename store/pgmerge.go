@@ -297,9 +297,10 @@ func withStatistics(ctx context.Context, tx *sql.Tx, tables ...string) error {
 	return nil
 }
 
-// execJoins runs q, whose every join is of staged rows with a stored
-// table on its key, by index probes when byIndex (fewStaged) and as the
-// planner sees fit otherwise. Only statements that join no two temporary
+// execJoins runs q, whose every join is of a temporary table's rows
+// (staged, or a list of conversations) with a stored table on its key, by
+// index probes when byIndex (fewStaged) and as the planner sees fit
+// otherwise. Only statements that join no two temporary
 // tables may go this way: those have no index, and without hash and merge
 // joins each row of one would scan the other.
 func execJoins(ctx context.Context, tx *sql.Tx, byIndex bool, q string) error {
