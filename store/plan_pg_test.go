@@ -147,3 +147,31 @@ func explain(ctx context.Context, q interface {
 	}
 	return plan, rows.Err()
 }
+
+// The window queries' tables are vacuumed for their inserts soon after
+// each import (migration 15), so that their pages are marked all visible
+// and the queries above read their indexes alone.
+func TestWindowTablesVacuumedForInsertsOnPostgres(t *testing.T) {
+	db := MustOpenAt(t, storetest.Postgres(t), testConfig)
+	rows, err := db.sql.Query(`SELECT c.relname FROM pg_class c
+WHERE c.relname IN ('orders', 'reviews', 'returns', 'chat_messages', 'chat_turns') AND c.relkind = 'r'
+AND 'autovacuum_vacuum_insert_scale_factor=0' = ANY (c.reloptions) ORDER BY c.relname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var table string
+		if err := rows.Scan(&table); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, table)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "chat_messages chat_turns orders returns reviews"; strings.Join(tables, " ") != want {
+		t.Errorf("tables vacuumed for every 1,000 inserts: %q, want %s", tables, want)
+	}
+}
