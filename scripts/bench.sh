@@ -147,6 +147,9 @@ ratio() {
 	awk -v l="$1" -v a="$2" -v b="$3" -v c="$4" -v d="$5" 'BEGIN { printf "   %-44s %8.2fx the SQLite import'"'"'s rate\n", l, (d-c)/(b-a) }'
 }
 
+# pg_dsn DB: the DSN of database DB on $SHOPWATCH_BENCH_POSTGRES's server.
+pg_dsn() { echo "$SHOPWATCH_BENCH_POSTGRES" | sed -E "s#^(postgres(ql)?://[^/?]*)/?[^?]*#\1/$1#"; }
+
 # pg_imports DIR SQLITE_START SQLITE_END AGAIN_START AGAIN_END [BESIDE_START
 # BESIDE_END]: the orders import of DIR into a fresh database on the
 # PostgreSQL server of $SHOPWATCH_BENCH_POSTGRES (a postgres:// DSN whose
@@ -164,7 +167,7 @@ pg_imports() {
 		return
 	fi
 	db=shopwatch_bench_$$
-	pg=$(echo "$SHOPWATCH_BENCH_POSTGRES" | sed -E "s#^(postgres(ql)?://[^/?]*)/?[^?]*#\1/$db#")
+	pg=$(pg_dsn $db)
 	psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "CREATE DATABASE $db"
 	timed "$1" "$pg" orders "$1/orders.csv" "PostgreSQL: shopwatch import orders ($(lines "$1/orders.csv"))"
 	ratio "PostgreSQL / SQLite, orders" $timed_at "$2" "$3"
@@ -209,7 +212,7 @@ daily() {
 	rm -f "$1"/daily.db*
 	if [ -n "${SHOPWATCH_BENCH_POSTGRES:-}" ] && command -v psql >/dev/null; then
 		db=shopwatch_bench_$$
-		pg=$(echo "$SHOPWATCH_BENCH_POSTGRES" | sed -E "s#^(postgres(ql)?://[^/?]*)/?[^?]*#\1/$db#")
+		pg=$(pg_dsn $db)
 		psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "CREATE DATABASE $db"
 		for kind in orders reviews returns chats; do
 			"$BIN" --db "$pg" --config "$1/shopwatch.yaml" import $kind "$1/base-$kind.csv" >/dev/null
