@@ -397,23 +397,15 @@ func (w *pgWriter) commit(ctx context.Context) error {
 	return nil
 }
 
-// plan sets out how the merge goes (pgMerge). Merged by index probes, a
-// chats import also deletes and reads the turns of its conversations by
-// them (pgturns.go), joining chat_turns and chat_messages with the list of
-// those conversations, which has an index of its own: with statistics of
-// both, so that the planner does not turn the joins around
-// (withStatistics). The other joins by probes start from staged rows,
-// which have no index.
+// plan sets out how the merge goes (pgMerge).
 func (w *pgWriter) plan(ctx context.Context) (pgMerge, error) {
 	m := pgMerge{firstLoad: w.load != nil}
 	if m.firstLoad {
 		return m, nil
 	}
 	var err error
-	if m.byIndex, err = fewStaged(ctx, w.tx, w.staged, w.spec.targets[0].name); err != nil || !m.byIndex || w.spec.kind != Chats {
-		return m, err
-	}
-	return m, withStatistics(ctx, w.tx, "chat_messages", turnsTarget.name)
+	m.byIndex, err = fewStaged(ctx, w.tx, w.staged, w.spec.targets[0].name)
+	return m, err
 }
 
 func (w *pgWriter) rollback() {
@@ -427,7 +419,7 @@ func (w *pgWriter) rollback() {
 	}
 	clear(w.again)
 	w.again = w.again[:0]
-	w.load, w.locked, w.days, w.staged = nil, false, nil, 0
+	w.load, w.locked, w.days, w.staged, w.repeats = nil, false, nil, 0, false
 }
 
 func (w *pgWriter) finish(ctx context.Context, shops []int64, at time.Time) error {

@@ -272,7 +272,7 @@ func fewStaged(ctx context.Context, tx *sql.Tx, n int64, table string) (bool, er
 }
 
 // withStatistics analyzes those of tables that have no statistics, for
-// a merge by index probes (pgWriter.plan): a first load leaves none, and
+// a merge by index probes (listStale): a first load leaves none, and
 // autovacuum analyzes a table only a minute or so after it. Without them
 // the planner takes each key for 0.5% of the table, and joined a day's
 // 3.5k listed conversations with their messages, by index, from the

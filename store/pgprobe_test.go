@@ -63,9 +63,10 @@ func TestSmallImportsProbeStoredRowsOnPostgres(t *testing.T) {
 			before := count(t, db, "SELECT COUNT(*) FROM "+table)
 			// The chats' probes need statistics of the stored tables,
 			// which a first load leaves without (withStatistics).
-			statsBefore := count(t, db, `SELECT COUNT(DISTINCT tablename) FROM pg_stats WHERE tablename IN ('chat_messages', 'chat_turns')`)
+			const withStats = `SELECT COUNT(DISTINCT tablename) FROM pg_stats WHERE tablename IN ('chat_messages', 'chat_turns')`
+			statsBefore := count(t, db, withStats)
 			MustImport(t, db, kind, "day.csv", probeCSV(kind, stored+round*small, small))
-			if stats := count(t, db, `SELECT COUNT(DISTINCT tablename) FROM pg_stats WHERE tablename IN ('chat_messages', 'chat_turns')`); kind == Chats && stats != 2 {
+			if stats := count(t, db, withStats); kind == Chats && stats != 2 {
 				t.Errorf("round %d: after a small chats import, %d of chat_messages and chat_turns have statistics (%d before), want both", round, stats, statsBefore)
 			}
 			if n := count(t, db, "SELECT COUNT(*) FROM "+table) - before; n != small {
@@ -102,11 +103,11 @@ func TestSmallImportsProbeStoredRowsOnPostgres(t *testing.T) {
 // messages are those of n/5 conversations, or, from a non-zero `from`,
 // new messages of stored conversations.
 func probeCSV(kind Kind, from, n int) string {
-	var b strings.Builder
-	b.WriteString(strings.Join(Columns(kind), ",") + "\n")
 	if kind == Chats && from == 0 {
 		return chatsCSV(n/5, 5)
 	}
+	var b strings.Builder
+	b.WriteString(strings.Join(Columns(kind), ",") + "\n")
 	for i := from; i < from+n; i++ {
 		switch kind {
 		case Orders:

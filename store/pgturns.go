@@ -42,6 +42,15 @@ func (r *turnRebuilder) listStale(ctx context.Context, tx *sql.Tx, m pgMerge) er
 	if m.firstLoad {
 		return nil
 	}
+	// By index probes, the rebuild deletes and reads the turns of the
+	// listed conversations by joining chat_turns and chat_messages with
+	// their list, which has an index of its own: without statistics of the
+	// two tables, the planner turns those joins around (withStatistics).
+	if m.byIndex {
+		if err := withStatistics(ctx, tx, "chat_messages", turnsTarget.name); err != nil {
+			return err
+		}
+	}
 	if err := execJoins(ctx, tx, m.byIndex, `INSERT INTO chat_turns_stale (conversation_id)
 SELECT DISTINCT v.conversation_id
 FROM (SELECT message_id, conversation_id, shop, sender, sent_at FROM stage_chat_messages

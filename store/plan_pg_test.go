@@ -46,7 +46,7 @@ func TestWindowQueriesUseIndexesOnPostgres(t *testing.T) {
 	scan := regexp.MustCompile(`(Seq Scan|Index Only Scan|Index Scan|Bitmap Heap Scan) (?:using (\S+) )?on (\S+)`)
 	for name, q := range queries {
 		args := []any{int64(1), int64(20000), int64(20030), int64(0), int64(0)}[:placeholders(q)]
-		plan, err := explain(ctx, conn, "EXPLAIN "+q, args...)
+		plan, err := column(ctx, conn, "EXPLAIN "+q, args...)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -113,7 +113,7 @@ SELECT 'm' || i, 'c' || (i % 5000), 1, 'buyer', i, '' FROM generate_series(1, 50
 		if _, ok, err := r.clearPG(ctx, tx); err != nil || !ok {
 			t.Fatalf("clearPG: listed %v, %v", ok, err)
 		}
-		lines, err := explain(ctx, tx, `EXPLAIN DECLARE c NO SCROLL CURSOR FOR `+pgTurnSource(false))
+		lines, err := column(ctx, tx, `EXPLAIN DECLARE c NO SCROLL CURSOR FOR `+pgTurnSource(false))
 		if err != nil {
 			return err
 		}
@@ -128,8 +128,9 @@ SELECT 'm' || i, 'c' || (i % 5000), 1, 'buyer', i, '' FROM generate_series(1, 50
 	}
 }
 
-// explain returns the plan of an EXPLAIN statement, a step a line.
-func explain(ctx context.Context, q interface {
+// column returns the rows of a query of one text column, trimmed: an
+// EXPLAIN's plan, a step a line.
+func column(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, stmt string, args ...any) ([]string, error) {
 	rows, err := q.QueryContext(ctx, stmt, args...)
@@ -153,22 +154,10 @@ func explain(ctx context.Context, q interface {
 // and the queries above read their indexes alone.
 func TestWindowTablesVacuumedForInsertsOnPostgres(t *testing.T) {
 	db := MustOpenAt(t, storetest.Postgres(t), testConfig)
-	rows, err := db.sql.Query(`SELECT c.relname FROM pg_class c
+	tables, err := column(context.Background(), db.sql, `SELECT c.relname FROM pg_class c
 WHERE c.relname IN ('orders', 'reviews', 'returns', 'chat_messages', 'chat_turns') AND c.relkind = 'r'
 AND 'autovacuum_vacuum_insert_scale_factor=0' = ANY (c.reloptions) ORDER BY c.relname`)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var tables []string
-	for rows.Next() {
-		var table string
-		if err := rows.Scan(&table); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, table)
-	}
-	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
 	if want := "chat_messages chat_turns orders returns reviews"; strings.Join(tables, " ") != want {
