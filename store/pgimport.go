@@ -3,11 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/shopwatch/shopwatch/rules"
 )
@@ -16,7 +15,7 @@ import (
 // reading the committed state meanwhile (MVCC), so there is no reason to
 // commit in chunks as on SQLite, and an import that fails for any reason
 // leaves nothing behind. Parsed rows go to temporary staging tables with
-// COPY (pgx CopyFrom), each row numbered in input order; at the end one
+// COPY (pgcopy.go), each row numbered in input order; at the end one
 // set-based merge per table upserts the last row of each key:
 //
 //   - orders: an order's dates and status are those of its last line, its
@@ -59,12 +58,14 @@ type pgWriter struct {
 	spec  *kindSpec
 	steps importSteps
 	seq   int64
-	rows  [][][]any // per target (orders: per orderTargets), rows waiting for COPY
+	rows  []copyBuf // per target (orders: per orderTargets), rows waiting for COPY
+	// scratch holds the fields of the row being queued.
+	scratch []byte
 
 	// The keys of the first target staged so far, the rows of keys
 	// staged again, waiting for COPY, and whether there were any.
 	seen    *seenSet
-	again   [][]any
+	again   copyBuf
 	repeats bool
 	// staged counts the rows of the first target staged (not copied
 	// into the table by a first load), again or not.
@@ -90,7 +91,7 @@ func (db *DB) newPGWriter(ctx context.Context, spec *kindSpec, rows int64) (*pgW
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
 	}
-	w := &pgWriter{db: db, conn: conn, spec: spec, rows: make([][][]any, len(spec.targets)), seen: newSeenSet(rows)}
+	w := &pgWriter{db: db, conn: conn, spec: spec, rows: make([]copyBuf, len(spec.targets)), seen: newSeenSet(rows)}
 	if err := db.settlePendingTurns(ctx, conn); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("import %s: %w", spec.kind, err)
@@ -144,12 +145,20 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 	}
 	if w.spec.kind == Orders {
 		for id, o := range b.orders {
-			var deliveredAt, deliveredDay any
+			f := appendText(w.scratch[:0], id)
+			f = appendInt8(f, o.shop)
+			f = appendInt8(f, o.createdAt)
+			f = appendInt8(f, int64(o.created))
 			if o.hasDeliv {
-				deliveredAt, deliveredDay = o.deliveredAt, int64(o.delivered)
+				f = appendInt8(f, o.deliveredAt)
+				f = appendInt8(f, int64(o.delivered))
+			} else {
+				f = appendNull(appendNull(f))
 			}
-			w.seq++
-			if w.queueFirst(id, []any{id, o.shop, o.createdAt, int64(o.created), deliveredAt, deliveredDay, o.status, strings.Join(o.products, "\n"), w.seq}) {
+			f = appendText(f, o.status)
+			f = appendProducts(f, o.products)
+			w.scratch = f
+			if w.queueFirst(id, f, 8) {
 				w.countDays(o)
 			}
 		}
@@ -157,40 +166,62 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 	for t := range b.targets {
 		rs := &b.targets[t]
 		for i := range rs.len() {
-			row := make([]any, 0, rs.width+1)
+			f := w.scratch[:0]
 			for _, v := range rs.row(i) {
-				row = append(row, pgValue(v))
+				var err error
+				if f, err = appendValue(f, v); err != nil {
+					return fmt.Errorf("stage %s: %w", w.spec.targets[t].name, err)
+				}
 			}
-			w.seq++
-			row = append(row, w.seq)
+			w.scratch = f
 			if w.spec.kind != Orders && t == 0 {
-				w.queueFirst(row[0].(string), row)
+				w.queueFirst(rs.row(i)[0].(string), f, rs.width)
 				continue
 			}
-			w.rows[t] = append(w.rows[t], row)
+			w.seq++
+			w.rows[t].add(f, rs.width, w.seq)
 		}
 	}
 	return w.copyFull(ctx, pgCopyRows)
 }
 
-// queueFirst queues row, whose last value is its seq, for the kind's first
-// target, keyed by key: the row of a key seen before goes to w.again (to
-// be merged after the others); the others are staged, or on a first load
-// go to the table itself, without the seq, and queueFirst reports true.
-func (w *pgWriter) queueFirst(key string, row []any) (loaded bool) {
+// queueFirst queues a row of n fields, encoded in fields, for the kind's
+// first target, keyed by key, numbered by the next seq: the row of a key
+// seen before goes to w.again (to be merged after the others); the others
+// are staged, or on a first load go to the table itself, without the seq,
+// and queueFirst reports true.
+func (w *pgWriter) queueFirst(key string, fields []byte, n int) (loaded bool) {
+	w.seq++
 	if w.seen.add(key) {
-		w.again = append(w.again, row)
+		w.again.add(fields, n, w.seq)
 		w.repeats = true
 		w.staged++
 		return false
 	}
 	if w.load != nil {
-		row = row[:len(row)-1]
-	} else {
-		w.staged++
+		w.rows[0].add(fields, n, noSeq)
+		return true
 	}
-	w.rows[0] = append(w.rows[0], row)
-	return w.load != nil
+	w.staged++
+	w.rows[0].add(fields, n, w.seq)
+	return false
+}
+
+// appendProducts appends an order's products as one text field, one
+// product per line.
+func appendProducts(b []byte, products []string) []byte {
+	n := max(len(products)-1, 0)
+	for _, p := range products {
+		n += len(p)
+	}
+	b = binary.BigEndian.AppendUint32(b, uint32(n))
+	for i, p := range products {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = append(b, p...)
+	}
+	return b
 }
 
 // countDays counts o, which a first load copies into orders, in w.days.
@@ -219,11 +250,11 @@ func (w *pgWriter) copyDays(ctx context.Context) error {
 	if _, err := w.tx.ExecContext(ctx, `CREATE TEMP TABLE first_days (shop bigint, day bigint, created bigint, delivered bigint) ON COMMIT DROP`); err != nil {
 		return fmt.Errorf("count the orders by day: %w", err)
 	}
-	rows := make([][]any, 0, len(w.days))
+	var buf copyBuf
 	for k, c := range w.days {
-		rows = append(rows, []any{k.shop, k.day, c.created, c.delivered})
+		buf.addValues([]any{k.shop, k.day, c.created, c.delivered}) // int64s: no error
 	}
-	return pgCopy(ctx, w.conn, "first_days", []string{"shop", "day", "created", "delivered"}, rows)
+	return pgCopy(ctx, w.conn, "first_days", []string{"shop", "day", "created", "delivered"}, &buf)
 }
 
 // firstLoad makes an import into an empty table (the kind's first target,
@@ -283,59 +314,18 @@ func (w *pgWriter) againTable() string { return "stage_" + w.spec.targets[0].nam
 // copyFull copies the buffers holding at least n rows.
 func (w *pgWriter) copyFull(ctx context.Context, n int) error {
 	for t, tg := range w.spec.targets {
-		if len(w.rows[t]) >= n {
+		if w.rows[t].rows >= n {
 			table, cols := "stage_"+tg.name, stageCols(tg)
 			if w.load != nil && t == 0 { // a first load's table (firstLoad)
 				table, cols = tg.name, tg.cols
 			}
-			if err := w.copy(ctx, table, cols, &w.rows[t]); err != nil {
+			if err := pgCopy(ctx, w.conn, table, cols, &w.rows[t]); err != nil {
 				return err
 			}
 		}
 	}
-	if len(w.again) >= n {
-		return w.copy(ctx, w.againTable(), stageCols(w.spec.targets[0]), &w.again)
-	}
-	return nil
-}
-
-// pgValue is v as COPY takes it into an integer or text column.
-func pgValue(v any) any {
-	switch v := v.(type) {
-	case bool:
-		if v {
-			return int64(1)
-		}
-		return int64(0)
-	case int:
-		return int64(v)
-	}
-	return v
-}
-
-// copy sends the rows buffered in *rows to a staging table.
-func (w *pgWriter) copy(ctx context.Context, table string, cols []string, rows *[][]any) error {
-	if err := pgCopy(ctx, w.conn, table, cols, *rows); err != nil {
-		return err
-	}
-	clear(*rows)
-	*rows = (*rows)[:0]
-	return nil
-}
-
-// pgCopy copies rows into table's cols with COPY, on conn (in the
-// transaction open on it, if any).
-func pgCopy(ctx context.Context, conn *sql.Conn, table string, cols []string, rows [][]any) error {
-	err := conn.Raw(func(dc any) error {
-		c, ok := pgxConn(dc)
-		if !ok {
-			return fmt.Errorf("not a pgx connection: %T", dc)
-		}
-		_, err := c.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("copy %s: %w", table, err)
+	if w.again.rows >= n {
+		return pgCopy(ctx, w.conn, w.againTable(), stageCols(w.spec.targets[0]), &w.again)
 	}
 	return nil
 }
@@ -414,11 +404,9 @@ func (w *pgWriter) rollback() {
 		w.tx = nil
 	}
 	for t := range w.rows {
-		clear(w.rows[t])
-		w.rows[t] = w.rows[t][:0]
+		w.rows[t].reset()
 	}
-	clear(w.again)
-	w.again = w.again[:0]
+	w.again.reset()
 	w.load, w.locked, w.days, w.staged, w.repeats = nil, false, nil, 0, false
 }
 

@@ -146,7 +146,7 @@ func (r *turnRebuilder) copyCursor(ctx context.Context) error {
 		fetch := cmp.Or(r.db.turnFetch, pgTurnFetch)
 		var conv string
 		var shop int64
-		var turns [][]any
+		var turns copyBuf
 		for {
 			rows, err := c.Query(ctx, fmt.Sprintf(`FETCH %d FROM chat_turns_source`, fetch), pgx.QueryExecModeSimpleProtocol)
 			if err != nil {
@@ -157,7 +157,7 @@ func (r *turnRebuilder) copyCursor(ctx context.Context) error {
 				n++
 				raw := rows.RawValues()
 				if string(raw[0]) != conv {
-					turns = r.appendTurns(turns, conv, shop)
+					r.appendTurns(&turns, conv, shop)
 					conv = string(raw[0])
 				}
 				var m rules.ChatMessage
@@ -174,14 +174,10 @@ func (r *turnRebuilder) copyCursor(ctx context.Context) error {
 				return fmt.Errorf("read conversations: %w", err)
 			}
 			if n < fetch { // the end: the last conversation is whole
-				turns = r.appendTurns(turns, conv, shop)
+				r.appendTurns(&turns, conv, shop)
 			}
-			if len(turns) > 0 {
-				if _, err := c.CopyFrom(ctx, pgx.Identifier{turnsTarget.name}, turnsTarget.cols, pgx.CopyFromRows(turns)); err != nil {
-					return fmt.Errorf("write turns: %w", err)
-				}
-				clear(turns)
-				turns = turns[:0]
+			if err := copyRows(ctx, c, turnsTarget.name, turnsTarget.cols, &turns); err != nil {
+				return fmt.Errorf("write turns: %w", err)
 			}
 			if n < fetch {
 				return nil
@@ -190,14 +186,13 @@ func (r *turnRebuilder) copyCursor(ctx context.Context) error {
 	})
 }
 
-// appendTurns appends to turns the rows of the turns of the conversation
+// appendTurns adds to turns the rows of the turns of the conversation
 // whose messages r.msgs holds, if any, and empties r.msgs.
-func (r *turnRebuilder) appendTurns(turns [][]any, conv string, shop int64) [][]any {
+func (r *turnRebuilder) appendTurns(turns *copyBuf, conv string, shop int64) {
 	if len(r.msgs) > 0 {
 		r.db.rebuiltTurns.Add(1)
 	}
 	for seq, t := range r.turnsOf(shop) {
-		turns = append(turns, turnRow(conv, seq, shop, t))
+		turns.addValues(turnRow(conv, seq, shop, t)) // turnRow's values all encode
 	}
-	return turns
 }
