@@ -92,7 +92,7 @@ commands:
   digest                   the weekly digest for the week ending a date [--shop ID] [--date D]
 
 global flags (also accepted after the command):
-  --db PATH        SQLite database file (env SHOPWATCH_DB, default shopwatch.db)
+  --db PATH|DSN    SQLite database file, or a postgres:// DSN (env SHOPWATCH_DB, default shopwatch.db)
   --config FILE    configuration file (env SHOPWATCH_CONFIG, default shopwatch.yaml)
 `
 
@@ -193,7 +193,7 @@ type globals struct {
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.db, "db", g.db, "SQLite database file")
+	fs.StringVar(&g.db, "db", g.db, "SQLite database file, or a postgres:// DSN")
 	fs.StringVar(&g.config, "config", g.config, "configuration file")
 }
 
