@@ -1,6 +1,12 @@
 package store
 
-import "testing"
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	"github.com/shopwatch/shopwatch/store/storetest"
+)
 
 func TestRebind(t *testing.T) {
 	tests := []struct{ name, in, want string }{
@@ -20,5 +26,35 @@ func TestRebind(t *testing.T) {
 				t.Errorf("rebind(%q)\n = %q\nwant %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// A handle on PostgreSQL keeps its connections open between uses: the
+// daily evaluation runs four shops at a time, each holding up to two
+// connections, and with database/sql's two idle connections it opened a
+// new server process for nearly every shop (51 for 100 shops), each with
+// cold caches (pgIdleConns).
+func TestPostgresKeepsIdleConnections(t *testing.T) {
+	db := MustOpenAt(t, storetest.Postgres(t), testConfig)
+	ctx := context.Background()
+	const busy = 8 // four workers, two connections each
+	for round := range 3 {
+		var conns []*sql.Conn
+		for range busy {
+			c, err := db.sql.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.ExecContext(ctx, `SELECT 1`); err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+		if s := db.sql.Stats(); s.MaxIdleClosed > 0 || s.Idle != busy {
+			t.Fatalf("round %d: %d connections closed for being idle, %d idle, want none closed and %d idle", round+1, s.MaxIdleClosed, s.Idle, busy)
+		}
 	}
 }
