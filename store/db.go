@@ -171,21 +171,16 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: reason_keywords: %w", err)
 	}
-	unlock, err := db.lockSetup(ctx)
+	err = db.underSetupLock(ctx, func(locked bool) error {
+		if err := db.migrate(ctx, locked); err != nil {
+			return err
+		}
+		if err := db.syncShops(ctx, opts.Shops, locked); err != nil {
+			return err
+		}
+		return db.reclassify(ctx, locked)
+	})
 	if err != nil {
-		sqlDB.Close()
-		return nil, err
-	}
-	defer unlock()
-	if err := db.migrate(ctx); err != nil {
-		sqlDB.Close()
-		return nil, err
-	}
-	if err := db.syncShops(ctx, opts.Shops); err != nil {
-		sqlDB.Close()
-		return nil, err
-	}
-	if err := db.reclassify(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
 	}

@@ -391,7 +391,21 @@ func (db *DB) ddl(sqlite string) string {
 	return sqlite
 }
 
-func (db *DB) migrate(ctx context.Context) error {
+// migrate applies the migrations the database has not had. Unless locked,
+// it returns errSetupLock instead of applying any (underSetupLock), and
+// reads the version only: the table of versions may not exist yet (an
+// error, which the locked run then makes).
+func (db *DB) migrate(ctx context.Context, locked bool) error {
+	if !locked {
+		var current int
+		err := db.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current)
+		switch {
+		case err != nil || current < len(migrations)-1:
+			return errSetupLock
+		case current == len(migrations)-1:
+			return nil
+		} // newer than this version: refused below
+	}
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)

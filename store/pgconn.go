@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -201,6 +202,31 @@ func redactDSN(dsn string) string {
 		return "postgres://(unparsable DSN)"
 	}
 	return u.Redacted()
+}
+
+// errSetupLock is returned by a setup step run without the setup lock
+// (underSetupLock) that has something to change.
+var errSetupLock = errors.New("store: the setup has changes to make: it needs the setup lock")
+
+// underSetupLock runs setup, whose steps change the database only where
+// they find it behind this version or the config. On PostgreSQL it runs
+// it first without the setup lock, with locked false, and again under the
+// lock when a step returned errSetupLock before changing anything: a
+// process that finds nothing to change, as nearly every one does, neither
+// waits for the others' setup nor opens a second connection for the lock
+// (a short command took 88 ms with it). On SQLite it runs it once, locked.
+func (c *conn) underSetupLock(ctx context.Context, setup func(locked bool) error) error {
+	if c.pg {
+		if err := setup(false); !errors.Is(err, errSetupLock) {
+			return err
+		}
+	}
+	unlock, err := c.lockSetup(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return setup(true)
 }
 
 // lockSetup takes the setup lock, which serialises Open's migrations and

@@ -3,8 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/shopwatch/shopwatch/rules"
 	"github.com/shopwatch/shopwatch/store/storetest"
 )
 
@@ -56,5 +60,57 @@ func TestPostgresKeepsIdleConnections(t *testing.T) {
 		if s := db.sql.Stats(); s.MaxIdleClosed > 0 || s.Idle != busy {
 			t.Fatalf("round %d: %d connections closed for being idle, %d idle, want none closed and %d idle", round+1, s.MaxIdleClosed, s.Idle, busy)
 		}
+	}
+}
+
+// Opening a database that is set up already takes no setup lock, and so
+// one connection (underSetupLock); replicas opening a database that needs
+// setting up at the same moment (a fresh one, then a config with another
+// shop and a shop's time zone changed) all open, and set it up once.
+func TestSetupLockOnlyWhenNeededOnPostgres(t *testing.T) {
+	dsn := storetest.Postgres(t)
+	openAll := func(config string) []*DB {
+		cfg, err := rules.ParseConfig([]byte(config))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dbs := make([]*DB, 4)
+		var g errgroup.Group
+		for i := range dbs {
+			g.Go(func() error {
+				db, err := Open(context.Background(), Options{DSN: dsn, Config: cfg})
+				dbs[i] = db
+				return err
+			})
+		}
+		err = g.Wait()
+		for _, db := range dbs {
+			if db != nil {
+				t.Cleanup(func() { db.Close() })
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dbs
+	}
+	openAll(testConfig)
+	changed := strings.Replace(testConfig, "timezone: Asia/Bangkok", "timezone: Asia/Jakarta", 1) + `  - id: "7499999"
+    name: "New Shop"
+    timezone: Asia/Manila
+    profile: sea
+`
+	dbs := openAll(changed)
+	var n int
+	var tz string
+	if err := dbs[0].sql.QueryRow(`SELECT COUNT(*), MAX(CASE WHEN shop_id = '7495001' THEN timezone END) FROM shops`).Scan(&n, &tz); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(dbs[0].cfg.Shops()); n != want || tz != "Asia/Jakarta" {
+		t.Errorf("after concurrent opens: %d shops, the first in %s; want %d, Asia/Jakarta", n, tz, want)
+	}
+	db := MustOpenAt(t, dsn, changed)
+	if open := db.sql.Stats().OpenConnections; open != 1 {
+		t.Errorf("opening a database set up already: %d connections, want 1", open)
 	}
 }

@@ -11,8 +11,9 @@ import (
 
 // reclassify re-derives stored review causes and return faults when the
 // classification rules (built-in or from the config) have changed since
-// they were computed.
-func (db *DB) reclassify(ctx context.Context) error {
+// they were computed. Unless locked, it returns errSetupLock instead
+// (underSetupLock).
+func (db *DB) reclassify(ctx context.Context, locked bool) error {
 	steps := []struct {
 		key, fingerprint string
 		run              func(context.Context, *sql.Tx) (int, error)
@@ -28,6 +29,9 @@ func (db *DB) reclassify(ctx context.Context) error {
 		}
 		if stored == s.fingerprint {
 			continue
+		}
+		if !locked {
+			return errSetupLock
 		}
 		err = db.inTx(ctx, func(tx *sql.Tx) error {
 			n, err := s.run(ctx, tx)

@@ -46,12 +46,7 @@ func (c *conn) ensureAll(ctx context.Context) (*shopIndex, error) {
 	if idx := c.index(); idx.all {
 		return idx, nil
 	}
-	unlock, err := c.lockSetup(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	if err := c.syncShops(ctx, nil); err != nil {
+	if err := c.underSetupLock(ctx, func(locked bool) error { return c.syncShops(ctx, nil, locked) }); err != nil {
 		return nil, err
 	}
 	return c.index(), nil
@@ -78,8 +73,9 @@ func (c *conn) lookup(find func(*shopIndex) bool) (bool, error) {
 
 // syncShops adds the config's shops (only those of ids, when not empty) to
 // the shops table and registers them. When a shop's time zone has changed,
-// its stored local dates are recomputed in the new zone.
-func (c *conn) syncShops(ctx context.Context, ids []string) error {
+// its stored local dates are recomputed in the new zone. Unless locked, it
+// returns errSetupLock instead of changing anything (underSetupLock).
+func (c *conn) syncShops(ctx context.Context, ids []string, locked bool) error {
 	var shops []*rules.Shop
 	if len(ids) == 0 {
 		shops = c.cfg.Shops()
@@ -99,6 +95,13 @@ func (c *conn) syncShops(ctx context.Context, ids []string) error {
 	stored, err := c.storedShops(ctx, shops, idx.all)
 	if err != nil {
 		return fmt.Errorf("store: load shops: %w", err)
+	}
+	if !locked {
+		for _, s := range shops {
+			if row, ok := stored[s.ID]; !ok || row.Timezone != s.Timezone || row.Name != s.Name {
+				return errSetupLock
+			}
+		}
 	}
 	for _, s := range shops {
 		row, ok := stored[s.ID]
