@@ -16,11 +16,7 @@ import (
 func TestCopyBufRoundTripOnPostgres(t *testing.T) {
 	db := MustOpenAt(t, storetest.Postgres(t), testConfig)
 	ctx := context.Background()
-	conn, err := db.sql.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := mustConn(t, db)
 	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE copied (name text, n bigint, flag bigint, seq bigint)`); err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +37,7 @@ func TestCopyBufRoundTripOnPostgres(t *testing.T) {
 	for i, r := range rows {
 		var f []byte
 		for _, v := range r.vals {
+			var err error
 			if f, err = appendValue(f, v); err != nil {
 				t.Fatal(err)
 			}
@@ -115,11 +112,7 @@ func TestCopyBufRefusesOnPostgres(t *testing.T) {
 
 	db := MustOpenAt(t, storetest.Postgres(t), testConfig)
 	ctx := context.Background()
-	conn, err := db.sql.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := mustConn(t, db)
 	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE copied (name text, n bigint)`); err != nil {
 		t.Fatal(err)
 	}

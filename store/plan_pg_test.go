@@ -23,11 +23,7 @@ func TestWindowQueriesUseIndexesOnPostgres(t *testing.T) {
 	if _, err := db.sql.ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := db.sql.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := mustConn(t, db)
 	for _, s := range []string{`SET enable_seqscan = off`, `SET enable_bitmapscan = off`} {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
 			t.Fatal(err)
@@ -89,11 +85,7 @@ func placeholders(q string) int {
 func TestTurnRebuildReadsListedConversationsOnPostgres(t *testing.T) {
 	db := MustOpenAt(t, storetest.Postgres(t), testConfig)
 	ctx := context.Background()
-	conn, err := db.sql.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := mustConn(t, db)
 	for _, q := range []string{
 		`INSERT INTO chat_messages (message_id, conversation_id, shop, sender, sent_at, text)
 SELECT 'm' || i, 'c' || (i % 5000), 1, 'buyer', i, '' FROM generate_series(1, 50000) i`,

@@ -47,6 +47,17 @@ func MustOpenAt(tb testing.TB, path, config string, shops ...string) *DB {
 	return db
 }
 
+// mustConn takes a connection of db's for the test, closed when it ends.
+func mustConn(tb testing.TB, db *DB) *sql.Conn {
+	tb.Helper()
+	conn, err := db.sql.Conn(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 // MustImport imports CSV text as the named file and fails the test on error.
 func MustImport(tb testing.TB, db *DB, kind Kind, name, csv string) *ImportResult {
 	tb.Helper()
