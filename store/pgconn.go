@@ -214,7 +214,8 @@ var errSetupLock = errors.New("store: the setup has changes to make: it needs th
 // lock when a step returned errSetupLock before changing anything: a
 // process that finds nothing to change, as nearly every one does, neither
 // waits for the others' setup nor opens a second connection for the lock
-// (a short command took 88 ms with it). On SQLite it runs it once, locked.
+// (a short command took 70-89 ms with it, 53-63 ms without). On SQLite it
+// runs it once, locked.
 func (c *conn) underSetupLock(ctx context.Context, setup func(locked bool) error) error {
 	if c.pg {
 		if err := setup(false); !errors.Is(err, errSetupLock) {

@@ -144,7 +144,7 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 		}
 	}
 	if w.spec.kind == Orders {
-		for id, o := range b.orders {
+		for id, o := range b.orders { // the orders target's columns
 			f := appendText(w.scratch[:0], id)
 			f = appendInt8(f, o.shop)
 			f = appendInt8(f, o.createdAt)
@@ -158,7 +158,7 @@ func (w *pgWriter) write(ctx context.Context, b *batch) error {
 			f = appendText(f, o.status)
 			f = appendProducts(f, o.products)
 			w.scratch = f
-			if w.queueFirst(id, f, 8) {
+			if w.queueFirst(id, f, len(w.spec.targets[targetOrders].cols)) {
 				w.countDays(o)
 			}
 		}
