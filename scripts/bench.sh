@@ -11,7 +11,8 @@
 #     re-import), and into a file another process keeps open (as serve
 #     would: the import then takes turns with it). In the mixed order, the
 #     daily import too: each kind's rows of one day into a store holding
-#     the days before (and on PostgreSQL, with SHOPWATCH_BENCH_POSTGRES).
+#     the days before (and on PostgreSQL, with SHOPWATCH_BENCH_POSTGRES),
+#     then the evaluation of every shop for that day.
 #  2. Short commands on 1,000 shops and ~10M order lines: the whole-process
 #     median of $RUNS runs of metrics --json, breakdown and ask, beside the
 #     sqlite3 shell answering the same NRR with hand-written SQL on an
@@ -190,6 +191,21 @@ pg_imports() {
 	psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "DROP DATABASE $db"
 }
 
+# evaluated DIR DB LABEL: the daily evaluation of every shop of DIR for
+# $day, as a whole process, after the one of the day before (untimed: the
+# first evaluation of a store raises every alert at once, later ones the
+# changes); no Slack token, so the alerts stay in the outbox.
+evaluated() {
+	for d in "$(date -u -d "$day -1 day" +%F)" "$day"; do
+		a=$(now)
+		env -u SLACK_BOT_TOKEN "$BIN" --db "$2" --config "$1/shopwatch.yaml" evaluate --date "$d" >/dev/null 2>"$1/evaluate.err" ||
+			{ cat "$1/evaluate.err" >&2; exit 1; }
+		b=$(now)
+	done
+	rm -f "$1/evaluate.err"
+	awk -v l="$3" -v n="$(grep -c '^  *- id:' "$1/shopwatch.yaml")" -v a="$a" -v b="$b" 'BEGIN { printf "   %-44s %8d shops  in %6.2f s\n", l, n, b-a }'
+}
+
 # daily DIR: the daily import, as a team runs it, on SQLite and (with
 # SHOPWATCH_BENCH_POSTGRES) on PostgreSQL: each kind's rows of one day
 # (by their created_at or sent_at, six days before $END) into a store
@@ -209,6 +225,7 @@ daily() {
 	for kind in orders reviews returns chats; do
 		timed "$1" "$1/daily.db" $kind "$1/day-$kind.csv" "shopwatch import $kind of a day ($(lines "$1/day-$kind.csv"))"
 	done
+	evaluated "$1" "$1/daily.db" "shopwatch evaluate of the day"
 	rm -f "$1"/daily.db*
 	if [ -n "${SHOPWATCH_BENCH_POSTGRES:-}" ] && command -v psql >/dev/null; then
 		db=shopwatch_bench_$$
@@ -224,6 +241,7 @@ daily() {
 		for kind in orders reviews returns chats; do
 			timed "$1" "$pg" $kind "$1/day-$kind.csv" "PostgreSQL: import $kind of a day ($(lines "$1/day-$kind.csv"))"
 		done
+		evaluated "$1" "$pg" "PostgreSQL: evaluate of the day"
 		psql -q "$SHOPWATCH_BENCH_POSTGRES" -c "DROP DATABASE $db"
 	fi
 	rm -f "$1"/base-*.csv "$1"/day-*.csv
