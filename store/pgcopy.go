@@ -2,11 +2,13 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -34,6 +36,16 @@ type copyBuf struct {
 	b       []byte // copyHeader, then the rows
 	rows    int
 	scratch []byte // addValues' fields
+	// sorted holds the rows added by addSorted, by their sort key, and
+	// out the rows in that order for the COPY.
+	sorted []sortedRow
+	out    []byte
+}
+
+// sortedRow is a row of a copyBuf, b[start:end], and its sort key.
+type sortedRow struct {
+	key        [2]int64
+	start, end int
 }
 
 // add appends a row of n fields encoded in fields (by appendValue and its
@@ -53,6 +65,34 @@ func (c *copyBuf) add(fields []byte, n int, seq int64) {
 	c.rows++
 }
 
+// addSorted appends a row without a seq, to be copied in the order of key
+// (a buffer's rows are all added so, or none).
+func (c *copyBuf) addSorted(fields []byte, n int, key [2]int64) {
+	start := max(len(c.b), len(copyHeader))
+	c.add(fields, n, noSeq)
+	c.sorted = append(c.sorted, sortedRow{key, start, len(c.b)})
+}
+
+// bytes returns the COPY's data: the rows, those added by addSorted in
+// the order of their keys, then the trailer.
+func (c *copyBuf) bytes() []byte {
+	data := c.b
+	if len(c.sorted) > 0 {
+		slices.SortFunc(c.sorted, func(a, b sortedRow) int {
+			return cmp.Or(cmp.Compare(a.key[0], b.key[0]), cmp.Compare(a.key[1], b.key[1]))
+		})
+		c.out = append(c.out[:0], copyHeader...)
+		for _, r := range c.sorted {
+			c.out = append(c.out, c.b[r.start:r.end]...)
+		}
+		if len(c.sorted) != c.rows {
+			panic("copyBuf: rows added both sorted and not") // a writer's bug
+		}
+		data = c.out
+	}
+	return binary.BigEndian.AppendUint16(data, math.MaxUint16) // -1: the end
+}
+
 // addValues appends a row of vals (appendValue).
 func (c *copyBuf) addValues(vals []any) error {
 	f := c.scratch[:0]
@@ -68,7 +108,7 @@ func (c *copyBuf) addValues(vals []any) error {
 }
 
 func (c *copyBuf) reset() {
-	c.b, c.rows = c.b[:0], 0
+	c.b, c.rows, c.sorted = c.b[:0], 0, c.sorted[:0]
 }
 
 // appendValue appends v as one field of a row.
@@ -122,12 +162,12 @@ func copyRows(ctx context.Context, c *pgx.Conn, table string, cols []string, buf
 	if buf.rows == 0 {
 		return nil
 	}
-	buf.b = binary.BigEndian.AppendUint16(buf.b, math.MaxUint16) // -1: the end
+	data := buf.bytes()
 	quoted := make([]string, len(cols))
 	for i, c := range cols {
 		quoted[i] = pgx.Identifier{c}.Sanitize()
 	}
-	_, err := c.PgConn().CopyFrom(ctx, bytes.NewReader(buf.b),
+	_, err := c.PgConn().CopyFrom(ctx, bytes.NewReader(data),
 		fmt.Sprintf(`COPY %s (%s) FROM STDIN (FORMAT binary)`, pgx.Identifier{table}.Sanitize(), strings.Join(quoted, ", ")))
 	buf.reset()
 	if err != nil {

@@ -159,3 +159,32 @@ FROM orders, (SELECT id AS a FROM shops WHERE shop_id = '7495001') s WHERE order
 		t.Errorf("the day's orders of two shops fill %d and %d of the %d pages they are on: want them apart, sharing at most three", one, two, both)
 	}
 }
+
+// A first load writes each COPY's orders shop by shop too (queueFirst's
+// sort key), whatever the file's order.
+func TestFirstLoadWritesOrdersShopByShopOnPostgres(t *testing.T) {
+	db := MustOpenAt(t, storetest.Postgres(t), testConfig)
+	var b strings.Builder
+	b.WriteString(ordersHeader)
+	for i := range 2000 {
+		shop := []string{"7495001", "7495002"}[i%2]
+		fmt.Fprintf(&b, "t%06d,%s,p%d,2026-11-%02dT10:00:00+07:00,Serum,2026-11-%02dT10:00:00+07:00,delivered\n", i, shop, i%7, 1+i%5, 3+i%5)
+	}
+	MustImport(t, db, Orders, "load.csv", b.String())
+	var one, two, both int
+	var ordered bool
+	if err := db.sql.QueryRow(`SELECT
+	COUNT(DISTINCT page) FILTER (WHERE shop = s.a),
+	COUNT(DISTINCT page) FILTER (WHERE shop <> s.a),
+	COUNT(DISTINCT page),
+	bool_and(delivered_day >= prev_day OR prev_shop <> shop OR prev_day IS NULL)
+FROM (SELECT shop, delivered_day, (ctid::text::point)[0] AS page,
+		lag(delivered_day) OVER w AS prev_day, lag(shop) OVER w AS prev_shop
+	FROM orders WINDOW w AS (ORDER BY ctid)) o,
+	(SELECT id AS a FROM shops WHERE shop_id = '7495001') s`).Scan(&one, &two, &both, &ordered); err != nil {
+		t.Fatal(err)
+	}
+	if one+two > both+1 || !ordered {
+		t.Errorf("a first load's orders of two shops fill %d and %d of the %d pages they are on (want them apart, sharing at most one), each shop's by day: %v", one, two, both, ordered)
+	}
+}
