@@ -78,15 +78,15 @@ func (c *copyBuf) addSorted(fields []byte, n int, key [2]int64) {
 func (c *copyBuf) bytes() []byte {
 	data := c.b
 	if len(c.sorted) > 0 {
+		if len(c.sorted) != c.rows {
+			panic("copyBuf: rows added both sorted and not") // a writer's bug
+		}
 		slices.SortFunc(c.sorted, func(a, b sortedRow) int {
 			return cmp.Or(cmp.Compare(a.key[0], b.key[0]), cmp.Compare(a.key[1], b.key[1]))
 		})
 		c.out = append(c.out[:0], copyHeader...)
 		for _, r := range c.sorted {
 			c.out = append(c.out, c.b[r.start:r.end]...)
-		}
-		if len(c.sorted) != c.rows {
-			panic("copyBuf: rows added both sorted and not") // a writer's bug
 		}
 		data = c.out
 	}

@@ -96,22 +96,19 @@ func (c *conn) syncShops(ctx context.Context, ids []string, locked bool) error {
 	if err != nil {
 		return fmt.Errorf("store: load shops: %w", err)
 	}
-	if !locked {
-		for _, s := range shops {
-			if row, ok := stored[s.ID]; !ok || row.Timezone != s.Timezone || row.Name != s.Name {
-				return errSetupLock
-			}
-		}
-	}
 	for _, s := range shops {
 		row, ok := stored[s.ID]
+		changed := !ok || row.Timezone != s.Timezone || row.Name != s.Name
+		if changed && !locked { // nothing written before: every shop before was as stored
+			return errSetupLock
+		}
 		switch {
 		case !ok:
 			row = shopRow{ShopID: s.ID, Name: s.Name, Timezone: s.Timezone}
 			if err := g.Create(&row).Error; err != nil {
 				return fmt.Errorf("store: add shop %s: %w", s.ID, err)
 			}
-		case row.Timezone != s.Timezone || row.Name != s.Name:
+		case changed:
 			if row.Timezone != s.Timezone {
 				c.log.Info("shop time zone changed: recomputing local dates", "shop", s.ID, "from", row.Timezone, "to", s.Timezone)
 				if err := c.recomputeDays(ctx, row.ID, s.Location); err != nil {
